@@ -1,0 +1,30 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handleCallback } from '../lib/callback/handleCallback';
+import { loadConfig } from '../lib/config';
+import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
+import { createLogger } from '../lib/logger';
+import { sqsPublisher } from '../lib/queue/publisher';
+
+const log = createLogger('callback');
+const config = await loadConfig();
+const publish = sqsPublisher(new SQSClient({}));
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
+  timeoutEarlyInMillis: 500,
+})
+  .use(httpErrors(log))
+  .handler(async (event, _context, { signal }) => {
+    const response = await handleCallback(
+      {
+        method: event.requestContext.http.method,
+        app: event.pathParameters?.app ?? '',
+        query: queryOf(event),
+        body: bodyOf(event),
+        signal,
+      },
+      { config, publish, now: () => new Date(), log },
+    );
+    return textResponse(response.status, response.body);
+  });

@@ -1,0 +1,155 @@
+import { decodeEncodingAesKey } from '../crypto/wxBizMsgCrypt';
+import { ConfigError } from '../errors';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface WecomAppConfig {
+  readonly corpId: string;
+  readonly kfSecret: string;
+  readonly callbackToken: string;
+  readonly aesKey: Buffer;
+  readonly apiBase: string;
+}
+
+export interface MpAppConfig {
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly token: string;
+  /** Absent when the account only uses plaintext mode. */
+  readonly aesKey?: Buffer;
+  readonly apiBase: string;
+}
+
+export interface AppConfig {
+  readonly name: string;
+  readonly wecom?: WecomAppConfig;
+  readonly mp?: MpAppConfig;
+}
+
+export interface Config {
+  readonly apps: ReadonlyMap<string, AppConfig>;
+  /** 0 turns the callback timestamp check off. */
+  readonly callbackMaxClockSkewSeconds: number;
+  readonly queues: { readonly syncJobsUrl: string; readonly inboundUrl: string };
+}
+
+export const DEFAULT_APP = 'default';
+const APP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const IDENTIFIER = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Settings of the app named `app`: the default app reads `WECOM_CORP_ID`, app `sales` reads `SALES_WECOM_CORP_ID`. */
+export function settingName(app: string, name: string): string {
+  return app === DEFAULT_APP ? name : `${app.toUpperCase().replaceAll('-', '_')}_${name}`;
+}
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function required(env: Env, name: string): string {
+  const value = read(env, name);
+  if (value === undefined) throw new ConfigError(`${name} is not set`);
+  return value;
+}
+
+function identifier(env: Env, name: string): string {
+  const value = required(env, name);
+  if (!IDENTIFIER.test(value)) throw new ConfigError(`${name} must be 1-64 letters, digits, '_' or '-'`);
+  return value;
+}
+
+function callbackToken(env: Env, name: string): string {
+  const value = required(env, name);
+  // WeCom and MP both limit the callback Token to 3-32 letters and digits.
+  if (!/^[A-Za-z0-9]{3,32}$/.test(value)) throw new ConfigError(`${name} must be 3-32 letters or digits`);
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const value = read(env, name) ?? fallback;
+  if (value === '') throw new ConfigError(`${name} is not set`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`${name} must be an http(s) URL`);
+  return value.replace(/\/+$/, '');
+}
+
+const WECOM_SETTINGS = ['WECOM_CORP_ID', 'WECOM_KF_SECRET', 'WECOM_CALLBACK_TOKEN', 'WECOM_ENCODING_AES_KEY'];
+const MP_SETTINGS = ['MP_APP_ID', 'MP_APP_SECRET', 'MP_TOKEN', 'MP_ENCODING_AES_KEY'];
+
+function wecomApp(env: Env, app: string): WecomAppConfig | undefined {
+  const name = (setting: string) => settingName(app, setting);
+  if (!WECOM_SETTINGS.some((setting) => read(env, name(setting)) !== undefined)) return undefined;
+  return {
+    corpId: identifier(env, name('WECOM_CORP_ID')),
+    kfSecret: required(env, name('WECOM_KF_SECRET')),
+    callbackToken: callbackToken(env, name('WECOM_CALLBACK_TOKEN')),
+    aesKey: decodeEncodingAesKey(
+      required(env, name('WECOM_ENCODING_AES_KEY')),
+      name('WECOM_ENCODING_AES_KEY'),
+    ),
+    apiBase: httpUrl(env, name('WECOM_API_BASE'), 'https://qyapi.weixin.qq.com'),
+  };
+}
+
+function mpApp(env: Env, app: string): MpAppConfig | undefined {
+  const name = (setting: string) => settingName(app, setting);
+  if (!MP_SETTINGS.some((setting) => read(env, name(setting)) !== undefined)) return undefined;
+  const encodingAesKey = read(env, name('MP_ENCODING_AES_KEY'));
+  return {
+    appId: identifier(env, name('MP_APP_ID')),
+    appSecret: required(env, name('MP_APP_SECRET')),
+    token: callbackToken(env, name('MP_TOKEN')),
+    ...(encodingAesKey && { aesKey: decodeEncodingAesKey(encodingAesKey, name('MP_ENCODING_AES_KEY')) }),
+    apiBase: httpUrl(env, name('MP_API_BASE'), 'https://api.weixin.qq.com'),
+  };
+}
+
+function appNames(env: Env): string[] {
+  const extra = (read(env, 'KF_BRIDGE_APPS') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const name of extra) {
+    if (!APP_NAME.test(name)) {
+      throw new ConfigError(`KF_BRIDGE_APPS: '${name}' must be lowercase letters, digits or '-', at most 32`);
+    }
+  }
+  return [DEFAULT_APP, ...new Set(extra.filter((name) => name !== DEFAULT_APP))];
+}
+
+function nonNegativeInteger(env: Env, name: string, fallback: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number of seconds`);
+  return Number(value);
+}
+
+/** Parses and checks every setting; the first problem throws a ConfigError naming the setting. */
+export function parseConfig(env: Env): Config {
+  const apps = new Map<string, AppConfig>();
+  for (const name of appNames(env)) {
+    const wecom = wecomApp(env, name);
+    const mp = mpApp(env, name);
+    if (!wecom && !mp) {
+      throw new ConfigError(
+        `app '${name}' has no settings: set ${settingName(name, 'WECOM_CORP_ID')} (and the other WeCom settings) or ${settingName(name, 'MP_APP_ID')}`,
+      );
+    }
+    apps.set(name, { name, ...(wecom && { wecom }), ...(mp && { mp }) });
+  }
+  return {
+    apps,
+    callbackMaxClockSkewSeconds: nonNegativeInteger(env, 'CALLBACK_MAX_CLOCK_SKEW_SECONDS', 300),
+    queues: {
+      syncJobsUrl: httpUrl(env, 'SYNC_JOBS_QUEUE_URL', ''),
+      inboundUrl: httpUrl(env, 'INBOUND_QUEUE_URL', ''),
+    },
+  };
+}

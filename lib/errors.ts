@@ -1,0 +1,53 @@
+/**
+ * The one error hierarchy of kf-bridge. Every failure a caller may act on is a KfBridgeError:
+ * `status` is the HTTP answer it maps to, `retryable` tells queue consumers whether a retry can help,
+ * and `errcode` carries a platform error code where there is one. Messages are short, name what is
+ * wrong, and never contain a secret or a decrypted payload.
+ */
+export class KfBridgeError extends Error {
+  readonly status: number = 500;
+  readonly retryable: boolean = false;
+  readonly errcode?: number;
+
+  constructor(message: string, options?: { cause?: unknown; errcode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.errcode !== undefined) this.errcode = options.errcode;
+  }
+}
+
+/** A setting is missing or malformed; raised at cold start. */
+export class ConfigError extends KfBridgeError {}
+
+/** The request is malformed: bad XML, bad base64, bad padding, wrong receive id. */
+export class BadRequestError extends KfBridgeError {
+  override readonly status = 400;
+}
+
+/** The signature does not match, or the timestamp is outside the allowed clock skew. */
+export class UnauthorizedError extends KfBridgeError {
+  override readonly status = 401;
+}
+
+export class NotFoundError extends KfBridgeError {
+  override readonly status = 404;
+}
+
+export class MethodNotAllowedError extends KfBridgeError {
+  override readonly status = 405;
+}
+
+export class PayloadTooLargeError extends KfBridgeError {
+  override readonly status = 413;
+}
+
+/** Data that should conform to one of our contracts does not. */
+export class ContractError extends KfBridgeError {
+  override readonly status = 400;
+}
+
+/** A dependency (SQS, DynamoDB, WeCom) failed in a way a retry may fix. */
+export class DependencyError extends KfBridgeError {
+  override readonly status = 503;
+  override readonly retryable = true;
+}

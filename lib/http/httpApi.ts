@@ -1,0 +1,64 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { KfBridgeError, PayloadTooLargeError } from '../errors';
+import type { Log } from '../logger';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The raw body as text, refusing anything over the limit before it is decoded further. */
+export function bodyOf(event: APIGatewayProxyEventV2, maxBytes = MAX_BODY_BYTES): string {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > maxBytes) throw new PayloadTooLargeError(`body is over ${maxBytes / 1024} KB`);
+  return bytes.toString('utf8');
+}
+
+/**
+ * Query parameters decoded from the raw query string. WeChat percent-encodes base64 (`%2B`), and a `+`
+ * that arrives raw is still base64, never a space, so `+` is kept as is (unlike URLSearchParams).
+ */
+export function queryOf(event: APIGatewayProxyEventV2): Record<string, string> {
+  if (event.rawQueryString === undefined) return { ...event.queryStringParameters } as Record<string, string>;
+  const query: Record<string, string> = {};
+  for (const pair of event.rawQueryString.split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    const name = at < 0 ? pair : pair.slice(0, at);
+    const value = at < 0 ? '' : pair.slice(at + 1);
+    try {
+      query[decodeURIComponent(name)] = decodeURIComponent(value);
+    } catch {
+      // A malformed escape can only be a forged or broken request; leaving it out fails the signature check.
+    }
+  }
+  return query;
+}
+
+export function textResponse(status: number, body: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
+}
+
+/**
+ * Maps the error hierarchy to short plain-text answers, once for every HTTP function. Client errors are
+ * logged as warnings with their message only; anything unexpected is a 500 that reveals nothing.
+ */
+export function httpErrors(
+  log: Log,
+): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      if (error instanceof KfBridgeError && error.status < 500) {
+        log.warn('request refused', { status: error.status, reason: error.message });
+        request.response = textResponse(error.status, error.message);
+        return;
+      }
+      log.error('request failed', { error });
+      const retryable = error instanceof KfBridgeError && error.retryable;
+      request.response = textResponse(
+        retryable ? 503 : 500,
+        retryable ? 'temporarily unavailable' : 'internal error',
+      );
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** The parts of the resolved `serverless.yml` the local stack needs. */
+export interface ServiceDefinition {
+  readonly service: string;
+  readonly region: string;
+  readonly resources: Record<string, CloudFormationResource>;
+  readonly functions: Record<
+    string,
+    { handler: string; timeout?: number; events?: Record<string, unknown>[] }
+  >;
+  /** The local stage's params: the demo app's settings. */
+  readonly localParams: Record<string, string>;
+}
+
+export interface CloudFormationResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+const CACHE_DIR = join(ROOT, '.local');
+
+/**
+ * Resolves serverless.yml with the framework itself (so variables mean exactly what they mean on deploy),
+ * for the local stage and with no WECOM_/MP_ overrides. The result is cached by the file's content.
+ */
+export async function readServiceDefinition(): Promise<ServiceDefinition> {
+  const source = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
+  const cacheFile = join(
+    CACHE_DIR,
+    `service-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.json`,
+  );
+  try {
+    return JSON.parse(await readFile(cacheFile, 'utf8')) as ServiceDefinition;
+  } catch {
+    // Not cached yet.
+  }
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(WECOM_|MP_|CALLBACK_|FAUXQS_PORT)/.test(name)),
+  );
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'print',
+      '--format',
+      'json',
+      '--stage',
+      'local',
+    ],
+    { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const printed = JSON.parse(stdout.slice(stdout.indexOf('{')));
+  const definition: ServiceDefinition = {
+    service: printed.service,
+    region: printed.provider.region,
+    resources: printed.resources?.Resources ?? {},
+    functions: printed.functions ?? {},
+    localParams: printed.params?.local ?? {},
+  };
+  await mkdir(CACHE_DIR, { recursive: true });
+  await writeFile(cacheFile, JSON.stringify(definition));
+  return definition;
+}

