@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type CallbackRequest, handleCallback } from '../../../lib/callback/handleCallback';
+import { parseInboundMessage } from '../../../lib/contracts/inbound';
+import { parseSyncJob } from '../../../lib/contracts/syncJob';
+import { encrypt, signature } from '../../../lib/crypto/wxBizMsgCrypt';
+import { recordingLog, recordingPublisher } from '../../support/recording';
+import {
+  kfEventXml,
+  mpCipher,
+  mpPost,
+  mpTextXml,
+  mpVerify,
+  testConfig,
+  testEnv,
+  wecomCipher,
+  wecomPost,
+  wecomVerify,
+} from '../../support/wechat';
+
+function setup(overrides: Record<string, string> = {}) {
+  const { publish, published } = recordingPublisher();
+  const { log, lines, textAboveDebug } = recordingLog();
+  const deps = { config: testConfig(overrides), publish, now: () => new Date(), log };
+  return {
+    deps,
+    published,
+    lines,
+    textAboveDebug,
+    call: (request: CallbackRequest) => handleCallback(request, deps),
+  };
+}
+
+/** Re-signs a request whose payload was tampered with, so the fault under test is reached past the signature. */
+function signedWith(request: CallbackRequest, encrypted: string): CallbackRequest {
+  const { timestamp = '', nonce = '' } = request.query;
+  return {
+    ...request,
+    query: { ...request.query, msg_signature: signature(wecomCipher.token, timestamp, nonce, encrypted) },
+    body: `<xml><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+  };
+}
+
+describe('WeCom URL verification (GET)', () => {
+  it('answers the bare decrypted echostr', async () => {
+    const { call } = setup();
+    await expect(call(wecomVerify('1288432023552776189'))).resolves.toEqual({
+      status: 200,
+      body: '1288432023552776189',
+    });
+  });
+
+  it('answers 401 to a wrong signature', async () => {
+    const { call } = setup();
+    const request = wecomVerify('123');
+    await expect(
+      call({ ...request, query: { ...request.query, msg_signature: '0'.repeat(40) } }),
+    ).rejects.toMatchObject({
+      status: 401,
+      message: 'msg_signature does not match',
+    });
+  });
+
+  it('answers 400 without echostr, and to an echostr encrypted for another corp', async () => {
+    const { call } = setup();
+    const request = wecomVerify('123');
+    await expect(call({ ...request, query: { ...request.query, echostr: undefined } })).rejects.toMatchObject(
+      { status: 400 },
+    );
+    await expect(call(wecomVerify('123', { ...wecomCipher, receiveId: 'wwother' }))).rejects.toMatchObject({
+      status: 400,
+      message: 'receive id does not match this app',
+    });
+  });
+});
+
+describe('WeCom event (POST)', () => {
+  it('enqueues one sync job for kf_msg_or_event, grouped by kf account', async () => {
+    const { call, published } = setup();
+    const response = await call(wecomPost(kfEventXml('wkAAA', 'ENCtoken1')));
+    expect(response).toEqual({ status: 200, body: 'success' });
+    expect(published).toHaveLength(1);
+    const [{ queueUrl, message }] = published as [(typeof published)[0]];
+    expect(queueUrl).toBe(testEnv.SYNC_JOBS_QUEUE_URL);
+    expect(message.groupId).toBe('default#wkAAA');
+    expect(message.deduplicationId).toBe(
+      createHash('sha256').update('default#wkAAA#ENCtoken1').digest('hex'),
+    );
+    expect(parseSyncJob(JSON.parse(message.body))).toMatchObject({
+      app: 'default',
+      openKfId: 'wkAAA',
+      token: 'ENCtoken1',
+    });
+  });
+
+  it("gives WeCom's retries of one callback the same deduplication id", async () => {
+    const { call, published } = setup();
+    await call(wecomPost(kfEventXml('wkAAA', 'ENCtoken1')));
+    await call(wecomPost(kfEventXml('wkAAA', 'ENCtoken1')));
+    await call(wecomPost(kfEventXml('wkAAA', 'ENCtoken2')));
+    const ids = published.map(({ message }) => message.deduplicationId);
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+
+  it('answers success to any other message or event, logs it at info and enqueues nothing', async () => {
+    const { call, published, lines } = setup();
+    const plain = `<xml><ToUserName><![CDATA[${testEnv.WECOM_CORP_ID}]]></ToUserName><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_account_auth_change]]></Event></xml>`;
+    await expect(call(wecomPost(plain))).resolves.toEqual({ status: 200, body: 'success' });
+    expect(published).toEqual([]);
+    expect(lines.find((line) => line.level === 'info')?.args[1]).toMatchObject({
+      event: 'kf_account_auth_change',
+    });
+  });
+
+  it('answers 400 to a kf_msg_or_event without OpenKfId', async () => {
+    const { call, published } = setup();
+    const plain = kfEventXml('wkAAA', 'ENCtoken1').replace(/<OpenKfId>.*<\/OpenKfId>/, '');
+    await expect(call(wecomPost(plain))).rejects.toMatchObject({
+      status: 400,
+      message: 'kf_msg_or_event has no <OpenKfId>',
+    });
+    expect(published).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a wrong signature',
+      (r: CallbackRequest) => ({ ...r, query: { ...r.query, msg_signature: 'f'.repeat(40) } }),
+      401,
+    ],
+    [
+      'no signature',
+      (r: CallbackRequest) => ({ ...r, query: { ...r.query, msg_signature: undefined } }),
+      401,
+    ],
+    [
+      'a non-numeric timestamp',
+      (r: CallbackRequest) => ({ ...r, query: { ...r.query, timestamp: 'now' } }),
+      401,
+    ],
+    ['malformed XML', (r: CallbackRequest) => ({ ...r, body: '<xml><Encrypt>' }), 400],
+    [
+      'no Encrypt element',
+      (r: CallbackRequest) => ({ ...r, body: '<xml><ToUserName>x</ToUserName></xml>' }),
+      400,
+    ],
+    [
+      'an XXE body',
+      (r: CallbackRequest) => ({
+        ...r,
+        body: '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>',
+      }),
+      400,
+    ],
+    ['bad base64', (r: CallbackRequest) => signedWith(r, 'not*base64'), 400],
+    ['a partial AES block', (r: CallbackRequest) => signedWith(r, Buffer.alloc(40).toString('base64')), 400],
+    ['bad padding', (r: CallbackRequest) => signedWith(r, Buffer.alloc(64).toString('base64')), 400],
+    [
+      'another corp as receive id',
+      (r: CallbackRequest) => signedWith(r, encrypt({ ...wecomCipher, receiveId: 'wwother' }, '<xml/>')),
+      400,
+    ],
+    ['an unknown app', (r: CallbackRequest) => ({ ...r, app: 'nope' }), 404],
+    ['another method', (r: CallbackRequest) => ({ ...r, method: 'PUT' }), 405],
+  ])('refuses %s and enqueues nothing', async (_, tamper, status) => {
+    const { call, published } = setup();
+    await expect(call(tamper(wecomPost(kfEventXml('wkAAA', 'ENCtoken1'))))).rejects.toMatchObject({ status });
+    expect(published).toEqual([]);
+  });
+
+  it('answers 401 to a timestamp outside the clock skew, unless the check is off', async () => {
+    const stale = String(Math.floor(Date.now() / 1000) - 301);
+    await expect(
+      setup().call(wecomPost(kfEventXml('wkAAA', 't'), { timestamp: stale })),
+    ).rejects.toMatchObject({
+      status: 401,
+      message: 'timestamp is outside the allowed clock skew',
+    });
+    const relaxed = setup({ CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0' });
+    await expect(
+      relaxed.call(wecomPost(kfEventXml('wkAAA', 't'), { timestamp: '1348831860' })),
+    ).resolves.toMatchObject({
+      status: 200,
+    });
+  });
+
+  it('keeps tokens, secrets and decrypted bodies out of logs above debug', async () => {
+    const { call, textAboveDebug } = setup();
+    await call(wecomPost(kfEventXml('wkAAA', 'ENCsecretCallbackToken')));
+    await call(wecomPost('<xml><MsgType>text</MsgType><Content>private words</Content></xml>'));
+    await call(mpPost(mpTextXml('oCustomer', 'private mp words', '1001'), { safe: true }));
+    const logged = textAboveDebug();
+    for (const secret of [
+      'ENCsecretCallbackToken',
+      'private words',
+      'private mp words',
+      testEnv.WECOM_KF_SECRET,
+      testEnv.WECOM_CALLBACK_TOKEN,
+      testEnv.MP_APP_SECRET,
+    ]) {
+      expect(logged).not.toContain(secret);
+    }
+  });
+});
+
+describe('Official Account', () => {
+  it('answers the echostr to a correctly signed GET, 401 otherwise', async () => {
+    const { call } = setup();
+    await expect(call(mpVerify('echo-123'))).resolves.toEqual({ status: 200, body: 'echo-123' });
+    await expect(call(mpVerify('echo-123', { ...mpCipher, token: 'other' }))).rejects.toMatchObject({
+      status: 401,
+    });
+  });
+
+  it.each([
+    ['plaintext', false],
+    ['safe', true],
+  ])('normalises a %s-mode text into inbound.fifo', async (_, safe) => {
+    const { call, published } = setup();
+    await expect(
+      call(mpPost(mpTextXml('oCustomer1', '你好, "world"', '23000001'), { safe })),
+    ).resolves.toEqual({
+      status: 200,
+      body: 'success',
+    });
+    const [{ queueUrl, message }] = published as [(typeof published)[0]];
+    expect(queueUrl).toBe(testEnv.INBOUND_QUEUE_URL);
+    expect(message.groupId).toBe('default#oCustomer1');
+    expect(message.deduplicationId).toBe(createHash('sha256').update('default#mp#23000001').digest('hex'));
+    expect(parseInboundMessage(JSON.parse(message.body))).toMatchObject({
+      channel: 'mp',
+      id: '23000001',
+      account: 'gh_0123456789ab',
+      customer: 'oCustomer1',
+      origin: 'customer',
+      message: { type: 'text', content: '你好, "world"' },
+    });
+  });
+
+  it('refuses a safe-mode push with a wrong msg_signature, or for an app without an AES key', async () => {
+    const request = mpPost(mpTextXml('o1', 'x', '1'), { safe: true });
+    await expect(
+      setup().call({ ...request, query: { ...request.query, msg_signature: 'a'.repeat(40) } }),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
+    await expect(setup({ MP_ENCODING_AES_KEY: '' }).call(request)).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('refuses an MP push whose encrypted receive id is another app', async () => {
+    const request = mpPost(mpTextXml('o1', 'x', '1'), {
+      safe: true,
+      cipher: { ...mpCipher, receiveId: 'wxother' },
+    });
+    await expect(setup().call(request)).rejects.toMatchObject({
+      status: 400,
+      message: 'receive id does not match this app',
+    });
+  });
+});

@@ -1,0 +1,135 @@
+import type { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, settingName } from '../../../lib/config/config';
+import { withSsmParameters } from '../../../lib/config/ssm';
+import { ConfigError } from '../../../lib/errors';
+
+const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
+const base = {
+  SYNC_JOBS_QUEUE_URL: 'http://localhost:4566/000000000000/sync-jobs.fifo',
+  INBOUND_QUEUE_URL: 'http://localhost:4566/000000000000/inbound.fifo',
+};
+const wecom = {
+  WECOM_CORP_ID: 'ww5823bf96d3bd56c7',
+  WECOM_KF_SECRET: 'secret',
+  WECOM_CALLBACK_TOKEN: 'QDG6eK',
+  WECOM_ENCODING_AES_KEY: KEY,
+};
+
+describe('parseConfig', () => {
+  it('reads the default app with the documented defaults', () => {
+    const config = parseConfig({ ...base, ...wecom });
+    const app = config.apps.get('default');
+    expect(app?.wecom?.corpId).toBe('ww5823bf96d3bd56c7');
+    expect(app?.wecom?.aesKey).toHaveLength(32);
+    expect(app?.wecom?.apiBase).toBe('https://qyapi.weixin.qq.com');
+    expect(app?.mp).toBeUndefined();
+    expect(config.callbackMaxClockSkewSeconds).toBe(300);
+  });
+
+  it('reads an MP-only app, with or without an AES key', () => {
+    const config = parseConfig({
+      ...base,
+      MP_APP_ID: 'wx45f133bf6fce646e',
+      MP_APP_SECRET: 's',
+      MP_TOKEN: 'tok123',
+    });
+    expect(config.apps.get('default')?.mp).toMatchObject({
+      appId: 'wx45f133bf6fce646e',
+      apiBase: 'https://api.weixin.qq.com',
+    });
+    expect(config.apps.get('default')?.mp?.aesKey).toBeUndefined();
+  });
+
+  it('reads more apps keyed by name, each with its own settings', () => {
+    const config = parseConfig({
+      ...base,
+      ...wecom,
+      KF_BRIDGE_APPS: 'sales, after-sales',
+      SALES_WECOM_CORP_ID: 'wwsales',
+      SALES_WECOM_KF_SECRET: 'sales-secret',
+      SALES_WECOM_CALLBACK_TOKEN: 'salesToken',
+      SALES_WECOM_ENCODING_AES_KEY: KEY,
+      AFTER_SALES_MP_APP_ID: 'wxafter',
+      AFTER_SALES_MP_APP_SECRET: 's',
+      AFTER_SALES_MP_TOKEN: 'afterToken',
+    });
+    expect([...config.apps.keys()]).toEqual(['default', 'sales', 'after-sales']);
+    expect(config.apps.get('sales')?.wecom?.kfSecret).toBe('sales-secret');
+    expect(settingName('after-sales', 'MP_TOKEN')).toBe('AFTER_SALES_MP_TOKEN');
+  });
+
+  it.each([
+    [{ ...wecom, WECOM_KF_SECRET: '' }, 'WECOM_KF_SECRET is not set'],
+    [{ ...wecom, WECOM_ENCODING_AES_KEY: 'abc' }, 'WECOM_ENCODING_AES_KEY must be 43 characters of base64'],
+    [{ ...wecom, WECOM_CORP_ID: 'has space' }, "WECOM_CORP_ID must be 1-64 letters, digits, '_' or '-'"],
+    [{ ...wecom, WECOM_CALLBACK_TOKEN: 'a!' }, 'WECOM_CALLBACK_TOKEN must be 3-32 letters or digits'],
+    [{ ...wecom, WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE must be an http(s) URL'],
+    [{ ...wecom, WECOM_API_BASE: 'not a url' }, 'WECOM_API_BASE is not a URL'],
+    [
+      { ...wecom, CALLBACK_MAX_CLOCK_SKEW_SECONDS: '-1' },
+      'CALLBACK_MAX_CLOCK_SKEW_SECONDS must be a whole number of seconds',
+    ],
+    [
+      { ...wecom, KF_BRIDGE_APPS: 'Sales' },
+      "KF_BRIDGE_APPS: 'Sales' must be lowercase letters, digits or '-', at most 32",
+    ],
+    [
+      { ...wecom, KF_BRIDGE_APPS: 'sales' },
+      "app 'sales' has no settings: set SALES_WECOM_CORP_ID (and the other WeCom settings) or SALES_MP_APP_ID",
+    ],
+    [{}, "app 'default' has no settings: set WECOM_CORP_ID (and the other WeCom settings) or MP_APP_ID"],
+    [{ MP_APP_ID: 'wx1', MP_APP_SECRET: 's' }, 'MP_TOKEN is not set'],
+  ])('fails fast naming the setting (%#)', (env, message) => {
+    expect(() => parseConfig({ ...base, ...env })).toThrow(new ConfigError(message));
+  });
+
+  it('names a missing queue URL', () => {
+    expect(() => parseConfig({ ...wecom, INBOUND_QUEUE_URL: base.INBOUND_QUEUE_URL })).toThrow(
+      new ConfigError('SYNC_JOBS_QUEUE_URL is not set'),
+    );
+  });
+
+  it('never puts a setting value into its error', () => {
+    const secret = 'TOPSECRET-value-with spaces';
+    try {
+      parseConfig({ ...base, ...wecom, WECOM_CALLBACK_TOKEN: secret });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(secret);
+    }
+  });
+});
+
+describe('withSsmParameters', () => {
+  const fakeSsm = (pages: { Parameters: { Name: string; Value: string }[]; NextToken?: string }[]) => {
+    const calls: unknown[] = [];
+    const client = {
+      send: async (command: GetParametersByPathCommand) => {
+        calls.push(command.input);
+        return pages[calls.length - 1];
+      },
+    } as unknown as SSMClient;
+    return { client, calls };
+  };
+
+  it('reads every page under the prefix, decrypted, and lets the environment win', async () => {
+    const { client, calls } = fakeSsm([
+      { Parameters: [{ Name: '/kf-bridge/prod/WECOM_KF_SECRET', Value: 'from-ssm' }], NextToken: 'p2' },
+      { Parameters: [{ Name: '/kf-bridge/prod/WECOM_CORP_ID', Value: 'ww-ssm' }] },
+    ]);
+    const env = await withSsmParameters({ WECOM_CORP_ID: 'ww-env', EMPTY: '' }, client, '/kf-bridge/prod');
+    expect(env).toEqual({ WECOM_KF_SECRET: 'from-ssm', WECOM_CORP_ID: 'ww-env' });
+    expect(calls).toEqual([
+      { Path: '/kf-bridge/prod/', WithDecryption: true, NextToken: undefined },
+      { Path: '/kf-bridge/prod/', WithDecryption: true, NextToken: 'p2' },
+    ]);
+  });
+
+  it('fails with a ConfigError naming the path when SSM cannot be read', async () => {
+    const client = { send: async () => Promise.reject(new Error('AccessDenied')) } as unknown as SSMClient;
+    await expect(withSsmParameters({}, client, '/kf-bridge/prod/')).rejects.toThrow(
+      new ConfigError('could not read settings from SSM under /kf-bridge/prod/'),
+    );
+  });
+});
