@@ -6,6 +6,8 @@ import type { CloudFormationResource } from './serviceDefinition';
 export interface CreatedResources {
   /** Queue URL by CloudFormation logical id. */
   readonly queues: Record<string, string>;
+  /** Queue ARN by CloudFormation logical id. */
+  readonly queueArns: Record<string, string>;
   readonly tables: Record<string, string>;
   readonly buckets: Record<string, string>;
 }
@@ -37,8 +39,8 @@ export async function createResources(
   resources: Record<string, CloudFormationResource>,
   clients: Clients,
 ): Promise<CreatedResources> {
-  const created: CreatedResources = { queues: {}, tables: {}, buckets: {} };
-  const arns: Record<string, string> = {};
+  const created: CreatedResources = { queues: {}, queueArns: {}, tables: {}, buckets: {} };
+  const arns = created.queueArns;
 
   const createQueue = async (logicalId: string, stack: string[] = []): Promise<void> => {
     if (created.queues[logicalId]) return;

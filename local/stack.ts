@@ -41,6 +41,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
+}
+
 function assertJava(): void {
   const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) {
@@ -90,10 +98,19 @@ async function startDynamoDb(port: number): Promise<{ process: ChildProcess; end
 /** Starts DynamoDB Local and fauxqs (SQS + S3) and creates the declared resources in them. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const dynamodbPort = options.dynamodbPort || (await freePort());
-  const [dynamo, fauxqs] = await Promise.all([
+  const [dynamoStart, fauxqsStart] = await Promise.allSettled([
     startDynamoDb(dynamodbPort),
     startFauxqs({ port: options.fauxqsPort ?? 0, logger: false, defaultRegion: options.region }),
   ]);
+  if (dynamoStart.status === 'rejected' || fauxqsStart.status === 'rejected') {
+    if (dynamoStart.status === 'fulfilled') dynamoStart.value.process.kill();
+    if (fauxqsStart.status === 'fulfilled') await fauxqsStart.value.stop();
+    throw dynamoStart.status === 'rejected'
+      ? dynamoStart.reason
+      : (fauxqsStart as PromiseRejectedResult).reason;
+  }
+  const dynamo = dynamoStart.value;
+  const fauxqs = fauxqsStart.value;
   const endpoints = { dynamodb: dynamo.endpoint, sqs: fauxqs.address, s3: fauxqs.address };
   const common = { region: options.region, credentials: CREDENTIALS };
   const clients = {
@@ -108,8 +125,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     const created = await createResources(options.resources, clients);
+    // fauxqs names queues sqs.<region>.localhost, which not every resolver knows; the SDK sends to the queue
+    // URL's host, so hand out loopback URLs (fauxqs finds queues by path).
+    const queues = Object.fromEntries(
+      Object.entries(created.queues).map(([logicalId, url]) => [
+        logicalId,
+        `${endpoints.sqs}${new URL(url).pathname}`,
+      ]),
+    );
     return {
       ...created,
+      queues,
       region: options.region,
       endpoints,
       clients,

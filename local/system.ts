@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSEvent } from 'aws-lambda';
+import { sqsMappingsOf } from './functionMappings';
+import { ROOT, readServiceDefinition } from './serviceDefinition';
+import { type EventSourceMapping, type Invoke, startEventSourceMappings } from './sqsEventSource';
+import { type LocalStack, startLocalStack } from './stack';
+
+export interface LocalSystemOptions {
+  readonly httpPort: number;
+  readonly lambdaPort: number;
+  readonly dynamodbPort: number;
+  readonly fauxqsPort: number;
+  /** Settings for the functions; WECOM_*, MP_* and CALLBACK_* here override the demo app. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (line: string) => void;
+}
+
+export interface LocalSystem {
+  readonly stack: LocalStack;
+  readonly httpUrl: string;
+  readonly mappings: EventSourceMapping[];
+  stop(): Promise<void>;
+}
+
+/** Invokes a function through serverless-offline's Lambda API, as the AWS event-source mapping would. */
+function offlineInvoke(
+  service: string,
+  lambdaPort: number,
+  region: string,
+): { invoke: Invoke; client: LambdaClient } {
+  const client = new LambdaClient({
+    endpoint: `http://127.0.0.1:${lambdaPort}`,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const invoke: Invoke = async (functionName: string, event: SQSEvent) => {
+    const response = await client.send(
+      new InvokeCommand({ FunctionName: `${service}-local-${functionName}`, Payload: JSON.stringify(event) }),
+    );
+    const payload = response.Payload ? new TextDecoder().decode(response.Payload) : '';
+    if (response.FunctionError) throw new Error(`${response.FunctionError}: ${payload.slice(0, 500)}`);
+    return payload ? JSON.parse(payload) : null;
+  };
+  return { invoke, client };
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serverless offline exited with code ${child.exitCode}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`serverless offline did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+function pipeLines(stream: NodeJS.ReadableStream | null, log: (line: string) => void, prefix: string): void {
+  let pending = '';
+  stream?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) log(`${prefix} ${line}`);
+  });
+}
+
+/** Everything `npm start` runs: the embedded AWS stack, serverless offline and the SQS event-source mappings. */
+export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
+  const definition = await readServiceDefinition();
+  const stack = await startLocalStack({
+    resources: definition.resources,
+    region: definition.region,
+    dynamodbPort: options.dynamodbPort,
+    fauxqsPort: options.fauxqsPort,
+  });
+  const offline = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'offline',
+      'start',
+      '--stage',
+      'local',
+      '--noPrependStageInUrl',
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...options.env,
+        ...stack.env,
+        HTTP_PORT: String(options.httpPort),
+        LAMBDA_PORT: String(options.lambdaPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  pipeLines(offline.stdout, options.log, '[offline]');
+  pipeLines(offline.stderr, options.log, '[offline]');
+  const httpUrl = `http://127.0.0.1:${options.httpPort}`;
+  const { invoke, client } = offlineInvoke(definition.service, options.lambdaPort, definition.region);
+  const mappings = sqsMappingsOf(definition, stack);
+  let pollers: { stop(): Promise<void> } | undefined;
+
+  const stop = async () => {
+    await pollers?.stop();
+    client.destroy();
+    if (offline.exitCode === null && offline.pid) {
+      const exited = new Promise((resolve) => offline.once('exit', resolve));
+      process.kill(-offline.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (offline.exitCode === null) process.kill(-offline.pid, 'SIGKILL');
+    }
+    await stack.stop();
+  };
+
+  try {
+    await waitForHttp(httpUrl, offline, 60_000);
+    pollers = startEventSourceMappings(mappings, {
+      sqs: stack.clients.sqs,
+      invoke,
+      region: stack.region,
+      log: (line) => options.log(`[sqs] ${line}`),
+    });
+    return { stack, httpUrl, mappings, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
