@@ -1,122 +1,117 @@
-import { z } from 'zod';
-import { ContractError } from '../errors';
+import * as v from 'valibot';
+import { validate } from './validate';
 
 /**
  * The inbound message contract: what kf-bridge publishes to `inbound.fifo` for every customer message
  * and event, from WeCom kf (`kf/sync_msg`) and from Official Account callbacks alike. Field names are
- * camelCase; `message.type` is the platform's msgtype (lowercase). Bumping `schema` is a breaking change.
+ * camelCase; `message.type` is the platform's msgtype (lowercase). Changing `schema` is a breaking change.
  */
 export const INBOUND_SCHEMA = 'kf-bridge.inbound/v1';
 
-const text = z.string();
-const opt = <T extends z.ZodType>(schema: T) => schema.optional();
-const mediaId = z.string().min(1);
+const text = v.string();
+const int = v.pipe(v.number(), v.integer());
+const opt = v.optional;
+const mediaId = v.pipe(v.string(), v.minLength(1));
+const raw = v.record(v.string(), v.unknown());
 
-const msgMenuItem = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('click'), click: z.object({ id: text, content: text }) }),
-  z.object({ type: z.literal('view'), view: z.object({ url: text, content: text }) }),
-  z.object({
-    type: z.literal('miniprogram'),
-    miniprogram: z.object({ appid: text, pagepath: text, content: text }),
+const msgMenuItem = v.variant('type', [
+  v.object({ type: v.literal('click'), click: v.object({ id: text, content: text }) }),
+  v.object({ type: v.literal('view'), view: v.object({ url: text, content: text }) }),
+  v.object({
+    type: v.literal('miniprogram'),
+    miniprogram: v.object({ appid: text, pagepath: text, content: text }),
   }),
-  z.object({ type: z.literal('text'), text: z.object({ content: text, noNewline: opt(z.number().int()) }) }),
+  v.object({ type: v.literal('text'), text: v.object({ content: text, noNewline: opt(int) }) }),
 ]);
 
-const kfEvent = z.discriminatedUnion('event', [
-  z.object({
-    type: z.literal('event'),
-    event: z.literal('enter_session'),
+const kfEvent = v.variant('event', [
+  v.object({
+    type: v.literal('event'),
+    event: v.literal('enter_session'),
     scene: opt(text),
     sceneParam: opt(text),
     welcomeCode: opt(text),
-    wechatChannels: opt(
-      z.object({ nickname: opt(text), shopNickname: opt(text), scene: opt(z.number().int()) }),
-    ),
+    wechatChannels: opt(v.object({ nickname: opt(text), shopNickname: opt(text), scene: opt(int) })),
   }),
-  z.object({
-    type: z.literal('event'),
-    event: z.literal('msg_send_fail'),
-    failMsgid: text,
-    failType: z.number().int(),
-  }),
-  z.object({
-    type: z.literal('event'),
-    event: z.literal('servicer_status_change'),
+  v.object({ type: v.literal('event'), event: v.literal('msg_send_fail'), failMsgid: text, failType: int }),
+  v.object({
+    type: v.literal('event'),
+    event: v.literal('servicer_status_change'),
     servicerUserId: text,
-    status: z.number().int(),
-    stopType: opt(z.number().int()),
+    status: int,
+    stopType: opt(int),
   }),
-  z.object({
-    type: z.literal('event'),
-    event: z.literal('session_status_change'),
-    changeType: z.number().int(),
+  v.object({
+    type: v.literal('event'),
+    event: v.literal('session_status_change'),
+    changeType: int,
     oldServicerUserId: opt(text),
     newServicerUserId: opt(text),
     msgCode: opt(text),
   }),
-  z.object({ type: z.literal('event'), event: z.literal('user_recall_msg'), recallMsgid: text }),
-  z.object({
-    type: z.literal('event'),
-    event: z.literal('servicer_recall_msg'),
+  v.object({ type: v.literal('event'), event: v.literal('user_recall_msg'), recallMsgid: text }),
+  v.object({
+    type: v.literal('event'),
+    event: v.literal('servicer_recall_msg'),
     recallMsgid: text,
     servicerUserId: opt(text),
   }),
-  z.object({
-    type: z.literal('event'),
-    event: z.literal('reject_customer_msg_switch_change'),
+  v.object({
+    type: v.literal('event'),
+    event: v.literal('reject_customer_msg_switch_change'),
     servicerUserId: opt(text),
-    rejectSwitch: z.number().int(),
+    rejectSwitch: int,
   }),
 ]);
 
 /** Official Account events (subscribe, SCAN, CLICK, kf_create_session, …): the name as MP sends it, plus the fields the push carried. */
-const mpEvent = z.object({
-  type: z.literal('event'),
-  event: z.string().min(1),
-  fields: z.record(z.string(), z.unknown()),
+const mpEvent = v.object({
+  type: v.literal('event'),
+  event: v.pipe(v.string(), v.minLength(1)),
+  fields: raw,
 });
 
-const platformMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text'), content: text, menuId: opt(text) }),
-  z.object({ type: z.literal('image'), mediaId: opt(mediaId), picUrl: opt(text) }),
-  z.object({ type: z.literal('voice'), mediaId, format: opt(text), recognition: opt(text) }),
-  z.object({ type: z.literal('video'), mediaId, thumbMediaId: opt(text) }),
-  z.object({ type: z.literal('shortvideo'), mediaId, thumbMediaId: opt(text) }),
-  z.object({ type: z.literal('file'), mediaId }),
-  z.object({
-    type: z.literal('location'),
-    latitude: z.number(),
-    longitude: z.number(),
+const platformMessage = v.variant('type', [
+  v.object({ type: v.literal('text'), content: text, menuId: opt(text) }),
+  v.object({ type: v.literal('image'), mediaId: opt(mediaId), picUrl: opt(text) }),
+  v.object({ type: v.literal('voice'), mediaId, format: opt(text), recognition: opt(text) }),
+  v.object({ type: v.literal('video'), mediaId, thumbMediaId: opt(text) }),
+  v.object({ type: v.literal('shortvideo'), mediaId, thumbMediaId: opt(text) }),
+  v.object({ type: v.literal('file'), mediaId }),
+  v.object({
+    type: v.literal('location'),
+    latitude: v.number(),
+    longitude: v.number(),
     name: opt(text),
     address: opt(text),
-    scale: opt(z.number()),
+    scale: opt(v.number()),
   }),
-  z.object({ type: z.literal('link'), title: text, description: opt(text), url: text, picUrl: opt(text) }),
-  z.object({ type: z.literal('business_card'), userId: text }),
-  z.object({
-    type: z.literal('miniprogram'),
+  v.object({ type: v.literal('link'), title: text, description: opt(text), url: text, picUrl: opt(text) }),
+  v.object({ type: v.literal('business_card'), userId: text }),
+  v.object({
+    type: v.literal('miniprogram'),
     title: opt(text),
     appId: text,
     pagePath: text,
     thumbMediaId: opt(text),
   }),
-  z.object({
-    type: z.literal('msgmenu'),
+  v.object({
+    type: v.literal('msgmenu'),
     headContent: opt(text),
-    list: z.array(msgMenuItem),
+    list: v.array(msgMenuItem),
     tailContent: opt(text),
   }),
-  z.object({
-    type: z.literal('channels_shop_product'),
+  v.object({
+    type: v.literal('channels_shop_product'),
     productId: text,
     headImage: opt(text),
     title: opt(text),
-    salesPrice: opt(z.union([text, z.number()])),
+    salesPrice: opt(v.union([text, v.number()])),
     shopNickname: opt(text),
     shopHeadImage: opt(text),
   }),
-  z.object({
-    type: z.literal('channels_shop_order'),
+  v.object({
+    type: v.literal('channels_shop_order'),
     orderId: text,
     productTitles: opt(text),
     priceWording: opt(text),
@@ -124,64 +119,47 @@ const platformMessage = z.discriminatedUnion('type', [
     imageUrl: opt(text),
     shopNickname: opt(text),
   }),
-  z.object({
-    type: z.literal('merged_msg'),
+  v.object({
+    type: v.literal('merged_msg'),
     title: opt(text),
-    items: z.array(
-      z.object({ sendTime: z.number().int(), msgtype: text, senderName: opt(text), msgContent: opt(text) }),
-    ),
+    items: v.array(v.object({ sendTime: int, msgtype: text, senderName: opt(text), msgContent: opt(text) })),
   }),
-  z.object({
-    type: z.literal('channels'),
-    subType: opt(z.number().int()),
-    nickname: opt(text),
-    title: opt(text),
-  }),
+  v.object({ type: v.literal('channels'), subType: opt(int), nickname: opt(text), title: opt(text) }),
   // Shapes WeCom has not published: carried as the platform sent them.
-  z.object({ type: z.literal('meeting'), raw: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('schedule'), raw: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('note'), raw: z.record(z.string(), z.unknown()) }),
+  v.object({ type: v.literal('meeting'), raw }),
+  v.object({ type: v.literal('schedule'), raw }),
+  v.object({ type: v.literal('note'), raw }),
   // A msgtype this version does not know yet passes through untouched, flagged by its type.
-  z.object({ type: z.literal('unknown'), platformType: text, raw: z.record(z.string(), z.unknown()) }),
+  v.object({ type: v.literal('unknown'), platformType: text, raw }),
 ]);
 
-export const inboundMessageBody = z.union([platformMessage, kfEvent, mpEvent]);
+export const inboundMessageBody = v.union([platformMessage, kfEvent, mpEvent]);
 
-export const inboundMessage = z.object({
-  schema: z.literal(INBOUND_SCHEMA),
-  app: z.string().min(1),
-  channel: z.enum(['kf', 'mp']),
+export const inboundMessage = v.object({
+  schema: v.literal(INBOUND_SCHEMA),
+  app: v.pipe(v.string(), v.minLength(1)),
+  channel: v.picklist(['kf', 'mp']),
   /** Platform message id (kf msgid, MP MsgId), or a stable id derived from the event for MP events. */
-  id: z.string().min(1).max(128),
+  id: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
   /** The kf account (open_kfid) or the Official Account's original id (gh_…). */
-  account: z.string().min(1),
+  account: v.pipe(v.string(), v.minLength(1)),
   /** external_userid (kf) or openid (MP); absent for events that concern no customer. */
-  customer: opt(z.string().min(1)),
+  customer: opt(v.pipe(v.string(), v.minLength(1))),
   /** kf origin 3 / MP user message → customer; kf origin 4 / MP event → event; kf origin 5 → servicer. */
-  origin: z.enum(['customer', 'event', 'servicer']),
+  origin: v.picklist(['customer', 'event', 'servicer']),
   servicerUserId: opt(text),
   /** Unix seconds, as the platform stamped it. */
-  sentAt: z.number().int().nonnegative(),
+  sentAt: v.pipe(int, v.minValue(0)),
   /** ISO-8601 time kf-bridge received it. */
-  receivedAt: z.iso.datetime(),
+  receivedAt: v.pipe(v.string(), v.isoTimestamp()),
   message: inboundMessageBody,
 });
 
-export type InboundMessage = z.infer<typeof inboundMessage>;
-export type InboundMessageBody = z.infer<typeof inboundMessageBody>;
+export type InboundMessage = v.InferOutput<typeof inboundMessage>;
+export type InboundMessageBody = v.InferOutput<typeof inboundMessageBody>;
 
-/** Validates at a boundary; the error lists each offending field by its path. */
 export function parseInboundMessage(value: unknown): InboundMessage {
-  const result = inboundMessage.safeParse(value);
-  if (!result.success) throw new ContractError(`inbound message: ${describeIssues(result.error)}`);
-  return result.data;
-}
-
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
+  return validate(inboundMessage, value, 'inbound message');
 }
 
 /**

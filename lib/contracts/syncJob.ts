@@ -1,23 +1,20 @@
-import { z } from 'zod';
-import { ContractError } from '../errors';
-import { describeIssues } from './inbound';
+import * as v from 'valibot';
+import { validate } from './validate';
 
 /** A request to pull one kf account's new messages, produced by the callback and consumed by the puller. */
-export const syncJob = z.object({
-  schema: z.literal('kf-bridge.sync-job/v1'),
-  app: z.string().min(1),
-  openKfId: z.string().min(1),
+export const syncJob = v.object({
+  schema: v.literal('kf-bridge.sync-job/v1'),
+  app: v.pipe(v.string(), v.minLength(1)),
+  openKfId: v.pipe(v.string(), v.minLength(1)),
   /** The callback Token: valid 10 minutes, lifts sync_msg's strict token-less throttle. */
-  token: z.string().min(1).max(128).optional(),
-  receivedAt: z.iso.datetime(),
+  token: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+  receivedAt: v.pipe(v.string(), v.isoTimestamp()),
 });
 
-export type SyncJob = z.infer<typeof syncJob>;
+export type SyncJob = v.InferOutput<typeof syncJob>;
 
 export function parseSyncJob(value: unknown): SyncJob {
-  const result = syncJob.safeParse(value);
-  if (!result.success) throw new ContractError(`sync job: ${describeIssues(result.error)}`);
-  return result.data;
+  return validate(syncJob, value, 'sync job');
 }
 
 /** One pull at a time per kf account, across every Lambda. */

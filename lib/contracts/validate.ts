@@ -1,0 +1,17 @@
+import * as v from 'valibot';
+import { ContractError } from '../errors';
+
+/** Validates at a boundary; the error names the contract and each offending field by its path. */
+export function validate<S extends v.GenericSchema>(
+  schema: S,
+  value: unknown,
+  contract: string,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const fields = result.issues
+    .slice(0, 5)
+    .map((issue) => `${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new ContractError(`${contract}: ${fields}`);
+}

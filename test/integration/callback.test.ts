@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CallbackRequest } from '../../lib/callback/handleCallback';
+import { parseInboundMessage } from '../../lib/contracts/inbound';
+import { parseSyncJob } from '../../lib/contracts/syncJob';
+import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const stack = localStack();
+const sqs = sqsClient();
+const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
+const inboundUrl = stack.queues.InboundQueue ?? '';
+let handler: Handler;
+
+/** Shapes a callback request the way API Gateway's HTTP API (payload 2.0) delivers it. */
+function httpApiEvent(request: CallbackRequest): APIGatewayProxyEventV2 {
+  const rawQueryString = Object.entries(request.query)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value ?? '')}`)
+    .join('&');
+  return {
+    version: '2.0',
+    routeKey: `${request.method} /callback/{app}`,
+    rawPath: `/callback/${request.app}`,
+    rawQueryString,
+    headers: { 'content-type': 'text/xml' },
+    pathParameters: { app: request.app },
+    requestContext: { http: { method: request.method, path: `/callback/${request.app}` } },
+    body: request.body,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+const context = { getRemainingTimeInMillis: () => 5000 } as Context;
+const invoke = (request: CallbackRequest) => handler(httpApiEvent(request), context);
+
+beforeAll(async () => {
+  for (const [name, value] of Object.entries({
+    ...stack.env,
+    ...testEnv,
+    SYNC_JOBS_QUEUE_URL: syncJobsUrl,
+    INBOUND_QUEUE_URL: inboundUrl,
+  })) {
+    vi.stubEnv(name, value);
+  }
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  ({ handler } = (await import('../../functions/callback')) as unknown as { handler: Handler });
+});
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+beforeEach(async () => {
+  await purge(sqs, syncJobsUrl, inboundUrl);
+});
+
+describe('callback function against the local stack', () => {
+  it('answers WeCom URL verification with the bare plaintext', async () => {
+    await expect(invoke(wecomVerify('5927782489442352469'))).resolves.toMatchObject({
+      statusCode: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: '5927782489442352469',
+    });
+  });
+
+  it('lands one sync job in sync-jobs.fifo per callback, whatever WeCom retries', async () => {
+    const callback = kfEventXml('wkIntegration', 'ENCintegrationToken');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(invoke(wecomPost(callback))).resolves.toMatchObject({ statusCode: 200, body: 'success' });
+    }
+    const messages = await drain(sqs, syncJobsUrl);
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message?.Attributes?.MessageGroupId).toBe('default#wkIntegration');
+    expect(message?.Attributes?.MessageDeduplicationId).toBe(
+      createHash('sha256').update('default#wkIntegration#ENCintegrationToken').digest('hex'),
+    );
+    expect(parseSyncJob(JSON.parse(message?.Body ?? ''))).toMatchObject({
+      openKfId: 'wkIntegration',
+      token: 'ENCintegrationToken',
+    });
+  });
+
+  it('lands an MP text in inbound.fifo, grouped by customer', async () => {
+    await expect(
+      invoke(mpPost(mpTextXml('oIntegration', '你好', '9001'), { safe: true })),
+    ).resolves.toMatchObject({
+      statusCode: 200,
+    });
+    const [message, ...rest] = await drain(sqs, inboundUrl);
+    expect(rest).toEqual([]);
+    expect(message?.Attributes?.MessageGroupId).toBe('default#oIntegration');
+    expect(parseInboundMessage(JSON.parse(message?.Body ?? ''))).toMatchObject({
+      channel: 'mp',
+      customer: 'oIntegration',
+      message: { type: 'text', content: '你好' },
+    });
+  });
+
+  it('answers bad input with a short plain-text error and enqueues nothing', async () => {
+    const post = wecomPost(kfEventXml('wkIntegration', 'ENCx'));
+    const cases: [CallbackRequest, number, string][] = [
+      [
+        { ...post, query: { ...post.query, msg_signature: '0'.repeat(40) } },
+        401,
+        'msg_signature does not match',
+      ],
+      [{ ...post, body: '<xml><Encrypt>' }, 400, 'callback body is malformed'],
+      [{ ...post, app: 'unknown' }, 404, "unknown app 'unknown'"],
+      [{ ...post, method: 'DELETE' }, 405, 'use GET or POST'],
+      [{ ...post, body: 'x'.repeat(64 * 1024 + 1) }, 413, 'body is over 64 KB'],
+    ];
+    for (const [request, statusCode, body] of cases) {
+      await expect(invoke(request)).resolves.toEqual({
+        statusCode,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body,
+      });
+    }
+    expect(await drain(sqs, syncJobsUrl)).toEqual([]);
+  });
+
+  it('answers 503 when the queue cannot be reached, so WeCom retries', async () => {
+    vi.resetModules();
+    vi.stubEnv('SYNC_JOBS_QUEUE_URL', `${stack.endpoints.sqs}/000000000000/missing.fifo`);
+    const { handler: broken } = (await import('../../functions/callback')) as unknown as { handler: Handler };
+    vi.stubEnv('SYNC_JOBS_QUEUE_URL', syncJobsUrl);
+    await expect(
+      broken(httpApiEvent(wecomPost(kfEventXml('wkAAA', 'ENCy'))), context),
+    ).resolves.toMatchObject({
+      statusCode: 503,
+      body: 'temporarily unavailable',
+    });
+  });
+});

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { freePort } from '../../local/stack';
+import { type LocalSystem, startLocalSystem } from '../../local/system';
+import { drain } from '../support/aws';
+import { kfEventXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
+
+let system: LocalSystem;
+const logged: string[] = [];
+
+beforeAll(async () => {
+  // What `npm start` runs, on free ports, with the test app's settings overriding the demo app.
+  system = await startLocalSystem({
+    httpPort: await freePort(),
+    lambdaPort: await freePort(),
+    dynamodbPort: await freePort(),
+    fauxqsPort: await freePort(),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    log: (line) => logged.push(line),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+function url(request: ReturnType<typeof wecomPost>) {
+  const query = new URLSearchParams(request.query as Record<string, string>);
+  return `${system.httpUrl}/callback/${request.app}?${query}`;
+}
+
+describe('the local system (npm start)', () => {
+  it('serves WeCom URL verification over HTTP', async () => {
+    const response = await fetch(url(wecomVerify('1288432023552776189')));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('1288432023552776189');
+  });
+
+  it('takes a kf callback over HTTP and puts the sync job on the local queue', async () => {
+    const request = wecomPost(kfEventXml('wkLocalSystem', 'ENClocal'));
+    const response = await fetch(url(request), { method: 'POST', body: request.body });
+    expect(await response.text()).toBe('success');
+    const messages = await drain(system.stack.clients.sqs, system.stack.queues.SyncJobsQueue ?? '');
+    expect(messages.map((message) => message.Attributes?.MessageGroupId)).toEqual(['default#wkLocalSystem']);
+  });
+
+  it('answers a forged callback with 401 over HTTP', async () => {
+    const request = wecomPost(kfEventXml('wkLocalSystem', 'ENCforged'));
+    const forged = { ...request, query: { ...request.query, msg_signature: 'f'.repeat(40) } };
+    const response = await fetch(url(forged), { method: 'POST', body: request.body });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toBe('msg_signature does not match');
+  });
+});

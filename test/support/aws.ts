@@ -1,0 +1,34 @@
+import { PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
+
+export const localStack = () => inject('localStack');
+
+export function sqsClient(): SQSClient {
+  const stack = localStack();
+  return new SQSClient({
+    region: stack.region,
+    endpoint: stack.endpoints.sqs,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/** Reads everything currently visible on a queue (short polls until it comes back empty). */
+export async function drain(sqs: SQSClient, queueUrl: string) {
+  const messages = [];
+  while (true) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (Messages.length === 0) return messages;
+    messages.push(...Messages);
+  }
+}
+
+export async function purge(sqs: SQSClient, ...queueUrls: string[]) {
+  for (const QueueUrl of queueUrls) await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+}
