@@ -1,15 +1,16 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { awsClientConfig } from '../lib/aws';
 import { handleCallback } from '../lib/callback/handleCallback';
-import { loadConfig } from '../lib/config';
+import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
 import { sqsPublisher } from '../lib/queue/publisher';
 
 const log = createLogger('callback');
-const config = await loadConfig();
-const publish = sqsPublisher(new SQSClient({}));
+const config = loadConfigOnce();
+const publish = sqsPublisher(new SQSClient(awsClientConfig('sqs')));
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
   timeoutEarlyInMillis: 500,
@@ -24,7 +25,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
         body: bodyOf(event),
         signal,
       },
-      { config, publish, now: () => new Date(), log },
+      { config: await config(), publish, now: () => new Date(), log },
     );
     return textResponse(response.status, response.body);
   });

@@ -19,7 +19,7 @@ export interface LocalStackOptions {
 export interface LocalStack extends CreatedResources {
   readonly region: string;
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly s3: string };
-  /** Environment that points the AWS SDK (and so every function) at this stack. */
+  /** Environment that points every function's AWS clients at this stack (see lib/aws.ts). */
   readonly env: Record<string, string>;
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
   stop(): Promise<void>;
@@ -141,11 +141,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients,
       env: {
         AWS_REGION: options.region,
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-        AWS_ENDPOINT_URL_S3: endpoints.s3,
+        KF_BRIDGE_LOCAL_ENDPOINTS: `sqs=${endpoints.sqs},s3=${endpoints.s3},dynamodb=${endpoints.dynamodb}`,
         FAUXQS_PORT: String(fauxqs.port),
         DYNAMODB_PORT: String(dynamodbPort),
       },

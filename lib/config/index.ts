@@ -1,4 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { awsClientConfig } from '../aws';
 import { type Config, parseConfig } from './config';
 import { withSsmParameters } from './ssm';
 
@@ -7,5 +8,20 @@ export * from './config';
 /** Cold-start configuration of a Lambda: the environment, plus SSM parameters on deployed stages. */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const prefix = env.KF_BRIDGE_SSM_PREFIX?.trim();
-  return parseConfig(prefix ? await withSsmParameters(env, new SSMClient({}), prefix) : env);
+  return parseConfig(
+    prefix ? await withSsmParameters(env, new SSMClient(awsClientConfig('ssm', env)), prefix) : env,
+  );
+}
+
+/**
+ * Starts loading at cold start and hands every invocation the same result. Handlers await it instead of
+ * using top-level await, which `serverless invoke local` cannot load (it require()s the handler).
+ * A bad setting fails every invocation with the ConfigError that names it.
+ */
+export function loadConfigOnce(env: NodeJS.ProcessEnv = process.env): () => Promise<Config> {
+  const loading = loadConfig(env);
+  loading.catch(() => {
+    // Reported by the first invocation that awaits it.
+  });
+  return () => loading;
 }

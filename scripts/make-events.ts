@@ -1,0 +1,112 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeEncodingAesKey, encrypt, signature } from '../lib/crypto/wxBizMsgCrypt';
+import { ROOT, readServiceDefinition } from '../local/serviceDefinition';
+
+/**
+ * Writes events/*.json: API Gateway (HTTP API, payload 2.0) events signed and encrypted with the local demo
+ * app's settings from serverless.yml, for `serverless invoke local`. Run `npm run events` after changing them.
+ */
+const { localParams: p } = await readServiceDefinition();
+const setting = (name: string) => {
+  const value = p[name];
+  if (!value) throw new Error(`serverless.yml params.local.${name} is not set`);
+  return value;
+};
+const wecom = {
+  token: setting('WECOM_CALLBACK_TOKEN'),
+  receiveId: setting('WECOM_CORP_ID'),
+  aesKey: decodeEncodingAesKey(setting('WECOM_ENCODING_AES_KEY')),
+};
+const mp = {
+  token: setting('MP_TOKEN'),
+  receiveId: setting('MP_APP_ID'),
+  aesKey: decodeEncodingAesKey(setting('MP_ENCODING_AES_KEY')),
+};
+const timestamp = '1763683200';
+const nonce = '1597212914';
+const random = Buffer.from('kfbridgeexample0');
+
+function httpApiEvent(method: 'GET' | 'POST', query: Record<string, string>, body = '') {
+  const rawQueryString = Object.entries(query)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+    .join('&');
+  return {
+    version: '2.0',
+    routeKey: `${method} /callback/{app}`,
+    rawPath: '/callback/default',
+    rawQueryString,
+    headers: { 'content-type': 'text/xml', host: 'localhost:3000' },
+    queryStringParameters: query,
+    pathParameters: { app: 'default' },
+    requestContext: {
+      http: {
+        method,
+        path: '/callback/default',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'Mozilla/4.0',
+      },
+      routeKey: `${method} /callback/{app}`,
+      stage: '$default',
+      timeEpoch: Number(timestamp) * 1000,
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+const echostr = encrypt(wecom, '4751219183615370571', random);
+const kfEvent = encrypt(
+  wecom,
+  `<xml><ToUserName><![CDATA[${wecom.receiveId}]]></ToUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token><OpenKfId><![CDATA[wkDemoAccount01]]></OpenKfId></xml>`,
+  random,
+);
+const mpText = `<xml><ToUserName><![CDATA[gh_kfbridgedemo]]></ToUserName><FromUserName><![CDATA[oDemoCustomer0001]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好，我想咨询一下订单]]></Content><MsgId>24000000000000001</MsgId></xml>`;
+const mpEncrypted = encrypt(mp, mpText, random);
+
+export const events: Record<string, unknown> = {
+  'callback-wecom-verify.json': httpApiEvent('GET', {
+    msg_signature: signature(wecom.token, timestamp, nonce, echostr),
+    timestamp,
+    nonce,
+    echostr,
+  }),
+  'callback-wecom-kf-event.json': httpApiEvent(
+    'POST',
+    { msg_signature: signature(wecom.token, timestamp, nonce, kfEvent), timestamp, nonce },
+    `<xml><ToUserName><![CDATA[${wecom.receiveId}]]></ToUserName><Encrypt><![CDATA[${kfEvent}]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>`,
+  ),
+  'callback-mp-verify.json': httpApiEvent('GET', {
+    signature: signature(mp.token, timestamp, nonce),
+    timestamp,
+    nonce,
+    echostr: '7311486929380215537',
+  }),
+  'callback-mp-text.json': httpApiEvent(
+    'POST',
+    { signature: signature(mp.token, timestamp, nonce), timestamp, nonce, openid: 'oDemoCustomer0001' },
+    mpText,
+  ),
+  'callback-mp-text-safe-mode.json': httpApiEvent(
+    'POST',
+    {
+      signature: signature(mp.token, timestamp, nonce),
+      timestamp,
+      nonce,
+      openid: 'oDemoCustomer0001',
+      encrypt_type: 'aes',
+      msg_signature: signature(mp.token, timestamp, nonce, mpEncrypted),
+    },
+    `<xml><ToUserName><![CDATA[gh_kfbridgedemo]]></ToUserName><Encrypt><![CDATA[${mpEncrypted}]]></Encrypt></xml>`,
+  ),
+};
+
+export const eventFileText = (event: unknown) => `${JSON.stringify(event, null, 2)}\n`;
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const [file, event] of Object.entries(events)) {
+    await writeFile(join(ROOT, 'events', file), eventFileText(event));
+    console.log(`events/${file}`);
+  }
+}
