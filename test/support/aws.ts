@@ -1,15 +1,12 @@
 import { PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
 
 export const localStack = () => inject('localStack');
 
 export function sqsClient(): SQSClient {
   const stack = localStack();
-  return new SQSClient({
-    region: stack.region,
-    endpoint: stack.endpoints.sqs,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
 }
 
 /** Reads everything currently visible on a queue (short polls until it comes back empty). */
