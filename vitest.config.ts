@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/lib/**/*.test.ts'] } },
+      { test: { name: 'simulator', include: ['test/simulator/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'integration',

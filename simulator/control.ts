@@ -1,0 +1,227 @@
+import { WxError } from './core';
+import type { FaultRule } from './faults';
+import type { LimitSettings } from './limits';
+import type { Simulator } from './simulator';
+
+/** A readable picture of the simulator for the web page and `GET /_sim/state`. */
+export function snapshot(sim: Simulator) {
+  const now = sim.clock.now();
+  const accounts = [...sim.wecom.accounts.values()].map((account) => ({
+    openKfId: account.openKfId,
+    corpId: account.corpId,
+    name: account.name,
+    customers: [...account.sessions.values()].map((session) => {
+      const fromStream = account.stream
+        .filter(
+          (item) =>
+            item.message.external_userid === session.externalUserId ||
+            (item.message.event as { external_userid?: string })?.external_userid === session.externalUserId,
+        )
+        .map((item) => ({ at: item.at, from: origin(item.message.origin), text: preview(item.message) }));
+      const fromApi = sim.wecom.sent
+        .filter((sent) => sent.openKfId === account.openKfId && sent.touser === session.externalUserId)
+        .map((sent) => ({
+          at: sent.at,
+          from: 'api',
+          text: preview({ msgtype: sent.msgtype, [sent.msgtype]: sent.body }),
+        }));
+      return {
+        externalUserId: session.externalUserId,
+        state: session.state,
+        servicerUserId: session.servicerUserId,
+        repliesLeft: session.repliesLeft,
+        windowEndsAt:
+          session.lastCustomerMessageAt === undefined ? null : session.lastCustomerMessageAt + 48 * 3600_000,
+        conversation: [...fromStream, ...fromApi].sort((a, b) => a.at - b.at),
+      };
+    }),
+  }));
+  const mpApps = [...sim.mp.apps.values()].map((app) => ({
+    appId: app.appId,
+    originalId: app.originalId,
+    mode: app.mode,
+    users: [...app.users].map(([openid, user]) => ({
+      openid,
+      repliesLeft: user.repliesLeft,
+      lastMessageAt: user.lastMessageAt,
+    })),
+    sent: sim.mp.sent.filter((sent) => sent.appId === app.appId).length,
+  }));
+  return {
+    now,
+    clockOffsetMs: now - Date.now(),
+    corps: [...sim.wecom.corps.values()].map((corp) => ({
+      corpId: corp.corpId,
+      callbackUrl: corp.callback?.url ?? null,
+      users: [...corp.users],
+    })),
+    accounts,
+    mpApps,
+    faults: sim.faults.list(),
+    limits: sim.limits.settings,
+    callbacks: {
+      total: sim.callbacks.deliveries.length,
+      delivered: sim.callbacks.deliveries.filter((d) => d.delivered).length,
+      lost: sim.callbacks.deliveries.filter((d) => d.attempts.length === 0).length,
+    },
+  };
+}
+
+const origin = (value: unknown) =>
+  ({ 3: 'customer', 4: 'event', 5: 'servicer' })[value as 3 | 4 | 5] ?? 'unknown';
+
+function preview(message: Record<string, unknown>): string {
+  const type = String(message.msgtype);
+  const body = message[type] as Record<string, unknown> | undefined;
+  if (type === 'text') return String(body?.content ?? '');
+  if (type === 'event') return `[${String(body?.event_type)}]`;
+  return `[${type}]`;
+}
+
+type Json = Record<string, unknown>;
+const str = (body: Json, field: string) => {
+  const value = body[field];
+  if (typeof value !== 'string' || value === '') throw new ControlError(`${field} is required`);
+  return value;
+};
+
+export class ControlError extends Error {}
+
+/** The HTTP control API: the same operations as the in-process one, as JSON. */
+export function control(
+  sim: Simulator,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Json,
+): unknown {
+  const route = `${method} ${path}`;
+  switch (route) {
+    case 'POST /_sim/reset':
+      sim.reset();
+      return { ok: true };
+    case 'GET /_sim/state':
+      return snapshot(sim);
+    case 'POST /_sim/wecom/corps': {
+      const corp = sim.createCorp({
+        corpId: str(body, 'corpId'),
+        secrets: (body.secrets as string[]) ?? [],
+        ...(body.callback
+          ? { callback: body.callback as { url: string; token: string; encodingAesKey: string } }
+          : {}),
+        users: (body.users as string[]) ?? [],
+        departments: (body.departments as number[]) ?? [],
+      });
+      return { corpId: corp.corpId };
+    }
+    case 'POST /_sim/wecom/kf-accounts':
+      return { open_kfid: sim.createKfAccount(str(body, 'corpId'), str(body, 'name')) };
+    case 'POST /_sim/wecom/customer-messages':
+      return {
+        msgid: sim.customerWrites(
+          str(body, 'openKfId'),
+          str(body, 'externalUserId'),
+          (body.message as Json) ?? {},
+        ),
+      };
+    case 'POST /_sim/wecom/enter-session': {
+      const welcomeCode =
+        typeof body.url === 'string'
+          ? sim.openContactWay(body.url, str(body, 'externalUserId'))
+          : sim.enterSession(
+              str(body, 'openKfId'),
+              str(body, 'externalUserId'),
+              body.scene as string,
+              body.sceneParam as string,
+            );
+      return { welcome_code: welcomeCode ?? null };
+    }
+    case 'POST /_sim/wecom/servicer-messages':
+      return {
+        msgid: sim.servicerWrites(
+          str(body, 'openKfId'),
+          str(body, 'externalUserId'),
+          str(body, 'servicerUserId'),
+          (body.message as Json) ?? {},
+        ),
+      };
+    case 'POST /_sim/wecom/session-changes': {
+      const change = str(body, 'change');
+      if (change !== 'take' && change !== 'transfer' && change !== 'end')
+        throw new ControlError('change must be take, transfer or end');
+      return {
+        msg_code:
+          sim.servicerChangesSession(
+            str(body, 'openKfId'),
+            str(body, 'externalUserId'),
+            change,
+            body.servicerUserId as string,
+          ) ?? null,
+      };
+    }
+    case 'POST /_sim/wecom/events':
+      sim.pushEvent(str(body, 'openKfId'), (body.event as Json) ?? {});
+      return { ok: true };
+    case 'GET /_sim/wecom/sent': {
+      const openKfId = query.get('open_kfid');
+      return { sent: sim.wecom.sent.filter((sent) => !openKfId || sent.openKfId === openKfId) };
+    }
+    case 'POST /_sim/tokens':
+      return {
+        invalidated: sim.invalidateTokens(
+          body.how === 'revoke' ? 'revoke' : 'expire',
+          body.owner as string | undefined,
+        ),
+      };
+    case 'POST /_sim/mp/apps':
+      return { originalId: sim.createMpApp(body as never).originalId };
+    case 'POST /_sim/mp/user-messages':
+      return {
+        msgid: sim.mpUserWrites(
+          str(body, 'appId'),
+          str(body, 'openid'),
+          (body.message as Record<string, string>) ?? {},
+        ),
+      };
+    case 'POST /_sim/mp/kf-workers':
+      sim.setMpKfWorker(
+        str(body, 'appId'),
+        str(body, 'kfAccount'),
+        body as { online?: boolean; acceptInvite?: boolean },
+      );
+      return { ok: true };
+    case 'GET /_sim/mp/sent':
+      return { sent: sim.mp.sent };
+    case 'GET /_sim/faults':
+      return { rules: sim.faults.list(), fired: sim.faults.log.length };
+    case 'PUT /_sim/faults':
+      sim.setFaults((body.rules as FaultRule[]) ?? [], body.seed as number | undefined);
+      return { rules: sim.faults.list() };
+    case 'DELETE /_sim/faults':
+      sim.setFaults([]);
+      return { rules: [] };
+    case 'POST /_sim/clock': {
+      const ms =
+        Number(body.advanceMs ?? 0) +
+        Number(body.advanceSeconds ?? 0) * 1000 +
+        Number(body.advanceHours ?? 0) * 3600_000;
+      sim.advanceClock(ms);
+      return { now: sim.clock.now() };
+    }
+    case 'GET /_sim/limits':
+      return sim.limits.settings;
+    case 'PUT /_sim/limits': {
+      const settings = body as Partial<LimitSettings>;
+      Object.assign(sim.limits.settings.rate, settings.rate ?? {});
+      Object.assign(sim.limits.settings.concurrency, settings.concurrency ?? {});
+      sim.changed();
+      return sim.limits.settings;
+    }
+    case 'GET /_sim/callbacks':
+      return { deliveries: sim.callbacks.deliveries };
+    default:
+      throw new ControlError(`no control route ${route}`);
+  }
+}
+
+export { WxError };

@@ -1,0 +1,76 @@
+import { randomId, type SimClock, WxError } from './core';
+import { parseMultipart } from './multipart';
+import type { Media } from './wecom/model';
+
+export const MEDIA_TTL_MS = 3 * 24 * 3600_000;
+const MB = 1024 * 1024;
+
+/** WeCom's temporary media rules (reference §10): type, format, size, 3-day lifetime. */
+const RULES: Record<string, { extensions: string[]; maxBytes: number; sizeErrcode: number }> = {
+  image: { extensions: ['jpg', 'jpeg', 'png'], maxBytes: 10 * MB, sizeErrcode: 40009 },
+  voice: { extensions: ['amr'], maxBytes: 2 * MB, sizeErrcode: 40006 },
+  video: { extensions: ['mp4'], maxBytes: 10 * MB, sizeErrcode: 40011 },
+  file: { extensions: [], maxBytes: 20 * MB, sizeErrcode: 40006 },
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  amr: 'audio/amr',
+  mp4: 'video/mp4',
+};
+
+export class MediaStore {
+  readonly items = new Map<string, Media>();
+  constructor(private readonly clock: SimClock) {}
+
+  /** `media/upload?type=…` with the file in multipart field `media`. */
+  upload(owner: string, type: string | null, body: Buffer, contentType: string | undefined) {
+    const rule = type ? RULES[type] : undefined;
+    if (!type || !rule) throw new WxError(40004, 'invalid media type');
+    const part = parseMultipart(body, contentType).find((p) => p.name === 'media');
+    if (!part || part.data.length === 0) throw new WxError(44001, 'empty media data');
+    const filename = part.filename ?? 'media';
+    const extension = filename.includes('.') ? (filename.split('.').pop() ?? '').toLowerCase() : '';
+    if (rule.extensions.length > 0 && !rule.extensions.includes(extension))
+      throw new WxError(40005, 'invalid file type');
+    if (part.data.length <= 5) throw new WxError(40006, 'invalid file size');
+    if (part.data.length > rule.maxBytes) throw new WxError(rule.sizeErrcode, 'invalid file size');
+    const media: Media = {
+      mediaId: randomId('3', 63),
+      owner,
+      type,
+      filename,
+      contentType: part.contentType ?? CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      data: part.data,
+      createdAt: this.clock.now(),
+    };
+    this.items.set(media.mediaId, media);
+    // WeCom sends created_at as a string and errmsg empty on this API.
+    return {
+      errcode: 0,
+      errmsg: '',
+      type,
+      media_id: media.mediaId,
+      created_at: String(Math.floor(media.createdAt / 1000)),
+    };
+  }
+
+  get(owner: string, mediaId: string | null): Media {
+    const media = mediaId ? this.items.get(mediaId) : undefined;
+    if (!media || media.owner !== owner || media.createdAt <= this.clock.now() - MEDIA_TTL_MS)
+      throw new WxError(40007, 'invalid media_id');
+    return media;
+  }
+
+  /** True when the media exists for this owner and has not expired. */
+  valid(owner: string, mediaId: string): boolean {
+    try {
+      this.get(owner, mediaId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
