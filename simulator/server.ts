@@ -130,7 +130,6 @@ async function handlePlatform(
     const raw = await readBody(request);
     const faults = sim.faults.fire(route.endpoint, sim.clock.now());
     for (const fault of faults) {
-      if (fault.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, fault.ms));
       if (fault.kind === 'drop') {
         request.socket.destroy();
         return;
@@ -144,6 +143,9 @@ async function handlePlatform(
     }
     const call = route.run(platformRequest(request, url, raw), faults);
     release = call.owner === '-' ? undefined : sim.limits.enter(call.owner, route.endpoint, sim.clock.now());
+    // Latency is slow processing: it holds the call's concurrency slot.
+    for (const fault of faults)
+      if (fault.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     const answer = call.answer();
     if ('binary' in answer) sendBinary(request, response, answer as BinaryAnswer);
     else sendJson(response, 200, 'errcode' in answer ? answer : { errcode: 0, errmsg: 'ok', ...answer });
