@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
+import { type RunningSimulator, startSimulator } from '../simulator';
+import { configureDemo, effectiveSettings } from './demo';
 import { sqsMappingsOf } from './functionMappings';
 import { ROOT, readServiceDefinition } from './serviceDefinition';
 import { type EventSourceMapping, type Invoke, startEventSourceMappings } from './sqsEventSource';
@@ -13,6 +15,7 @@ export interface LocalSystemOptions {
   readonly lambdaPort: number;
   readonly dynamodbPort: number;
   readonly fauxqsPort: number;
+  readonly simPort: number;
   /** Settings for the functions; WECOM_*, MP_* and CALLBACK_* here override the demo app. */
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
@@ -20,6 +23,8 @@ export interface LocalSystemOptions {
 
 export interface LocalSystem {
   readonly stack: LocalStack;
+  readonly simulator: RunningSimulator;
+  readonly demo: ReturnType<typeof configureDemo>;
   readonly httpUrl: string;
   readonly mappings: EventSourceMapping[];
   stop(): Promise<void>;
@@ -71,7 +76,10 @@ function pipeLines(stream: NodeJS.ReadableStream | null, log: (line: string) => 
   });
 }
 
-/** Everything `npm start` runs: the embedded AWS stack, serverless offline and the SQS event-source mappings. */
+/**
+ * Everything `npm start` runs: the embedded AWS stack, the WeCom + MP simulator with the demo app, serverless
+ * offline and the SQS event-source mappings.
+ */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
   const definition = await readServiceDefinition();
   const stack = await startLocalStack({
@@ -80,6 +88,10 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     dynamodbPort: options.dynamodbPort,
     fauxqsPort: options.fauxqsPort,
   });
+  const simulator = await startSimulator({ port: options.simPort });
+  const httpUrl = `http://127.0.0.1:${options.httpPort}`;
+  const settings = effectiveSettings(definition.localParams, options.env);
+  const demo = configureDemo(simulator.sim, settings, `${httpUrl}/callback/default`);
   const offline = spawn(
     process.execPath,
     [
@@ -93,6 +105,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     {
       cwd: ROOT,
       env: {
+        // The functions call the simulator unless the environment points them elsewhere.
+        WECOM_API_BASE: options.env.WECOM_API_BASE || simulator.url,
+        MP_API_BASE: options.env.MP_API_BASE || simulator.url,
         ...options.env,
         ...stack.env,
         HTTP_PORT: String(options.httpPort),
@@ -104,7 +119,6 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   );
   pipeLines(offline.stdout, options.log, '[offline]');
   pipeLines(offline.stderr, options.log, '[offline]');
-  const httpUrl = `http://127.0.0.1:${options.httpPort}`;
   const { invoke, client } = offlineInvoke(definition.service, options.lambdaPort, definition.region);
   const mappings = sqsMappingsOf(definition, stack);
   let pollers: { stop(): Promise<void> } | undefined;
@@ -118,6 +132,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
       if (offline.exitCode === null) process.kill(-offline.pid, 'SIGKILL');
     }
+    await simulator.sim.callbacks.idle();
+    await simulator.stop();
     await stack.stop();
   };
 
@@ -129,7 +145,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       region: stack.region,
       log: (line) => options.log(`[sqs] ${line}`),
     });
-    return { stack, httpUrl, mappings, stop };
+    return { stack, simulator, demo, httpUrl, mappings, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -2,25 +2,25 @@ import { portIsFree } from '../local/stack';
 import { startLocalSystem } from '../local/system';
 
 /** `npm start`: the whole system on this machine, no AWS account and no network needed. */
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const log = (line: string) => console.log(line);
 
-const ports = {
-  httpPort: port('HTTP_PORT', 3000),
-  lambdaPort: port('LAMBDA_PORT', 3002),
-  dynamodbPort: port('DYNAMODB_PORT', 8000),
-  fauxqsPort: port('FAUXQS_PORT', 4566),
-};
-const variables = {
-  httpPort: 'HTTP_PORT',
-  lambdaPort: 'LAMBDA_PORT',
-  dynamodbPort: 'DYNAMODB_PORT',
-  fauxqsPort: 'FAUXQS_PORT',
-};
-for (const [name, value] of Object.entries(ports) as [keyof typeof ports, number][]) {
-  if (!(await portIsFree(value))) {
+const PORTS = {
+  httpPort: ['HTTP_PORT', 3000],
+  lambdaPort: ['LAMBDA_PORT', 3002],
+  dynamodbPort: ['DYNAMODB_PORT', 8000],
+  fauxqsPort: ['FAUXQS_PORT', 4566],
+  simPort: ['SIM_PORT', 4001],
+} as const;
+const ports = Object.fromEntries(
+  Object.entries(PORTS).map(([name, [variable, fallback]]) => [
+    name,
+    Number(process.env[variable] ?? fallback),
+  ]),
+) as Record<keyof typeof PORTS, number>;
+for (const [name, [variable]] of Object.entries(PORTS) as [keyof typeof PORTS, readonly [string, number]][]) {
+  if (!(await portIsFree(ports[name]))) {
     console.error(
-      `kf-bridge could not start: port ${value} is in use; free it or set ${variables[name]} to another port`,
+      `kf-bridge could not start: port ${ports[name]} is in use; free it or set ${variable} to another port`,
     );
     process.exit(1);
   }
@@ -38,6 +38,8 @@ log(
   `  callback       ${system.httpUrl}/callback/{app}   (GET verify, POST events; app "default" = demo app)`,
 );
 log(`  Lambda API     http://127.0.0.1:${ports.lambdaPort}   (serverless offline)`);
+log(`  simulator      ${system.simulator.url}/   (WeCom + MP; web view and control API)`);
+log(`  demo kf        ${system.demo.openKfId}   (write as a customer in the web view)`);
 log(`  DynamoDB Local ${stack.endpoints.dynamodb}`);
 log(`  SQS + S3       ${stack.endpoints.sqs}   (fauxqs)`);
 for (const [logicalId, url] of Object.entries(stack.queues))

@@ -15,6 +15,7 @@ beforeAll(async () => {
     lambdaPort: await freePort(),
     dynamodbPort: await freePort(),
     fauxqsPort: await freePort(),
+    simPort: await freePort(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv, POWERTOOLS_LOG_LEVEL: 'WARN' },
     log: (line) => logged.push(line),
   });

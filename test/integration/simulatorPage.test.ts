@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSyncJob } from '../../lib/contracts/syncJob';
+import { freePort } from '../../local/stack';
+import { type LocalSystem, startLocalSystem } from '../../local/system';
+import { drain } from '../support/aws';
+import { testEnv } from '../support/wechat';
+
+const CHROMIUM = '/usr/bin/chromium';
+let system: LocalSystem;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
+  system = await startLocalSystem({
+    httpPort: await freePort(),
+    lambdaPort: await freePort(),
+    dynamodbPort: await freePort(),
+    fauxqsPort: await freePort(),
+    simPort: await freePort(),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    log: () => {},
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+async function waitFor<T>(read: () => Promise<T[]>, timeoutMs = 15_000): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = await read();
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return [];
+}
+
+describe('the simulator web page, in a real browser', () => {
+  it('shows a customer message typed on the page, and its callback reaches the local callback function', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${system.simulator.url}/`);
+    await page.locator('#write-account option').first().waitFor({ state: 'attached' });
+    expect(await page.locator('#write-account option').count()).toBe(1);
+    await page.fill('#write-customer', 'wmBrowserCustomer');
+    await page.fill('#write-text', '你好，我的订单还没到');
+    await page.click('#write-send');
+
+    const customer = page.locator(`[data-customer="wmBrowserCustomer"]`);
+    await customer
+      .locator('.message.from-customer', { hasText: '你好，我的订单还没到' })
+      .waitFor({ timeout: 10_000 });
+    await expect(customer.locator('.state').textContent()).resolves.toContain('0');
+    await expect(customer.locator('.quota').textContent()).resolves.toBe('replies left: 5');
+
+    // The simulator called the local callback function back, which put a sync job on the queue.
+    const jobs = await waitFor(() =>
+      drain(system.stack.clients.sqs, system.stack.queues.SyncJobsQueue ?? ''),
+    );
+    expect(jobs).toHaveLength(1);
+    expect(parseSyncJob(JSON.parse(jobs[0]?.Body ?? ''))).toMatchObject({
+      app: 'default',
+      openKfId: system.demo.openKfId,
+    });
+
+    await page.click('[data-fault="sync-1"]');
+    await expect
+      .poll(() => system.simulator.sim.faults.list())
+      .toEqual([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: -1, probability: 0.1 }]);
+    const screenshot = await page.screenshot({ fullPage: true });
+    expect(screenshot.length).toBeGreaterThan(10_000);
+    await page.close();
+  });
+});
