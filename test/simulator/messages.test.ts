@@ -361,3 +361,25 @@ describe('kf/send_msg_on_event', () => {
     });
   });
 });
+
+describe('callback encryption interoperates with the published algorithm', () => {
+  it('decrypts with a decoder written straight from the reference (§4), not with kf-bridge code', async () => {
+    const { createDecipheriv, createHash } = await import('node:crypto');
+    s.sim.customerSays(openKfId, 'wmInterop', 'x');
+    await s.sim.callbacks.idle();
+    const push = s.receiver.received[0];
+    const encrypted = /<Encrypt><!\[CDATA\[(.*?)\]\]><\/Encrypt>/.exec(push?.body ?? '')?.[1] ?? '';
+    const q = push?.query ?? new URLSearchParams();
+    const sorted = [CORP.token, q.get('timestamp'), q.get('nonce'), encrypted].map(String).sort().join('');
+    expect(createHash('sha1').update(sorted).digest('hex')).toBe(q.get('msg_signature'));
+    const key = Buffer.from(`${CORP.encodingAesKey}=`, 'base64');
+    const aes = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
+    const plain = Buffer.concat([aes.update(Buffer.from(encrypted, 'base64')), aes.final()]);
+    const unpadded = plain.subarray(0, plain.length - (plain.at(-1) ?? 0));
+    const length = unpadded.readUInt32BE(16);
+    expect(unpadded.subarray(20 + length).toString()).toBe(CORP.corpId);
+    expect(unpadded.subarray(20, 20 + length).toString()).toContain(
+      `<OpenKfId><![CDATA[${openKfId}]]></OpenKfId>`,
+    );
+  });
+});
