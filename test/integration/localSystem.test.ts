@@ -1,24 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { freePort } from '../../local/stack';
-import { type LocalSystem, startLocalSystem } from '../../local/system';
+import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
-import { kfEventXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
+import { startTestSystem } from '../support/localSystem';
+import { kfEventXml, wecomPost, wecomVerify } from '../support/wechat';
 
 let system: LocalSystem;
-const logged: string[] = [];
 
 beforeAll(async () => {
   // What `npm start` runs, on free ports, with the test app's settings overriding the demo app.
-  system = await startLocalSystem({
-    httpPort: await freePort(),
-    lambdaPort: await freePort(),
-    dynamodbPort: await freePort(),
-    fauxqsPort: await freePort(),
-    simPort: await freePort(),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    log: (line) => logged.push(line),
-  });
+  system = await startTestSystem();
 }, 120_000);
 
 afterAll(async () => {

@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
-import { freePort } from '../../local/stack';
-import { type LocalSystem, startLocalSystem } from '../../local/system';
+import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
-import { testEnv } from '../support/wechat';
+import { startTestSystem } from '../support/localSystem';
 
 const CHROMIUM = '/usr/bin/chromium';
 let system: LocalSystem;
@@ -14,15 +13,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
-  system = await startLocalSystem({
-    httpPort: await freePort(),
-    lambdaPort: await freePort(),
-    dynamodbPort: await freePort(),
-    fauxqsPort: await freePort(),
-    simPort: await freePort(),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    log: () => {},
-  });
+  system = await startTestSystem();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
