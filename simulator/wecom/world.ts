@@ -55,7 +55,10 @@ export class WecomWorld {
     return corp;
   }
 
-  /** `gettoken`: the same token while it is valid, a new one after it expired or was revoked. */
+  /**
+   * `gettoken`: "有效期内重复获取返回相同结果" — within its validity the same result, so the same token with
+   * expires_in 7200 again, which renews it (our reading; UNVERIFIED). A new token after expiry or revocation.
+   */
   getToken(corpId: string | null, secret: string | null): { access_token: string; expires_in: number } {
     if (!corpId || !this.corps.has(corpId)) throw new WxError(40013, 'invalid corpid');
     const corp = this.corp(corpId);
@@ -64,7 +67,8 @@ export class WecomWorld {
     const now = this.clock.now();
     for (const token of this.tokens.values()) {
       if (token.corpId === corpId && token.secret === secret && !token.revoked && token.expiresAt > now) {
-        return { access_token: token.token, expires_in: Math.floor((token.expiresAt - now) / 1000) };
+        token.expiresAt = now + TOKEN_TTL_MS;
+        return { access_token: token.token, expires_in: TOKEN_TTL_MS / 1000 };
       }
     }
     const token: AccessToken = {
