@@ -51,3 +51,15 @@ export class DependencyError extends KfBridgeError {
   override readonly status = 503;
   override readonly retryable = true;
 }
+
+/** WeCom or MP answered with a non-zero errcode. Whether a retry can help depends on the code. */
+export class PlatformError extends KfBridgeError {
+  override readonly retryable: boolean;
+  constructor(message: string, errcode: number, retryable: boolean) {
+    super(message, { errcode });
+    this.retryable = retryable;
+  }
+}
+
+/** The platform refused an app's credentials at token time: only a settings change fixes it. */
+export class CredentialsError extends KfBridgeError {}

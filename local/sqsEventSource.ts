@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 
 export interface EventSourceMapping {
   readonly functionName: string;
@@ -16,7 +16,7 @@ export interface EventSourceMapping {
 }
 
 /** Invokes the function; rejects when the invocation itself failed (a thrown error, a timeout). */
-export type Invoke = (functionName: string, event: SQSEvent) => Promise<unknown>;
+export type Invoke = (functionName: string, event: unknown) => Promise<unknown>;
 
 export type MappingLog = (line: string) => void;
 

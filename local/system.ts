@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { configureDemo, effectiveSettings } from './demo';
 import { sqsMappingsOf } from './functionMappings';
+import { type Schedule, schedulesOf, startSchedules } from './schedules';
 import { ROOT, readServiceDefinition } from './serviceDefinition';
 import { type EventSourceMapping, type Invoke, startEventSourceMappings } from './sqsEventSource';
 import { type LocalStack, startLocalStack } from './stack';
@@ -27,6 +27,7 @@ export interface LocalSystem {
   readonly demo: ReturnType<typeof configureDemo>;
   readonly httpUrl: string;
   readonly mappings: EventSourceMapping[];
+  readonly schedules: Schedule[];
   stop(): Promise<void>;
 }
 
@@ -41,7 +42,7 @@ function offlineInvoke(
     region,
     credentials: LOCAL_CREDENTIALS,
   });
-  const invoke: Invoke = async (functionName: string, event: SQSEvent) => {
+  const invoke: Invoke = async (functionName: string, event: unknown) => {
     const response = await client.send(
       new InvokeCommand({ FunctionName: `${service}-local-${functionName}`, Payload: JSON.stringify(event) }),
     );
@@ -121,9 +122,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   pipeLines(offline.stderr, options.log, '[offline]');
   const { invoke, client } = offlineInvoke(definition.service, options.lambdaPort, definition.region);
   const mappings = sqsMappingsOf(definition, stack);
+  const schedules = schedulesOf(definition, options.log);
   let pollers: { stop(): Promise<void> } | undefined;
+  let timers: { stop(): void } | undefined;
 
   const stop = async () => {
+    timers?.stop();
     await pollers?.stop();
     client.destroy();
     if (offline.exitCode === null && offline.pid) {
@@ -145,7 +149,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       region: stack.region,
       log: (line) => options.log(`[sqs] ${line}`),
     });
-    return { stack, simulator, demo, httpUrl, mappings, stop };
+    timers = startSchedules(schedules, invoke, options.log);
+    return { stack, simulator, demo, httpUrl, mappings, schedules, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -66,6 +66,17 @@ const mpText = `<xml><ToUserName><![CDATA[gh_kfbridgedemo]]></ToUserName><FromUs
 const mpEncrypted = encrypt(mp, mpText, random);
 
 export const events: Record<string, unknown> = {
+  'token-refresh-schedule.json': {
+    version: '0',
+    id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    time: new Date(Number(timestamp) * 1000).toISOString(),
+    region: 'ap-southeast-1',
+    resources: ['arn:aws:events:ap-southeast-1:123456789012:rule/kf-bridge-prod-tokenRefresh'],
+    detail: {},
+  },
   'callback-wecom-verify.json': httpApiEvent('GET', {
     msg_signature: signature(wecom.token, timestamp, nonce, echostr),
     timestamp,

@@ -45,6 +45,8 @@ log(`  SQS + S3       ${stack.endpoints.sqs}   (fauxqs)`);
 for (const [logicalId, url] of Object.entries(stack.queues))
   log(`  queue          ${logicalId.padEnd(14)} ${url}`);
 for (const mapping of system.mappings) log(`  consumer       ${mapping.functionName} <- ${mapping.queueUrl}`);
+for (const schedule of system.schedules)
+  log(`  schedule       ${schedule.functionName} every ${schedule.expression}`);
 log('kf-bridge is ready. Press Ctrl+C to stop.');
 
 let stopping = false;

@@ -126,6 +126,7 @@ async function handlePlatform(
       errmsg: isWecom ? errmsgWithHint(error.errcode, error.errmsg) : error.errmsg,
     });
   let release: (() => void) | undefined;
+  sim.calls.set(route.endpoint, (sim.calls.get(route.endpoint) ?? 0) + 1);
   try {
     const raw = await readBody(request);
     const faults = sim.faults.fire(route.endpoint, sim.clock.now());

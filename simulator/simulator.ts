@@ -42,6 +42,8 @@ export class Simulator extends EventEmitter {
   readonly mp: MpWorld;
   readonly callbacks: CallbackPusher;
   readonly throttle = new TokenlessThrottle();
+  /** Calls received per endpoint (`gettoken`, `kf/sync_msg`, …), for tests and benchmarks. */
+  readonly calls = new Map<string, number>();
 
   constructor(options: SimulatorOptions = {}) {
     super();
@@ -197,6 +199,7 @@ export class Simulator extends EventEmitter {
       this.limits.reset();
       this.throttle.reset();
       this.callbacks.deliveries.length = 0;
+      this.calls.clear();
       this.clock.reset();
     });
   }

@@ -31,6 +31,10 @@ export interface Config {
   /** 0 turns the callback timestamp check off. */
   readonly callbackMaxClockSkewSeconds: number;
   readonly queues: { readonly syncJobsUrl: string; readonly inboundUrl: string };
+  /** The DynamoDB table holding tokens, cursors, ledgers and leases. */
+  readonly stateTable: string;
+  /** The schedule refreshes tokens with less than this left (default 20 minutes). */
+  readonly tokenRefreshMarginSeconds: number;
 }
 
 export const DEFAULT_APP = 'default';
@@ -151,5 +155,7 @@ export function parseConfig(env: Env): Config {
       syncJobsUrl: httpUrl(env, 'SYNC_JOBS_QUEUE_URL', ''),
       inboundUrl: httpUrl(env, 'INBOUND_QUEUE_URL', ''),
     },
+    stateTable: required(env, 'STATE_TABLE'),
+    tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),
   };
 }

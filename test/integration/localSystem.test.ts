@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../local/serviceDefinition';
 
 import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
 import { startTestSystem } from '../support/localSystem';
-import { kfEventXml, wecomPost, wecomVerify } from '../support/wechat';
+import { kfEventXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
 let system: LocalSystem;
 
@@ -43,4 +47,36 @@ describe('the local system (npm start)', () => {
     expect(response.status).toBe(401);
     expect(await response.text()).toBe('msg_signature does not match');
   });
+
+  it('runs tokenRefresh with serverless invoke local against the local stack', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...testEnv,
+      DYNAMODB_PORT: system.stack.env.DYNAMODB_PORT,
+      FAUXQS_PORT: system.stack.env.FAUXQS_PORT,
+      WECOM_API_BASE: system.simulator.url,
+      MP_API_BASE: system.simulator.url,
+    };
+    const invoke = async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        // Without --data, osls reads the event from stdin when it is not a terminal.
+        [
+          join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+          'invoke',
+          'local',
+          '-f',
+          'tokenRefresh',
+          '--data',
+          '{}',
+        ],
+        { cwd: ROOT, env },
+      );
+      return JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
+    };
+    expect(await invoke()).toMatchObject({ refreshed: ['default/wecom', 'default/mp'], failed: [] });
+    expect(await invoke()).toMatchObject({ fresh: ['default/wecom', 'default/mp'], refreshed: [] });
+    expect(system.simulator.sim.calls.get('gettoken')).toBe(1);
+  }, 60_000);
 });

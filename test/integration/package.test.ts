@@ -5,13 +5,15 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../local/serviceDefinition';
+import { ROOT, readServiceDefinition } from '../../local/serviceDefinition';
 import { testEnv } from '../support/wechat';
 
 const run = promisify(execFile);
 let out: string;
+let functions: string[];
 
 beforeAll(async () => {
+  functions = Object.keys((await readServiceDefinition()).functions);
   out = await mkdtemp(join(tmpdir(), 'kf-bridge-package-'));
   // No AWS credentials and no network: packaging must work offline.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
@@ -40,26 +42,30 @@ async function unzip(zipPath: string, into: string) {
 describe('serverless package', () => {
   it('produces one bundle per function and a CloudFormation template', async () => {
     const files = await readdir(out);
-    expect(files.filter((file) => file.endsWith('.zip')).sort()).toEqual(['callback.zip']);
+    expect(files.filter((file) => file.endsWith('.zip')).sort()).toEqual(
+      functions.map((name) => `${name}.zip`).sort(),
+    );
     expect(files).toContain('cloudformation-template-update-stack.json');
   });
 
   it('ships each handler with the package.json Lambda needs to load it as ESM, and it loads', async () => {
-    const into = await mkdtemp(join(tmpdir(), 'kf-bridge-zip-'));
-    const entries = await unzip(join(out, 'callback.zip'), into);
-    expect(entries).toEqual(expect.arrayContaining(['functions/callback.js', 'functions/package.json']));
-    expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
-    expect(JSON.parse(await readFile(join(into, 'functions/package.json'), 'utf8'))).toEqual({
-      type: 'module',
-    });
-    // Load it as the nodejs24.x runtime would: a plain `node` import of the .js file, no loader, no TypeScript.
-    const probe = "const m = await import('./functions/callback.js'); console.log(typeof m.handler);";
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
-      cwd: into,
-      env: { PATH: process.env.PATH, ...testEnv, AWS_REGION: 'ap-southeast-1' },
-    });
-    expect(stdout.trim()).toBe('function');
-    await rm(into, { recursive: true, force: true });
+    for (const name of functions) {
+      const into = await mkdtemp(join(tmpdir(), 'kf-bridge-zip-'));
+      const entries = await unzip(join(out, `${name}.zip`), into);
+      expect(entries).toEqual(expect.arrayContaining([`functions/${name}.js`, 'functions/package.json']));
+      expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
+      expect(JSON.parse(await readFile(join(into, 'functions/package.json'), 'utf8'))).toEqual({
+        type: 'module',
+      });
+      // Load it as the nodejs24.x runtime would: a plain `node` import of the .js file, no loader, no TypeScript.
+      const probe = `const m = await import('./functions/${name}.js'); console.log(typeof m.handler);`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
+        cwd: into,
+        env: { PATH: process.env.PATH, ...testEnv, AWS_REGION: 'ap-southeast-1' },
+      });
+      expect(stdout.trim(), name).toBe('function');
+      await rm(into, { recursive: true, force: true });
+    }
   });
 
   it('keeps secrets out of the template: deployed stages read them from SSM', async () => {

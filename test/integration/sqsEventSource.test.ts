@@ -59,7 +59,7 @@ async function send(...bodies: string[]) {
 const poll = (invoke: (name: string, event: SQSEvent) => Promise<unknown>, lines: string[] = []) =>
   pollOnce(mapping, {
     sqs,
-    invoke,
+    invoke: (name, event) => invoke(name, event as SQSEvent),
     region: stack.region,
     log: (line) => lines.push(line),
     waitTimeSeconds: 1,

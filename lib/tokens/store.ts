@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AppConfig } from '../config/config';
+import { DependencyError } from '../errors';
+import type { Platform } from './platformToken';
+
+export interface TokenItem {
+  readonly token?: string;
+  readonly expiresAt?: number;
+  readonly fetchedAt?: number;
+  readonly leaseOwner?: string;
+  readonly leaseUntil?: number;
+  /** The token a caller proved rejected; its replacement may use MP's force_refresh. */
+  readonly invalidatedToken?: string;
+  readonly credentialsRejectedAt?: number;
+  readonly credentialsErrcode?: number;
+  /** Times of MP force refreshes, for its daily limit. */
+  readonly forceRefreshes?: number[];
+}
+
+/**
+ * The item of one app's token on one platform: keyed by app name, platform and a hash of id and secret, so
+ * two apps of one corp never share a token and a new secret starts afresh. The secret itself is never stored.
+ */
+export function tokenKey(app: AppConfig, platform: Platform): string {
+  const credentials =
+    platform === 'wecom'
+      ? `${app.wecom?.corpId}:${app.wecom?.kfSecret}`
+      : `${app.mp?.appId}:${app.mp?.appSecret}`;
+  return `TOKEN#${app.name}#${platform}#${createHash('sha256').update(credentials).digest('hex').slice(0, 32)}`;
+}
+
+const SK = 'TOKEN';
+/** A token fetched this recently is used as it is, even if the platform gave it a short life. */
+export const RECENT_FETCH_MS = 60_000;
+// Token items outlive their token by a day, then DynamoDB's TTL removes them.
+const ttlFor = (expiresAt: number) => Math.floor(expiresAt / 1000) + 86_400;
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+export class TokenStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private async send<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (isConditionFailure(error)) throw error;
+      throw new DependencyError(`token store: ${what} failed`, { cause: error });
+    }
+  }
+
+  async read(key: string): Promise<TokenItem | undefined> {
+    const { Item } = await this.send('read', () =>
+      this.db.send(new GetCommand({ TableName: this.table, Key: { pk: key, sk: SK }, ConsistentRead: true })),
+    );
+    return Item as TokenItem | undefined;
+  }
+
+  /**
+   * Takes the fetch lease when nobody holds a live one and the stored token still needs renewing: expires
+   * before `renewAt` and was not fetched just now. Checking both in one conditional write means a caller that
+   * saw no token cannot fetch again after the winner saved one.
+   */
+  async acquireLease(
+    key: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    renewAt: number,
+  ): Promise<boolean> {
+    try {
+      await this.send('lease', () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: key, sk: SK },
+            UpdateExpression:
+              'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+            ConditionExpression:
+              '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent))',
+            ExpressionAttributeNames: { '#ttl': 'ttl', '#token': 'token' },
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':until': now + leaseMs,
+              ':now': now,
+              ':ttl': ttlFor(now),
+              ':renewAt': renewAt,
+              ':recent': now - RECENT_FETCH_MS,
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Stores a fetched token and frees the lease, if this caller still holds it. */
+  async save(
+    key: string,
+    owner: string,
+    token: string,
+    expiresAt: number,
+    now: number,
+    forceRefreshes?: number[],
+  ): Promise<boolean> {
+    try {
+      await this.send('save', () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: key, sk: SK },
+            UpdateExpression: `SET #token = :token, expiresAt = :expiresAt, fetchedAt = :now, #ttl = :ttl${forceRefreshes ? ', forceRefreshes = :force' : ''} REMOVE leaseOwner, leaseUntil, invalidatedToken, credentialsRejectedAt, credentialsErrcode`,
+            ConditionExpression: 'leaseOwner = :owner',
+            ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':token': token,
+              ':expiresAt': expiresAt,
+              ':now': now,
+              ':ttl': ttlFor(expiresAt),
+              ':owner': owner,
+              ...(forceRefreshes && { ':force': forceRefreshes }),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(key: string, owner: string, rejected?: { errcode: number; at: number }): Promise<void> {
+    try {
+      await this.send('release', () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: key, sk: SK },
+            UpdateExpression: rejected
+              ? 'SET credentialsRejectedAt = :at, credentialsErrcode = :errcode REMOVE leaseOwner, leaseUntil'
+              : 'REMOVE leaseOwner, leaseUntil',
+            ConditionExpression: 'leaseOwner = :owner',
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ...(rejected && { ':at': rejected.at, ':errcode': rejected.errcode }),
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Forgets a token the platform rejected, only if it is still the stored one: a late rejection of an old
+   * token must not throw away the newer token another caller already fetched.
+   */
+  async invalidate(key: string, rejectedToken: string): Promise<boolean> {
+    try {
+      await this.send('invalidate', () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: key, sk: SK },
+            UpdateExpression: 'SET invalidatedToken = #token REMOVE #token, expiresAt, fetchedAt',
+            ConditionExpression: '#token = :rejected',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':rejected': rejectedToken },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,189 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
+import { type AppConfig, parseConfig } from '../../lib/config/config';
+import { CredentialsError } from '../../lib/errors';
+import { createPlatformClient } from '../../lib/platform/client';
+import { fetchPlatformToken } from '../../lib/tokens/platformToken';
+import { CREDENTIALS_ALARM, createTokenProvider } from '../../lib/tokens/provider';
+import { refreshAllTokens } from '../../lib/tokens/refreshAll';
+import { TokenStore, tokenKey } from '../../lib/tokens/store';
+import { type RunningSimulator, startSimulator } from '../../simulator';
+import { localStack } from '../support/aws';
+import { recordingLog } from '../support/recording';
+
+const stack = localStack();
+const TABLE = 'kf-bridge-local-state';
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+);
+const store = new TokenStore(db, TABLE);
+const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
+let sim: RunningSimulator;
+let run = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+
+/** Fresh corp, MP app and app names per test, so items in the shared table never collide. */
+let corpId: string;
+let config: ReturnType<typeof parseConfig>;
+beforeEach(() => {
+  run++;
+  corpId = `wwtokens${run}${Date.now().toString(36)}`;
+  sim.sim.reset();
+  sim.sim.createCorp({ corpId, secrets: ['secret-a', 'secret-b'] });
+  sim.sim.createMpApp({
+    appId: `wxmp${run}${Date.now().toString(36)}`,
+    secret: 'mp-secret',
+    token: 'mptoken',
+  });
+  const mpAppId = [...sim.sim.mp.apps.keys()][0] ?? '';
+  config = parseConfig({
+    SYNC_JOBS_QUEUE_URL: 'http://127.0.0.1:1/q/s.fifo',
+    INBOUND_QUEUE_URL: 'http://127.0.0.1:1/q/i.fifo',
+    STATE_TABLE: TABLE,
+    KF_BRIDGE_APPS: 'second,mp',
+    WECOM_CORP_ID: corpId,
+    WECOM_KF_SECRET: 'secret-a',
+    WECOM_CALLBACK_TOKEN: 'tok123',
+    WECOM_ENCODING_AES_KEY: KEY,
+    WECOM_API_BASE: sim.url,
+    SECOND_WECOM_CORP_ID: corpId,
+    SECOND_WECOM_KF_SECRET: 'secret-b',
+    SECOND_WECOM_CALLBACK_TOKEN: 'tok456',
+    SECOND_WECOM_ENCODING_AES_KEY: KEY,
+    SECOND_WECOM_API_BASE: sim.url,
+    MP_MP_APP_ID: mpAppId,
+    MP_MP_APP_SECRET: 'mp-secret',
+    MP_MP_TOKEN: 'mptoken',
+    MP_MP_API_BASE: sim.url,
+  });
+});
+
+const app = (name: string) => config.apps.get(name) as AppConfig;
+const provider = (log = recordingLog().log) =>
+  createTokenProvider({ store, fetchToken: fetchPlatformToken, now: () => sim.sim.clock.now(), log });
+
+describe('token provider against DynamoDB Local and the simulator', () => {
+  it('makes exactly one gettoken call for 200 concurrent callers at a cold start, across containers', async () => {
+    const containers = Array.from({ length: 20 }, () => provider());
+    const tokens = await Promise.all(
+      containers.flatMap((tokens) =>
+        Array.from({ length: 10 }, () => tokens.getToken(app('default'), 'wecom')),
+      ),
+    );
+    expect(new Set(tokens).size).toBe(1);
+    expect(sim.sim.calls.get('gettoken')).toBe(1);
+  });
+
+  it('keeps two apps of one corp with different secrets apart, and never stores a secret', async () => {
+    const tokens = provider();
+    const [a, b] = await Promise.all([
+      tokens.getToken(app('default'), 'wecom'),
+      tokens.getToken(app('second'), 'wecom'),
+    ]);
+    expect(a).not.toBe(b);
+    expect(tokenKey(app('default'), 'wecom')).not.toBe(tokenKey(app('second'), 'wecom'));
+    const { Item } = await db.send(
+      new GetCommand({ TableName: TABLE, Key: { pk: tokenKey(app('default'), 'wecom'), sk: 'TOKEN' } }),
+    );
+    expect(JSON.stringify(Item)).not.toContain('secret-a');
+    expect(tokenKey(app('default'), 'wecom')).not.toContain(corpId);
+  });
+
+  it('survives a token revoked in the middle of traffic with exactly one refresh and no failed call', async () => {
+    const containers = Array.from({ length: 5 }, () => createPlatformClient(provider()));
+    const call = (client: (typeof containers)[number]) =>
+      client(app('default'), 'wecom', { path: '/cgi-bin/kf/account/list', body: {} });
+    await Promise.all(containers.map(call));
+    expect(sim.sim.calls.get('gettoken')).toBe(1);
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, async (_, i) => {
+        if (i === 20) sim.sim.invalidateTokens('revoke', corpId);
+        await new Promise((resolve) => setTimeout(resolve, i * 5));
+        return call(containers[i % containers.length] as (typeof containers)[number]);
+      }),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(sim.sim.calls.get('gettoken')).toBe(2);
+  });
+
+  it('does not throw away a newer token on a late rejection of an older one', async () => {
+    const tokens = provider();
+    const old = await tokens.getToken(app('default'), 'wecom');
+    expect(await tokens.invalidate(app('default'), 'wecom', old)).toBe(true);
+    sim.sim.invalidateTokens('revoke', corpId);
+    const fresh = await tokens.getToken(app('default'), 'wecom');
+    expect(fresh).not.toBe(old);
+    expect(await provider().invalidate(app('default'), 'wecom', old)).toBe(false);
+    expect((await store.read(tokenKey(app('default'), 'wecom')))?.token).toBe(fresh);
+  });
+
+  it('uses MP stable_token in normal mode, and force_refresh only after a confirmed rejection', async () => {
+    const client = createPlatformClient(provider());
+    const typing = () => client(app('mp'), 'mp', { path: '/cgi-bin/customservice/getkflist' });
+    await typing();
+    const before = [...sim.sim.mp.tokens.values()][0]?.token;
+    // Revocation here: the platform forgets the token, and normal mode would keep handing out the same one.
+    sim.sim.mp.tokens.delete(before ?? '');
+    await typing();
+    const item = await store.read(tokenKey(app('mp'), 'mp'));
+    expect(item?.forceRefreshes).toHaveLength(1);
+    expect(item?.token).not.toBe(before);
+    expect(sim.sim.calls.get('stable_token')).toBe(2);
+  });
+
+  it('fails fast on bad credentials: a clear error naming the app, one alarm line, no retry storm', async () => {
+    sim.sim.createCorp({ corpId: 'wwrotated', secrets: ['new-secret'] });
+    const bad = parseConfig({
+      SYNC_JOBS_QUEUE_URL: 'http://127.0.0.1:1/q/s.fifo',
+      INBOUND_QUEUE_URL: 'http://127.0.0.1:1/q/i.fifo',
+      STATE_TABLE: TABLE,
+      WECOM_CORP_ID: 'wwrotated',
+      WECOM_KF_SECRET: `old-secret-${run}`,
+      WECOM_CALLBACK_TOKEN: 'tok123',
+      WECOM_ENCODING_AES_KEY: KEY,
+      WECOM_API_BASE: sim.url,
+    }).apps.get('default') as AppConfig;
+    const { log, lines } = recordingLog();
+    const containers = Array.from({ length: 5 }, () => provider(log));
+    const results = await Promise.allSettled(
+      containers.flatMap((tokens) => Array.from({ length: 10 }, () => tokens.getToken(bad, 'wecom'))),
+    );
+    expect(results.every((r) => r.status === 'rejected' && r.reason instanceof CredentialsError)).toBe(true);
+    const reason = (results[0] as PromiseRejectedResult).reason as CredentialsError;
+    expect(reason.message).toMatch(/^app 'default': /);
+    expect(reason.message).not.toContain('old-secret');
+    expect(sim.sim.calls.get('gettoken')).toBe(1);
+    expect(
+      lines.filter((line) => (line.args[1] as { alarm?: string })?.alarm === CREDENTIALS_ALARM),
+    ).toHaveLength(1);
+  });
+
+  it('keeps every token ahead of its margin across a simulated 24 h of 5-minute runs', async () => {
+    const { log } = recordingLog();
+    const tokens = provider(log);
+    const margin = 20 * 60_000;
+    const stored = async (name: string, platform: 'wecom' | 'mp') =>
+      (await store.read(tokenKey(app(name), platform)))?.expiresAt ?? 0;
+    for (let minute = 0; minute <= 24 * 60; minute += 5) {
+      const report = await refreshAllTokens(config, tokens, margin, log);
+      expect(report.failed).toEqual([]);
+      const now = sim.sim.clock.now();
+      for (const name of ['default', 'second'])
+        expect((await stored(name, 'wecom')) - now).toBeGreaterThan(margin);
+      // MP renews a stable token only in its last 5 minutes: that window is its margin.
+      expect((await stored('mp', 'mp')) - now).toBeGreaterThan(300_000);
+      sim.sim.advanceClock(5 * 60_000);
+    }
+    // WeCom: a refresh every time a token nears its margin; MP: once per token lifetime.
+    expect(sim.sim.calls.get('gettoken')).toBeLessThanOrEqual(2 * ((24 * 60) / 100 + 2));
+    expect(sim.sim.calls.get('stable_token')).toBeLessThanOrEqual((24 * 60) / 115 + 2);
+  }, 60_000);
+});
