@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 import { type AppConfig, parseConfig } from '../../lib/config/config';
-import { CredentialsError } from '../../lib/errors';
+import { CredentialsError, DependencyError } from '../../lib/errors';
 import { createPlatformClient } from '../../lib/platform/client';
 import { fetchPlatformToken } from '../../lib/tokens/platformToken';
 import { CREDENTIALS_ALARM, createTokenProvider } from '../../lib/tokens/provider';
@@ -186,4 +186,20 @@ describe('token provider against DynamoDB Local and the simulator', () => {
     expect(sim.sim.calls.get('gettoken')).toBeLessThanOrEqual(2 * ((24 * 60) / 100 + 2));
     expect(sim.sim.calls.get('stable_token')).toBeLessThanOrEqual((24 * 60) / 115 + 2);
   }, 60_000);
+
+  it('maps platform failures to typed errors that never carry the access token', async () => {
+    const client = createPlatformClient(provider());
+    const list = () => client(app('default'), 'wecom', { path: '/cgi-bin/kf/account/list', body: {} });
+    await list();
+    const token = [...sim.sim.wecom.tokens.keys()][0] ?? '';
+    sim.sim.setFaults([{ endpoint: 'kf/account/list', kind: 'http', status: 502, count: 1 }]);
+    const http = await list().catch((error: unknown) => error as DependencyError);
+    expect(http).toBeInstanceOf(DependencyError);
+    expect(http.message).toBe("/cgi-bin/kf/account/list failed with HTTP 502 for app 'default'");
+    expect(JSON.stringify(http)).not.toContain(token);
+    sim.sim.setFaults([{ endpoint: 'kf/account/list', kind: 'errcode', errcode: -1, count: 1 }]);
+    await expect(list()).rejects.toMatchObject({ errcode: -1, retryable: true });
+    sim.sim.setFaults([{ endpoint: 'kf/account/list', kind: 'errcode', errcode: 95000, count: 1 }]);
+    await expect(list()).rejects.toMatchObject({ errcode: 95000, retryable: false });
+  });
 });
