@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AppConfig } from '../config/config';
+import { isConditionFailure } from '../dynamo';
 import { DependencyError } from '../errors';
 import type { Platform } from './platformToken';
 
@@ -36,13 +36,6 @@ const SK = 'TOKEN';
 export const RECENT_FETCH_MS = 60_000;
 // Token items outlive their token by a day, then DynamoDB's TTL removes them.
 const ttlFor = (expiresAt: number) => Math.floor(expiresAt / 1000) + 86_400;
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as Error)?.name === 'ConditionalCheckFailedException'
-  );
-}
 
 export class TokenStore {
   constructor(

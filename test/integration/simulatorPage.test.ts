@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSyncJob } from '../../lib/contracts/syncJob';
+import { parseInboundMessage } from '../../lib/contracts/inbound';
 import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
 import { startTestSystem } from '../support/localSystem';
+import { waitFor } from '../support/wait';
 
 const CHROMIUM = '/usr/bin/chromium';
 let system: LocalSystem;
@@ -34,16 +35,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-async function waitFor<T>(read: () => Promise<T[]>, timeoutMs = 15_000): Promise<T[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await read();
-    if (found.length > 0) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return [];
-}
-
 describe('the simulator web page, in a real browser', () => {
   it('shows a customer message typed on the page, and its callback reaches the local callback function', async () => {
     const page = await browser.newPage();
@@ -61,14 +52,15 @@ describe('the simulator web page, in a real browser', () => {
     await expect(customer.locator('.state').textContent()).resolves.toContain('0');
     await expect(customer.locator('.quota').textContent()).resolves.toBe('replies left: 5');
 
-    // The simulator called the local callback function back, which put a sync job on the queue.
-    const jobs = await waitFor(() =>
-      drain(system.stack.clients.sqs, system.stack.queues.SyncJobsQueue ?? ''),
+    // The simulator called the local callback function back; the puller took the message to inbound.fifo.
+    const delivered = await waitFor(() =>
+      drain(system.stack.clients.sqs, system.stack.queues.InboundQueue ?? ''),
     );
-    expect(jobs).toHaveLength(1);
-    expect(parseSyncJob(JSON.parse(jobs[0]?.Body ?? ''))).toMatchObject({
-      app: 'default',
-      openKfId: system.demo.openKfId,
+    expect(delivered).toHaveLength(1);
+    expect(parseInboundMessage(JSON.parse(delivered[0]?.Body ?? ''))).toMatchObject({
+      account: system.demo.openKfId,
+      customer: 'wmBrowserCustomer',
+      message: { type: 'text', content: '你好，我的订单还没到' },
     });
 
     await page.click('[data-fault="sync-1"]');

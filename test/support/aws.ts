@@ -1,4 +1,9 @@
-import { PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 
@@ -9,7 +14,10 @@ export function sqsClient(): SQSClient {
   return new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
 }
 
-/** Reads everything currently visible on a queue (short polls until it comes back empty). */
+/**
+ * Consumes everything currently deliverable, deleting as it goes like a real consumer: FIFO holds back a
+ * group's next message while the previous one is in flight.
+ */
 export async function drain(sqs: SQSClient, queueUrl: string) {
   const messages = [];
   while (true) {
@@ -23,6 +31,12 @@ export async function drain(sqs: SQSClient, queueUrl: string) {
     );
     if (Messages.length === 0) return messages;
     messages.push(...Messages);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
   }
 }
 

@@ -1,0 +1,42 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { awsClientConfig } from '../lib/aws';
+import { loadConfigOnce } from '../lib/config';
+import { enqueueFallbackJobs } from '../lib/inbound/fallback';
+import {
+  type InboundServices,
+  inboundServices,
+  syncJobHandler,
+  visibilityBackoff,
+} from '../lib/inbound/services';
+import { createLogger } from '../lib/logger';
+import { consumeFifo } from '../lib/queue/fifoConsumer';
+
+const log = createLogger('syncPuller');
+const config = loadConfigOnce();
+const sqs = new SQSClient(awsClientConfig('sqs'));
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
+let services: InboundServices | undefined;
+
+/** sync-jobs.fifo batches pull kf accounts; the one-minute schedule enqueues a job for every known account. */
+export const handler = middy<SQSEvent | ScheduledEvent, SQSBatchResponse | undefined>().handler(
+  async (event, context, { signal }) => {
+    services ??= inboundServices(await config(), { sqs, db, log });
+    if (!('Records' in event)) {
+      await enqueueFallbackJobs(services);
+      return undefined;
+    }
+    const pull = syncJobHandler(services, () => context.getRemainingTimeInMillis(), signal);
+    return consumeFifo(
+      event.Records,
+      async (record) => {
+        const report = await pull(record);
+        log.info('sync job done', { messageId: record.messageId, ...report });
+      },
+      { log, retryIn: visibilityBackoff(sqs, services.config.queues.syncJobsUrl) },
+    );
+  },
+);

@@ -1,0 +1,80 @@
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditional, dynamo } from '../dynamo';
+
+export interface CursorState {
+  /** Absent before the first page: sync_msg then starts at the oldest message of the last 3 days. */
+  readonly cursor?: string;
+  /** 0 when no cursor was ever stored. */
+  readonly version: number;
+}
+
+/**
+ * Where each kf account's pull stands. One partition per app, one item per kf account, so the fallback
+ * schedule can list every account it knows. Only a compare-and-set on `version` moves a cursor.
+ */
+export class CursorStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private key(app: string, openKfId: string) {
+    return { pk: `CURSORS#${app}`, sk: openKfId };
+  }
+
+  async read(app: string, openKfId: string): Promise<CursorState> {
+    const { Item } = await dynamo('cursor read', () =>
+      this.db.send(
+        new GetCommand({ TableName: this.table, Key: this.key(app, openKfId), ConsistentRead: true }),
+      ),
+    );
+    return {
+      ...(typeof Item?.cursor === 'string' && { cursor: Item.cursor }),
+      version: Number(Item?.version ?? 0),
+    };
+  }
+
+  /** Moves the cursor only if nobody else moved it since `expected` was read; false when someone did. */
+  commit(app: string, openKfId: string, expected: CursorState, next: string, now: number): Promise<boolean> {
+    return conditional('cursor commit', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, openKfId),
+          UpdateExpression: 'SET #cursor = :next, version = :version, updatedAt = :now',
+          ConditionExpression:
+            expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected',
+          ExpressionAttributeNames: { '#cursor': 'cursor' },
+          ExpressionAttributeValues: {
+            ':next': next,
+            ':version': expected.version + 1,
+            ':now': now,
+            ...(expected.version !== 0 && { ':expected': expected.version }),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Every kf account of the app that has ever been pulled. */
+  async known(app: string): Promise<string[]> {
+    const accounts: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamo('cursor list', () =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `CURSORS#${app}` },
+            ProjectionExpression: 'sk',
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) accounts.push(String(item.sk));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return accounts;
+  }
+}

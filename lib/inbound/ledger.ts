@@ -1,0 +1,62 @@
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../dynamo';
+import { DependencyError } from '../errors';
+
+/** sync_msg replays up to three days when a cursor is lost: remember every msgid for 72 h and a day more. */
+export const LEDGER_TTL_SECONDS = 72 * 3600 + 24 * 3600;
+const MAX_ROUNDS = 8;
+
+/**
+ * The msgids already published, per kf account. Written after a message is safely in SQS, so a crash in
+ * between publishes it again and SQS's 5-minute FIFO deduplication absorbs the repeat.
+ */
+export class MessageLedger {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private key(app: string, openKfId: string, msgid: string) {
+    return { pk: `MSGID#${app}#${openKfId}`, sk: msgid };
+  }
+
+  async seen(app: string, openKfId: string, msgids: string[]): Promise<Set<string>> {
+    const seen = new Set<string>();
+    for (let i = 0; i < msgids.length; i += 100) {
+      let keys: Record<string, unknown>[] = msgids.slice(i, i + 100).map((id) => this.key(app, openKfId, id));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === MAX_ROUNDS) throw new DependencyError('ledger read: DynamoDB kept keys unprocessed');
+        const answer = await dynamo('ledger read', () =>
+          this.db.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
+              },
+            }),
+          ),
+        );
+        for (const item of answer.Responses?.[this.table] ?? []) seen.add(String(item.sk));
+        keys = answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        if (keys.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      }
+    }
+    return seen;
+  }
+
+  async record(app: string, openKfId: string, msgids: string[], now: number): Promise<void> {
+    const ttl = Math.floor(now / 1000) + LEDGER_TTL_SECONDS;
+    for (let i = 0; i < msgids.length; i += 25) {
+      let requests: Record<string, unknown>[] = msgids
+        .slice(i, i + 25)
+        .map((id) => ({ PutRequest: { Item: { ...this.key(app, openKfId, id), ttl, publishedAt: now } } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round === MAX_ROUNDS) throw new DependencyError('ledger write: DynamoDB kept items unprocessed');
+        const answer = await dynamo('ledger write', () =>
+          this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } })),
+        );
+        requests = (answer.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
+        if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      }
+    }
+  }
+}

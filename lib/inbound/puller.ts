@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/config';
+import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound';
+import type { SyncJob } from '../contracts/syncJob';
+import { ContractError } from '../errors';
+import type { Log } from '../logger';
+import type { PlatformCall } from '../platform/client';
+import type { PublishBatch } from '../queue/publisher';
+import type { CursorStore } from './cursors';
+import type { MessageLedger } from './ledger';
+import { normaliseKfMessage } from './normaliseKf';
+
+/** WeCom's callback Token is valid 10 minutes; stop using it a little before that. */
+const CALLBACK_TOKEN_LIFETIME_MS = 9.5 * 60_000;
+/** Leave this much of the Lambda's time to finish a page and re-enqueue cleanly. */
+export const PAGE_TIME_BUDGET_MS = 8000;
+
+export interface PullerDeps {
+  readonly config: Config;
+  readonly call: PlatformCall;
+  readonly cursors: CursorStore;
+  readonly ledger: MessageLedger;
+  readonly publishBatch: PublishBatch;
+  /** Puts a follow-up job on sync-jobs.fifo when this one runs out of time. */
+  readonly requeue: (job: SyncJob) => Promise<void>;
+  readonly now: () => number;
+  readonly remainingMs: () => number;
+  readonly log: Log;
+  readonly signal?: AbortSignal;
+}
+
+export interface PullReport {
+  pages: number;
+  published: number;
+  duplicates: number;
+  /** False when the job ran out of time and re-enqueued itself. */
+  complete: boolean;
+}
+
+interface SyncPage {
+  next_cursor?: string;
+  has_more?: number;
+  msg_list?: Record<string, unknown>[];
+}
+
+export const inboundDeduplicationId = (message: InboundMessage) =>
+  createHash('sha256').update(`${message.app}#${message.channel}#${message.id}`).digest('hex');
+
+/**
+ * Pulls one kf account's new messages: page through `kf/sync_msg` from the stored cursor, drop msgids the
+ * ledger has seen, publish the rest to inbound.fifo in order, record them, and only then move the cursor
+ * with compare-and-set. A crash anywhere re-reads the page; the ledger and FIFO deduplication drop repeats.
+ */
+export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<PullReport> {
+  const app = deps.config.apps.get(job.app);
+  if (!app?.wecom) throw new ContractError(`sync job for app '${job.app}', which has no WeCom settings`);
+  const tokenValidUntil = Date.parse(job.receivedAt) + CALLBACK_TOKEN_LIFETIME_MS;
+  const report: PullReport = { pages: 0, published: 0, duplicates: 0, complete: false };
+
+  while (true) {
+    if (deps.remainingMs() < PAGE_TIME_BUDGET_MS) {
+      await deps.requeue({ ...job, ...(job.token && deps.now() >= tokenValidUntil && { token: undefined }) });
+      deps.log.info('sync job out of time, re-enqueued', { app: job.app, openKfId: job.openKfId, ...report });
+      return report;
+    }
+    const state = await deps.cursors.read(job.app, job.openKfId);
+    const useToken = job.token !== undefined && deps.now() < tokenValidUntil;
+    const page = (await deps.call(app, 'wecom', {
+      path: '/cgi-bin/kf/sync_msg',
+      body: {
+        ...(state.cursor && { cursor: state.cursor }),
+        ...(useToken && { token: job.token }),
+        limit: 1000,
+        voice_format: 0,
+        open_kfid: job.openKfId,
+      },
+      ...(deps.signal && { signal: deps.signal }),
+    })) as SyncPage;
+    report.pages++;
+
+    const receivedAt = new Date(deps.now());
+    const messages: InboundMessage[] = [];
+    for (const item of page.msg_list ?? []) {
+      try {
+        const { message, fitted } = normaliseKfMessage(item, job.app, receivedAt);
+        if (!fitted)
+          deps.log.warn('sync_msg item does not fit the contract; published raw', {
+            app: job.app,
+            msgid: message.id,
+            msgtype: item.msgtype,
+          });
+        messages.push(message);
+      } catch (error) {
+        deps.log.error('sync_msg item cannot be routed; skipped', {
+          app: job.app,
+          openKfId: job.openKfId,
+          reason: (error as Error).message,
+        });
+      }
+    }
+    const seen = await deps.ledger.seen(
+      job.app,
+      job.openKfId,
+      messages.map((m) => m.id),
+    );
+    const fresh = messages.filter(
+      (message, index) => !seen.has(message.id) && messages.findIndex((m) => m.id === message.id) === index,
+    );
+    report.duplicates += messages.length - fresh.length;
+    await deps.publishBatch(
+      deps.config.queues.inboundUrl,
+      fresh.map((message) => ({
+        body: JSON.stringify(message),
+        groupId: inboundMessageGroupId(message),
+        deduplicationId: inboundDeduplicationId(message),
+      })),
+      deps.signal,
+    );
+    await deps.ledger.record(
+      job.app,
+      job.openKfId,
+      fresh.map((m) => m.id),
+      deps.now(),
+    );
+    report.published += fresh.length;
+
+    const next = page.next_cursor ?? state.cursor;
+    if (
+      next &&
+      next !== state.cursor &&
+      !(await deps.cursors.commit(job.app, job.openKfId, state, next, deps.now()))
+    ) {
+      // Someone else moved this account's cursor: their pull owns what follows.
+      deps.log.warn('cursor moved by another puller; stopping', { app: job.app, openKfId: job.openKfId });
+      return { ...report, complete: true };
+    }
+    // has_more may be 1 with an empty page: only has_more ends the loop.
+    if (!page.has_more) return { ...report, complete: true };
+  }
+}

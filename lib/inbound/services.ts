@@ -1,0 +1,90 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import type { Config } from '../config/config';
+import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
+import { ContractError } from '../errors';
+import type { Log } from '../logger';
+import { createPlatformClient, type PlatformCall } from '../platform/client';
+import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
+import { fetchPlatformToken } from '../tokens/platformToken';
+import { createTokenProvider } from '../tokens/provider';
+import { TokenStore } from '../tokens/store';
+import { CursorStore } from './cursors';
+import { MessageLedger } from './ledger';
+import { type PullerDeps, type PullReport, pullKfAccount } from './puller';
+
+export interface InboundServices {
+  readonly config: Config;
+  readonly cursors: CursorStore;
+  readonly ledger: MessageLedger;
+  readonly publishBatch: PublishBatch;
+  readonly call: PlatformCall;
+  readonly log: Log;
+  readonly now: () => number;
+  readonly sqs: SQSClient;
+}
+
+/** The real pieces the puller runs on, built once per container. */
+export function inboundServices(
+  config: Config,
+  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; log: Log; now?: () => number },
+): InboundServices {
+  const now = clients.now ?? Date.now;
+  const tokens = createTokenProvider({
+    store: new TokenStore(clients.db, config.stateTable),
+    fetchToken: fetchPlatformToken,
+    now,
+    log: clients.log,
+  });
+  return {
+    config,
+    cursors: new CursorStore(clients.db, config.stateTable),
+    ledger: new MessageLedger(clients.db, config.stateTable),
+    publishBatch: sqsBatchPublisher(clients.sqs),
+    call: createPlatformClient(tokens),
+    log: clients.log,
+    now,
+    sqs: clients.sqs,
+  };
+}
+
+export function parseSyncJobRecord(record: SQSRecord): SyncJob {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new ContractError('sync job is not JSON');
+  }
+  return parseSyncJob(body);
+}
+
+/** One sync-jobs.fifo record: pull the account, re-enqueueing itself if the Lambda runs out of time. */
+export function syncJobHandler(services: InboundServices, remainingMs: () => number, signal?: AbortSignal) {
+  const deps: PullerDeps = {
+    ...services,
+    remainingMs,
+    ...(signal && { signal }),
+    requeue: (job) =>
+      services.publishBatch(services.config.queues.syncJobsUrl, [
+        {
+          body: JSON.stringify(job),
+          groupId: syncJobGroupId(job),
+          deduplicationId: `continue-${job.app}-${job.openKfId}-${services.now()}`,
+        },
+      ]),
+  };
+  return async (record: SQSRecord): Promise<PullReport> => pullKfAccount(parseSyncJobRecord(record), deps);
+}
+
+export function visibilityBackoff(sqs: SQSClient, queueUrl: string) {
+  return async (record: SQSRecord, seconds: number) => {
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  };
+}

@@ -1,0 +1,67 @@
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { KfBridgeError } from '../errors';
+import type { Log } from '../logger';
+
+export interface FifoConsumerDeps {
+  readonly log: Log;
+  /** Sets how long a failed record stays invisible: its back-off before SQS delivers it again. */
+  readonly retryIn: (record: SQSRecord, seconds: number) => Promise<void>;
+}
+
+/** 1, 2, 4 … 60 s between attempts; SQS redrives to the DLQ after the queue's maxReceiveCount. */
+export function backoffSeconds(receiveCount: number): number {
+  return Math.min(2 ** Math.max(0, receiveCount - 1), 60);
+}
+
+/**
+ * Processes a FIFO batch in order and reports partial failures. Once a record fails, every later record of
+ * its message group is reported failed unprocessed, so a customer's order holds. Errors are never swallowed:
+ * each failure is logged and left to SQS, retryable ones after a back-off, poison ones straight away.
+ */
+export async function consumeFifo(
+  records: SQSRecord[],
+  handle: (record: SQSRecord) => Promise<void>,
+  deps: FifoConsumerDeps,
+): Promise<SQSBatchResponse> {
+  const failedGroups = new Set<string>();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of records) {
+    const group = record.attributes.MessageGroupId ?? record.messageId;
+    if (failedGroups.has(group)) {
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    try {
+      await handle(record);
+    } catch (error) {
+      failedGroups.add(group);
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      // An error outside the hierarchy may be a passing fault too: retry it, the DLQ catches repeats.
+      const retryable = !(error instanceof KfBridgeError) || error.retryable;
+      const attempt = Number(record.attributes.ApproximateReceiveCount ?? 1);
+      const reason = error instanceof KfBridgeError ? error.message : 'unexpected error';
+      if (retryable)
+        deps.log.warn('record failed; will retry', {
+          messageId: record.messageId,
+          group,
+          attempt,
+          reason,
+          error,
+        });
+      else
+        deps.log.error('record failed and cannot succeed as is; it will reach the DLQ', {
+          messageId: record.messageId,
+          group,
+          attempt,
+          reason,
+        });
+      await deps.retryIn(record, retryable ? backoffSeconds(attempt) : 0).catch((visibilityError: unknown) =>
+        deps.log.warn('could not set the retry back-off', {
+          messageId: record.messageId,
+          error: visibilityError,
+        }),
+      );
+    }
+  }
+  return { batchItemFailures };
+}

@@ -1,0 +1,195 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
+import { parseConfig } from '../../lib/config/config';
+import { parseInboundMessage } from '../../lib/contracts/inbound';
+import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
+import { enqueueFallbackJobs } from '../../lib/inbound/fallback';
+import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
+import { consumeFifo } from '../../lib/queue/fifoConsumer';
+import { type RunningSimulator, startSimulator } from '../../simulator';
+import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { recordingLog } from '../support/recording';
+import { testEnv } from '../support/wechat';
+
+const stack = localStack();
+const sqs = sqsClient();
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+);
+const inboundUrl = stack.queues.InboundQueue ?? '';
+const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
+let sim: RunningSimulator;
+let services: InboundServices;
+let openKfId: string;
+let app: string;
+let run = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+
+beforeEach(async () => {
+  run++;
+  // A fresh app name per test keeps cursors and ledgers apart in the shared table.
+  app = `puller${run}${Date.now().toString(36)}`;
+  sim.sim.reset();
+  sim.sim.createCorp({ corpId: testEnv.WECOM_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET] });
+  openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
+  const prefix = app.toUpperCase();
+  const config = parseConfig({
+    ...testEnv,
+    SYNC_JOBS_QUEUE_URL: syncJobsUrl,
+    INBOUND_QUEUE_URL: inboundUrl,
+    KF_BRIDGE_APPS: app,
+    [`${prefix}_WECOM_CORP_ID`]: testEnv.WECOM_CORP_ID,
+    [`${prefix}_WECOM_KF_SECRET`]: testEnv.WECOM_KF_SECRET,
+    [`${prefix}_WECOM_CALLBACK_TOKEN`]: testEnv.WECOM_CALLBACK_TOKEN,
+    [`${prefix}_WECOM_ENCODING_AES_KEY`]: testEnv.WECOM_ENCODING_AES_KEY,
+    [`${prefix}_WECOM_API_BASE`]: sim.url,
+  });
+  services = inboundServices(config, { sqs, db, log: recordingLog().log, now: () => sim.sim.clock.now() });
+  await purge(sqs, inboundUrl, syncJobsUrl);
+});
+
+const job = (token?: string): SyncJob => ({
+  schema: 'kf-bridge.sync-job/v1',
+  app,
+  openKfId,
+  ...(token && { token }),
+  receivedAt: new Date(sim.sim.clock.now()).toISOString(),
+});
+const record = (body: unknown, receiveCount = 1) =>
+  ({
+    messageId: `m${Math.random()}`,
+    receiptHandle: 'r',
+    body: JSON.stringify(body),
+    attributes: { MessageGroupId: `${app}#${openKfId}`, ApproximateReceiveCount: String(receiveCount) },
+  }) as unknown as SQSRecord;
+const pull = (j = job(), remainingMs = 30_000) => syncJobHandler(services, () => remainingMs)(record(j));
+const inbound = async () =>
+  (await drain(sqs, inboundUrl)).map((m) => ({
+    group: m.Attributes?.MessageGroupId,
+    message: parseInboundMessage(JSON.parse(m.Body ?? '')),
+  }));
+const says = (customer: string, n: number) =>
+  Array.from({ length: n }, (_, i) => sim.sim.customerSays(openKfId, customer, `${customer}-${i}`));
+
+describe('the sync puller', () => {
+  it('publishes every new message once, in order, grouped per customer, and moves the cursor', async () => {
+    const a = says('wmA', 3);
+    const b = says('wmB', 2);
+    expect(await pull()).toMatchObject({ pages: 1, published: 5, complete: true });
+    const got = await inbound();
+    expect(got.filter((m) => m.group === `${app}#${openKfId}#wmA`).map((m) => m.message.id)).toEqual(a);
+    expect(got.filter((m) => m.group === `${app}#${openKfId}#wmB`).map((m) => m.message.id)).toEqual(b);
+    expect(got[0]?.message).toMatchObject({
+      channel: 'kf',
+      account: openKfId,
+      customer: 'wmA',
+      message: { type: 'text', content: 'wmA-0' },
+    });
+    expect(await pull()).toMatchObject({ published: 0 });
+    expect(await inbound()).toEqual([]);
+    expect((await services.cursors.read(app, openKfId)).version).toBe(1);
+  });
+
+  it('pages past 1000 messages and through an empty page with has_more', async () => {
+    says('wmMany', 1500);
+    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'empty_page', count: 1 }]);
+    expect(await pull()).toMatchObject({ pages: 3, published: 1500, complete: true });
+    const got = await inbound();
+    expect(got).toHaveLength(1500);
+    expect(got.map((m) => m.message.message.type === 'text' && m.message.message.content)).toEqual(
+      Array.from({ length: 1500 }, (_, i) => `wmMany-${i}`),
+    );
+  }, 60_000);
+
+  it('publishes nothing twice when it crashes between publishing and committing the cursor', async () => {
+    says('wmCrash', 4);
+    const commit = services.cursors.commit.bind(services.cursors);
+    let crashes = 1;
+    services.cursors.commit = async (...args) => {
+      if (crashes-- > 0) throw new Error('killed before the cursor commit');
+      return commit(...args);
+    };
+    await expect(pull()).rejects.toThrow('killed before the cursor commit');
+    expect(await pull()).toMatchObject({ published: 0, duplicates: 4 });
+    expect(await inbound()).toHaveLength(4);
+  });
+
+  it('drops the whole 3-day replay when a cursor is lost', async () => {
+    says('wmReplay', 5);
+    await pull();
+    await inbound();
+    const read = services.cursors.read.bind(services.cursors);
+    services.cursors.read = async (a, k) => ({ ...(await read(a, k)), cursor: undefined });
+    services.cursors.commit = async () => true;
+    expect(await pull()).toMatchObject({ published: 0, duplicates: 5 });
+    expect(await inbound()).toEqual([]);
+  });
+
+  it('uses the callback Token while it is valid, and re-enqueues itself when out of time', async () => {
+    says('wmTime', 2);
+    expect(await pull(job(), 1000)).toMatchObject({ pages: 0, complete: false });
+    const [continued] = await drain(sqs, syncJobsUrl);
+    expect(continued?.Attributes?.MessageGroupId).toBe(syncJobGroupId(job()));
+    expect(JSON.parse(continued?.Body ?? '')).toMatchObject({ app, openKfId });
+    // A valid callback Token lifts sync_msg's limit of 10 token-less calls a minute.
+    sim.sim.wecom.callbackTokens.set('ENCvalidToken', {
+      corpId: testEnv.WECOM_CORP_ID,
+      openKfId,
+      expiresAt: sim.sim.clock.now() + 600_000,
+    });
+    for (let i = 0; i < 12; i++) expect((await pull(job('ENCvalidToken'))).complete).toBe(true);
+    for (let i = 0; i < 10; i++) expect((await pull()).complete).toBe(true);
+    await expect(pull()).rejects.toMatchObject({ errcode: 45009, retryable: true });
+    // A Token past its 10 minutes is not sent.
+    sim.sim.advanceClock(61_000);
+    const stale = job('ENCvalidToken');
+    sim.sim.advanceClock(600_000);
+    for (let i = 0; i < 10; i++) await pull(stale);
+    await expect(pull(stale)).rejects.toMatchObject({ errcode: 45009 });
+  });
+
+  it('reports a poison job as failed with its reason, and keeps a failed group in order', async () => {
+    const { log, lines } = recordingLog();
+    const retries: number[] = [];
+    const handle = syncJobHandler(services, () => 30_000);
+    const response = await consumeFifo(
+      [
+        record({ not: 'a job' }),
+        record(job()),
+        {
+          ...record(job()),
+          attributes: { MessageGroupId: 'other', ApproximateReceiveCount: '3' },
+        } as SQSRecord,
+      ],
+      async (r) => {
+        if (r.attributes.MessageGroupId === 'other') throw Object.assign(new Error('transient'), {});
+        await handle(r);
+      },
+      { log, retryIn: async (_, seconds) => void retries.push(seconds) },
+    );
+    expect(response.batchItemFailures).toHaveLength(3);
+    expect(retries).toEqual([0, 4]);
+    expect(lines.find((l) => l.level === 'error')?.args[1]).toMatchObject({
+      reason: expect.stringContaining('sync job: schema'),
+    });
+  });
+
+  it('enqueues a fallback job per known and listed kf account, once per minute', async () => {
+    says('wmKnown', 1);
+    await pull();
+    const second = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '第二个');
+    await enqueueFallbackJobs(services);
+    await enqueueFallbackJobs(services);
+    const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '').openKfId);
+    expect(jobs.sort()).toEqual([openKfId, second].sort());
+  });
+});
