@@ -1,6 +1,11 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo } from '../dynamo';
 
+export interface KnownAccount {
+  readonly openKfId: string;
+  readonly lastToken?: { value: string; receivedAt: number };
+}
+
 export interface CursorState {
   /** Absent before the first page: sync_msg then starts at the oldest message of the last 3 days. */
   readonly cursor?: string;
@@ -34,14 +39,24 @@ export class CursorStore {
     };
   }
 
-  /** Moves the cursor only if nobody else moved it since `expected` was read; false when someone did. */
-  commit(app: string, openKfId: string, expected: CursorState, next: string, now: number): Promise<boolean> {
+  /**
+   * Moves the cursor only if nobody else moved it since `expected` was read; false when someone did. The
+   * job's callback Token rides along, so fallback jobs can reuse it while it is valid.
+   */
+  commit(
+    app: string,
+    openKfId: string,
+    expected: CursorState,
+    next: string,
+    now: number,
+    token?: { value: string; receivedAt: number },
+  ): Promise<boolean> {
     return conditional('cursor commit', () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, openKfId),
-          UpdateExpression: 'SET #cursor = :next, version = :version, updatedAt = :now',
+          UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''}`,
           ConditionExpression:
             expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected',
           ExpressionAttributeNames: { '#cursor': 'cursor' },
@@ -50,15 +65,16 @@ export class CursorStore {
             ':version': expected.version + 1,
             ':now': now,
             ...(expected.version !== 0 && { ':expected': expected.version }),
+            ...(token && { ':token': token.value, ':tokenAt': token.receivedAt }),
           },
         }),
       ),
     );
   }
 
-  /** Every kf account of the app that has ever been pulled. */
-  async known(app: string): Promise<string[]> {
-    const accounts: string[] = [];
+  /** Every kf account of the app that has ever been pulled, with the last callback Token seen for it. */
+  async known(app: string): Promise<KnownAccount[]> {
+    const accounts: KnownAccount[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await dynamo('cursor list', () =>
@@ -67,12 +83,19 @@ export class CursorStore {
             TableName: this.table,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': `CURSORS#${app}` },
-            ProjectionExpression: 'sk',
+            ProjectionExpression: 'sk, lastToken, lastTokenAt',
             ExclusiveStartKey: start,
           }),
         ),
       );
-      for (const item of page.Items ?? []) accounts.push(String(item.sk));
+      for (const item of page.Items ?? []) {
+        accounts.push({
+          openKfId: String(item.sk),
+          ...(typeof item.lastToken === 'string' && {
+            lastToken: { value: item.lastToken, receivedAt: Number(item.lastTokenAt) },
+          }),
+        });
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return accounts;

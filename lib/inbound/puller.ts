@@ -11,7 +11,7 @@ import type { MessageLedger } from './ledger';
 import { normaliseKfMessage } from './normaliseKf';
 
 /** WeCom's callback Token is valid 10 minutes; stop using it a little before that. */
-const CALLBACK_TOKEN_LIFETIME_MS = 9.5 * 60_000;
+export const CALLBACK_TOKEN_LIFETIME_MS = 9.5 * 60_000;
 /** Leave this much of the Lambda's time to finish a page and re-enqueue cleanly. */
 export const PAGE_TIME_BUDGET_MS = 8000;
 
@@ -124,11 +124,13 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
     );
     report.published += fresh.length;
 
+    const tokenUsed =
+      useToken && job.token ? { value: job.token, receivedAt: Date.parse(job.receivedAt) } : undefined;
     const next = page.next_cursor ?? state.cursor;
     if (
       next &&
       next !== state.cursor &&
-      !(await deps.cursors.commit(job.app, job.openKfId, state, next, deps.now()))
+      !(await deps.cursors.commit(job.app, job.openKfId, state, next, deps.now(), tokenUsed))
     ) {
       // Someone else moved this account's cursor: their pull owns what follows.
       deps.log.warn('cursor moved by another puller; stopping', { app: job.app, openKfId: job.openKfId });

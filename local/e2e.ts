@@ -1,0 +1,305 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { awsClientConfig } from '../lib/aws';
+import { handleCallback } from '../lib/callback/handleCallback';
+import { parseConfig } from '../lib/config/config';
+import { KfBridgeError } from '../lib/errors';
+import { enqueueFallbackJobs } from '../lib/inbound/fallback';
+import { inboundServices, syncJobHandler, visibilityBackoff } from '../lib/inbound/services';
+import type { Log } from '../lib/logger';
+import { consumeFifo } from '../lib/queue/fifoConsumer';
+import { sqsPublisher } from '../lib/queue/publisher';
+import { startSimulator } from '../simulator';
+import { SeededRandom } from '../simulator/core';
+import type { FaultRule } from '../simulator/faults';
+import { readServiceDefinition } from './serviceDefinition';
+import { startEventSourceMappings } from './sqsEventSource';
+import { startLocalStack } from './stack';
+
+export type FaultProfile = 'none' | 'default' | 'harsh';
+
+export interface E2eOptions {
+  readonly messages: number;
+  readonly faults: FaultProfile;
+  readonly seed: number;
+  readonly accounts?: number;
+  readonly customersPerAccount?: number;
+  readonly timeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface E2eResult {
+  readonly inbound: {
+    expected: number;
+    delivered: number;
+    duplicates: number;
+    lost: number;
+    outOfOrder: number;
+  };
+  readonly durationMs: number;
+  readonly faults: FaultProfile;
+  readonly seed: number;
+  readonly injected: { crashesBeforeCursorCommit: number; platformFaults: number; tokenRevocations: number };
+}
+
+/**
+ * What each profile injects. `crash` is the chance a puller dies between publishing a page and committing its
+ * cursor (the first commit of a faulty run always dies).
+ */
+const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revokeToken: boolean }> = {
+  none: { rules: [], crash: 0, revokeToken: false },
+  default: {
+    rules: [
+      { endpoint: 'kf/sync_msg', kind: 'errcode', errcode: -1, probability: 0.1 },
+      { endpoint: 'kf/sync_msg', kind: 'http', status: 502, probability: 0.1 },
+      // A dropped connection is what a client sees of a timeout.
+      { endpoint: 'kf/sync_msg', kind: 'drop', probability: 0.03 },
+      { endpoint: 'callback', kind: 'callback_lost', probability: 0.1 },
+      { endpoint: 'callback', kind: 'callback_duplicate', probability: 0.1 },
+    ],
+    crash: 0.1,
+    revokeToken: true,
+  },
+  harsh: {
+    rules: [
+      { endpoint: 'kf/sync_msg', kind: 'errcode', errcode: -1, probability: 0.2 },
+      { endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 45033, probability: 0.1 },
+      { endpoint: 'kf/sync_msg', kind: 'http', status: 503, probability: 0.15 },
+      { endpoint: 'kf/sync_msg', kind: 'drop', probability: 0.05 },
+      { endpoint: 'kf/sync_msg', kind: 'latency', ms: 300, probability: 0.2 },
+      { endpoint: 'gettoken', kind: 'errcode', errcode: -1, probability: 0.2 },
+      { endpoint: 'callback', kind: 'callback_lost', probability: 0.25 },
+      { endpoint: 'callback', kind: 'callback_duplicate', probability: 0.25 },
+    ],
+    crash: 0.25,
+    revokeToken: true,
+  },
+};
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Log;
+const CORP = {
+  id: 'wwe2e00000000001',
+  secret: 'e2e-secret',
+  token: 'e2eToken',
+  aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+};
+
+/** Counts what a consumer of inbound.fifo saw against what customers wrote. */
+export function tally(expected: Map<string, string[]>, delivered: { customer: string; id: string }[]) {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  const lastIndex = new Map<string, number>();
+  const position = new Map<string, number>();
+  for (const ids of expected.values()) ids.forEach((id, index) => position.set(id, index));
+  for (const { customer, id } of delivered) {
+    if (seen.has(id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(id);
+    const index = position.get(id) ?? -1;
+    if (index < (lastIndex.get(customer) ?? -1)) outOfOrder++;
+    lastIndex.set(customer, Math.max(index, lastIndex.get(customer) ?? -1));
+  }
+  const total = [...expected.values()].reduce((sum, ids) => sum + ids.length, 0);
+  const lost = [...position.keys()].filter((id) => !seen.has(id)).length;
+  return { expected: total, delivered: seen.size, duplicates, lost, outOfOrder };
+}
+
+/**
+ * Customers write through the simulator; the simulator calls the callback logic over HTTP; sync jobs reach the
+ * puller through the SQS event-source mapping; a consumer reads inbound.fifo. Everything is the product's code
+ * on the embedded stack; only the faults are added.
+ */
+export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
+  const log = options.log ?? (() => {});
+  const profile = PROFILES[options.faults];
+  const started = Date.now();
+  const definition = await readServiceDefinition();
+  const stack = await startLocalStack({ resources: definition.resources, region: definition.region });
+  const sim = await startSimulator({ seed: options.seed, callbacks: { retryDelayMs: 300 } });
+  const stops: (() => Promise<void> | void)[] = [() => stack.stop(), () => sim.stop()];
+  try {
+    const config = parseConfig({
+      SYNC_JOBS_QUEUE_URL: stack.queues.SyncJobsQueue,
+      INBOUND_QUEUE_URL: stack.queues.InboundQueue,
+      STATE_TABLE: stack.tables.StateTable,
+      WECOM_CORP_ID: CORP.id,
+      WECOM_KF_SECRET: CORP.secret,
+      WECOM_CALLBACK_TOKEN: CORP.token,
+      WECOM_ENCODING_AES_KEY: CORP.aesKey,
+      WECOM_API_BASE: sim.url,
+      CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
+    });
+    const { sqs } = stack.clients;
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+    );
+
+    // The callback endpoint the simulator pushes to: the product's callback logic behind plain HTTP.
+    const publish = sqsPublisher(sqs);
+    const callbackServer = createServer(async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const url = new URL(request.url ?? '/', 'http://e2e');
+      try {
+        const answer = await handleCallback(
+          {
+            method: request.method ?? 'POST',
+            app: 'default',
+            query: Object.fromEntries(url.searchParams),
+            body: Buffer.concat(chunks).toString(),
+          },
+          { config, publish, now: () => new Date(), log: silent },
+        );
+        response.writeHead(answer.status).end(answer.body);
+      } catch (error) {
+        response.writeHead(error instanceof KfBridgeError ? error.status : 500).end();
+      }
+    });
+    await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
+    stops.unshift(() => new Promise<void>((resolve) => callbackServer.close(() => resolve())));
+
+    // The puller, with a crash injected between publishing a page and committing its cursor.
+    const services = inboundServices(config, { sqs, db, log: silent });
+    const random = new SeededRandom(options.seed * 7919);
+    let crashes = 0;
+    const commit = services.cursors.commit.bind(services.cursors);
+    let commits = 0;
+    services.cursors.commit = async (...args) => {
+      // The first commit always dies, so every faulty run includes a crash; later ones by chance.
+      if (profile.crash > 0 && (commits++ === 0 || random.next() < profile.crash)) {
+        crashes++;
+        throw new Error('puller killed between publishing and committing the cursor');
+      }
+      return commit(...args);
+    };
+    const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
+    const pullers = startEventSourceMappings(
+      [
+        {
+          functionName: 'syncPuller',
+          queueUrl: syncJobsUrl,
+          queueArn: stack.queueArns.SyncJobsQueue ?? '',
+          batchSize: 10,
+          reportBatchItemFailures: true,
+        },
+      ],
+      {
+        sqs,
+        region: stack.region,
+        waitTimeSeconds: 1,
+        log,
+        invoke: async (_, event) =>
+          consumeFifo(
+            (event as SQSEvent).Records,
+            async (record) => void (await syncJobHandler(services, () => 30_000)(record)),
+            {
+              log: silent,
+              retryIn: visibilityBackoff(sqs, syncJobsUrl),
+            },
+          ),
+      },
+    );
+    stops.unshift(() => pullers.stop());
+
+    // The fallback schedule, compressed from a minute to 5 s.
+    const fallback = setInterval(() => {
+      enqueueFallbackJobs({ ...services, periodMs: 5000 }).catch((error: Error) =>
+        log(`fallback failed: ${error.message}`),
+      );
+    }, 5000);
+    stops.unshift(() => clearInterval(fallback));
+
+    // The company's consumer of inbound.fifo.
+    const inboundUrl = stack.queues.InboundQueue ?? '';
+    const delivered: { customer: string; id: string }[] = [];
+    let consuming = true;
+    const consumer = (async () => {
+      while (consuming) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: inboundUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        for (const message of Messages) {
+          const body = JSON.parse(message.Body ?? '{}');
+          delivered.push({ customer: `${body.account}#${body.customer}`, id: body.id });
+        }
+        if (Messages.length > 0) {
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: inboundUrl,
+              Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+        }
+      }
+    })();
+    stops.unshift(async () => {
+      consuming = false;
+      await consumer;
+    });
+
+    // Customers write.
+    sim.sim.createCorp({
+      corpId: CORP.id,
+      secrets: [CORP.secret],
+      callback: {
+        url: `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/`,
+        token: CORP.token,
+        encodingAesKey: CORP.aesKey,
+      },
+    });
+    const accounts = Array.from({ length: options.accounts ?? 3 }, (_, i) =>
+      sim.sim.createKfAccount(CORP.id, `客服${i + 1}`),
+    );
+    const customers = accounts.flatMap((openKfId) =>
+      Array.from({ length: options.customersPerAccount ?? 8 }, (_, i) => ({
+        openKfId,
+        customer: `wmE2e${openKfId.slice(-4)}${i}`,
+      })),
+    );
+    sim.sim.setFaults(profile.rules, options.seed);
+    const expected = new Map<string, string[]>();
+    const workload = new SeededRandom(options.seed);
+    for (let i = 0; i < options.messages; i++) {
+      const who = customers[Math.floor(workload.next() * customers.length)] ?? customers[0];
+      if (!who) break;
+      const key = `${who.openKfId}#${who.customer}`;
+      expected.set(key, [
+        ...(expected.get(key) ?? []),
+        sim.sim.customerSays(who.openKfId, who.customer, `message ${i}`),
+      ]);
+      if (profile.revokeToken && i === Math.floor(options.messages / 2)) sim.sim.invalidateTokens('revoke');
+      // Customers write over time, not in one burst: many callbacks, many pulls, many commits to crash.
+      if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    log(
+      `${options.messages} messages written by ${customers.length} customers on ${accounts.length} kf accounts`,
+    );
+
+    const deadline = Date.now() + (options.timeoutMs ?? 180_000);
+    while (tally(expected, delivered).delivered < options.messages && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // A late repeat would show up within a couple of pulls.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    return {
+      inbound: tally(expected, delivered),
+      durationMs: Date.now() - started,
+      faults: options.faults,
+      seed: options.seed,
+      injected: {
+        crashesBeforeCursorCommit: crashes,
+        platformFaults: sim.sim.faults.log.length,
+        tokenRevocations: profile.revokeToken ? 1 : 0,
+      },
+    };
+  } finally {
+    for (const stop of stops) await stop();
+  }
+}

@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import { type FaultProfile, runInboundE2e } from '../local/e2e';
+
+/**
+ * `npm run e2e -- --json [--faults none|default|harsh] [--seed S] [--messages N]`: customers write through the
+ * simulator, the real pipeline runs on the embedded stack, and a consumer counts what reached inbound.fifo.
+ * Exits 0 only with no duplicate, no loss and nothing out of order.
+ */
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    faults: { type: 'string', default: 'default' },
+    seed: { type: 'string', default: '1' },
+    messages: { type: 'string', default: '1000' },
+  },
+});
+const faults = values.faults as FaultProfile;
+if (!['none', 'default', 'harsh'].includes(faults)) {
+  console.error(`--faults must be none, default or harsh (got '${values.faults}')`);
+  process.exit(2);
+}
+const messages = Number(values.messages);
+const seed = Number(values.seed);
+if (!Number.isInteger(messages) || messages < 1 || !Number.isInteger(seed)) {
+  console.error('--messages and --seed must be whole numbers (messages at least 1)');
+  process.exit(2);
+}
+const result = await runInboundE2e({
+  messages,
+  faults,
+  seed,
+  log: values.json ? () => {} : (line) => console.error(line),
+});
+console.log(JSON.stringify(result));
+const { duplicates, lost, outOfOrder } = result.inbound;
+process.exit(duplicates === 0 && lost === 0 && outOfOrder === 0 ? 0 : 1);
