@@ -42,7 +42,7 @@ export class MediaStore {
       owner,
       type,
       filename,
-      contentType: part.contentType ?? CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      contentType: CONTENT_TYPES[extension] ?? part.contentType ?? 'application/octet-stream',
       data: part.data,
       createdAt: this.clock.now(),
     };

@@ -35,6 +35,8 @@ export interface Config {
   readonly stateTable: string;
   /** The schedule refreshes tokens with less than this left (default 20 minutes). */
   readonly tokenRefreshMarginSeconds: number;
+  /** Where inbound media files are archived; undefined when archiving is off. */
+  readonly inboundMediaBucket?: string;
 }
 
 export const DEFAULT_APP = 'default';
@@ -135,6 +137,16 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   return Number(value);
 }
 
+function mediaArchive(env: Env): { inboundMediaBucket?: string } {
+  const enabled = read(env, 'INBOUND_MEDIA_TO_S3') ?? 'false';
+  if (enabled !== 'true' && enabled !== 'false')
+    throw new ConfigError('INBOUND_MEDIA_TO_S3 must be true or false');
+  if (enabled === 'false') return {};
+  const bucket = read(env, 'MEDIA_BUCKET');
+  if (!bucket) throw new ConfigError('MEDIA_BUCKET is not set (INBOUND_MEDIA_TO_S3 is true)');
+  return { inboundMediaBucket: bucket };
+}
+
 /** Parses and checks every setting; the first problem throws a ConfigError naming the setting. */
 export function parseConfig(env: Env): Config {
   const apps = new Map<string, AppConfig>();
@@ -157,5 +169,6 @@ export function parseConfig(env: Env): Config {
     },
     stateTable: required(env, 'STATE_TABLE'),
     tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),
+    ...mediaArchive(env),
   };
 }

@@ -152,6 +152,8 @@ export const inboundMessage = v.object({
   sentAt: v.pipe(int, v.minValue(0)),
   /** ISO-8601 time kf-bridge received it. */
   receivedAt: v.pipe(v.string(), v.isoTimestamp()),
+  /** Where kf-bridge archived the file of an image, voice, video or file message, when archiving is on. */
+  media: opt(v.object({ bucket: text, key: text, contentType: text, bytes: int })),
   message: inboundMessageBody,
 });
 

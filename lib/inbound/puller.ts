@@ -8,6 +8,7 @@ import type { PlatformCall } from '../platform/client';
 import type { PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
 import type { MessageLedger } from './ledger';
+import type { ArchiveMedia } from './media';
 import { normaliseKfMessage } from './normaliseKf';
 
 /** WeCom's callback Token is valid 10 minutes; stop using it a little before that. */
@@ -27,6 +28,8 @@ export interface PullerDeps {
   readonly remainingMs: () => number;
   readonly log: Log;
   readonly signal?: AbortSignal;
+  /** Set when inbound media is archived to S3. */
+  readonly archiveMedia?: ArchiveMedia;
 }
 
 export interface PullReport {
@@ -107,9 +110,13 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
       (message, index) => !seen.has(message.id) && messages.findIndex((m) => m.id === message.id) === index,
     );
     report.duplicates += messages.length - fresh.length;
+    // Files are copied before their message is published, so a consumer always finds the S3 key filled in.
+    const ready: InboundMessage[] = [];
+    for (const message of fresh)
+      ready.push(deps.archiveMedia ? await deps.archiveMedia(message, deps.signal) : message);
     await deps.publishBatch(
       deps.config.queues.inboundUrl,
-      fresh.map((message) => ({
+      ready.map((message) => ({
         body: JSON.stringify(message),
         groupId: inboundMessageGroupId(message),
         deduplicationId: inboundDeduplicationId(message),

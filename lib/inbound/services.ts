@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
@@ -5,17 +6,19 @@ import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
-import { createPlatformClient, type PlatformCall } from '../platform/client';
+import { createPlatformClient, createPlatformDownload, type PlatformCall } from '../platform/client';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
 import { fetchPlatformToken } from '../tokens/platformToken';
 import { createTokenProvider } from '../tokens/provider';
 import { TokenStore } from '../tokens/store';
 import { CursorStore } from './cursors';
 import { MessageLedger } from './ledger';
+import { type ArchiveMedia, mediaArchiver } from './media';
 import { type PullerDeps, type PullReport, pullKfAccount } from './puller';
 
 export interface InboundServices {
   readonly config: Config;
+  readonly archiveMedia?: ArchiveMedia;
   readonly cursors: CursorStore;
   readonly ledger: MessageLedger;
   readonly publishBatch: PublishBatch;
@@ -28,7 +31,7 @@ export interface InboundServices {
 /** The real pieces the puller runs on, built once per container. */
 export function inboundServices(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; log: Log; now?: () => number },
+  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3?: S3Client; log: Log; now?: () => number },
 ): InboundServices {
   const now = clients.now ?? Date.now;
   const tokens = createTokenProvider({
@@ -37,8 +40,20 @@ export function inboundServices(
     now,
     log: clients.log,
   });
+  const bucket = config.inboundMediaBucket;
   return {
     config,
+    ...(bucket &&
+      clients.s3 && {
+        archiveMedia: mediaArchiver({
+          config,
+          bucket,
+          download: createPlatformDownload(tokens),
+          s3: clients.s3,
+          now,
+          log: clients.log,
+        }),
+      }),
     cursors: new CursorStore(clients.db, config.stateTable),
     ledger: new MessageLedger(clients.db, config.stateTable),
     publishBatch: sqsBatchPublisher(clients.sqs),

@@ -19,11 +19,22 @@ export interface PlatformAnswer {
   readonly [field: string]: unknown;
 }
 
+export interface Download {
+  readonly data: Buffer;
+  readonly contentType: string;
+  readonly filename?: string;
+}
+
 export type PlatformCall = (
   app: AppConfig,
   platform: Platform,
   request: PlatformRequest,
 ) => Promise<PlatformAnswer>;
+export type PlatformDownload = (
+  app: AppConfig,
+  platform: Platform,
+  request: PlatformRequest,
+) => Promise<Download>;
 
 function apiBase(app: AppConfig, platform: Platform): string {
   const base = platform === 'wecom' ? app.wecom?.apiBase : app.mp?.apiBase;
@@ -34,44 +45,79 @@ function apiBase(app: AppConfig, platform: Platform): string {
   return base;
 }
 
+type Attempt<T> = { ok: T } | { errcode: number };
+
 /**
- * Calls a WeCom or MP API with the app's access token. Both answer HTTP 200 with an errcode: a non-zero one
- * becomes a PlatformError (retryable for -1, 45009, 45033); a rejected token is invalidated, fetched once and
- * the call retried once.
+ * Runs one platform request with the app's access token. Both platforms answer HTTP 200 with an errcode: a
+ * non-zero one becomes a PlatformError (retryable for -1, 45009, 45033); a rejected token is invalidated,
+ * fetched once and the request retried once.
  */
-export function createPlatformClient(tokens: TokenProvider): PlatformCall {
-  return async (app, platform, request) => {
-    const base = apiBase(app, platform);
-    for (let attempt = 0; ; attempt++) {
-      const token = await tokens.getToken(app, platform, request.signal);
-      let answer: PlatformAnswer;
-      try {
-        answer = await ofetch<PlatformAnswer>(`${base}${request.path}`, {
-          method: request.method ?? (request.body === undefined ? 'GET' : 'POST'),
-          query: { ...request.query, access_token: token },
-          ...(request.body !== undefined && { body: request.body as Record<string, unknown> }),
-          timeout: 10_000,
-          retry: 0,
-          ...(request.signal && { signal: request.signal }),
-        });
-      } catch (error) {
-        // The failed URL carries the access token: report the path and status only.
-        const status = error instanceof FetchError ? error.statusCode : undefined;
-        throw new DependencyError(
-          `${request.path} failed${status ? ` with HTTP ${status}` : ''} for app '${app.name}'`,
-        );
-      }
-      const errcode = answer.errcode ?? 0;
-      if (errcode === 0) return answer;
-      if (TOKEN_REJECTED.has(errcode) && attempt === 0) {
-        await tokens.invalidate(app, platform, token);
-        continue;
-      }
-      throw new PlatformError(
-        `${request.path} answered errcode ${errcode} for app '${app.name}'`,
-        errcode,
-        TRANSIENT.has(errcode),
+async function withToken<T>(
+  tokens: TokenProvider,
+  app: AppConfig,
+  platform: Platform,
+  request: PlatformRequest,
+  send: (url: string, query: Record<string, string>) => Promise<Attempt<T>>,
+): Promise<T> {
+  const url = `${apiBase(app, platform)}${request.path}`;
+  for (let attempt = 0; ; attempt++) {
+    const token = await tokens.getToken(app, platform, request.signal);
+    let result: Attempt<T>;
+    try {
+      result = await send(url, { ...request.query, access_token: token });
+    } catch (error) {
+      // The failed URL carries the access token: report the path and status only.
+      const status = error instanceof FetchError ? error.statusCode : undefined;
+      throw new DependencyError(
+        `${request.path} failed${status ? ` with HTTP ${status}` : ''} for app '${app.name}'`,
       );
     }
-  };
+    if ('ok' in result) return result.ok;
+    if (TOKEN_REJECTED.has(result.errcode) && attempt === 0) {
+      await tokens.invalidate(app, platform, token);
+      continue;
+    }
+    throw new PlatformError(
+      `${request.path} answered errcode ${result.errcode} for app '${app.name}'`,
+      result.errcode,
+      TRANSIENT.has(result.errcode),
+    );
+  }
+}
+
+const fetchOptions = (request: PlatformRequest, query: Record<string, string>) => ({
+  method: request.method ?? (request.body === undefined ? 'GET' : 'POST'),
+  query,
+  ...(request.body !== undefined && { body: request.body as Record<string, unknown> }),
+  timeout: 10_000,
+  retry: 0 as const,
+  ...(request.signal && { signal: request.signal }),
+});
+
+export function createPlatformClient(tokens: TokenProvider): PlatformCall {
+  return (app, platform, request) =>
+    withToken<PlatformAnswer>(tokens, app, platform, request, async (url, query) => {
+      const answer = await ofetch<PlatformAnswer>(url, fetchOptions(request, query));
+      const errcode = answer.errcode ?? 0;
+      return errcode === 0 ? { ok: answer } : { errcode };
+    });
+}
+
+/** Binary downloads (media/get): the file, or the errcode of the JSON answer WeCom sends instead. */
+export function createPlatformDownload(tokens: TokenProvider): PlatformDownload {
+  return (app, platform, request) =>
+    withToken<Download>(tokens, app, platform, request, async (url, query) => {
+      const response = await ofetch.raw<ArrayBuffer, 'arrayBuffer'>(url, {
+        ...fetchOptions(request, query),
+        responseType: 'arrayBuffer',
+      });
+      const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
+      const data = Buffer.from(response._data ?? new ArrayBuffer(0));
+      if (contentType.startsWith('application/json') || contentType.startsWith('text/plain')) {
+        const answer = JSON.parse(data.toString('utf8')) as PlatformAnswer;
+        return { errcode: answer.errcode ?? -1 };
+      }
+      const filename = /filename="?([^";]+)"?/i.exec(response.headers.get('content-disposition') ?? '')?.[1];
+      return { ok: { data, contentType, ...(filename && { filename }) } };
+    });
 }

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,8 +42,19 @@ beforeEach(async () => {
   sim.sim.reset();
   sim.sim.createCorp({ corpId: testEnv.WECOM_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET] });
   openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
+  services = inboundServices(parseConfig(configEnv()), {
+    sqs,
+    db,
+    log: recordingLog().log,
+    now: () => sim.sim.clock.now(),
+  });
+  await purge(sqs, inboundUrl, syncJobsUrl);
+});
+
+/** The test app's settings, under a name of its own so cursors and ledgers stay apart in the shared table. */
+function configEnv(): Record<string, string> {
   const prefix = app.toUpperCase();
-  const config = parseConfig({
+  return {
     ...testEnv,
     SYNC_JOBS_QUEUE_URL: syncJobsUrl,
     INBOUND_QUEUE_URL: inboundUrl,
@@ -52,10 +64,8 @@ beforeEach(async () => {
     [`${prefix}_WECOM_CALLBACK_TOKEN`]: testEnv.WECOM_CALLBACK_TOKEN,
     [`${prefix}_WECOM_ENCODING_AES_KEY`]: testEnv.WECOM_ENCODING_AES_KEY,
     [`${prefix}_WECOM_API_BASE`]: sim.url,
-  });
-  services = inboundServices(config, { sqs, db, log: recordingLog().log, now: () => sim.sim.clock.now() });
-  await purge(sqs, inboundUrl, syncJobsUrl);
-});
+  };
+}
 
 const job = (token?: string): SyncJob => ({
   schema: 'kf-bridge.sync-job/v1',
@@ -191,5 +201,44 @@ describe('the sync puller', () => {
     await enqueueFallbackJobs(services);
     const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '').openKfId);
     expect(jobs.sort()).toEqual([openKfId, second].sort());
+  });
+
+  it('archives media files to S3 before publishing, and publishes without them once WeCom dropped them', async () => {
+    const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+    const archiving = inboundServices(
+      parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
+      {
+        sqs,
+        db,
+        s3,
+        log: recordingLog().log,
+        now: () => sim.sim.clock.now(),
+      },
+    );
+    const form = new FormData();
+    form.append('media', new Blob([Buffer.from('fake-jpeg-bytes-0123456789')]), 'photo.jpg');
+    const token = (await fetch(
+      `${sim.url}/cgi-bin/gettoken?corpid=${testEnv.WECOM_CORP_ID}&corpsecret=${testEnv.WECOM_KF_SECRET}`,
+    ).then((r) => r.json())) as { access_token: string };
+    const { media_id } = (await fetch(
+      `${sim.url}/cgi-bin/media/upload?access_token=${token.access_token}&type=image`,
+      { method: 'POST', body: form },
+    ).then((r) => r.json())) as { media_id: string };
+    const msgid = sim.sim.customerWrites(openKfId, 'wmPhoto', { msgtype: 'image', image: { media_id } });
+    sim.sim.customerWrites(openKfId, 'wmPhoto', {
+      msgtype: 'image',
+      image: { media_id: 'expired-or-unknown' },
+    });
+    await syncJobHandler(archiving, () => 30_000)(record(job()));
+    const [withFile, without] = await inbound();
+    expect(withFile?.message).toMatchObject({
+      id: msgid,
+      media: { bucket: 'mediabucket', contentType: 'image/jpeg', bytes: 26 },
+    });
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: 'mediabucket', Key: withFile?.message.media?.key }),
+    );
+    expect(await object.Body?.transformToString()).toBe('fake-jpeg-bytes-0123456789');
+    expect(without?.message.media).toBeUndefined();
   });
 });
