@@ -7,14 +7,9 @@ import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { enqueueFallbackJobs } from '../lib/inbound/fallback';
-import {
-  type InboundServices,
-  inboundServices,
-  syncJobHandler,
-  visibilityBackoff,
-} from '../lib/inbound/services';
+import { type InboundServices, inboundServices, syncJobHandler } from '../lib/inbound/services';
 import { createLogger } from '../lib/logger';
-import { consumeFifo } from '../lib/queue/fifoConsumer';
+import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
 
 const log = createLogger('syncPuller');
 const config = loadConfigOnce();

@@ -9,9 +9,9 @@ import { handleCallback } from '../lib/callback/handleCallback';
 import { parseConfig } from '../lib/config/config';
 import { KfBridgeError } from '../lib/errors';
 import { enqueueFallbackJobs } from '../lib/inbound/fallback';
-import { inboundServices, syncJobHandler, visibilityBackoff } from '../lib/inbound/services';
+import { inboundServices, syncJobHandler } from '../lib/inbound/services';
 import type { Log } from '../lib/logger';
-import { consumeFifo } from '../lib/queue/fifoConsumer';
+import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
 import { sqsPublisher } from '../lib/queue/publisher';
 import { startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
@@ -128,6 +128,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const config = parseConfig({
       SYNC_JOBS_QUEUE_URL: stack.queues.SyncJobsQueue,
       INBOUND_QUEUE_URL: stack.queues.InboundQueue,
+      OUTBOUND_QUEUE_URL: stack.queues.OutboundQueue,
       STATE_TABLE: stack.tables.StateTable,
       WECOM_CORP_ID: CORP.id,
       WECOM_KF_SECRET: CORP.secret,

@@ -9,6 +9,10 @@ export interface WecomAppConfig {
   readonly callbackToken: string;
   readonly aesKey: Buffer;
   readonly apiBase: string;
+  /** Sent on each enter_session's welcome_code, when set. */
+  readonly welcomeText?: string;
+  /** Sent on the code of a session a servicer ends, when set. */
+  readonly closingText?: string;
 }
 
 export interface MpAppConfig {
@@ -30,7 +34,11 @@ export interface Config {
   readonly apps: ReadonlyMap<string, AppConfig>;
   /** 0 turns the callback timestamp check off. */
   readonly callbackMaxClockSkewSeconds: number;
-  readonly queues: { readonly syncJobsUrl: string; readonly inboundUrl: string };
+  readonly queues: {
+    readonly syncJobsUrl: string;
+    readonly inboundUrl: string;
+    readonly outboundUrl: string;
+  };
   /** The DynamoDB table holding tokens, cursors, ledgers and leases. */
   readonly stateTable: string;
   /** The schedule refreshes tokens with less than this left (default 20 minutes). */
@@ -101,7 +109,17 @@ function wecomApp(env: Env, app: string): WecomAppConfig | undefined {
       name('WECOM_ENCODING_AES_KEY'),
     ),
     apiBase: httpUrl(env, name('WECOM_API_BASE'), 'https://qyapi.weixin.qq.com'),
+    ...optionalText(env, name('WECOM_WELCOME_TEXT'), 'welcomeText'),
+    ...optionalText(env, name('WECOM_CLOSING_TEXT'), 'closingText'),
   };
+}
+
+function optionalText<K extends string>(env: Env, setting: string, field: K): Partial<Record<K, string>> {
+  const value = read(env, setting);
+  if (value === undefined) return {};
+  // WeCom limits a text message to 2048 bytes.
+  if (Buffer.byteLength(value, 'utf8') > 2048) throw new ConfigError(`${setting} is over 2048 bytes`);
+  return { [field]: value } as Partial<Record<K, string>>;
 }
 
 function mpApp(env: Env, app: string): MpAppConfig | undefined {
@@ -166,6 +184,7 @@ export function parseConfig(env: Env): Config {
     queues: {
       syncJobsUrl: httpUrl(env, 'SYNC_JOBS_QUEUE_URL', ''),
       inboundUrl: httpUrl(env, 'INBOUND_QUEUE_URL', ''),
+      outboundUrl: httpUrl(env, 'OUTBOUND_QUEUE_URL', ''),
     },
     stateTable: required(env, 'STATE_TABLE'),
     tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),

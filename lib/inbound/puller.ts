@@ -4,6 +4,7 @@ import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound
 import type { SyncJob } from '../contracts/syncJob';
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
+import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
 import type { PlatformCall } from '../platform/client';
 import type { PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
@@ -123,6 +124,10 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
       })),
       deps.signal,
     );
+    // Replies on 20-second codes go out before the page is recorded: a crash can repeat them, never lose them.
+    const replies = eventReplies(ready, app.wecom);
+    if (replies.length > 0)
+      await deps.publishBatch(deps.config.queues.outboundUrl, replies.map(outboundFifoMessage), deps.signal);
     await deps.ledger.record(
       job.app,
       job.openKfId,

@@ -1,16 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
-import { createPlatformClient, createPlatformDownload, type PlatformCall } from '../platform/client';
+import type { PlatformCall } from '../platform/client';
+import { platformFor } from '../platform/wiring';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
-import { fetchPlatformToken } from '../tokens/platformToken';
-import { createTokenProvider } from '../tokens/provider';
-import { TokenStore } from '../tokens/store';
 import { CursorStore } from './cursors';
 import { MessageLedger } from './ledger';
 import { type ArchiveMedia, mediaArchiver } from './media';
@@ -34,12 +32,7 @@ export function inboundServices(
   clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3?: S3Client; log: Log; now?: () => number },
 ): InboundServices {
   const now = clients.now ?? Date.now;
-  const tokens = createTokenProvider({
-    store: new TokenStore(clients.db, config.stateTable),
-    fetchToken: fetchPlatformToken,
-    now,
-    log: clients.log,
-  });
+  const platform = platformFor(config, clients.db, clients.log, now);
   const bucket = config.inboundMediaBucket;
   return {
     config,
@@ -48,7 +41,7 @@ export function inboundServices(
         archiveMedia: mediaArchiver({
           config,
           bucket,
-          download: createPlatformDownload(tokens),
+          download: platform.download,
           s3: clients.s3,
           now,
           log: clients.log,
@@ -57,7 +50,7 @@ export function inboundServices(
     cursors: new CursorStore(clients.db, config.stateTable),
     ledger: new MessageLedger(clients.db, config.stateTable),
     publishBatch: sqsBatchPublisher(clients.sqs),
-    call: createPlatformClient(tokens),
+    call: platform.call,
     log: clients.log,
     now,
     sqs: clients.sqs,
@@ -90,16 +83,4 @@ export function syncJobHandler(services: InboundServices, remainingMs: () => num
       ]),
   };
   return async (record: SQSRecord): Promise<PullReport> => pullKfAccount(parseSyncJobRecord(record), deps);
-}
-
-export function visibilityBackoff(sqs: SQSClient, queueUrl: string) {
-  return async (record: SQSRecord, seconds: number) => {
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: queueUrl,
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: seconds,
-      }),
-    );
-  };
 }

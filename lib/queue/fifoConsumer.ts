@@ -1,3 +1,4 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { KfBridgeError } from '../errors';
 import type { Log } from '../logger';
@@ -64,4 +65,17 @@ export async function consumeFifo(
     }
   }
   return { batchItemFailures };
+}
+
+/** `retryIn` for a queue: the record's back-off becomes its visibility timeout. */
+export function visibilityBackoff(sqs: SQSClient, queueUrl: string): FifoConsumerDeps['retryIn'] {
+  return async (record, seconds) => {
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  };
 }

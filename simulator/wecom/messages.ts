@@ -5,6 +5,7 @@ import {
   encrypt,
   signature,
 } from '../../lib/crypto/wxBizMsgCrypt';
+import { DUPLICATE_MSGID } from '../../lib/platform/errcodes';
 import type { CallbackPusher } from '../callbacks';
 import { randomId, WxError } from '../core';
 import type { FaultKind } from '../faults';
@@ -26,11 +27,9 @@ import {
   type WecomWorld,
 } from './world';
 
-/**
- * Errcode for a msgid already used on the kf account. WeCom documents that a repeated msgid is refused but
- * not with which code (reference §6); UNVERIFIED.
- */
-export const DUPLICATE_MSGID = 95009;
+/** A msgid already used on the kf account: the code lives with the client that interprets it. */
+export { DUPLICATE_MSGID };
+
 /** Errcode for an unknown, used or expired send_msg_on_event code; UNVERIFIED. */
 export const INVALID_EVENT_CODE = 95019;
 

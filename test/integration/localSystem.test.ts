@@ -46,6 +46,17 @@ describe('the local system (npm start)', () => {
     });
   });
 
+  it("sends the configured welcome message through the outbound path within the code's 20 s", async () => {
+    // The simulator refuses a welcome code older than 20 s: a recorded send went out in time.
+    system.simulator.sim.enterSession(system.demo.openKfId, 'wmWelcomeLocal');
+    const sent = await waitFor(async () =>
+      system.simulator.sim.wecom.sent.filter((s) => s.touser === 'wmWelcomeLocal'),
+    );
+    expect(sent).toMatchObject([
+      { via: 'send_msg_on_event', msgtype: 'text', body: { content: '您好，欢迎咨询 kf-bridge 演示客服！' } },
+    ]);
+  });
+
   it('answers a forged callback with 401 over HTTP', async () => {
     const request = wecomPost(kfEventXml('wkLocalSystem', 'ENCforged'));
     const forged = { ...request, query: { ...request.query, msg_signature: 'f'.repeat(40) } };

@@ -58,6 +58,7 @@ function configEnv(): Record<string, string> {
     ...testEnv,
     SYNC_JOBS_QUEUE_URL: syncJobsUrl,
     INBOUND_QUEUE_URL: inboundUrl,
+    OUTBOUND_QUEUE_URL: stack.queues.OutboundQueue ?? '',
     KF_BRIDGE_APPS: app,
     [`${prefix}_WECOM_CORP_ID`]: testEnv.WECOM_CORP_ID,
     [`${prefix}_WECOM_KF_SECRET`]: testEnv.WECOM_KF_SECRET,
@@ -240,5 +241,37 @@ describe('the sync puller', () => {
     );
     expect(await object.Body?.transformToString()).toBe('fake-jpeg-bytes-0123456789');
     expect(without?.message.media).toBeUndefined();
+  });
+
+  it('requests the configured welcome and closing messages on outbound.fifo, once per event', async () => {
+    const prefix = app.toUpperCase();
+    const replying = inboundServices(
+      parseConfig({
+        ...configEnv(),
+        [`${prefix}_WECOM_WELCOME_TEXT`]: '欢迎！',
+        [`${prefix}_WECOM_CLOSING_TEXT`]: '再见！',
+      }),
+      {
+        sqs,
+        db,
+        log: recordingLog().log,
+        now: () => sim.sim.clock.now(),
+      },
+    );
+    const welcomeCode = sim.sim.enterSession(openKfId, 'wmHello');
+    sim.sim.customerSays(openKfId, 'wmHello', 'hi');
+    const endCode = sim.sim.servicerChangesSession(openKfId, 'wmHello', 'end');
+    await syncJobHandler(replying, () => 30_000)(record(job()));
+    await syncJobHandler(replying, () => 30_000)(record(job()));
+    const requests = (await drain(sqs, stack.queues.OutboundQueue ?? '')).map((m) => ({
+      group: m.Attributes?.MessageGroupId,
+      body: JSON.parse(m.Body ?? ''),
+    }));
+    expect(requests.map((r) => r.body.message)).toEqual([
+      { type: 'event_reply', code: welcomeCode, message: { type: 'text', content: '欢迎！' } },
+      { type: 'event_reply', code: endCode, message: { type: 'text', content: '再见！' } },
+    ]);
+    expect(requests[0]?.group).toBe(`${app}#${openKfId}#wmHello`);
+    expect(requests[0]?.body.requestId).toMatch(/^welcome-/);
   });
 });

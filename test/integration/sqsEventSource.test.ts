@@ -133,6 +133,8 @@ describe('local stack resources', () => {
     expect(Object.keys(stack.queues).sort()).toEqual([
       'InboundDlq',
       'InboundQueue',
+      'OutboundDlq',
+      'OutboundQueue',
       'SyncJobsDlq',
       'SyncJobsQueue',
     ]);

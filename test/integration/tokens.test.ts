@@ -47,6 +47,7 @@ beforeEach(() => {
   config = parseConfig({
     SYNC_JOBS_QUEUE_URL: 'http://127.0.0.1:1/q/s.fifo',
     INBOUND_QUEUE_URL: 'http://127.0.0.1:1/q/i.fifo',
+    OUTBOUND_QUEUE_URL: 'http://127.0.0.1:1/q/o.fifo',
     STATE_TABLE: TABLE,
     KF_BRIDGE_APPS: 'second,mp',
     WECOM_CORP_ID: corpId,
@@ -144,6 +145,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
     const bad = parseConfig({
       SYNC_JOBS_QUEUE_URL: 'http://127.0.0.1:1/q/s.fifo',
       INBOUND_QUEUE_URL: 'http://127.0.0.1:1/q/i.fifo',
+      OUTBOUND_QUEUE_URL: 'http://127.0.0.1:1/q/o.fifo',
       STATE_TABLE: TABLE,
       WECOM_CORP_ID: 'wwrotated',
       WECOM_KF_SECRET: `old-secret-${run}`,

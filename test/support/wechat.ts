@@ -12,6 +12,7 @@ import {
 export const testEnv = {
   SYNC_JOBS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/sync-jobs.fifo',
   INBOUND_QUEUE_URL: 'http://127.0.0.1:1/000000000000/inbound.fifo',
+  OUTBOUND_QUEUE_URL: 'http://127.0.0.1:1/000000000000/outbound.fifo',
   STATE_TABLE: 'kf-bridge-local-state',
   WECOM_CORP_ID: 'wx5823bf96d3bd56c7',
   WECOM_KF_SECRET: 'kf-secret-never-logged',

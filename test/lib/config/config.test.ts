@@ -8,6 +8,7 @@ const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
 const base = {
   SYNC_JOBS_QUEUE_URL: 'http://localhost:4566/000000000000/sync-jobs.fifo',
   INBOUND_QUEUE_URL: 'http://localhost:4566/000000000000/inbound.fifo',
+  OUTBOUND_QUEUE_URL: 'http://localhost:4566/000000000000/outbound.fifo',
   STATE_TABLE: 'kf-bridge-test-state',
 };
 const wecom = {

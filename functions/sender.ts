@@ -1,0 +1,46 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { awsClientConfig } from '../lib/aws';
+import { loadConfigOnce } from '../lib/config';
+import { parseOutboundRequest } from '../lib/contracts/outbound';
+import { ContractError } from '../lib/errors';
+import { createLogger } from '../lib/logger';
+import { type SenderDeps, sendRequest } from '../lib/outbound/sender';
+import { SendLedger } from '../lib/outbound/sendLedger';
+import { platformFor } from '../lib/platform/wiring';
+import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
+
+const log = createLogger('sender');
+const config = loadConfigOnce();
+const sqs = new SQSClient(awsClientConfig('sqs'));
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
+let deps: Omit<SenderDeps, 'signal'> | undefined;
+
+/** outbound.fifo batches: each request sent once, in order per customer. */
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event, _context, { signal }) => {
+  const settings = await config();
+  deps ??= {
+    config: settings,
+    call: platformFor(settings, db, log).call,
+    ledger: new SendLedger(db, settings.stateTable),
+    now: Date.now,
+    log,
+  };
+  const current = { ...deps, signal };
+  return consumeFifo(
+    event.Records,
+    async (record) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        throw new ContractError('outbound request is not JSON');
+      }
+      await sendRequest(parseOutboundRequest(body), current);
+    },
+    { log, retryIn: visibilityBackoff(sqs, settings.queues.outboundUrl) },
+  );
+});

@@ -1,0 +1,46 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../dynamo';
+
+export type SendStatus = 'sent' | 'failed';
+
+export interface SendOutcome {
+  readonly status: SendStatus;
+  readonly msgid: string;
+  readonly errcode?: number;
+  readonly reason?: string;
+  readonly at: number;
+}
+
+const TTL_SECONDS = 30 * 24 * 3600;
+
+/** The outcome of every outbound request, by request id: what makes a retried request a no-op. */
+export class SendLedger {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private key(app: string, requestId: string) {
+    return { pk: `SEND#${app}`, sk: requestId };
+  }
+
+  async read(app: string, requestId: string): Promise<SendOutcome | undefined> {
+    const { Item } = await dynamo('send ledger read', () =>
+      this.db.send(
+        new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
+      ),
+    );
+    return Item ? (Item.outcome as SendOutcome) : undefined;
+  }
+
+  async record(app: string, requestId: string, outcome: SendOutcome): Promise<void> {
+    await dynamo('send ledger write', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...this.key(app, requestId), outcome, ttl: Math.floor(outcome.at / 1000) + TTL_SECONDS },
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/config';
+import type { KfOutboundMessage, OutboundRequest } from '../contracts/outbound';
+import { ContractError, PlatformError } from '../errors';
+import type { Log } from '../logger';
+import type { PlatformCall } from '../platform/client';
+import { DUPLICATE_MSGID } from '../platform/errcodes';
+import type { SendLedger, SendOutcome } from './sendLedger';
+
+/**
+ * The WeCom msgid for a request: derived from the request id, so a retry after a crash sends the same msgid
+ * and WeCom refuses the repeat. At most 32 bytes of [0-9a-zA-Z_-].
+ */
+export function msgidFor(request: Pick<OutboundRequest, 'app' | 'requestId'>): string {
+  return `kfb${createHash('sha256').update(`${request.app}#${request.requestId}`).digest('base64url').slice(0, 29)}`;
+}
+
+function menuBody(menu: Extract<KfOutboundMessage, { type: 'msgmenu' }>) {
+  return {
+    head_content: menu.headContent,
+    list: menu.list.map((item) =>
+      item.type === 'text'
+        ? { type: 'text', text: { content: item.text.content, no_newline: item.text.noNewline } }
+        : item,
+    ),
+    tail_content: menu.tailContent,
+  };
+}
+
+/** The kf/send_msg body of a message, in WeCom's field names. */
+export function sendMsgBody(
+  message: Exclude<KfOutboundMessage, { type: 'event_reply' }>,
+): Record<string, unknown> {
+  switch (message.type) {
+    case 'text':
+      return { msgtype: 'text', text: { content: message.content } };
+    case 'image':
+    case 'voice':
+    case 'video':
+    case 'file':
+      return { msgtype: message.type, [message.type]: { media_id: message.mediaId } };
+    case 'link':
+      return {
+        msgtype: 'link',
+        link: {
+          title: message.title,
+          desc: message.description,
+          url: message.url,
+          thumb_media_id: message.thumbMediaId,
+        },
+      };
+    case 'miniprogram':
+      return {
+        msgtype: 'miniprogram',
+        miniprogram: {
+          appid: message.appId,
+          title: message.title,
+          thumb_media_id: message.thumbMediaId,
+          pagepath: message.pagePath,
+        },
+      };
+    case 'msgmenu':
+      return { msgtype: 'msgmenu', msgmenu: menuBody(message) };
+    case 'location':
+      return {
+        msgtype: 'location',
+        location: {
+          name: message.name,
+          address: message.address,
+          latitude: message.latitude,
+          longitude: message.longitude,
+        },
+      };
+    case 'ca_link':
+      return { msgtype: 'ca_link', ca_link: { link_url: message.linkUrl } };
+  }
+}
+
+export interface SenderDeps {
+  readonly config: Config;
+  readonly call: PlatformCall;
+  readonly ledger: SendLedger;
+  readonly now: () => number;
+  readonly log: Log;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Sends one request once. A request already in the ledger is not sent again; WeCom refusing a repeated msgid
+ * means an earlier attempt got through. Refusals a retry cannot change (95001, 95002, 95018, bad parameters)
+ * are recorded as failed and not retried; transient errors throw, for SQS to retry after a back-off.
+ */
+export async function sendRequest(request: OutboundRequest, deps: SenderDeps): Promise<SendOutcome> {
+  const app = deps.config.apps.get(request.app);
+  if (!app?.wecom)
+    throw new ContractError(`outbound request for app '${request.app}', which has no WeCom settings`);
+  const done = await deps.ledger.read(request.app, request.requestId);
+  if (done) return done;
+  const msgid = msgidFor(request);
+  const message = request.message;
+  let outcome: SendOutcome;
+  try {
+    if (message.type === 'event_reply') {
+      const reply =
+        message.message.type === 'text'
+          ? { msgtype: 'text', text: { content: message.message.content } }
+          : { msgtype: 'msgmenu', msgmenu: menuBody(message.message) };
+      await deps.call(app, 'wecom', {
+        path: '/cgi-bin/kf/send_msg_on_event',
+        body: { code: message.code, msgid, ...reply },
+        ...(deps.signal && { signal: deps.signal }),
+      });
+    } else {
+      await deps.call(app, 'wecom', {
+        path: '/cgi-bin/kf/send_msg',
+        body: { touser: request.externalUserId, open_kfid: request.openKfId, msgid, ...sendMsgBody(message) },
+        ...(deps.signal && { signal: deps.signal }),
+      });
+    }
+    outcome = { status: 'sent', msgid, at: deps.now() };
+  } catch (error) {
+    if (!(error instanceof PlatformError) || error.retryable) throw error;
+    outcome =
+      error.errcode === DUPLICATE_MSGID
+        ? { status: 'sent', msgid, at: deps.now() }
+        : {
+            status: 'failed',
+            msgid,
+            ...(error.errcode !== undefined && { errcode: error.errcode }),
+            reason: error.message,
+            at: deps.now(),
+          };
+  }
+  await deps.ledger.record(request.app, request.requestId, outcome);
+  deps.log.info('outbound request done', {
+    app: request.app,
+    requestId: request.requestId,
+    status: outcome.status,
+    errcode: outcome.errcode,
+  });
+  return outcome;
+}

@@ -1,0 +1,139 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
+import { parseConfig } from '../../lib/config/config';
+import { OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
+import { msgidFor, type SenderDeps, sendRequest } from '../../lib/outbound/sender';
+import { SendLedger } from '../../lib/outbound/sendLedger';
+import { platformFor } from '../../lib/platform/wiring';
+import { type RunningSimulator, startSimulator } from '../../simulator';
+import { localStack } from '../support/aws';
+import { recordingLog } from '../support/recording';
+import { testEnv } from '../support/wechat';
+
+const stack = localStack();
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+);
+let sim: RunningSimulator;
+let deps: SenderDeps;
+let openKfId: string;
+let run = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(() => {
+  run++;
+  sim.sim.reset();
+  sim.sim.createCorp({ corpId: testEnv.WECOM_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET] });
+  openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
+  const config = parseConfig({ ...testEnv, WECOM_API_BASE: sim.url });
+  deps = {
+    config,
+    call: platformFor(config, db, recordingLog().log).call,
+    ledger: new SendLedger(db, testEnv.STATE_TABLE),
+    now: Date.now,
+    log: recordingLog().log,
+  };
+});
+
+const request = (message: OutboundRequest['message'], externalUserId = 'wmSend'): OutboundRequest => ({
+  schema: OUTBOUND_SCHEMA,
+  requestId: `req-${run}-${Math.random().toString(36).slice(2)}`,
+  app: 'default',
+  channel: 'kf',
+  openKfId,
+  externalUserId,
+  message,
+});
+
+describe('the sender', () => {
+  it('sends a request once, with a msgid derived from the request id', async () => {
+    sim.sim.customerSays(openKfId, 'wmSend', 'hi');
+    const req = request({ type: 'text', content: '您好' });
+    expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent', msgid: msgidFor(req) });
+    expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
+    expect(sim.sim.wecom.sent).toMatchObject([
+      { msgid: msgidFor(req), touser: 'wmSend', body: { content: '您好' } },
+    ]);
+    expect(msgidFor(req)).toMatch(/^[0-9a-zA-Z_-]{1,32}$/);
+  });
+
+  it('reads WeCom refusing a repeated msgid, after a crash before recording, as sent', async () => {
+    sim.sim.customerSays(openKfId, 'wmSend', 'hi');
+    const req = request({ type: 'text', content: 'once' });
+    const record = deps.ledger.record.bind(deps.ledger);
+    deps.ledger.record = async () => {
+      throw new Error('killed after sending, before recording');
+    };
+    await expect(sendRequest(req, deps)).rejects.toThrow('killed');
+    deps.ledger.record = record;
+    expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
+    expect(sim.sim.wecom.sent).toHaveLength(1);
+  });
+
+  it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {
+    expect(await sendRequest(request({ type: 'text', content: 'cold' }, 'wmNever'), deps)).toMatchObject({
+      status: 'failed',
+      errcode: 95002,
+    });
+    sim.sim.customerSays(openKfId, 'wmSend', 'hi');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    const req = request({ type: 'text', content: 'busy' });
+    await expect(sendRequest(req, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
+    expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
+  });
+
+  it('replies on an event code with send_msg_on_event', async () => {
+    const code = sim.sim.enterSession(openKfId, 'wmWelcome') ?? '';
+    const req = request(
+      { type: 'event_reply', code, message: { type: 'text', content: '欢迎光临' } },
+      'wmWelcome',
+    );
+    expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
+    expect(sim.sim.wecom.sent).toMatchObject([
+      { via: 'send_msg_on_event', touser: 'wmWelcome', body: { content: '欢迎光临' } },
+    ]);
+  });
+
+  it('maps every kf message type to the fields WeCom expects', async () => {
+    sim.sim.customerSays(openKfId, 'wmTypes', 'hi');
+    const menu = {
+      type: 'msgmenu' as const,
+      headContent: '请选择',
+      list: [
+        { type: 'click' as const, click: { id: '1', content: '满意' } },
+        { type: 'text' as const, text: { content: '谢谢', noNewline: 1 as const } },
+      ],
+    };
+    expect(await sendRequest(request(menu, 'wmTypes'), deps)).toMatchObject({ status: 'sent' });
+    expect(
+      await sendRequest(
+        request({ type: 'location', latitude: 23.1, longitude: 113.3, name: '广州塔' }, 'wmTypes'),
+        deps,
+      ),
+    ).toMatchObject({ status: 'sent' });
+    expect(
+      await sendRequest(
+        request({ type: 'ca_link', linkUrl: 'https://work.weixin.qq.com/ca/abc' }, 'wmTypes'),
+        deps,
+      ),
+    ).toMatchObject({ status: 'sent' });
+    expect(sim.sim.wecom.sent.map((s) => s.body)).toEqual([
+      {
+        head_content: '请选择',
+        list: [
+          { type: 'click', click: { id: '1', content: '满意' } },
+          { type: 'text', text: { content: '谢谢', no_newline: 1 } },
+        ],
+      },
+      { name: '广州塔', latitude: 23.1, longitude: 113.3 },
+      { link_url: 'https://work.weixin.qq.com/ca/abc' },
+    ]);
+  });
+});
