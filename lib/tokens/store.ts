@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { AppConfig } from '../config/config';
-import { isConditionFailure } from '../dynamo';
-import { DependencyError } from '../errors';
+import { conditional, dynamo } from '../dynamo';
 import type { Platform } from './platformToken';
 
 export interface TokenItem {
@@ -43,17 +47,18 @@ export class TokenStore {
     private readonly table: string,
   ) {}
 
-  private async send<T>(what: string, action: () => Promise<T>): Promise<T> {
-    try {
-      return await action();
-    } catch (error) {
-      if (isConditionFailure(error)) throw error;
-      throw new DependencyError(`token store: ${what} failed`, { cause: error });
-    }
+  private update(
+    what: string,
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key'> & { key: string },
+  ): Promise<boolean> {
+    const { key, ...rest } = input;
+    return conditional(`token store: ${what}`, () =>
+      this.db.send(new UpdateCommand({ TableName: this.table, Key: { pk: key, sk: SK }, ...rest })),
+    );
   }
 
   async read(key: string): Promise<TokenItem | undefined> {
-    const { Item } = await this.send('read', () =>
+    const { Item } = await dynamo('token store: read', () =>
       this.db.send(new GetCommand({ TableName: this.table, Key: { pk: key, sk: SK }, ConsistentRead: true })),
     );
     return Item as TokenItem | undefined;
@@ -64,44 +69,26 @@ export class TokenStore {
    * before `renewAt` and was not fetched just now. Checking both in one conditional write means a caller that
    * saw no token cannot fetch again after the winner saved one.
    */
-  async acquireLease(
-    key: string,
-    owner: string,
-    now: number,
-    leaseMs: number,
-    renewAt: number,
-  ): Promise<boolean> {
-    try {
-      await this.send('lease', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: key, sk: SK },
-            UpdateExpression:
-              'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
-            ConditionExpression:
-              '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent))',
-            ExpressionAttributeNames: { '#ttl': 'ttl', '#token': 'token' },
-            ExpressionAttributeValues: {
-              ':owner': owner,
-              ':until': now + leaseMs,
-              ':now': now,
-              ':ttl': ttlFor(now),
-              ':renewAt': renewAt,
-              ':recent': now - RECENT_FETCH_MS,
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  acquireLease(key: string, owner: string, now: number, leaseMs: number, renewAt: number): Promise<boolean> {
+    return this.update('lease', {
+      key,
+      UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+      ConditionExpression:
+        '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent))',
+      ExpressionAttributeNames: { '#ttl': 'ttl', '#token': 'token' },
+      ExpressionAttributeValues: {
+        ':owner': owner,
+        ':until': now + leaseMs,
+        ':now': now,
+        ':ttl': ttlFor(now),
+        ':renewAt': renewAt,
+        ':recent': now - RECENT_FETCH_MS,
+      },
+    });
   }
 
   /** Stores a fetched token and frees the lease, if this caller still holds it. */
-  async save(
+  save(
     key: string,
     owner: string,
     token: string,
@@ -109,78 +96,48 @@ export class TokenStore {
     now: number,
     forceRefreshes?: number[],
   ): Promise<boolean> {
-    try {
-      await this.send('save', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: key, sk: SK },
-            UpdateExpression: `SET #token = :token, expiresAt = :expiresAt, fetchedAt = :now, #ttl = :ttl${forceRefreshes ? ', forceRefreshes = :force' : ''} REMOVE leaseOwner, leaseUntil, invalidatedToken, credentialsRejectedAt, credentialsErrcode`,
-            ConditionExpression: 'leaseOwner = :owner',
-            ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
-            ExpressionAttributeValues: {
-              ':token': token,
-              ':expiresAt': expiresAt,
-              ':now': now,
-              ':ttl': ttlFor(expiresAt),
-              ':owner': owner,
-              ...(forceRefreshes && { ':force': forceRefreshes }),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.update('save', {
+      key,
+      UpdateExpression: `SET #token = :token, expiresAt = :expiresAt, fetchedAt = :now, #ttl = :ttl${forceRefreshes ? ', forceRefreshes = :force' : ''} REMOVE leaseOwner, leaseUntil, invalidatedToken, credentialsRejectedAt, credentialsErrcode`,
+      ConditionExpression: 'leaseOwner = :owner',
+      ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':token': token,
+        ':expiresAt': expiresAt,
+        ':now': now,
+        ':ttl': ttlFor(expiresAt),
+        ':owner': owner,
+        ...(forceRefreshes && { ':force': forceRefreshes }),
+      },
+    });
   }
 
+  /** Frees the lease, if still held; after a credentials rejection it also remembers when and why. */
   async releaseLease(key: string, owner: string, rejected?: { errcode: number; at: number }): Promise<void> {
-    try {
-      await this.send('release', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: key, sk: SK },
-            UpdateExpression: rejected
-              ? 'SET credentialsRejectedAt = :at, credentialsErrcode = :errcode REMOVE leaseOwner, leaseUntil'
-              : 'REMOVE leaseOwner, leaseUntil',
-            ConditionExpression: 'leaseOwner = :owner',
-            ExpressionAttributeValues: {
-              ':owner': owner,
-              ...(rejected && { ':at': rejected.at, ':errcode': rejected.errcode }),
-            },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.update('release', {
+      key,
+      UpdateExpression: rejected
+        ? 'SET credentialsRejectedAt = :at, credentialsErrcode = :errcode REMOVE leaseOwner, leaseUntil'
+        : 'REMOVE leaseOwner, leaseUntil',
+      ConditionExpression: 'leaseOwner = :owner',
+      ExpressionAttributeValues: {
+        ':owner': owner,
+        ...(rejected && { ':at': rejected.at, ':errcode': rejected.errcode }),
+      },
+    });
   }
 
   /**
    * Forgets a token the platform rejected, only if it is still the stored one: a late rejection of an old
    * token must not throw away the newer token another caller already fetched.
    */
-  async invalidate(key: string, rejectedToken: string): Promise<boolean> {
-    try {
-      await this.send('invalidate', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: key, sk: SK },
-            UpdateExpression: 'SET invalidatedToken = #token REMOVE #token, expiresAt, fetchedAt',
-            ConditionExpression: '#token = :rejected',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':rejected': rejectedToken },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  invalidate(key: string, rejectedToken: string): Promise<boolean> {
+    return this.update('invalidate', {
+      key,
+      UpdateExpression: 'SET invalidatedToken = #token REMOVE #token, expiresAt, fetchedAt',
+      ConditionExpression: '#token = :rejected',
+      ExpressionAttributeNames: { '#token': 'token' },
+      ExpressionAttributeValues: { ':rejected': rejectedToken },
+    });
   }
 }
