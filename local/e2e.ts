@@ -95,7 +95,9 @@ export function tally(expected: Map<string, string[]>, delivered: { customer: st
   let outOfOrder = 0;
   const lastIndex = new Map<string, number>();
   const position = new Map<string, number>();
-  for (const ids of expected.values()) ids.forEach((id, index) => position.set(id, index));
+  for (const ids of expected.values()) {
+    for (const [index, id] of ids.entries()) position.set(id, index);
+  }
   for (const { customer, id } of delivered) {
     if (seen.has(id)) {
       duplicates++;

@@ -71,5 +71,9 @@ export function startSchedules(
       );
     }, schedule.periodMs),
   );
-  return { stop: () => timers.forEach(clearInterval) };
+  return {
+    stop: () => {
+      for (const timer of timers) clearInterval(timer);
+    },
+  };
 }
