@@ -41,7 +41,9 @@ export async function readServiceDefinition(): Promise<ServiceDefinition> {
     // Not cached yet.
   }
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(WECOM_|MP_|CALLBACK_|FAUXQS_PORT)/.test(name)),
+    Object.entries(process.env).filter(
+      ([name]) => !/^(WECOM_|MP_|CALLBACK_|FAUXQS_PORT|DYNAMODB_PORT)/.test(name),
+    ),
   );
   const { stdout } = await promisify(execFile)(
     process.execPath,

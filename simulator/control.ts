@@ -1,4 +1,3 @@
-import { WxError } from './core';
 import type { FaultRule } from './faults';
 import type { LimitSettings } from './limits';
 import type { Simulator } from './simulator';
@@ -223,5 +222,3 @@ export function control(
       throw new ControlError(`no control route ${route}`);
   }
 }
-
-export { WxError };

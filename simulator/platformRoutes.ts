@@ -1,4 +1,3 @@
-import { WxError } from './core';
 import * as mpCs from './mp/customerService';
 import type { MpApp } from './mp/world';
 import { type Body, objectBody } from './params';
@@ -94,5 +93,3 @@ export const TOKENS: Record<string, (sim: Simulator, request: PlatformRequest) =
     sim.mp.getToken(r.query.get('grant_type'), r.query.get('appid'), r.query.get('secret')),
   '/cgi-bin/stable_token': (sim, r) => sim.mp.getStableToken(objectBody(r.json())),
 };
-
-export { WxError };

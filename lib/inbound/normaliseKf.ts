@@ -65,7 +65,7 @@ const EVENTS: Record<string, (e: Raw) => Raw> = {
   }),
 };
 
-const BODIES: Record<string, (b: Raw, item: Raw) => Raw> = {
+const BODIES: Record<string, (b: Raw) => Raw> = {
   text: (b) => ({ content: b.content, menuId: str(b.menu_id) }),
   image: (b) => ({ mediaId: b.media_id }),
   voice: (b) => ({ mediaId: b.media_id }),
@@ -139,7 +139,7 @@ function body(item: Raw): Raw {
   }
   const map = BODIES[msgtype];
   return map
-    ? { type: msgtype, ...map(obj(item[msgtype]), item) }
+    ? { type: msgtype, ...map(obj(item[msgtype])) }
     : { type: 'unknown', platformType: msgtype, raw: item };
 }
 

@@ -23,7 +23,6 @@ export function recordingLog() {
     warn: record('warn'),
     error: record('error'),
   } as Log;
-  const above = (level: string) =>
-    JSON.stringify(lines.filter((line) => line.level !== 'debug' || level === 'debug'));
-  return { log, lines, textAboveDebug: () => above('info') };
+  const textAboveDebug = () => JSON.stringify(lines.filter((line) => line.level !== 'debug'));
+  return { log, lines, textAboveDebug };
 }
