@@ -8,6 +8,7 @@ import { loadConfigOnce } from '../lib/config';
 import { parseOutboundRequest } from '../lib/contracts/outbound';
 import { ContractError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { BudgetStore } from '../lib/outbound/budgets';
 import { type SenderDeps, sendRequest } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
 import { platformFor } from '../lib/platform/wiring';
@@ -26,6 +27,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event,
     config: settings,
     call: platformFor(settings, db, log).call,
     ledger: new SendLedger(db, settings.stateTable),
+    budgets: new BudgetStore(db, settings.stateTable),
     now: Date.now,
     log,
   };

@@ -4,6 +4,7 @@ import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound
 import type { SyncJob } from '../contracts/syncJob';
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
+import { type BudgetStore, budgetChanges } from '../outbound/budgets';
 import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
 import type { PlatformCall } from '../platform/client';
 import type { PublishBatch } from '../queue/publisher';
@@ -22,6 +23,7 @@ export interface PullerDeps {
   readonly call: PlatformCall;
   readonly cursors: CursorStore;
   readonly ledger: MessageLedger;
+  readonly budgets: BudgetStore;
   readonly publishBatch: PublishBatch;
   /** Puts a follow-up job on sync-jobs.fifo when this one runs out of time. */
   readonly requeue: (job: SyncJob) => Promise<void>;
@@ -115,6 +117,8 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
     const ready: InboundMessage[] = [];
     for (const message of fresh)
       ready.push(deps.archiveMedia ? await deps.archiveMedia(message, deps.signal) : message);
+    // Budgets first: a reply to a message must never find its customer's budget not yet opened.
+    for (const change of budgetChanges(ready)) await deps.budgets.apply(change);
     await deps.publishBatch(
       deps.config.queues.inboundUrl,
       ready.map((message) => ({

@@ -6,6 +6,7 @@ import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
+import { BudgetStore } from '../outbound/budgets';
 import type { PlatformCall } from '../platform/client';
 import { platformFor } from '../platform/wiring';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
@@ -19,6 +20,7 @@ export interface InboundServices {
   readonly archiveMedia?: ArchiveMedia;
   readonly cursors: CursorStore;
   readonly ledger: MessageLedger;
+  readonly budgets: BudgetStore;
   readonly publishBatch: PublishBatch;
   readonly call: PlatformCall;
   readonly log: Log;
@@ -49,6 +51,7 @@ export function inboundServices(
       }),
     cursors: new CursorStore(clients.db, config.stateTable),
     ledger: new MessageLedger(clients.db, config.stateTable),
+    budgets: new BudgetStore(clients.db, config.stateTable),
     publishBatch: sqsBatchPublisher(clients.sqs),
     call: platform.call,
     log: clients.log,

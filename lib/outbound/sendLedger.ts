@@ -1,7 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../dynamo';
 
-export type SendStatus = 'sent' | 'failed';
+/** sent: WeCom accepted it; rejected: kf-bridge refused it before calling WeCom; failed: WeCom refused it. */
+export type SendStatus = 'sent' | 'rejected' | 'failed';
 
 export interface SendOutcome {
   readonly status: SendStatus;

@@ -5,6 +5,7 @@ import { ContractError, PlatformError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall } from '../platform/client';
 import { DUPLICATE_MSGID } from '../platform/errcodes';
+import { type BudgetStore, budgetRefusal } from './budgets';
 import type { SendLedger, SendOutcome } from './sendLedger';
 
 /**
@@ -80,6 +81,7 @@ export interface SenderDeps {
   readonly config: Config;
   readonly call: PlatformCall;
   readonly ledger: SendLedger;
+  readonly budgets: BudgetStore;
   readonly now: () => number;
   readonly log: Log;
   readonly signal?: AbortSignal;
@@ -87,7 +89,8 @@ export interface SenderDeps {
 
 /**
  * Sends one request once. A request already in the ledger is not sent again; WeCom refusing a repeated msgid
- * means an earlier attempt got through. Refusals a retry cannot change (95001, 95002, 95018, bad parameters)
+ * means an earlier attempt got through. A reply the customer's budget does not allow (48 h window, 5 replies
+ * per customer message, a servicer's or an ended session) is rejected without calling WeCom. Refusals a retry cannot change (95001, 95002, 95018, bad parameters)
  * are recorded as failed and not retried; transient errors throw, for SQS to retry after a back-off.
  */
 export async function sendRequest(request: OutboundRequest, deps: SenderDeps): Promise<SendOutcome> {
@@ -99,6 +102,23 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   const msgid = msgidFor(request);
   const message = request.message;
   let outcome: SendOutcome;
+  // Replies on event codes have rules of their own (the code's validity); every other reply spends the budget.
+  if (message.type !== 'event_reply') {
+    const refusal = budgetRefusal(
+      await deps.budgets.read(request.app, request.openKfId, request.externalUserId),
+      deps.now(),
+    );
+    if (refusal) {
+      outcome = { status: 'rejected', msgid, reason: refusal, at: deps.now() };
+      await deps.ledger.record(request.app, request.requestId, outcome);
+      deps.log.info('outbound request rejected before sending', {
+        app: request.app,
+        requestId: request.requestId,
+        reason: refusal,
+      });
+      return outcome;
+    }
+  }
   try {
     if (message.type === 'event_reply') {
       const reply =
@@ -118,6 +138,8 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       });
     }
     outcome = { status: 'sent', msgid, at: deps.now() };
+    if (message.type !== 'event_reply')
+      await deps.budgets.spend(request.app, request.openKfId, request.externalUserId);
   } catch (error) {
     if (!(error instanceof PlatformError) || error.retryable) throw error;
     outcome =

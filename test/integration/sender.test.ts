@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import { OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
+import { BudgetStore } from '../../lib/outbound/budgets';
 import { msgidFor, type SenderDeps, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { platformFor } from '../../lib/platform/wiring';
@@ -37,10 +38,17 @@ beforeEach(() => {
     config,
     call: platformFor(config, db, recordingLog().log).call,
     ledger: new SendLedger(db, testEnv.STATE_TABLE),
+    budgets: new BudgetStore(db, testEnv.STATE_TABLE),
     now: Date.now,
     log: recordingLog().log,
   };
 });
+
+/** A customer writes, and the budget learns of it as the puller would tell it. */
+async function customerWrote(customer: string) {
+  sim.sim.customerSays(openKfId, customer, 'hi');
+  await deps.budgets.apply({ app: 'default', openKfId, customer, lastCustomerMessageAt: Date.now() });
+}
 
 const request = (message: OutboundRequest['message'], externalUserId = 'wmSend'): OutboundRequest => ({
   schema: OUTBOUND_SCHEMA,
@@ -54,7 +62,7 @@ const request = (message: OutboundRequest['message'], externalUserId = 'wmSend')
 
 describe('the sender', () => {
   it('sends a request once, with a msgid derived from the request id', async () => {
-    sim.sim.customerSays(openKfId, 'wmSend', 'hi');
+    await customerWrote('wmSend');
     const req = request({ type: 'text', content: '您好' });
     expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent', msgid: msgidFor(req) });
     expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
@@ -65,7 +73,7 @@ describe('the sender', () => {
   });
 
   it('reads WeCom refusing a repeated msgid, after a crash before recording, as sent', async () => {
-    sim.sim.customerSays(openKfId, 'wmSend', 'hi');
+    await customerWrote('wmSend');
     const req = request({ type: 'text', content: 'once' });
     const record = deps.ledger.record.bind(deps.ledger);
     deps.ledger.record = async () => {
@@ -78,11 +86,17 @@ describe('the sender', () => {
   });
 
   it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {
-    expect(await sendRequest(request({ type: 'text', content: 'cold' }, 'wmNever'), deps)).toMatchObject({
-      status: 'failed',
-      errcode: 95002,
+    // The budget knows of a message WeCom never saw: WeCom's own refusal (95002) is recorded.
+    await deps.budgets.apply({
+      app: 'default',
+      openKfId,
+      customer: 'wmUnknownToWeCom',
+      lastCustomerMessageAt: Date.now(),
     });
-    sim.sim.customerSays(openKfId, 'wmSend', 'hi');
+    expect(
+      await sendRequest(request({ type: 'text', content: 'x' }, 'wmUnknownToWeCom'), deps),
+    ).toMatchObject({ status: 'failed', errcode: 95002 });
+    await customerWrote('wmSend');
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
     const req = request({ type: 'text', content: 'busy' });
     await expect(sendRequest(req, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
@@ -102,7 +116,7 @@ describe('the sender', () => {
   });
 
   it('maps every kf message type to the fields WeCom expects', async () => {
-    sim.sim.customerSays(openKfId, 'wmTypes', 'hi');
+    await customerWrote('wmTypes');
     const menu = {
       type: 'msgmenu' as const,
       headContent: '请选择',
@@ -135,5 +149,44 @@ describe('the sender', () => {
       { name: '广州塔', latitude: 23.1, longitude: 113.3 },
       { link_url: 'https://work.weixin.qq.com/ca/abc' },
     ]);
+  });
+
+  it('rejects what the budget does not allow without calling WeCom: no message in 48 h, a sixth reply, a servicer session', async () => {
+    const calls = () => sim.sim.wecom.sent.length;
+    expect(await sendRequest(request({ type: 'text', content: 'cold' }, 'wmCold'), deps)).toMatchObject({
+      status: 'rejected',
+      reason: 'no customer message in the last 48 h',
+    });
+    expect(calls()).toBe(0);
+    await customerWrote('wmQuota');
+    for (let i = 0; i < 5; i++)
+      expect((await sendRequest(request({ type: 'text', content: `r${i}` }, 'wmQuota'), deps)).status).toBe(
+        'sent',
+      );
+    expect(await sendRequest(request({ type: 'text', content: 'sixth' }, 'wmQuota'), deps)).toMatchObject({
+      status: 'rejected',
+      reason: '5 replies already sent since the customer last wrote',
+    });
+    expect(calls()).toBe(5);
+    await customerWrote('wmQuota');
+    expect((await sendRequest(request({ type: 'text', content: 'again' }, 'wmQuota'), deps)).status).toBe(
+      'sent',
+    );
+    await deps.budgets.apply({ app: 'default', openKfId, customer: 'wmQuota', session: 'servicer' });
+    expect(await sendRequest(request({ type: 'text', content: 'bot' }, 'wmQuota'), deps)).toMatchObject({
+      status: 'rejected',
+      reason: 'a servicer has the session',
+    });
+    await deps.budgets.apply({
+      app: 'default',
+      openKfId,
+      customer: 'wmQuota',
+      session: 'open',
+      lastCustomerMessageAt: Date.now() - 48 * 3600_000 - 1,
+    });
+    expect((await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), deps)).status).toBe(
+      'rejected',
+    );
+    expect(calls()).toBe(6);
   });
 });
