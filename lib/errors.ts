@@ -41,9 +41,14 @@ export class PayloadTooLargeError extends KfBridgeError {
   override readonly status = 413;
 }
 
-/** Data that should conform to one of our contracts does not. */
+/** Data that should conform to one of our contracts does not; `issues` names each offending field. */
 export class ContractError extends KfBridgeError {
   override readonly status = 400;
+  readonly issues: { path: string; message: string }[];
+  constructor(message: string, options?: { cause?: unknown; issues?: { path: string; message: string }[] }) {
+    super(message, options);
+    this.issues = options?.issues ?? [];
+  }
 }
 
 /** A dependency (SQS, DynamoDB, WeCom) failed in a way a retry may fix. */

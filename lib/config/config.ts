@@ -45,6 +45,8 @@ export interface Config {
   readonly tokenRefreshMarginSeconds: number;
   /** Where inbound media files are archived; undefined when archiving is off. */
   readonly inboundMediaBucket?: string;
+  /** The key callers of the HTTP API present; without it every call is refused. */
+  readonly outboundApiKey?: string;
 }
 
 export const DEFAULT_APP = 'default';
@@ -155,6 +157,13 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   return Number(value);
 }
 
+function apiKey(env: Env): { outboundApiKey?: string } {
+  const key = read(env, 'OUTBOUND_API_KEY');
+  if (key === undefined) return {};
+  if (key.length < 16) throw new ConfigError('OUTBOUND_API_KEY must be at least 16 characters');
+  return { outboundApiKey: key };
+}
+
 function mediaArchive(env: Env): { inboundMediaBucket?: string } {
   const enabled = read(env, 'INBOUND_MEDIA_TO_S3') ?? 'false';
   if (enabled !== 'true' && enabled !== 'false')
@@ -189,5 +198,6 @@ export function parseConfig(env: Env): Config {
     stateTable: required(env, 'STATE_TABLE'),
     tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),
     ...mediaArchive(env),
+    ...apiKey(env),
   };
 }

@@ -9,9 +9,12 @@ export function validate<S extends v.GenericSchema>(
 ): v.InferOutput<S> {
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
-  const fields = result.issues
+  const issues = result.issues
+    .slice(0, 20)
+    .map((issue) => ({ path: v.getDotPath(issue) ?? '(root)', message: issue.message }));
+  const fields = issues
     .slice(0, 5)
-    .map((issue) => `${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`)
+    .map((issue) => `${issue.path}: ${issue.message}`)
     .join('; ');
-  throw new ContractError(`${contract}: ${fields}`);
+  throw new ContractError(`${contract}: ${fields}`, { issues });
 }

@@ -1,12 +1,16 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../dynamo';
+import { conditional, dynamo } from '../dynamo';
 
-/** sent: WeCom accepted it; rejected: kf-bridge refused it before calling WeCom; failed: WeCom refused it. */
-export type SendStatus = 'sent' | 'rejected' | 'failed';
+/**
+ * queued: accepted by the HTTP API, not sent yet; sent: WeCom accepted it; rejected: kf-bridge refused it
+ * before calling WeCom; failed: WeCom refused it.
+ */
+export type SendStatus = 'queued' | 'sent' | 'rejected' | 'failed';
 
 export interface SendOutcome {
   readonly status: SendStatus;
-  readonly msgid: string;
+  /** Absent while queued. */
+  readonly msgid?: string;
   readonly errcode?: number;
   readonly reason?: string;
   readonly at: number;
@@ -32,6 +36,20 @@ export class SendLedger {
       ),
     );
     return Item ? (Item.outcome as SendOutcome) : undefined;
+  }
+
+  /** Notes a request the HTTP API accepted, unless it has a status already; false when it had one. */
+  queue(app: string, requestId: string, at: number): Promise<boolean> {
+    const outcome: Omit<SendOutcome, 'msgid'> & { msgid?: string } = { status: 'queued', at };
+    return conditional('send ledger queue', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...this.key(app, requestId), outcome, ttl: Math.floor(at / 1000) + TTL_SECONDS },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
   }
 
   async record(app: string, requestId: string, outcome: SendOutcome): Promise<void> {

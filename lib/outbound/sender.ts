@@ -98,7 +98,7 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   if (!app?.wecom)
     throw new ContractError(`outbound request for app '${request.app}', which has no WeCom settings`);
   const done = await deps.ledger.read(request.app, request.requestId);
-  if (done) return done;
+  if (done && done.status !== 'queued') return done;
   const msgid = msgidFor(request);
   const message = request.message;
   let outcome: SendOutcome;

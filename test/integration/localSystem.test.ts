@@ -57,6 +57,36 @@ describe('the local system (npm start)', () => {
     ]);
   });
 
+  it('takes a reply on the HTTP API and sends it through outbound.fifo and the sender', async () => {
+    const customer = 'wmApiLocal';
+    system.simulator.sim.customerSays(system.demo.openKfId, customer, '在吗？');
+    await waitFor(() => drain(system.stack.clients.sqs, system.stack.queues.InboundQueue ?? ''));
+    const headers = { 'x-api-key': 'local-demo-api-key-0123456789', 'content-type': 'application/json' };
+    const requestId = `api-${Date.now()}`;
+    const posted = await fetch(`${system.httpUrl}/v1/messages`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        requestId,
+        app: 'default',
+        channel: 'kf',
+        openKfId: system.demo.openKfId,
+        externalUserId: customer,
+        message: { type: 'text', content: '在的，请讲' },
+      }),
+    });
+    expect(posted.status).toBe(202);
+    const status = async () =>
+      (await fetch(`${system.httpUrl}/v1/messages/${requestId}`, { headers }).then((r) => r.json())) as {
+        status: string;
+      };
+    expect(await waitFor(async () => ((await status()).status === 'sent' ? ['sent'] : []))).toEqual(['sent']);
+    expect(system.simulator.sim.wecom.sent.filter((s) => s.touser === customer)).toMatchObject([
+      { body: { content: '在的，请讲' } },
+    ]);
+    expect((await fetch(`${system.httpUrl}/v1/messages`, { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+
   it('answers a forged callback with 401 over HTTP', async () => {
     const request = wecomPost(kfEventXml('wkLocalSystem', 'ENCforged'));
     const forged = { ...request, query: { ...request.query, msg_signature: 'f'.repeat(40) } };

@@ -1,0 +1,83 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/config';
+import { OUTBOUND_SCHEMA, parseOutboundRequest } from '../contracts/outbound';
+import { BadRequestError, ContractError, NotFoundError, UnauthorizedError } from '../errors';
+import type { Log } from '../logger';
+import type { Publish } from '../queue/publisher';
+import { outboundFifoMessage } from './eventReplies';
+import type { SendLedger } from './sendLedger';
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly requestId?: string;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface ApiDeps {
+  readonly config: Config;
+  readonly publish: Publish;
+  readonly ledger: SendLedger;
+  readonly now: () => number;
+  readonly log: Log;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** `x-api-key: KEY` or `Authorization: Bearer KEY`, compared in constant time. */
+function authorize(request: ApiRequest, apiKey: string | undefined): void {
+  const given =
+    request.headers['x-api-key'] ?? /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  // Comparing digests keeps the time independent of where, and whether, lengths differ.
+  if (!apiKey || !given || !timingSafeEqual(digest(given), digest(apiKey)))
+    throw new UnauthorizedError('missing or wrong API key');
+}
+
+/**
+ * POST /v1/messages validates an outbound request and puts it on outbound.fifo: 202 with its id and status.
+ * GET /v1/messages/{requestId}?app= answers its status: queued, sent, rejected or failed (with errcode and reason).
+ */
+export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  authorize(request, deps.config.outboundApiKey);
+  if (request.method === 'GET' && request.requestId) {
+    const app = request.query.app ?? 'default';
+    const outcome = await deps.ledger.read(app, request.requestId);
+    if (!outcome) throw new NotFoundError(`no request '${request.requestId}' for app '${app}'`);
+    return {
+      status: 200,
+      body: { requestId: request.requestId, app, ...outcome, at: new Date(outcome.at).toISOString() },
+    };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(request.body);
+  } catch {
+    throw new BadRequestError('body is not JSON');
+  }
+  const outbound = parseOutboundRequest({ schema: OUTBOUND_SCHEMA, ...(body as object) });
+  if (!deps.config.apps.get(outbound.app)?.wecom) {
+    throw new ContractError('outbound request: app: no such app with WeCom settings', {
+      issues: [{ path: 'app', message: `no app '${outbound.app}' with WeCom settings` }],
+    });
+  }
+  const known = await deps.ledger.read(outbound.app, outbound.requestId);
+  if (known && known.status !== 'queued')
+    return { status: 202, body: { requestId: outbound.requestId, status: known.status } };
+  // Publish first: a repeat is absorbed by FIFO deduplication and the sender's ledger, a lost publish is not.
+  await deps.publish(deps.config.queues.outboundUrl, outboundFifoMessage(outbound), request.signal);
+  await deps.ledger.queue(outbound.app, outbound.requestId, deps.now());
+  deps.log.info('outbound request queued', {
+    app: outbound.app,
+    requestId: outbound.requestId,
+    type: outbound.message.type,
+  });
+  return { status: 202, body: { requestId: outbound.requestId, status: 'queued' } };
+}

@@ -1,0 +1,130 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
+import { parseConfig } from '../../lib/config/config';
+import { type ApiRequest, handleMessagesApi } from '../../lib/outbound/messagesApi';
+import { SendLedger } from '../../lib/outbound/sendLedger';
+import { sqsPublisher } from '../../lib/queue/publisher';
+import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { recordingLog } from '../support/recording';
+import { testEnv } from '../support/wechat';
+
+const stack = localStack();
+const sqs = sqsClient();
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+);
+const outboundUrl = stack.queues.OutboundQueue ?? '';
+const KEY = 'test-api-key-0123456789abcdef';
+const ledger = new SendLedger(db, testEnv.STATE_TABLE);
+const deps = {
+  config: parseConfig({ ...testEnv, OUTBOUND_QUEUE_URL: outboundUrl, OUTBOUND_API_KEY: KEY }),
+  publish: sqsPublisher(sqs),
+  ledger,
+  now: Date.now,
+  log: recordingLog().log,
+};
+
+const post = (body: unknown, headers: Record<string, string> = { 'x-api-key': KEY }): ApiRequest => ({
+  method: 'POST',
+  path: '/v1/messages',
+  query: {},
+  headers,
+  body: JSON.stringify(body),
+});
+const get = (
+  requestId: string,
+  headers: Record<string, string> = { authorization: `Bearer ${KEY}` },
+): ApiRequest => ({
+  method: 'GET',
+  path: `/v1/messages/${requestId}`,
+  requestId,
+  query: {},
+  headers,
+  body: '',
+});
+const valid = (requestId: string) => ({
+  requestId,
+  app: 'default',
+  channel: 'kf',
+  openKfId: 'wkA',
+  externalUserId: 'wmB',
+  message: { type: 'text', content: '您好' },
+});
+
+beforeEach(async () => {
+  await purge(sqs, outboundUrl);
+});
+
+describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
+  it('refuses callers without the right key, compared in constant time', async () => {
+    await expect(handleMessagesApi(post(valid('a1'), {}), deps)).rejects.toMatchObject({
+      status: 401,
+      message: 'missing or wrong API key',
+    });
+    await expect(
+      handleMessagesApi(post(valid('a1'), { 'x-api-key': `${KEY}x` }), deps),
+    ).rejects.toMatchObject({ status: 401 });
+    await expect(handleMessagesApi(get('a1', { authorization: 'Bearer nope' }), deps)).rejects.toMatchObject({
+      status: 401,
+    });
+    const keyless = { ...deps, config: parseConfig({ ...testEnv }) };
+    await expect(handleMessagesApi(post(valid('a1')), keyless)).rejects.toMatchObject({ status: 401 });
+    expect(await drain(sqs, outboundUrl)).toEqual([]);
+  });
+
+  it('answers field-level errors and enqueues nothing for an invalid request', async () => {
+    const bad = { ...valid('b1'), requestId: 'has space', message: { type: 'text', content: '' } };
+    await expect(handleMessagesApi(post(bad), deps)).rejects.toMatchObject({
+      status: 400,
+      issues: [
+        { path: 'requestId', message: expect.any(String) },
+        { path: 'message.content', message: expect.any(String) },
+      ],
+    });
+    await expect(handleMessagesApi({ ...post(valid('b2')), body: '{' }, deps)).rejects.toMatchObject({
+      status: 400,
+      message: 'body is not JSON',
+    });
+    await expect(handleMessagesApi(post({ ...valid('b3'), app: 'nope' }), deps)).rejects.toMatchObject({
+      status: 400,
+      issues: [{ path: 'app' }],
+    });
+    expect(await drain(sqs, outboundUrl)).toEqual([]);
+  });
+
+  it('queues a valid request once, answers 202, and reports its status', async () => {
+    const id = `c-${Date.now()}`;
+    expect(await handleMessagesApi(post(valid(id)), deps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'queued' },
+    });
+    expect(await handleMessagesApi(post(valid(id)), deps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'queued' },
+    });
+    const queued = await drain(sqs, outboundUrl);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]?.Attributes?.MessageGroupId).toBe('default#wkA#wmB');
+    expect(await handleMessagesApi(get(id), deps)).toMatchObject({
+      status: 200,
+      body: { requestId: id, app: 'default', status: 'queued' },
+    });
+    await ledger.record('default', id, {
+      status: 'failed',
+      msgid: 'm',
+      errcode: 95018,
+      reason: 'send msg session status invalid',
+      at: Date.now(),
+    });
+    expect(await handleMessagesApi(get(id), deps)).toMatchObject({
+      body: { status: 'failed', errcode: 95018 },
+    });
+    expect(await handleMessagesApi(post(valid(id)), deps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'failed' },
+    });
+    await expect(handleMessagesApi(get('never-sent'), deps)).rejects.toMatchObject({ status: 404 });
+  });
+});
