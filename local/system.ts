@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { startAutoReplyBot } from '../examples/autoReplyBot';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { configureDemo, effectiveSettings } from './demo';
@@ -19,6 +20,8 @@ export interface LocalSystemOptions {
   /** Settings for the functions; WECOM_*, MP_* and CALLBACK_* here override the demo app. */
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
+  /** Runs the example auto-reply bot on inbound.fifo (npm start does; tests read the queue themselves). */
+  readonly demoBot?: boolean;
 }
 
 export interface LocalSystem {
@@ -125,9 +128,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const schedules = schedulesOf(definition, options.log);
   let pollers: { stop(): Promise<void> } | undefined;
   let timers: { stop(): void } | undefined;
+  let bot: { stop(): Promise<void> } | undefined;
 
   const stop = async () => {
     timers?.stop();
+    await bot?.stop();
     await pollers?.stop();
     client.destroy();
     if (offline.exitCode === null && offline.pid) {
@@ -150,6 +155,14 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       log: (line) => options.log(`[sqs] ${line}`),
     });
     timers = startSchedules(schedules, invoke, options.log);
+    if (options.demoBot) {
+      bot = startAutoReplyBot({
+        sqs: stack.clients.sqs,
+        inboundUrl: stack.queues.InboundQueue ?? '',
+        outboundUrl: stack.queues.OutboundQueue ?? '',
+        log: options.log,
+      });
+    }
     return { stack, simulator, demo, httpUrl, mappings, schedules, stop };
   } catch (error) {
     await stop();

@@ -26,7 +26,8 @@ for (const [name, [variable]] of Object.entries(PORTS) as [keyof typeof PORTS, r
   }
 }
 
-const system = await startLocalSystem({ ...ports, env: process.env, log }).catch((error: Error) => {
+const demoBot = process.env.DEMO_BOT !== 'false';
+const system = await startLocalSystem({ ...ports, env: process.env, log, demoBot }).catch((error: Error) => {
   console.error(`kf-bridge could not start: ${error.message}`);
   process.exit(1);
 });
@@ -47,6 +48,7 @@ for (const [logicalId, url] of Object.entries(stack.queues))
 for (const mapping of system.mappings) log(`  consumer       ${mapping.functionName} <- ${mapping.queueUrl}`);
 for (const schedule of system.schedules)
   log(`  schedule       ${schedule.functionName} every ${schedule.expression}`);
+if (demoBot) log('  demo bot       answers customers from inbound.fifo (DEMO_BOT=false turns it off)');
 log('kf-bridge is ready. Press Ctrl+C to stop.');
 
 let stopping = false;

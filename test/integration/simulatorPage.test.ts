@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseInboundMessage } from '../../lib/contracts/inbound';
 import type { LocalSystem } from '../../local/system';
-import { drain } from '../support/aws';
 import { startTestSystem } from '../support/localSystem';
-import { waitFor } from '../support/wait';
 
 const CHROMIUM = '/usr/bin/chromium';
 let system: LocalSystem;
@@ -14,7 +11,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
-  system = await startTestSystem();
+  system = await startTestSystem({ demoBot: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -36,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('the simulator web page, in a real browser', () => {
-  it('shows a customer message typed on the page, and its callback reaches the local callback function', async () => {
+  it("shows a message typed on the page, and the demo bot's answer after its round trip through kf-bridge", async () => {
     const page = await browser.newPage();
     await page.goto(`${system.simulator.url}/`);
     await page.locator('#write-account option').first().waitFor({ state: 'attached' });
@@ -49,19 +46,13 @@ describe('the simulator web page, in a real browser', () => {
     await customer
       .locator('.message.from-customer', { hasText: '你好，我的订单还没到' })
       .waitFor({ timeout: 10_000 });
-    await expect(customer.locator('.state').textContent()).resolves.toContain('0');
-    await expect(customer.locator('.quota').textContent()).resolves.toBe('replies left: 5');
 
-    // The simulator called the local callback function back; the puller took the message to inbound.fifo.
-    const delivered = await waitFor(() =>
-      drain(system.stack.clients.sqs, system.stack.queues.InboundQueue ?? ''),
-    );
-    expect(delivered).toHaveLength(1);
-    expect(parseInboundMessage(JSON.parse(delivered[0]?.Body ?? ''))).toMatchObject({
-      account: system.demo.openKfId,
-      customer: 'wmBrowserCustomer',
-      message: { type: 'text', content: '你好，我的订单还没到' },
-    });
+    // The round trip: callback → puller → inbound.fifo → demo bot → outbound.fifo → sender → WeCom → page.
+    await customer
+      .locator('.message.from-api', { hasText: '您说的是：「你好，我的订单还没到」' })
+      .waitFor({ timeout: 20_000 });
+    expect(system.simulator.sim.wecom.sent.filter((s) => s.touser === 'wmBrowserCustomer')).toHaveLength(1);
+    await expect(customer.locator('.state').textContent()).resolves.toContain('1');
 
     await page.click('[data-fault="sync-1"]');
     await expect
