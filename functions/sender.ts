@@ -43,6 +43,10 @@ export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event,
       }
       await sendRequest(parseOutboundRequest(body), current);
     },
-    { log, retryIn: visibilityBackoff(sqs, settings.queues.outboundUrl) },
+    {
+      log,
+      retryIn: visibilityBackoff(sqs, settings.queues.outboundUrl),
+      concurrency: settings.senderConcurrency,
+    },
   );
 });

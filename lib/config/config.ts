@@ -47,6 +47,8 @@ export interface Config {
   readonly inboundMediaBucket?: string;
   /** The key callers of the HTTP API present; without it every call is refused. */
   readonly outboundApiKey?: string;
+  /** Sends in flight toward WeCom per sender container (default 10). */
+  readonly senderConcurrency: number;
 }
 
 export const DEFAULT_APP = 'default';
@@ -199,5 +201,6 @@ export function parseConfig(env: Env): Config {
     tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),
     ...mediaArchive(env),
     ...apiKey(env),
+    senderConcurrency: Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
   };
 }

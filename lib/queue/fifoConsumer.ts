@@ -15,56 +15,78 @@ export function backoffSeconds(receiveCount: number): number {
 }
 
 /**
- * Processes a FIFO batch in order and reports partial failures. Once a record fails, every later record of
- * its message group is reported failed unprocessed, so a customer's order holds. Errors are never swallowed:
- * each failure is logged and left to SQS, retryable ones after a back-off, poison ones straight away.
+ * Processes a FIFO batch and reports partial failures. Message groups run side by side, at most `concurrency`
+ * at once (default 1); records of one group run in order, and once one fails every later record of its group
+ * is reported failed unprocessed, so a customer's order holds. Errors are never swallowed: each failure is
+ * logged and left to SQS, retryable ones after a back-off, poison ones straight away.
  */
 export async function consumeFifo(
   records: SQSRecord[],
   handle: (record: SQSRecord) => Promise<void>,
-  deps: FifoConsumerDeps,
+  deps: FifoConsumerDeps & { readonly concurrency?: number },
 ): Promise<SQSBatchResponse> {
-  const failedGroups = new Set<string>();
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const groups = new Map<string, SQSRecord[]>();
   for (const record of records) {
     const group = record.attributes.MessageGroupId ?? record.messageId;
-    if (failedGroups.has(group)) {
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-      continue;
-    }
-    try {
-      await handle(record);
-    } catch (error) {
-      failedGroups.add(group);
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-      // An error outside the hierarchy may be a passing fault too: retry it, the DLQ catches repeats.
-      const retryable = !(error instanceof KfBridgeError) || error.retryable;
-      const attempt = Number(record.attributes.ApproximateReceiveCount ?? 1);
-      const reason = error instanceof KfBridgeError ? error.message : 'unexpected error';
-      if (retryable)
-        deps.log.warn('record failed; will retry', {
-          messageId: record.messageId,
-          group,
-          attempt,
-          reason,
-          error,
-        });
-      else
-        deps.log.error('record failed and cannot succeed as is; it will reach the DLQ', {
-          messageId: record.messageId,
-          group,
-          attempt,
-          reason,
-        });
-      await deps.retryIn(record, retryable ? backoffSeconds(attempt) : 0).catch((visibilityError: unknown) =>
-        deps.log.warn('could not set the retry back-off', {
-          messageId: record.messageId,
-          error: visibilityError,
-        }),
-      );
-    }
+    groups.set(group, [...(groups.get(group) ?? []), record]);
   }
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const runGroup = async ([group, members]: [string, SQSRecord[]]) => {
+    for (const [index, record] of members.entries()) {
+      try {
+        await handle(record);
+      } catch (error) {
+        for (const skipped of members.slice(index))
+          batchItemFailures.push({ itemIdentifier: skipped.messageId });
+        await reportFailure(record, group, error, deps);
+        return;
+      }
+    }
+  };
+  const queue = [...groups];
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(deps.concurrency ?? 1, queue.length)) },
+    async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runGroup(next);
+    },
+  );
+  await Promise.all(workers);
   return { batchItemFailures };
+}
+
+async function reportFailure(
+  record: SQSRecord,
+  group: string,
+  error: unknown,
+  deps: FifoConsumerDeps,
+): Promise<void> {
+  // An error outside the hierarchy may be a passing fault too: retry it, the DLQ catches repeats.
+  const retryable = !(error instanceof KfBridgeError) || error.retryable;
+  const attempt = Number(record.attributes.ApproximateReceiveCount ?? 1);
+  const reason = error instanceof KfBridgeError ? error.message : 'unexpected error';
+  if (retryable)
+    deps.log.warn('record failed; will retry', {
+      messageId: record.messageId,
+      group,
+      attempt,
+      reason,
+      error,
+    });
+  else
+    deps.log.error('record failed and cannot succeed as is; it will reach the DLQ', {
+      messageId: record.messageId,
+      group,
+      attempt,
+      reason,
+    });
+  await deps
+    .retryIn(record, retryable ? backoffSeconds(attempt) : 0)
+    .catch((visibilityError: unknown) =>
+      deps.log.warn('could not set the retry back-off', {
+        messageId: record.messageId,
+        error: visibilityError,
+      }),
+    );
 }
 
 /** `retryIn` for a queue: the record's back-off becomes its visibility timeout. */

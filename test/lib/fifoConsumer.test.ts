@@ -1,0 +1,58 @@
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { DependencyError } from '../../lib/errors';
+import { consumeFifo } from '../../lib/queue/fifoConsumer';
+import { recordingLog } from '../support/recording';
+
+const record = (id: string, group: string) =>
+  ({
+    messageId: id,
+    receiptHandle: id,
+    body: id,
+    attributes: { MessageGroupId: group, ApproximateReceiveCount: '1' },
+  }) as unknown as SQSRecord;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('consumeFifo', () => {
+  it('runs groups side by side up to the bound, each group in order', async () => {
+    const records = ['a1', 'b1', 'a2', 'c1', 'b2', 'a3', 'd1'].map((id) => record(id, id[0] ?? ''));
+    const done: string[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const response = await consumeFifo(
+      records,
+      async (r) => {
+        peak = Math.max(peak, ++inFlight);
+        await sleep(10);
+        done.push(r.messageId);
+        inFlight--;
+      },
+      { log: recordingLog().log, retryIn: async () => {}, concurrency: 2 },
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(peak).toBe(2);
+    for (const group of ['a', 'b'])
+      expect(done.filter((id) => id.startsWith(group))).toEqual([
+        `${group}1`,
+        `${group}2`,
+        ...(group === 'a' ? ['a3'] : []),
+      ]);
+  });
+
+  it('fails the rest of a group after a failure, leaves other groups alone, and backs off retryable errors', async () => {
+    const retries: [string, number][] = [];
+    const response = await consumeFifo(
+      ['a1', 'a2', 'a3', 'b1'].map((id) => record(id, id[0] ?? '')),
+      async (r) => {
+        if (r.messageId === 'a2') throw new DependencyError('busy');
+      },
+      {
+        log: recordingLog().log,
+        retryIn: async (r, seconds) => void retries.push([r.messageId, seconds]),
+        concurrency: 10,
+      },
+    );
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a2', 'a3']);
+    expect(retries).toEqual([['a2', 1]]);
+  });
+});
