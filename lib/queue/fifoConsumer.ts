@@ -79,14 +79,14 @@ async function reportFailure(
       attempt,
       reason,
     });
-  await deps
-    .retryIn(record, retryable ? backoffSeconds(attempt) : 0)
-    .catch((visibilityError: unknown) =>
-      deps.log.warn('could not set the retry back-off', {
-        messageId: record.messageId,
-        error: visibilityError,
-      }),
-    );
+  try {
+    await deps.retryIn(record, retryable ? backoffSeconds(attempt) : 0);
+  } catch (visibilityError) {
+    deps.log.warn('could not set the retry back-off', {
+      messageId: record.messageId,
+      error: visibilityError,
+    });
+  }
 }
 
 /** `retryIn` for a queue: the record's back-off becomes its visibility timeout. */
