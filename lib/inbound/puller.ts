@@ -6,6 +6,7 @@ import { ContractError } from '../errors';
 import type { Log } from '../logger';
 import { type BudgetStore, budgetChanges } from '../outbound/budgets';
 import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
+import type { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import type { PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
@@ -24,6 +25,7 @@ export interface PullerDeps {
   readonly cursors: CursorStore;
   readonly ledger: MessageLedger;
   readonly budgets: BudgetStore;
+  readonly sendLedger: SendLedger;
   readonly publishBatch: PublishBatch;
   /** Puts a follow-up job on sync-jobs.fifo when this one runs out of time. */
   readonly requeue: (job: SyncJob) => Promise<void>;
@@ -128,6 +130,13 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
       })),
       deps.signal,
     );
+    // WeCom accepting a send is not delivering it: a msg_send_fail event settles the request's status.
+    for (const message of ready) {
+      const body = message.message;
+      if (body.type === 'event' && body.event === 'msg_send_fail' && 'failMsgid' in body) {
+        await deps.sendLedger.markUndelivered(message.app, body.failMsgid, body.failType, deps.now());
+      }
+    }
     // Replies on 20-second codes go out before the page is recorded: a crash can repeat them, never lose them.
     const replies = eventReplies(ready, app.wecom);
     if (replies.length > 0)

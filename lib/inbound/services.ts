@@ -7,6 +7,7 @@ import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
 import { BudgetStore } from '../outbound/budgets';
+import { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import { platformFor } from '../platform/wiring';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
@@ -21,6 +22,7 @@ export interface InboundServices {
   readonly cursors: CursorStore;
   readonly ledger: MessageLedger;
   readonly budgets: BudgetStore;
+  readonly sendLedger: SendLedger;
   readonly publishBatch: PublishBatch;
   readonly call: PlatformCall;
   readonly log: Log;
@@ -52,6 +54,7 @@ export function inboundServices(
     cursors: new CursorStore(clients.db, config.stateTable),
     ledger: new MessageLedger(clients.db, config.stateTable),
     budgets: new BudgetStore(clients.db, config.stateTable),
+    sendLedger: new SendLedger(clients.db, config.stateTable),
     publishBatch: sqsBatchPublisher(clients.sqs),
     call: platform.call,
     log: clients.log,

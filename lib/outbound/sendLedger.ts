@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo } from '../dynamo';
 
 /**
@@ -13,8 +13,26 @@ export interface SendOutcome {
   readonly msgid?: string;
   readonly errcode?: number;
   readonly reason?: string;
+  /** WeCom's fail_type, when a msg_send_fail event reported the send undelivered. */
+  readonly failType?: number;
   readonly at: number;
 }
+
+/** WeCom's msg_send_fail fail_type values (reference §5.3). */
+const FAIL_TYPES: Record<number, string> = {
+  0: 'unknown reason',
+  1: 'the kf account was deleted',
+  2: 'the app was closed',
+  4: 'the session expired (over 48 h)',
+  5: 'the session was closed',
+  6: 'over the limit of 5 messages',
+  7: 'no WeChat Channels account bound',
+  8: 'the company is not verified',
+  9: 'no WeChat Channels account bound and the company is not verified',
+  10: 'the customer refuses messages',
+  11: 'no member of the company has logged in to the WeCom app',
+  12: 'a message type the kf component does not allow',
+};
 
 const TTL_SECONDS = 30 * 24 * 3600;
 
@@ -29,37 +47,105 @@ export class SendLedger {
     return { pk: `SEND#${app}`, sk: requestId };
   }
 
+  /** The request's outcome; a later report that WeCom could not deliver it turns a send into a failure. */
   async read(app: string, requestId: string): Promise<SendOutcome | undefined> {
     const { Item } = await dynamo('send ledger read', () =>
       this.db.send(
         new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
       ),
     );
-    return Item ? (Item.outcome as SendOutcome) : undefined;
+    if (!Item?.outcome) return undefined;
+    const outcome = Item.outcome as SendOutcome;
+    const undelivered = Item.undelivered as { failType: number; at: number } | undefined;
+    if (!undelivered) return outcome;
+    return {
+      ...outcome,
+      status: 'failed',
+      failType: undelivered.failType,
+      reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
+    };
   }
 
   /** Notes a request the HTTP API accepted, unless it has a status already; false when it had one. */
   queue(app: string, requestId: string, at: number): Promise<boolean> {
-    const outcome: Omit<SendOutcome, 'msgid'> & { msgid?: string } = { status: 'queued', at };
     return conditional('send ledger queue', () =>
       this.db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.table,
-          Item: { ...this.key(app, requestId), outcome, ttl: Math.floor(at / 1000) + TTL_SECONDS },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(outcome)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':outcome': { status: 'queued', at },
+            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+          },
         }),
       ),
     );
   }
 
+  /** Records the outcome, leaving any delivery report already there in place. */
   async record(app: string, requestId: string, outcome: SendOutcome): Promise<void> {
     await dynamo('send ledger write', () =>
       this.db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.table,
-          Item: { ...this.key(app, requestId), outcome, ttl: Math.floor(outcome.at / 1000) + TTL_SECONDS },
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':outcome': outcome,
+            ':ttl': Math.floor(outcome.at / 1000) + TTL_SECONDS,
+          },
         }),
       ),
     );
+  }
+
+  /**
+   * Maps a msgid back to its request. The sender writes it before calling WeCom, because WeCom can report a
+   * send undelivered (msg_send_fail) before the call that made it has even returned.
+   */
+  async indexMsgid(app: string, msgid: string, requestId: string, at: number): Promise<void> {
+    await dynamo('send ledger index', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `SENDMSGID#${app}`, sk: msgid, requestId, ttl: Math.floor(at / 1000) + TTL_SECONDS },
+        }),
+      ),
+    );
+  }
+
+  /** WeCom reported a sent message undelivered: the report sits beside the outcome, whichever is written first. */
+  async markUndelivered(
+    app: string,
+    msgid: string,
+    failType: number,
+    at: number,
+  ): Promise<string | undefined> {
+    const { Item } = await dynamo('send ledger lookup', () =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const requestId = Item?.requestId as string | undefined;
+    if (!requestId) return undefined;
+    await dynamo('send ledger undelivered', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET undelivered = :undelivered',
+          ExpressionAttributeValues: { ':undelivered': { failType, at } },
+        }),
+      ),
+    );
+    return requestId;
   }
 }

@@ -119,6 +119,7 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       return outcome;
     }
   }
+  await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
   try {
     if (message.type === 'event_reply') {
       const reply =

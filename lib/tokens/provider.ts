@@ -134,7 +134,16 @@ export function createTokenProvider(options: TokenProviderOptions) {
         return item.token;
       }
       rejectedRecently(app, platform, item);
-      if (await store.acquireLease(key, owner, now(), leaseMs, now() + renewBeforeMs))
+      if (
+        await store.acquireLease(
+          key,
+          owner,
+          now(),
+          leaseMs,
+          now() + renewBeforeMs,
+          now() - credentialsBackoffMs,
+        )
+      )
         return fetchUnderLease(key, app, platform, item, signal);
       // Another caller is fetching: read its token rather than calling the platform too.
       const waitUntil = Math.min(now() + waitMs, deadline);
@@ -184,7 +193,8 @@ export function createTokenProvider(options: TokenProviderOptions) {
     const margin = platform === 'mp' ? Math.min(marginMs, MP_RENEWAL_WINDOW_MS) : marginMs;
     if (item?.token && item.expiresAt !== undefined && item.expiresAt - now() > margin) return 'fresh';
     rejectedRecently(app, platform, item);
-    if (!(await store.acquireLease(key, owner, now(), leaseMs, now() + margin))) return 'busy';
+    if (!(await store.acquireLease(key, owner, now(), leaseMs, now() + margin, now() - credentialsBackoffMs)))
+      return 'busy';
     await fetchUnderLease(key, app, platform, item);
     return 'refreshed';
   }

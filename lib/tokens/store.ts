@@ -65,16 +65,24 @@ export class TokenStore {
   }
 
   /**
-   * Takes the fetch lease when nobody holds a live one and the stored token still needs renewing: expires
-   * before `renewAt` and was not fetched just now. Checking both in one conditional write means a caller that
-   * saw no token cannot fetch again after the winner saved one.
+   * Takes the fetch lease when nobody holds a live one, the stored token still needs renewing (expires before
+   * `renewAt` and was not fetched just now), and no credentials rejection since `rejectedBefore` stands.
+   * Checking all of it in one conditional write means a caller that read the item a moment earlier cannot
+   * fetch again after the winner saved a token or learnt the credentials are wrong.
    */
-  acquireLease(key: string, owner: string, now: number, leaseMs: number, renewAt: number): Promise<boolean> {
+  acquireLease(
+    key: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    renewAt: number,
+    rejectedBefore: number,
+  ): Promise<boolean> {
     return this.update('lease', {
       key,
       UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
       ConditionExpression:
-        '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent))',
+        '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent)) AND (attribute_not_exists(credentialsRejectedAt) OR credentialsRejectedAt < :rejectedBefore)',
       ExpressionAttributeNames: { '#ttl': 'ttl', '#token': 'token' },
       ExpressionAttributeValues: {
         ':owner': owner,
@@ -83,6 +91,7 @@ export class TokenStore {
         ':ttl': ttlFor(now),
         ':renewAt': renewAt,
         ':recent': now - RECENT_FETCH_MS,
+        ':rejectedBefore': rejectedBefore,
       },
     });
   }

@@ -26,6 +26,15 @@ function url(request: ReturnType<typeof wecomPost>) {
   return `${system.httpUrl}/callback/${request.app}?${query}`;
 }
 
+/** Consumes inbound.fifo until a message from this customer arrives (others are dropped, as tests go). */
+async function inboundFrom(customer: string) {
+  return waitFor(async () =>
+    (await drain(system.stack.clients.sqs, system.stack.queues.InboundQueue ?? '')).filter(
+      (m) => JSON.parse(m.Body ?? '{}').customer === customer,
+    ),
+  );
+}
+
 describe('the local system (npm start)', () => {
   it('serves WeCom URL verification over HTTP', async () => {
     const response = await fetch(url(wecomVerify('1288432023552776189')));
@@ -60,7 +69,8 @@ describe('the local system (npm start)', () => {
   it('takes a reply on the HTTP API and sends it through outbound.fifo and the sender', async () => {
     const customer = 'wmApiLocal';
     system.simulator.sim.customerSays(system.demo.openKfId, customer, '在吗？');
-    await waitFor(() => drain(system.stack.clients.sqs, system.stack.queues.InboundQueue ?? ''));
+    // Reply to the customer's own message, as a consumer would: only then is its reply budget open.
+    await inboundFrom(customer);
     const headers = { 'x-api-key': 'local-demo-api-key-0123456789', 'content-type': 'application/json' };
     const requestId = `api-${Date.now()}`;
     const posted = await fetch(`${system.httpUrl}/v1/messages`, {
@@ -85,6 +95,47 @@ describe('the local system (npm start)', () => {
       { body: { content: '在的，请讲' } },
     ]);
     expect((await fetch(`${system.httpUrl}/v1/messages`, { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+
+  it('settles a send WeCom accepted but could not deliver (msg_send_fail) as failed, with the reason', async () => {
+    const customer = 'wmUndelivered';
+    system.simulator.sim.customerSays(system.demo.openKfId, customer, 'hi');
+    // Reply to the customer's own message, as a consumer would: only then is its reply budget open.
+    await inboundFrom(customer);
+    system.simulator.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'send_fail', failType: 10, count: 1 }]);
+    const headers = { 'x-api-key': 'local-demo-api-key-0123456789' };
+    const requestId = `undelivered-${Date.now()}`;
+    const message = {
+      requestId,
+      app: 'default',
+      channel: 'kf',
+      openKfId: system.demo.openKfId,
+      externalUserId: customer,
+      message: { type: 'text', content: 'x' },
+    };
+    expect(
+      (
+        await fetch(`${system.httpUrl}/v1/messages`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(message),
+        })
+      ).status,
+    ).toBe(202);
+    const status = async () =>
+      (await fetch(`${system.httpUrl}/v1/messages/${requestId}`, { headers }).then((r) =>
+        r.json(),
+      )) as Record<string, unknown>;
+    // The report comes back through callback, sync job and puller: on a loaded machine that can take a while.
+    const [settled] = await waitFor(async () => {
+      const current = await status();
+      return current.status === 'failed' ? [current] : [];
+    }, 60_000);
+    expect(settled).toMatchObject({
+      status: 'failed',
+      failType: 10,
+      reason: 'WeCom could not deliver it: the customer refuses messages',
+    });
   });
 
   it('answers a forged callback with 401 over HTTP', async () => {
