@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -9,6 +10,7 @@ import { parseOutboundRequest } from '../lib/contracts/outbound';
 import { ContractError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { BudgetStore } from '../lib/outbound/budgets';
+import { mediaResolver } from '../lib/outbound/mediaUpload';
 import { type SenderDeps, sendRequest } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
 import { platformFor } from '../lib/platform/wiring';
@@ -18,19 +20,31 @@ const log = createLogger('sender');
 const config = loadConfigOnce();
 const sqs = new SQSClient(awsClientConfig('sqs'));
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
+const s3 = new S3Client(awsClientConfig('s3'));
 let deps: Omit<SenderDeps, 'signal'> | undefined;
 
 /** outbound.fifo batches: each request sent once, in order per customer. */
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event, _context, { signal }) => {
   const settings = await config();
-  deps ??= {
-    config: settings,
-    call: platformFor(settings, db, log).call,
-    ledger: new SendLedger(db, settings.stateTable),
-    budgets: new BudgetStore(db, settings.stateTable),
-    now: Date.now,
-    log,
-  };
+  if (!deps) {
+    const platform = platformFor(settings, db, log);
+    deps = {
+      config: settings,
+      call: platform.call,
+      ledger: new SendLedger(db, settings.stateTable),
+      budgets: new BudgetStore(db, settings.stateTable),
+      resolveMedia: mediaResolver({
+        db,
+        table: settings.stateTable,
+        s3,
+        upload: platform.upload,
+        now: Date.now,
+      }),
+      now: Date.now,
+      log,
+    };
+  }
+
   const current = { ...deps, signal };
   return consumeFifo(
     event.Records,

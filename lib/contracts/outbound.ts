@@ -27,6 +27,21 @@ const menuItem = v.variant('type', [
   }),
 ]);
 
+/** A file for WeCom: a media_id already uploaded, or an https URL or S3 object kf-bridge uploads (and caches). */
+const mediaSource = {
+  mediaId: v.optional(mediaId),
+  url: v.optional(v.pipe(v.string(), v.regex(/^https:\/\//, 'an https URL'), bytes(2048))),
+  s3: v.optional(v.object({ bucket: text(63), key: text(1024) })),
+};
+const mediaMessage = <T extends 'image' | 'voice' | 'video' | 'file'>(type: T) =>
+  v.pipe(
+    v.object({ type: v.literal(type), ...mediaSource }),
+    v.check(
+      (m) => [m.mediaId, m.url, m.s3].filter((source) => source !== undefined).length === 1,
+      'exactly one of mediaId, url or s3',
+    ),
+  );
+
 const msgmenu = v.object({
   type: v.literal('msgmenu'),
   headContent: v.optional(text(1024)),
@@ -37,10 +52,10 @@ const kfText = v.object({ type: v.literal('text'), content: text(2048) });
 
 export const kfOutboundMessage = v.variant('type', [
   kfText,
-  v.object({ type: v.literal('image'), mediaId }),
-  v.object({ type: v.literal('voice'), mediaId }),
-  v.object({ type: v.literal('video'), mediaId }),
-  v.object({ type: v.literal('file'), mediaId }),
+  mediaMessage('image'),
+  mediaMessage('voice'),
+  mediaMessage('video'),
+  mediaMessage('file'),
   // WeCom truncates title and description to their limits; kf-bridge passes them on as given.
   v.object({
     type: v.literal('link'),

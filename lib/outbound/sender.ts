@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/config';
+import type { AppConfig, Config } from '../config/config';
 import type { KfOutboundMessage, OutboundRequest } from '../contracts/outbound';
-import { ContractError, PlatformError } from '../errors';
+import { ContractError, KfBridgeError, PlatformError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall } from '../platform/client';
 import { DUPLICATE_MSGID } from '../platform/errcodes';
 import { type BudgetStore, budgetRefusal } from './budgets';
+import type { ResolveMedia } from './mediaUpload';
 import type { SendLedger, SendOutcome } from './sendLedger';
 
 /**
@@ -77,11 +78,33 @@ export function sendMsgBody(
   }
 }
 
+/** A media message with its media_id resolved from a URL or S3 object when it came without one. */
+async function withMediaId(
+  message: Exclude<KfOutboundMessage, { type: 'event_reply' }>,
+  app: AppConfig,
+  deps: SenderDeps,
+) {
+  if (
+    !(
+      message.type === 'image' ||
+      message.type === 'voice' ||
+      message.type === 'video' ||
+      message.type === 'file'
+    ) ||
+    message.mediaId
+  )
+    return message;
+  if (!deps.resolveMedia) throw new ContractError('media by URL or S3 object is not available here');
+  return { ...message, mediaId: await deps.resolveMedia(app, message, deps.signal) };
+}
+
 export interface SenderDeps {
   readonly config: Config;
   readonly call: PlatformCall;
   readonly ledger: SendLedger;
   readonly budgets: BudgetStore;
+  /** Turns a media URL or S3 object into a media_id; without it such requests fail as bad requests. */
+  readonly resolveMedia?: ResolveMedia;
   readonly now: () => number;
   readonly log: Log;
   readonly signal?: AbortSignal;
@@ -132,9 +155,15 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
         ...(deps.signal && { signal: deps.signal }),
       });
     } else {
+      const resolved = await withMediaId(message, app, deps);
       await deps.call(app, 'wecom', {
         path: '/cgi-bin/kf/send_msg',
-        body: { touser: request.externalUserId, open_kfid: request.openKfId, msgid, ...sendMsgBody(message) },
+        body: {
+          touser: request.externalUserId,
+          open_kfid: request.openKfId,
+          msgid,
+          ...sendMsgBody(resolved),
+        },
         ...(deps.signal && { signal: deps.signal }),
       });
     }
@@ -142,9 +171,10 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     if (message.type !== 'event_reply')
       await deps.budgets.spend(request.app, request.openKfId, request.externalUserId);
   } catch (error) {
-    if (!(error instanceof PlatformError) || error.retryable) throw error;
+    // A refusal a retry cannot change (WeCom's, or a media URL that does not resolve) is the request's outcome.
+    if (!(error instanceof KfBridgeError) || error.retryable) throw error;
     outcome =
-      error.errcode === DUPLICATE_MSGID
+      error instanceof PlatformError && error.errcode === DUPLICATE_MSGID
         ? { status: 'sent', msgid, at: deps.now() }
         : {
             status: 'failed',

@@ -30,6 +30,15 @@ export type PlatformCall = (
   platform: Platform,
   request: PlatformRequest,
 ) => Promise<PlatformAnswer>;
+export type PlatformUpload = (
+  app: AppConfig,
+  platform: Platform,
+  request: {
+    type: string;
+    file: { data: Buffer; filename: string; contentType: string };
+    signal?: AbortSignal;
+  },
+) => Promise<{ mediaId: string; createdAt: number }>;
 export type PlatformDownload = (
   app: AppConfig,
   platform: Platform,
@@ -120,4 +129,34 @@ export function createPlatformDownload(tokens: TokenProvider): PlatformDownload 
       const filename = /filename="?([^";]+)"?/i.exec(response.headers.get('content-disposition') ?? '')?.[1];
       return { ok: { data, contentType, ...(filename && { filename }) } };
     });
+}
+
+/** `media/upload`: multipart with the file in field `media`; WeCom answers created_at as a string. */
+export function createPlatformUpload(tokens: TokenProvider): PlatformUpload {
+  return (app, platform, { type, file, signal }) =>
+    withToken<{ mediaId: string; createdAt: number }>(
+      tokens,
+      app,
+      platform,
+      { path: '/cgi-bin/media/upload', ...(signal && { signal }) },
+      async (url, query) => {
+        const form = new FormData();
+        form.append(
+          'media',
+          new Blob([new Uint8Array(file.data)], { type: file.contentType }),
+          file.filename,
+        );
+        const answer = await ofetch<PlatformAnswer>(url, {
+          method: 'POST',
+          query: { ...query, type },
+          body: form,
+          timeout: 30_000,
+          retry: 0,
+          ...(signal && { signal }),
+        });
+        const errcode = answer.errcode ?? 0;
+        if (errcode !== 0) return { errcode };
+        return { ok: { mediaId: String(answer.media_id), createdAt: Number(answer.created_at) * 1000 } };
+      },
+    );
 }

@@ -4,9 +4,9 @@ import type { Log } from '../logger';
 import { fetchPlatformToken } from '../tokens/platformToken';
 import { createTokenProvider } from '../tokens/provider';
 import { TokenStore } from '../tokens/store';
-import { createPlatformClient, createPlatformDownload } from './client';
+import { createPlatformClient, createPlatformDownload, createPlatformUpload } from './client';
 
-/** The platform client of a function: tokens from the state table, calls and downloads that use them. */
+/** The platform client of a function: tokens from the state table, and the calls, downloads and uploads that use them. */
 export function platformFor(
   config: Config,
   db: DynamoDBDocumentClient,
@@ -19,5 +19,9 @@ export function platformFor(
     now,
     log,
   });
-  return { call: createPlatformClient(tokens), download: createPlatformDownload(tokens) };
+  return {
+    call: createPlatformClient(tokens),
+    download: createPlatformDownload(tokens),
+    upload: createPlatformUpload(tokens),
+  };
 }

@@ -1,10 +1,14 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import { OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
 import { BudgetStore } from '../../lib/outbound/budgets';
+import { mediaResolver } from '../../lib/outbound/mediaUpload';
 import { msgidFor, type SenderDeps, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { platformFor } from '../../lib/platform/wiring';
@@ -188,5 +192,66 @@ describe('the sender', () => {
       'rejected',
     );
     expect(calls()).toBe(6);
+  });
+
+  it('uploads media given as an https URL or an S3 object once, and reuses its media_id', async () => {
+    const png = Buffer.from('89504e470d0a1a0a-not-really-a-png-but-long-enough');
+    const server = createServer((request, response) => {
+      if (request.url === '/missing.png') return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'image/png' }).end(png);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // The resolver insists on https for callers; the test serves plain http on loopback and says so.
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'mediabucket',
+        Key: 'catalogue/photo.png',
+        Body: png,
+        ContentType: 'image/png',
+      }),
+    );
+    const platform = platformFor(deps.config, db, recordingLog().log);
+    const withMedia = {
+      ...deps,
+      resolveMedia: mediaResolver({
+        db,
+        table: testEnv.STATE_TABLE,
+        s3,
+        upload: platform.upload,
+        now: Date.now,
+      }),
+    };
+    await customerWrote('wmMedia');
+    const storedBefore = sim.sim.media.items.size;
+    const fromUrl = (path: string) => ({ type: 'image' as const, url: `https://example.invalid${path}` });
+    const originalFetch = globalThis.fetch;
+    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
+      originalFetch(String(input).replace('https://example.invalid', base), init)) as typeof fetch;
+    try {
+      expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), withMedia)).status).toBe('sent');
+      expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), withMedia)).status).toBe('sent');
+      expect(
+        (
+          await sendRequest(
+            request({ type: 'image', s3: { bucket: 'mediabucket', key: 'catalogue/photo.png' } }, 'wmMedia'),
+            withMedia,
+          )
+        ).status,
+      ).toBe('sent');
+      expect(await sendRequest(request(fromUrl('/missing.png'), 'wmMedia'), withMedia)).toMatchObject({
+        status: 'failed',
+        reason: 'media URL answered HTTP 404',
+      });
+    } finally {
+      globalThis.fetch = originalFetch;
+      server.close();
+    }
+    expect(sim.sim.media.items.size - storedBefore).toBe(2);
+    const [first, second, third] = sim.sim.wecom.sent;
+    expect(first?.body.media_id).toBe(second?.body.media_id);
+    expect(third?.body.media_id).not.toBe(first?.body.media_id);
+    expect(sim.sim.media.get(testEnv.WECOM_CORP_ID, String(first?.body.media_id)).data).toEqual(png);
   });
 });

@@ -54,4 +54,22 @@ describe('outbound request contract', () => {
     expect(() => parseOutboundRequest(value)).toThrow(ContractError);
     expect(() => parseOutboundRequest(value)).toThrow(field);
   });
+
+  it('takes a media file as exactly one of a media_id, an https URL or an S3 object', () => {
+    expect(
+      parseOutboundRequest({ ...base, message: { type: 'image', url: 'https://cdn.example.com/a.png' } })
+        .message,
+    ).toMatchObject({ url: 'https://cdn.example.com/a.png' });
+    expect(
+      parseOutboundRequest({ ...base, message: { type: 'file', s3: { bucket: 'b', key: 'k/x.pdf' } } })
+        .message,
+    ).toMatchObject({ s3: { key: 'k/x.pdf' } });
+    for (const message of [
+      { type: 'image' },
+      { type: 'image', mediaId: 'm', url: 'https://x/a.png' },
+      { type: 'voice', url: 'http://plain/a.amr' },
+    ]) {
+      expect(() => parseOutboundRequest({ ...base, message })).toThrow(ContractError);
+    }
+  });
 });

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AppConfig } from '../config/config';
+import type { KfOutboundMessage } from '../contracts/outbound';
+import { dynamo } from '../dynamo';
+import { BadRequestError, DependencyError } from '../errors';
+import type { PlatformUpload } from '../platform/client';
+
+type MediaMessage = Extract<KfOutboundMessage, { type: 'image' | 'voice' | 'video' | 'file' }>;
+
+/** WeCom keeps uploaded media 3 days; stop reusing a media_id an hour before that. */
+const MEDIA_LIFETIME_MS = 3 * 24 * 3600_000;
+const REUSE_MARGIN_MS = 3600_000;
+/** WeCom's largest media is a 20 MB file. */
+const MAX_BYTES = 20 * 1024 * 1024;
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'audio/amr': 'amr',
+  'video/mp4': 'mp4',
+};
+
+export type ResolveMedia = (app: AppConfig, message: MediaMessage, signal?: AbortSignal) => Promise<string>;
+
+async function fetchUrl(url: string, signal?: AbortSignal) {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(15_000)]) : AbortSignal.timeout(15_000),
+    });
+  } catch (error) {
+    throw new DependencyError(`could not fetch media from ${new URL(url).host}`, { cause: error });
+  }
+  if (!response.ok) throw new BadRequestError(`media URL answered HTTP ${response.status}`);
+  const data = Buffer.from(await response.arrayBuffer());
+  return {
+    data,
+    contentType: response.headers.get('content-type') ?? 'application/octet-stream',
+    name: new URL(url).pathname.split('/').pop() || 'media',
+  };
+}
+
+async function fetchS3(s3: S3Client, source: { bucket: string; key: string }, signal?: AbortSignal) {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), {
+      abortSignal: signal,
+    });
+    const data = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+    return {
+      data,
+      contentType: object.ContentType ?? 'application/octet-stream',
+      name: source.key.split('/').pop() || 'media',
+    };
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NoSuchBucket')
+      throw new BadRequestError(`no S3 object ${source.bucket}/${source.key}`);
+    throw new DependencyError('could not read media from S3', { cause: error });
+  }
+}
+
+/**
+ * The media_id of a message's file: as given, or uploaded once from its https URL or S3 object and reused
+ * from the state table while WeCom keeps it (3 days), so a file sent to many customers is uploaded once.
+ */
+export function mediaResolver(deps: {
+  db: DynamoDBDocumentClient;
+  table: string;
+  s3: S3Client;
+  upload: PlatformUpload;
+  now: () => number;
+}): ResolveMedia {
+  return async (app, message, signal) => {
+    if (message.mediaId) return message.mediaId;
+    const source = message.url ? `url:${message.url}` : `s3:${message.s3?.bucket}/${message.s3?.key}`;
+    const key = {
+      pk: `MEDIA#${app.name}`,
+      sk: createHash('sha256').update(`${message.type}#${source}`).digest('hex'),
+    };
+    const { Item } = await dynamo('media cache read', () =>
+      deps.db.send(new GetCommand({ TableName: deps.table, Key: key })),
+    );
+    if (Item && Number(Item.expiresAt) - deps.now() > REUSE_MARGIN_MS) return String(Item.mediaId);
+    const file = message.url
+      ? await fetchUrl(message.url, signal)
+      : await fetchS3(deps.s3, message.s3 as { bucket: string; key: string }, signal);
+    if (file.data.length > MAX_BYTES) throw new BadRequestError('media is over 20 MB');
+    const extension = EXTENSIONS[file.contentType.split(';')[0]?.trim() ?? ''];
+    const filename = file.name.includes('.') || !extension ? file.name : `${file.name}.${extension}`;
+    const uploaded = await deps.upload(app, 'wecom', {
+      type: message.type,
+      file: { data: file.data, filename, contentType: file.contentType },
+      ...(signal && { signal }),
+    });
+    const expiresAt = uploaded.createdAt + MEDIA_LIFETIME_MS;
+    await dynamo('media cache write', () =>
+      deps.db.send(
+        new PutCommand({
+          TableName: deps.table,
+          Item: { ...key, mediaId: uploaded.mediaId, expiresAt, ttl: Math.floor(expiresAt / 1000) },
+        }),
+      ),
+    );
+    return uploaded.mediaId;
+  };
+}
