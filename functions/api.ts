@@ -5,8 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
-import { bodyOf } from '../lib/http/httpApi';
-import { jsonErrors, jsonResponse } from '../lib/http/jsonApi';
+import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
 import { handleMessagesApi } from '../lib/outbound/messagesApi';
 import { SendLedger } from '../lib/outbound/sendLedger';
@@ -21,7 +20,7 @@ let ledger: SendLedger | undefined;
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
   timeoutEarlyInMillis: 500,
 })
-  .use(jsonErrors(log))
+  .use(httpErrors(log, 'json'))
   .handler(async (event, _context, { signal }) => {
     const settings = await config();
     ledger ??= new SendLedger(db, settings.stateTable);

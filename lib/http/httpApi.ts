@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { KfBridgeError, PayloadTooLargeError } from '../errors';
+import { ContractError, KfBridgeError, PayloadTooLargeError } from '../errors';
 import type { Log } from '../logger';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -38,24 +38,42 @@ export function textResponse(status: number, body: string): APIGatewayProxyStruc
   return { statusCode: status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
 }
 
+export function jsonResponse(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(body),
+  };
+}
+
 /**
- * Maps the error hierarchy to short plain-text answers, once for every HTTP function. Client errors are
- * logged as warnings with their message only; anything unexpected is a 500 that reveals nothing.
+ * Maps the error hierarchy to answers, once for every HTTP function: plain text for WeChat's callbacks,
+ * `{error, issues?}` for the JSON API. Client errors are logged as warnings with their message only;
+ * anything unexpected is a 500 (503 when retryable) that reveals nothing.
  */
 export function httpErrors(
   log: Log,
+  format: 'text' | 'json' = 'text',
 ): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  const answer = (status: number, message: string, issues?: ContractError['issues']) =>
+    format === 'text'
+      ? textResponse(status, message)
+      : jsonResponse(status, { error: message, ...(issues && issues.length > 0 && { issues }) });
   return {
     onError: async (request) => {
       const error = request.error;
       if (error instanceof KfBridgeError && error.status < 500) {
         log.warn('request refused', { status: error.status, reason: error.message });
-        request.response = textResponse(error.status, error.message);
+        request.response = answer(
+          error.status,
+          error.message,
+          error instanceof ContractError ? error.issues : undefined,
+        );
         return;
       }
       log.error('request failed', { error });
       const retryable = error instanceof KfBridgeError && error.retryable;
-      request.response = textResponse(
+      request.response = answer(
         retryable ? 503 : 500,
         retryable ? 'temporarily unavailable' : 'internal error',
       );

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, DependencyError, PayloadTooLargeError } from '../../../lib/errors';
+import { BadRequestError, ContractError, DependencyError, PayloadTooLargeError } from '../../../lib/errors';
 import { bodyOf, httpErrors, queryOf } from '../../../lib/http/httpApi';
 import { recordingLog } from '../../support/recording';
 
@@ -55,5 +55,26 @@ describe('httpErrors', () => {
     const { response, lines } = await answer(new TypeError('x is undefined at /var/task/index.js'));
     expect(response).toMatchObject({ statusCode: 500, body: 'internal error' });
     expect(lines[0]?.level).toBe('error');
+  });
+});
+
+describe('httpErrors for the JSON API', () => {
+  it('answers {error, issues} with the field-level issues of a contract error', async () => {
+    const { log } = recordingLog();
+    const request = {
+      error: new ContractError('outbound request: message.content: empty', {
+        issues: [{ path: 'message.content', message: 'empty' }],
+      }),
+      response: undefined,
+    };
+    await httpErrors(log, 'json').onError?.(request as never);
+    expect(request.response).toEqual({
+      statusCode: 400,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({
+        error: 'outbound request: message.content: empty',
+        issues: [{ path: 'message.content', message: 'empty' }],
+      }),
+    });
   });
 });
