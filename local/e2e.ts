@@ -7,12 +7,21 @@ import type { SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { handleCallback } from '../lib/callback/handleCallback';
 import { parseConfig } from '../lib/config/config';
+import {
+  type KfOutboundMessage,
+  OUTBOUND_SCHEMA,
+  type OutboundRequest,
+  parseOutboundRequest,
+} from '../lib/contracts/outbound';
 import { KfBridgeError } from '../lib/errors';
 import { enqueueFallbackJobs } from '../lib/inbound/fallback';
 import { inboundServices, syncJobHandler } from '../lib/inbound/services';
 import type { Log } from '../lib/logger';
+import { outboundFifoMessage } from '../lib/outbound/eventReplies';
+import { msgidFor, sendRequest } from '../lib/outbound/sender';
+import { platformFor } from '../lib/platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
-import { sqsPublisher } from '../lib/queue/publisher';
+import { sqsBatchPublisher, sqsPublisher } from '../lib/queue/publisher';
 import { startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
@@ -43,6 +52,13 @@ export interface E2eResult {
   readonly durationMs: number;
   readonly faults: FaultProfile;
   readonly seed: number;
+  readonly outbound: {
+    requested: number;
+    delivered: number;
+    duplicates: number;
+    rejected: number;
+    failed: number;
+  };
   readonly injected: { crashesBeforeCursorCommit: number; platformFaults: number; tokenRevocations: number };
 }
 
@@ -60,6 +76,8 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'kf/sync_msg', kind: 'drop', probability: 0.03 },
       { endpoint: 'callback', kind: 'callback_lost', probability: 0.1 },
       { endpoint: 'callback', kind: 'callback_duplicate', probability: 0.1 },
+      { endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, probability: 0.1 },
+      { endpoint: 'kf/send_msg', kind: 'http', status: 502, probability: 0.1 },
     ],
     crash: 0.1,
     revokeToken: true,
@@ -74,11 +92,65 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'gettoken', kind: 'errcode', errcode: -1, probability: 0.2 },
       { endpoint: 'callback', kind: 'callback_lost', probability: 0.25 },
       { endpoint: 'callback', kind: 'callback_duplicate', probability: 0.25 },
+      { endpoint: 'kf/send_msg', kind: 'errcode', errcode: 45033, probability: 0.2 },
+      { endpoint: 'kf/send_msg', kind: 'http', status: 503, probability: 0.15 },
+      { endpoint: 'kf/send_msg', kind: 'drop', probability: 0.05 },
     ],
     crash: 0.25,
     revokeToken: true,
   },
 };
+
+/** Three replies per customer who wrote, cycling through every kf message type, media uploaded beforehand. */
+function replies(
+  expected: Map<string, string[]>,
+  upload: (type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer) => string,
+): OutboundRequest[] {
+  const file = Buffer.from('kf-bridge e2e media file');
+  const image = upload('image', 'photo.png', file);
+  const messages: KfOutboundMessage[] = [
+    { type: 'text', content: '您好，已收到' },
+    { type: 'image', mediaId: image },
+    { type: 'voice', mediaId: upload('voice', 'note.amr', file) },
+    { type: 'video', mediaId: upload('video', 'clip.mp4', file) },
+    { type: 'file', mediaId: upload('file', 'terms.pdf', file) },
+    {
+      type: 'link',
+      title: '订单详情',
+      description: '点击查看',
+      url: 'https://example.com/order',
+      thumbMediaId: image,
+    },
+    {
+      type: 'miniprogram',
+      appId: 'wx0000000000000001',
+      title: '小程序',
+      thumbMediaId: image,
+      pagePath: 'pages/index',
+    },
+    {
+      type: 'msgmenu',
+      headContent: '请评价',
+      list: [{ type: 'click', click: { id: '1', content: '满意' } }],
+      tailContent: '谢谢',
+    },
+    { type: 'location', latitude: 23.1066, longitude: 113.3245, name: '广州塔', address: '广州市海珠区' },
+    { type: 'ca_link', linkUrl: 'https://work.weixin.qq.com/ca/e2e' },
+  ];
+  let next = 0;
+  return [...expected.keys()].flatMap((key) => {
+    const [openKfId = '', externalUserId = ''] = key.split('#');
+    return [0, 1, 2].map((n) => ({
+      schema: OUTBOUND_SCHEMA,
+      requestId: `e2e-${externalUserId}-${n}`,
+      app: 'default',
+      channel: 'kf' as const,
+      openKfId,
+      externalUserId,
+      message: messages[next++ % messages.length] as KfOutboundMessage,
+    }));
+  });
+}
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Log;
 const CORP = {
@@ -291,8 +363,69 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     }
     // A late repeat would show up within a couple of pulls.
     await new Promise((resolve) => setTimeout(resolve, 2000));
+    const inbound = tally(expected, delivered);
+
+    // Outbound: every customer who wrote gets three replies, of every kf message type between them.
+    const senderDeps = {
+      config,
+      call: platformFor(config, db, silent).call,
+      ledger: services.sendLedger,
+      budgets: services.budgets,
+      now: Date.now,
+      log: silent,
+    };
+    const outboundUrl = stack.queues.OutboundQueue ?? '';
+    const senders = startEventSourceMappings(
+      [
+        {
+          functionName: 'sender',
+          queueUrl: outboundUrl,
+          queueArn: stack.queueArns.OutboundQueue ?? '',
+          batchSize: 10,
+          reportBatchItemFailures: true,
+        },
+      ],
+      {
+        sqs,
+        region: stack.region,
+        waitTimeSeconds: 1,
+        log,
+        invoke: async (_, event) =>
+          consumeFifo(
+            (event as SQSEvent).Records,
+            async (record) =>
+              void (await sendRequest(parseOutboundRequest(JSON.parse(record.body)), senderDeps)),
+            {
+              log: silent,
+              retryIn: visibilityBackoff(sqs, outboundUrl),
+              concurrency: 10,
+            },
+          ),
+      },
+    );
+    stops.unshift(() => senders.stop());
+    const requests = replies(expected, (type, filename, data) =>
+      sim.sim.uploadMedia(CORP.id, type, filename, data),
+    );
+    await sqsBatchPublisher(sqs)(outboundUrl, requests.map(outboundFifoMessage));
+    log(`${requests.length} outbound requests queued`);
+    const settled = async () =>
+      (await Promise.all(requests.map((r) => services.sendLedger.read(r.app, r.requestId)))).filter(
+        (o) => o && o.status !== 'queued',
+      );
+    while ((await settled()).length < requests.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    const outcomes = await Promise.all(requests.map((r) => services.sendLedger.read(r.app, r.requestId)));
+    const sends = requests.map((r) => sim.sim.wecom.sent.filter((s) => s.msgid === msgidFor(r)).length);
     return {
-      inbound: tally(expected, delivered),
+      inbound,
+      outbound: {
+        requested: requests.length,
+        delivered: sends.filter((n) => n > 0).length,
+        duplicates: sends.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
+        rejected: outcomes.filter((o) => o?.status === 'rejected').length,
+        failed: outcomes.filter((o) => o?.status === 'failed').length,
+      },
       durationMs: Date.now() - started,
       faults: options.faults,
       seed: options.seed,

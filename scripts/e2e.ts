@@ -3,8 +3,9 @@ import { type FaultProfile, runInboundE2e } from '../local/e2e';
 
 /**
  * `npm run e2e -- --json [--faults none|default|harsh] [--seed S] [--messages N]`: customers write through the
- * simulator, the real pipeline runs on the embedded stack, and a consumer counts what reached inbound.fifo.
- * Exits 0 only with no duplicate, no loss and nothing out of order.
+ * simulator, the real pipeline runs on the embedded stack, and a consumer counts what reached inbound.fifo; then
+ * replies of every kf type go through the sender and the simulator counts what reached customers. Exits 0 only
+ * with no duplicate, loss or misorder inbound, and every reply delivered exactly once.
  */
 const { values } = parseArgs({
   options: {
@@ -33,4 +34,11 @@ const result = await runInboundE2e({
 });
 console.log(JSON.stringify(result));
 const { duplicates, lost, outOfOrder } = result.inbound;
-process.exit(duplicates === 0 && lost === 0 && outOfOrder === 0 ? 0 : 1);
+// Every reply stays within its customer's budget, so nothing the profile injects explains a rejected or failed one.
+const outbound = result.outbound;
+const outboundClean =
+  outbound.duplicates === 0 &&
+  outbound.rejected === 0 &&
+  outbound.failed === 0 &&
+  outbound.delivered === outbound.requested;
+process.exit(duplicates === 0 && lost === 0 && outOfOrder === 0 && outboundClean ? 0 : 1);

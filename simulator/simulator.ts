@@ -94,14 +94,24 @@ export class Simulator extends EventEmitter {
   createKfAccount(corpId: string, name: string): string {
     return this.mutate(() => {
       this.wecom.corp(corpId);
-      const upload = this.media.upload(
-        corpId,
-        'image',
-        multipart(AVATAR, 'avatar.png'),
-        `multipart/form-data; boundary=${BOUNDARY}`,
-      );
-      return this.wecom.createAccount(corpId, name, upload.media_id).openKfId;
+      return this.wecom.createAccount(corpId, name, this.uploadMedia(corpId, 'image', 'avatar.png', AVATAR))
+        .openKfId;
     });
+  }
+
+  /** Stores a file as `media/upload` would, with the same rules; returns its media_id. */
+  uploadMedia(
+    owner: string,
+    type: 'image' | 'voice' | 'video' | 'file',
+    filename: string,
+    data: Buffer,
+  ): string {
+    return this.media.upload(
+      owner,
+      type,
+      multipart(data, filename),
+      `multipart/form-data; boundary=${BOUNDARY}`,
+    ).media_id;
   }
 
   customerWrites(openKfId: string, externalUserId: string, message: Record<string, unknown>): string {
@@ -209,7 +219,7 @@ const BOUNDARY = 'kf-bridge-simulator';
 function multipart(data: Buffer, filename: string): Buffer {
   return Buffer.concat([
     Buffer.from(
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="media"; filename="${filename}"\r\nContent-Type: image/png\r\n\r\n`,
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="media"; filename="${filename}"\r\n\r\n`,
     ),
     data,
     Buffer.from(`\r\n--${BOUNDARY}--\r\n`),

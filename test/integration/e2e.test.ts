@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { runInboundE2e } from '../../local/e2e';
 
-describe('inbound end to end under the default fault profile', () => {
-  it('delivers every customer message exactly once and in order per customer', async () => {
+describe('end to end under the default fault profile', () => {
+  it('delivers every customer message exactly once and in order, and every reply exactly once', async () => {
     const result = await runInboundE2e({ messages: 600, faults: 'default', seed: 11 });
     expect(result.inbound).toEqual({ expected: 600, delivered: 600, duplicates: 0, lost: 0, outOfOrder: 0 });
+    expect(result.outbound).toEqual({
+      requested: result.outbound.requested,
+      delivered: result.outbound.requested,
+      duplicates: 0,
+      rejected: 0,
+      failed: 0,
+    });
+    expect(result.outbound.requested).toBeGreaterThanOrEqual(60);
     expect(result.injected.crashesBeforeCursorCommit).toBeGreaterThan(0);
     expect(result.injected.platformFaults).toBeGreaterThan(0);
   }, 240_000);
