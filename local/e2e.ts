@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { handleCallback } from '../lib/callback/handleCallback';
 import { parseConfig } from '../lib/config/config';
@@ -27,7 +27,7 @@ import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
 import { readServiceDefinition } from './serviceDefinition';
 import { startEventSourceMappings } from './sqsEventSource';
-import { startLocalStack } from './stack';
+import { type LocalStack, startLocalStack } from './stack';
 
 export type FaultProfile = 'none' | 'default' | 'harsh';
 
@@ -100,6 +100,43 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
     revokeToken: true,
   },
 };
+
+/**
+ * Feeds a queue to a handler the way Lambda's event-source mapping feeds a function: AWS-shaped batches,
+ * partial batch failures, back-off through visibility, groups up to `concurrency` at once.
+ */
+function consumeInProcess(
+  stack: LocalStack,
+  queue: string,
+  log: (line: string) => void,
+  handle: (record: SQSRecord) => Promise<void>,
+  concurrency = 1,
+) {
+  const queueUrl = stack.queues[queue] ?? '';
+  return startEventSourceMappings(
+    [
+      {
+        functionName: queue,
+        queueUrl,
+        queueArn: stack.queueArns[queue] ?? '',
+        batchSize: 10,
+        reportBatchItemFailures: true,
+      },
+    ],
+    {
+      sqs: stack.clients.sqs,
+      region: stack.region,
+      waitTimeSeconds: 1,
+      log,
+      invoke: async (_, event) =>
+        consumeFifo((event as SQSEvent).Records, handle, {
+          log: silent,
+          retryIn: visibilityBackoff(stack.clients.sqs, queueUrl),
+          concurrency,
+        }),
+    },
+  );
+}
 
 /** Three replies per customer who wrote, cycling through every kf message type, media uploaded beforehand. */
 function replies(
@@ -254,32 +291,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       }
       return commit(...args);
     };
-    const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
-    const pullers = startEventSourceMappings(
-      [
-        {
-          functionName: 'syncPuller',
-          queueUrl: syncJobsUrl,
-          queueArn: stack.queueArns.SyncJobsQueue ?? '',
-          batchSize: 10,
-          reportBatchItemFailures: true,
-        },
-      ],
-      {
-        sqs,
-        region: stack.region,
-        waitTimeSeconds: 1,
-        log,
-        invoke: async (_, event) =>
-          consumeFifo(
-            (event as SQSEvent).Records,
-            async (record) => void (await syncJobHandler(services, () => 30_000)(record)),
-            {
-              log: silent,
-              retryIn: visibilityBackoff(sqs, syncJobsUrl),
-            },
-          ),
-      },
+    const pullers = consumeInProcess(
+      stack,
+      'SyncJobsQueue',
+      log,
+      async (record) => void (await syncJobHandler(services, () => 30_000)(record)),
     );
     stops.unshift(() => pullers.stop());
 
@@ -375,33 +391,12 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       log: silent,
     };
     const outboundUrl = stack.queues.OutboundQueue ?? '';
-    const senders = startEventSourceMappings(
-      [
-        {
-          functionName: 'sender',
-          queueUrl: outboundUrl,
-          queueArn: stack.queueArns.OutboundQueue ?? '',
-          batchSize: 10,
-          reportBatchItemFailures: true,
-        },
-      ],
-      {
-        sqs,
-        region: stack.region,
-        waitTimeSeconds: 1,
-        log,
-        invoke: async (_, event) =>
-          consumeFifo(
-            (event as SQSEvent).Records,
-            async (record) =>
-              void (await sendRequest(parseOutboundRequest(JSON.parse(record.body)), senderDeps)),
-            {
-              log: silent,
-              retryIn: visibilityBackoff(sqs, outboundUrl),
-              concurrency: 10,
-            },
-          ),
-      },
+    const senders = consumeInProcess(
+      stack,
+      'OutboundQueue',
+      log,
+      async (record) => void (await sendRequest(parseOutboundRequest(JSON.parse(record.body)), senderDeps)),
+      10,
     );
     stops.unshift(() => senders.stop());
     const requests = replies(expected, (type, filename, data) =>
