@@ -190,7 +190,7 @@ export function control(
       );
       return { ok: true };
     case 'GET /_sim/mp/sent':
-      return { sent: sim.mp.sent };
+      return { sent: sim.mp.sent, typing: sim.mp.typings };
     case 'GET /_sim/faults':
       return { rules: sim.faults.list(), fired: sim.faults.log.length };
     case 'PUT /_sim/faults':

@@ -9,6 +9,8 @@ export type FaultKind =
   | { kind: 'http'; status: number }
   | { kind: 'latency'; ms: number }
   | { kind: 'drop' }
+  /** The call is processed, then the connection drops before the answer: the client cannot know it worked. */
+  | { kind: 'lost_answer' }
   | { kind: 'empty_page' }
   | { kind: 'callback_lost' }
   | { kind: 'callback_duplicate' }

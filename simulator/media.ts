@@ -12,12 +12,22 @@ const RULES: Record<string, { extensions: string[]; maxBytes: number; sizeErrcod
   video: { extensions: ['mp4'], maxBytes: 10 * MB, sizeErrcode: 40011 },
   file: { extensions: [], maxBytes: 20 * MB, sizeErrcode: 40006 },
 };
+/** The Official Account's temporary media: no `file`, a `thumb` of at most 64 KB, more image and voice formats. */
+const MP_RULES: typeof RULES = {
+  image: { extensions: ['jpg', 'jpeg', 'png', 'gif', 'bmp'], maxBytes: 10 * MB, sizeErrcode: 40009 },
+  voice: { extensions: ['amr', 'mp3'], maxBytes: 2 * MB, sizeErrcode: 40006 },
+  video: { extensions: ['mp4'], maxBytes: 10 * MB, sizeErrcode: 40011 },
+  thumb: { extensions: ['jpg', 'jpeg'], maxBytes: 64 * 1024, sizeErrcode: 40009 },
+};
 
 const CONTENT_TYPES: Record<string, string> = {
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
   png: 'image/png',
   amr: 'audio/amr',
+  mp3: 'audio/mpeg',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
   mp4: 'video/mp4',
 };
 
@@ -26,8 +36,14 @@ export class MediaStore {
   constructor(private readonly clock: SimClock) {}
 
   /** `media/upload?type=…` with the file in multipart field `media`. */
-  upload(owner: string, type: string | null, body: Buffer, contentType: string | undefined) {
-    const rule = type ? RULES[type] : undefined;
+  upload(
+    owner: string,
+    type: string | null,
+    body: Buffer,
+    contentType: string | undefined,
+    platform: 'wecom' | 'mp' = 'wecom',
+  ) {
+    const rule = type ? (platform === 'mp' ? MP_RULES : RULES)[type] : undefined;
     if (!type || !rule) throw new WxError(40004, 'invalid media type');
     const part = parseMultipart(body, contentType).find((p) => p.name === 'media');
     if (!part || part.data.length === 0) throw new WxError(44001, 'empty media data');

@@ -71,7 +71,7 @@ export const MP: Record<string, MpHandler> = {
   '/customservice/kfsession/getwaitcase': (_, app) => mpCs.waitCase(app),
   '/customservice/msgrecord/getmsglist': (_, app, r) => mpCs.getMsgList(app, r.json()),
   '/cgi-bin/media/upload': (sim, app, r) =>
-    sim.media.upload(app.appId, r.query.get('type'), r.raw, r.contentType),
+    sim.media.upload(app.appId, r.query.get('type'), r.raw, r.contentType, 'mp'),
   '/cgi-bin/media/get': (sim, app, r) => mediaAnswer(sim, app.appId, r),
 };
 

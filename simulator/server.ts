@@ -126,10 +126,12 @@ async function handlePlatform(
       errmsg: isWecom ? errmsgWithHint(error.errcode, error.errmsg) : error.errmsg,
     });
   let release: (() => void) | undefined;
+  let loseAnswer = false;
   sim.calls.set(route.endpoint, (sim.calls.get(route.endpoint) ?? 0) + 1);
   try {
     const raw = await readBody(request);
     const faults = sim.faults.fire(route.endpoint, sim.clock.now());
+    loseAnswer = faults.some((fault) => fault.kind === 'lost_answer');
     for (const fault of faults) {
       if (fault.kind === 'drop') {
         request.socket.destroy();
@@ -148,11 +150,16 @@ async function handlePlatform(
     for (const fault of faults)
       if (fault.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     const answer = call.answer();
+    sim.changed();
+    if (loseAnswer) {
+      request.socket.destroy();
+      return;
+    }
     if ('binary' in answer) sendBinary(request, response, answer as BinaryAnswer);
     else sendJson(response, 200, 'errcode' in answer ? answer : { errcode: 0, errmsg: 'ok', ...answer });
-    sim.changed();
   } catch (error) {
-    if (error instanceof WxError) fail(error);
+    if (loseAnswer) request.socket.destroy();
+    else if (error instanceof WxError) fail(error);
     else sendJson(response, 500, { errcode: -1, errmsg: 'system error' });
   } finally {
     release?.();

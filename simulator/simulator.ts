@@ -102,7 +102,7 @@ export class Simulator extends EventEmitter {
   /** Stores a file as `media/upload` would, with the same rules; returns its media_id. */
   uploadMedia(
     owner: string,
-    type: 'image' | 'voice' | 'video' | 'file',
+    type: 'image' | 'voice' | 'video' | 'file' | 'thumb',
     filename: string,
     data: Buffer,
   ): string {
@@ -111,6 +111,7 @@ export class Simulator extends EventEmitter {
       type,
       multipart(data, filename),
       `multipart/form-data; boundary=${BOUNDARY}`,
+      this.mp.apps.has(owner) ? 'mp' : 'wecom',
     ).media_id;
   }
 

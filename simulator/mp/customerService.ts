@@ -138,7 +138,7 @@ export function listSessions(app: MpApp, kfAccount: string | null) {
 /** Followers who wrote and are not in a session yet, oldest first, at most 100. */
 export function waitCase(app: MpApp) {
   const waiting = [...app.users]
-    .filter(([openid]) => !app.sessions.has(openid))
+    .filter(([openid, user]) => user.lastMessageAt > 0 && !app.sessions.has(openid))
     .sort(([, a], [, b]) => a.lastMessageAt - b.lastMessageAt)
     .map(([openid, user]) => ({ openid, latest_time: Math.floor(user.lastMessageAt / 1000) }));
   return { count: waiting.length, waitcaselist: waiting.slice(0, 100) };

@@ -13,6 +13,19 @@ import { type Body, objectBody } from '../params';
 const TOKEN_TTL_MS = 7200_000;
 const OVERLAP_MS = 300_000;
 const WINDOW_MS = 48 * HOUR;
+/** A follow, QR scan or menu click opens 3 replies for 1 minute (reference §12.2). */
+const EVENT_GRANTS = new Set(['subscribe', 'SCAN', 'CLICK']);
+const EVENT_WINDOW_MS = 60_000;
+const EVENT_REPLIES = 3;
+
+export interface MpUser {
+  /** 0 when the follower has only triggered events. */
+  lastMessageAt: number;
+  repliesLeft: number;
+  lastEventAt?: number;
+  eventRepliesLeft?: number;
+  typingUntil?: number;
+}
 
 export interface MpApp {
   readonly appId: string;
@@ -25,7 +38,7 @@ export interface MpApp {
   mode: 'plaintext' | 'safe';
   readonly kfAccounts: Map<string, MpKfAccount>;
   readonly sessions: Map<string, { kfAccount: string; createdAt: number }>;
-  readonly users: Map<string, { lastMessageAt: number; repliesLeft: number; typingUntil?: number }>;
+  readonly users: Map<string, MpUser>;
   readonly records: {
     id: number;
     openid: string;
@@ -68,6 +81,7 @@ export class MpWorld {
   readonly apps = new Map<string, MpApp>();
   readonly tokens = new Map<string, MpToken>();
   readonly sent: MpSent[] = [];
+  readonly typings: { appId: string; touser: string; command: string; at: number }[] = [];
 
   constructor(
     readonly clock: SimClock,
@@ -189,8 +203,15 @@ export class MpWorld {
     const msgId = isEvent
       ? undefined
       : String(BigInt(now) * 1000n + BigInt(randomBytes(2).readUInt16BE() % 1000));
+    const user = app.users.get(openid) ?? { lastMessageAt: 0, repliesLeft: 0 };
+    app.users.set(openid, user);
+    if (isEvent && EVENT_GRANTS.has(String(message.Event))) {
+      user.lastEventAt = now;
+      user.eventRepliesLeft = EVENT_REPLIES;
+    }
     if (!isEvent) {
-      app.users.set(openid, { lastMessageAt: now, repliesLeft: 5 });
+      user.lastMessageAt = now;
+      user.repliesLeft = 5;
       const session = app.sessions.get(openid);
       if (session)
         this.record(app, openid, 2003, String(message.Content ?? `[${message.MsgType}]`), session.kfAccount);
@@ -267,10 +288,11 @@ export class MpWorld {
         break;
       case 'video':
         media(part.media_id);
+        if (part.thumb_media_id !== undefined) media(part.thumb_media_id);
         break;
       case 'music':
         text(part.musicurl, 'musicurl');
-        text(part.thumb_media_id, 'thumb_media_id');
+        media(part.thumb_media_id);
         break;
       case 'news': {
         const articles = part.articles;
@@ -294,17 +316,21 @@ export class MpWorld {
       case 'miniprogrampage':
         text(part.appid, 'appid');
         text(part.pagepath, 'pagepath');
-        text(part.thumb_media_id, 'thumb_media_id');
+        media(part.thumb_media_id);
         break;
       default:
         throw new WxError(40008, 'invalid message type');
     }
     const user = app.users.get(touser);
     const now = this.clock.now();
-    if (!user || user.lastMessageAt <= now - WINDOW_MS)
+    // The event's short allowance is spent first (UNVERIFIED order; the platform documents both quotas only).
+    const eventOpen = (user?.lastEventAt ?? 0) > now - EVENT_WINDOW_MS && (user?.eventRepliesLeft ?? 0) > 0;
+    const messageOpen = user !== undefined && user.lastMessageAt > now - WINDOW_MS;
+    if (!user || (!eventOpen && !messageOpen))
       throw new WxError(45015, 'response out of time limit or subscription is canceled');
-    if (user.repliesLeft <= 0) throw new WxError(45047, 'out of response count limit');
-    user.repliesLeft--;
+    if (eventOpen) user.eventRepliesLeft = (user.eventRepliesLeft ?? 0) - 1;
+    else if (user.repliesLeft <= 0) throw new WxError(45047, 'out of response count limit');
+    else user.repliesLeft--;
     user.typingUntil = undefined;
     const kfAccount = (body.customservice as { kf_account?: string } | undefined)?.kf_account;
     if (kfAccount)
@@ -332,14 +358,16 @@ export class MpWorld {
     const now = this.clock.now();
     if (body.command !== 'Typing' && body.command !== 'CancelTyping')
       throw new WxError(45072, 'command invalid');
-    if (!user || user.lastMessageAt <= now - 30_000)
+    if (!user || Math.max(user.lastMessageAt, user.lastEventAt ?? 0) <= now - 30_000)
       throw new WxError(45080, 'no message from user in 30 seconds');
     if (body.command === 'CancelTyping') {
       user.typingUntil = undefined;
+      this.typings.push({ appId: app.appId, touser: body.touser as string, command: body.command, at: now });
       return {};
     }
     if ((user.typingUntil ?? 0) > now) throw new WxError(45081, 'typing is in progress');
     user.typingUntil = now + 15_000;
+    this.typings.push({ appId: app.appId, touser: body.touser as string, command: body.command, at: now });
     return {};
   }
 
@@ -347,5 +375,6 @@ export class MpWorld {
     this.apps.clear();
     this.tokens.clear();
     this.sent.length = 0;
+    this.typings.length = 0;
   }
 }

@@ -53,6 +53,16 @@ describe('fault injection', () => {
     expect((await list()).errcode).toBe(0);
   });
 
+  it('loses the answer of a call it carried out', async () => {
+    const avatar = s.sim.uploadMedia(CORP.corpId, 'image', 'avatar.png', Buffer.alloc(100, 1));
+    s.sim.setFaults([{ endpoint: 'kf/account/add', kind: 'lost_answer', count: 1 }]);
+    const before = s.sim.wecom.accounts.size;
+    await expect(
+      s.api('/cgi-bin/kf/account/add', { name: '丢失的回答', media_id: avatar }),
+    ).rejects.toThrow();
+    expect(s.sim.wecom.accounts.size).toBe(before + 1);
+  });
+
   it('replays the same faults for the same seed', () => {
     const fired = (seed: number) => {
       const sim = new Simulator({ seed });

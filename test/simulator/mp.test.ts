@@ -89,6 +89,7 @@ describe('pushes to the server URL', () => {
 describe('message/custom/send', () => {
   it('sends every message type within 48 h, 5 per follower message (45047)', async () => {
     s.sim.mpUserWrites(APP.appId, 'oA', { MsgType: 'text', Content: 'hi' });
+    const thumb = s.sim.uploadMedia(APP.appId, 'thumb', 'cover.jpg', Buffer.from('a small cover'));
     expect((await send('oA', text('hello'))).errcode).toBe(0);
     expect(
       (await send('oA', { msgtype: 'news', news: { articles: [{ title: 't', url: 'https://x' }] } })).errcode,
@@ -105,7 +106,7 @@ describe('message/custom/send', () => {
       (
         await send('oA', {
           msgtype: 'miniprogrampage',
-          miniprogrampage: { title: 't', appid: 'wx1', pagepath: 'p', thumb_media_id: 'm' },
+          miniprogrampage: { title: 't', appid: 'wx1', pagepath: 'p', thumb_media_id: thumb },
         })
       ).errcode,
     ).toBe(0);
@@ -142,6 +143,33 @@ describe('message/custom/send', () => {
     expect(await typing('Dancing')).toMatchObject({ errcode: 45072 });
     expect((await typing('CancelTyping')).errcode).toBe(0);
     expect((await typing('Typing')).errcode).toBe(0);
+    expect(s.sim.mp.typings.map((t) => t.command)).toEqual(['Typing', 'CancelTyping', 'Typing']);
+  });
+
+  it('allows 3 replies within a minute of a follow, scan or menu click, before any message', async () => {
+    s.sim.mpUserWrites(APP.appId, 'oF', { MsgType: 'event', Event: 'subscribe' });
+    for (let i = 0; i < 3; i++) expect((await send('oF', text(`welcome ${i}`))).errcode).toBe(0);
+    expect(await send('oF', text('fourth'))).toMatchObject({ errcode: 45015 });
+    s.sim.mpUserWrites(APP.appId, 'oF', { MsgType: 'event', Event: 'CLICK', EventKey: 'menu' });
+    s.sim.advanceClock(60_000);
+    expect(await send('oF', text('a minute later'))).toMatchObject({ errcode: 45015 });
+    s.sim.mpUserWrites(APP.appId, 'oF', { MsgType: 'event', Event: 'VIEW', EventKey: 'https://x' });
+    expect(await send('oF', text('after a link click'))).toMatchObject({ errcode: 45015 });
+  });
+
+  it('takes MP media types: a thumb of at most 64 KB jpg, no file', async () => {
+    const upload = (type: string, name: string, size: number) => {
+      try {
+        return s.sim.uploadMedia(APP.appId, type as 'thumb', name, Buffer.alloc(size, 1));
+      } catch (error) {
+        return (error as { errcode: number }).errcode;
+      }
+    };
+    expect(upload('thumb', 'c.jpg', 1000)).toEqual(expect.any(String));
+    expect(upload('thumb', 'c.jpg', 65 * 1024)).toBe(40009);
+    expect(upload('thumb', 'c.png', 1000)).toBe(40005);
+    expect(upload('file', 'a.pdf', 1000)).toBe(40004);
+    expect(upload('voice', 'a.mp3', 1000)).toEqual(expect.any(String));
   });
 });
 
