@@ -5,9 +5,10 @@ import { outboundFifoMessage } from '../lib/outbound/eventReplies';
 import { sqsBatchPublisher } from '../lib/queue/publisher';
 
 /**
- * An example of a company's consumer: it reads inbound.fifo, and answers each customer's text through
- * outbound.fifo, keyed by the message it answers so a redelivery never answers twice. `npm start` runs it
- * so a newcomer sees a conversation in the simulator's page; a real consumer would call a helpdesk or a bot.
+ * An example of a company's consumer: it reads inbound.fifo, and answers each customer's text (WeCom kf or
+ * Official Account) through outbound.fifo, keyed by the message it answers so a redelivery never answers
+ * twice. `npm start` runs it so a newcomer sees a conversation in the simulator's page; a real consumer would
+ * call a helpdesk or a bot.
  */
 export function startAutoReplyBot(options: {
   sqs: SQSClient;
@@ -31,25 +32,32 @@ export function startAutoReplyBot(options: {
         const replies: OutboundRequest[] = [];
         for (const raw of Messages) {
           const inbound = parseInboundMessage(JSON.parse(raw.Body ?? '{}'));
-          if (
-            inbound.channel !== 'kf' ||
-            inbound.origin !== 'customer' ||
-            !inbound.customer ||
-            inbound.message.type !== 'text'
-          )
-            continue;
-          replies.push({
-            schema: OUTBOUND_SCHEMA,
-            requestId: `bot-${inbound.id}`.slice(0, 128),
-            app: inbound.app,
-            channel: 'kf',
-            openKfId: inbound.account,
-            externalUserId: inbound.customer,
-            message: {
-              type: 'text',
-              content: `您好！我是 kf-bridge 演示机器人。您说的是：「${inbound.message.content}」`,
-            },
-          });
+          if (inbound.origin !== 'customer' || !inbound.customer || inbound.message.type !== 'text') continue;
+          const message = {
+            type: 'text' as const,
+            content: `您好！我是 kf-bridge 演示机器人。您说的是：「${inbound.message.content}」`,
+          };
+          const requestId = `bot-${inbound.id}`.slice(0, 128);
+          replies.push(
+            inbound.channel === 'kf'
+              ? {
+                  schema: OUTBOUND_SCHEMA,
+                  requestId,
+                  app: inbound.app,
+                  channel: 'kf',
+                  openKfId: inbound.account,
+                  externalUserId: inbound.customer,
+                  message,
+                }
+              : {
+                  schema: OUTBOUND_SCHEMA,
+                  requestId,
+                  app: inbound.app,
+                  channel: 'mp',
+                  openid: inbound.customer,
+                  message,
+                },
+          );
         }
         await publish(options.outboundUrl, replies.map(outboundFifoMessage));
         if (Messages.length > 0) {

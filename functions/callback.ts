@@ -1,4 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
@@ -6,17 +8,22 @@ import { handleCallback } from '../lib/callback/handleCallback';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
+import { BudgetStore } from '../lib/outbound/budgets';
 import { sqsPublisher } from '../lib/queue/publisher';
 
 const log = createLogger('callback');
 const config = loadConfigOnce();
 const publish = sqsPublisher(new SQSClient(awsClientConfig('sqs')));
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
+let budgets: BudgetStore | undefined;
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
   timeoutEarlyInMillis: 500,
 })
   .use(httpErrors(log))
   .handler(async (event, _context, { signal }) => {
+    const settings = await config();
+    budgets ??= new BudgetStore(db, settings.stateTable);
     const response = await handleCallback(
       {
         method: event.requestContext.http.method,
@@ -25,7 +32,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
         body: bodyOf(event),
         signal,
       },
-      { config: await config(), publish, now: () => new Date(), log },
+      { config: settings, publish, budgets, now: () => new Date(), log },
     );
     return textResponse(response.status, response.body);
   });

@@ -6,12 +6,10 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
-import { parseOutboundRequest } from '../lib/contracts/outbound';
-import { ContractError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { BudgetStore } from '../lib/outbound/budgets';
 import { mediaResolver } from '../lib/outbound/mediaUpload';
-import { type SenderDeps, sendRequest } from '../lib/outbound/sender';
+import { type SenderDeps, sendRecord } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
 import { platformFor } from '../lib/platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
@@ -49,13 +47,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event,
   return consumeFifo(
     event.Records,
     async (record) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        throw new ContractError('outbound request is not JSON');
-      }
-      await sendRequest(parseOutboundRequest(body), current);
+      await sendRecord(record, current);
     },
     {
       log,

@@ -57,6 +57,12 @@ export class DependencyError extends KfBridgeError {
   override readonly retryable = true;
 }
 
+/**
+ * A platform call failed with no answer (timeout, dropped connection): it may have been carried out. Retrying is
+ * safe only where the platform de-duplicates (kf/send_msg's msgid); MP's message/custom/send does not.
+ */
+export class UncertainOutcomeError extends DependencyError {}
+
 /** WeCom or MP answered with a non-zero errcode. Whether a retry can help depends on the code. */
 export class PlatformError extends KfBridgeError {
   override readonly retryable: boolean;

@@ -5,6 +5,7 @@ import { parseSyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { assertSignature, type CallbackCipher, decrypt, signature } from '../crypto/wxBizMsgCrypt';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../errors';
 import type { Log } from '../logger';
+import { type BudgetStore, budgetChanges } from '../outbound/budgets';
 import type { Publish } from '../queue/publisher';
 import { parseWechatXml, requiredText, textOf } from '../xml';
 import { normaliseMpMessage } from './mpMessage';
@@ -27,6 +28,8 @@ export interface CallbackResponse {
 export interface CallbackDeps {
   readonly config: Config;
   readonly publish: Publish;
+  /** MP messages arrive only here, so this is where a follower's reply budget learns of them. */
+  readonly budgets: Pick<BudgetStore, 'apply'>;
   readonly now: () => Date;
   readonly log: Log;
 }
@@ -168,6 +171,8 @@ async function handleMp(
   deps.log.debug('mp callback received', { app: request.app, message });
 
   const inbound = normaliseMpMessage(message, request.app, deps.now());
+  // Before publishing, so a consumer answering the message finds the budget already open.
+  for (const change of budgetChanges([inbound])) await deps.budgets.apply(change);
   await deps.publish(
     deps.config.queues.inboundUrl,
     {

@@ -49,6 +49,8 @@ export interface Config {
   readonly outboundApiKey?: string;
   /** Sends in flight toward WeCom per sender container (default 10). */
   readonly senderConcurrency: number;
+  /** The outbound queue's maxReceiveCount: on the last receive a transient failure is recorded, not retried. */
+  readonly outboundMaxReceives: number;
 }
 
 export const DEFAULT_APP = 'default';
@@ -202,5 +204,6 @@ export function parseConfig(env: Env): Config {
     ...mediaArchive(env),
     ...apiKey(env),
     senderConcurrency: Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
+    outboundMaxReceives: Math.max(1, nonNegativeInteger(env, 'OUTBOUND_MAX_RECEIVES', 10)),
   };
 }

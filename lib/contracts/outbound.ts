@@ -27,19 +27,29 @@ const menuItem = v.variant('type', [
   }),
 ]);
 
-/** A file for WeCom: a media_id already uploaded, or an https URL or S3 object kf-bridge uploads (and caches). */
-const mediaSource = {
-  mediaId: v.optional(mediaId),
-  url: v.optional(v.pipe(v.string(), v.regex(/^https:\/\//, 'an https URL'), bytes(2048))),
-  s3: v.optional(v.object({ bucket: text(63), key: text(1024) })),
+/**
+ * A file: a media_id already uploaded, or an https URL or S3 object kf-bridge uploads (and caches). The main file
+ * of a message is `mediaId` | `url` | `s3`; a thumbnail is `thumbMediaId` | `thumbUrl` | `thumbS3`.
+ */
+const httpsUrl = v.pipe(v.string(), v.regex(/^https:\/\//, 'an https URL'), bytes(2048));
+const s3Object = v.object({ bucket: text(63), key: text(1024) });
+const mediaSource = { mediaId: v.optional(mediaId), url: v.optional(httpsUrl), s3: v.optional(s3Object) };
+const thumbSource = {
+  thumbMediaId: v.optional(mediaId),
+  thumbUrl: v.optional(httpsUrl),
+  thumbS3: v.optional(s3Object),
 };
-const mediaMessage = <T extends 'image' | 'voice' | 'video' | 'file'>(type: T) =>
+const given = (...values: unknown[]) => values.filter((value) => value !== undefined).length;
+const oneMedia = (m: { mediaId?: string; url?: string; s3?: object }) => given(m.mediaId, m.url, m.s3) === 1;
+const ONE_MEDIA = 'exactly one of mediaId, url or s3';
+const thumbs = (m: { thumbMediaId?: string; thumbUrl?: string; thumbS3?: object }) =>
+  given(m.thumbMediaId, m.thumbUrl, m.thumbS3);
+const ONE_THUMB = 'exactly one of thumbMediaId, thumbUrl or thumbS3';
+
+const mediaMessage = <T extends string>(type: T) =>
   v.pipe(
     v.object({ type: v.literal(type), ...mediaSource }),
-    v.check(
-      (m) => [m.mediaId, m.url, m.s3].filter((source) => source !== undefined).length === 1,
-      'exactly one of mediaId, url or s3',
-    ),
+    v.check((m) => oneMedia(m), ONE_MEDIA),
   );
 
 const msgmenu = v.object({
@@ -57,20 +67,26 @@ export const kfOutboundMessage = v.variant('type', [
   mediaMessage('video'),
   mediaMessage('file'),
   // WeCom truncates title and description to their limits; kf-bridge passes them on as given.
-  v.object({
-    type: v.literal('link'),
-    title: v.pipe(v.string(), v.minLength(1)),
-    description: v.optional(v.string()),
-    url: httpUrl,
-    thumbMediaId: mediaId,
-  }),
-  v.object({
-    type: v.literal('miniprogram'),
-    appId: text(64),
-    title: v.optional(v.string()),
-    thumbMediaId: mediaId,
-    pagePath: text(1024),
-  }),
+  v.pipe(
+    v.object({
+      type: v.literal('link'),
+      title: v.pipe(v.string(), v.minLength(1)),
+      description: v.optional(v.string()),
+      url: httpUrl,
+      ...thumbSource,
+    }),
+    v.check((m) => thumbs(m) === 1, ONE_THUMB),
+  ),
+  v.pipe(
+    v.object({
+      type: v.literal('miniprogram'),
+      appId: text(64),
+      title: v.optional(v.string()),
+      pagePath: text(1024),
+      ...thumbSource,
+    }),
+    v.check((m) => thumbs(m) === 1, ONE_THUMB),
+  ),
   msgmenu,
   v.object({
     type: v.literal('location'),
@@ -81,7 +97,7 @@ export const kfOutboundMessage = v.variant('type', [
   }),
   v.object({
     type: v.literal('ca_link'),
-    linkUrl: v.pipe(v.string(), v.regex(/^https:\/\//, 'an https URL')),
+    linkUrl: httpsUrl,
   }),
   // A reply on a code from an event (welcome, queue, assignment or closing message): kf/send_msg_on_event.
   v.object({
@@ -91,23 +107,107 @@ export const kfOutboundMessage = v.variant('type', [
   }),
 ]);
 
-export const outboundRequest = v.object({
+/** Official Account customer-service messages (`message/custom/send`) and the typing indicator. */
+export const mpOutboundMessage = v.variant('type', [
+  v.object({ type: v.literal('text'), content: text(2048) }),
+  mediaMessage('image'),
+  mediaMessage('voice'),
+  v.pipe(
+    v.object({
+      type: v.literal('video'),
+      ...mediaSource,
+      ...thumbSource,
+      title: v.optional(v.string()),
+      description: v.optional(v.string()),
+    }),
+    v.check((m) => oneMedia(m), ONE_MEDIA),
+    v.check((m) => thumbs(m) <= 1, 'at most one of thumbMediaId, thumbUrl or thumbS3'),
+  ),
+  v.pipe(
+    v.object({
+      type: v.literal('music'),
+      title: v.optional(v.string()),
+      description: v.optional(v.string()),
+      musicUrl: httpUrl,
+      hqMusicUrl: v.optional(httpUrl),
+      ...thumbSource,
+    }),
+    v.check((m) => thumbs(m) === 1, ONE_THUMB),
+  ),
+  v.object({
+    type: v.literal('news'),
+    // MP sends one article per news message since October 2018 (45008 otherwise).
+    articles: v.pipe(
+      v.array(
+        v.object({
+          title: text(512),
+          description: v.optional(v.string()),
+          url: httpUrl,
+          picUrl: v.optional(httpUrl),
+        }),
+      ),
+      v.length(1, 'exactly one article'),
+    ),
+  }),
+  v.object({ type: v.literal('mpnews'), mediaId }),
+  v.object({ type: v.literal('mpnewsarticle'), articleId: text(128) }),
+  v.object({
+    type: v.literal('msgmenu'),
+    headContent: v.optional(text(1024)),
+    list: v.pipe(v.array(v.object({ id: text(64), content: text(1024) })), v.minLength(1), v.maxLength(10)),
+    tailContent: v.optional(text(1024)),
+  }),
+  v.object({ type: v.literal('wxcard'), cardId: text(128) }),
+  v.pipe(
+    v.object({
+      type: v.literal('miniprogrampage'),
+      appId: text(64),
+      title: v.optional(v.string()),
+      pagePath: text(1024),
+      ...thumbSource,
+    }),
+    v.check((m) => thumbs(m) === 1, ONE_THUMB),
+  ),
+  // "Typing…" for 15 s, or its cancellation; it spends no reply.
+  v.object({ type: v.literal('typing'), command: v.optional(v.picklist(['Typing', 'CancelTyping'])) }),
+]);
+
+const requestFields = {
   schema: v.literal(OUTBOUND_SCHEMA),
   requestId: v.pipe(v.string(), v.regex(/^[\w.:-]{1,128}$/, '1-128 letters, digits or _ . : -')),
   app: v.pipe(v.string(), v.minLength(1)),
-  channel: v.literal('kf'),
-  openKfId: v.pipe(v.string(), v.minLength(1)),
-  externalUserId: v.pipe(v.string(), v.minLength(1)),
-  message: kfOutboundMessage,
-});
+};
+
+export const outboundRequest = v.variant('channel', [
+  v.object({
+    ...requestFields,
+    channel: v.literal('kf'),
+    openKfId: v.pipe(v.string(), v.minLength(1)),
+    externalUserId: v.pipe(v.string(), v.minLength(1)),
+    message: kfOutboundMessage,
+  }),
+  v.object({
+    ...requestFields,
+    channel: v.literal('mp'),
+    openid: v.pipe(v.string(), v.minLength(1)),
+    /** Sends as this customer-service account (`prefix@account`), which then shows in chat records. */
+    kfAccount: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{1,10}@[\w-]{1,32}$/, 'prefix@account'))),
+    message: mpOutboundMessage,
+  }),
+]);
 
 export type OutboundRequest = v.InferOutput<typeof outboundRequest>;
+export type KfOutboundRequest = Extract<OutboundRequest, { channel: 'kf' }>;
+export type MpOutboundRequest = Extract<OutboundRequest, { channel: 'mp' }>;
 export type KfOutboundMessage = v.InferOutput<typeof kfOutboundMessage>;
+export type MpOutboundMessage = v.InferOutput<typeof mpOutboundMessage>;
 
 export function parseOutboundRequest(value: unknown): OutboundRequest {
   return validate(outboundRequest, value, 'outbound request');
 }
 
-/** One customer's replies stay in order: `app#open_kfid#external_userid`. */
+/** One customer's replies stay in order: kf `app#open_kfid#external_userid`, MP `app#openid`. */
 export const outboundGroupId = (request: OutboundRequest) =>
-  `${request.app}#${request.openKfId}#${request.externalUserId}`;
+  request.channel === 'kf'
+    ? `${request.app}#${request.openKfId}#${request.externalUserId}`
+    : `${request.app}#${request.openid}`;

@@ -2,14 +2,21 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AppConfig } from '../config/config';
-import type { KfOutboundMessage } from '../contracts/outbound';
 import { dynamo } from '../dynamo';
 import { BadRequestError, DependencyError } from '../errors';
 import type { PlatformUpload } from '../platform/client';
 
-type MediaMessage = Extract<KfOutboundMessage, { type: 'image' | 'voice' | 'video' | 'file' }>;
+import type { Platform } from '../tokens/platformToken';
 
-/** WeCom keeps uploaded media 3 days; stop reusing a media_id an hour before that. */
+/** A file to send, by one of its three sources, and the media type it is uploaded as. */
+export interface MediaFile {
+  readonly type: string;
+  readonly mediaId?: string;
+  readonly url?: string;
+  readonly s3?: { readonly bucket: string; readonly key: string };
+}
+
+/** Both platforms keep uploaded media 3 days; stop reusing a media_id an hour before that. */
 const MEDIA_LIFETIME_MS = 3 * 24 * 3600_000;
 const REUSE_MARGIN_MS = 3600_000;
 /** WeCom's largest media is a 20 MB file. */
@@ -18,10 +25,17 @@ const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
   'audio/amr': 'amr',
+  'audio/mpeg': 'mp3',
+  'image/gif': 'gif',
   'video/mp4': 'mp4',
 };
 
-export type ResolveMedia = (app: AppConfig, message: MediaMessage, signal?: AbortSignal) => Promise<string>;
+export type ResolveMedia = (
+  app: AppConfig,
+  platform: Platform,
+  file: MediaFile,
+  signal?: AbortSignal,
+) => Promise<string>;
 
 async function fetchUrl(url: string, signal?: AbortSignal) {
   let response: Response;
@@ -60,8 +74,8 @@ async function fetchS3(s3: S3Client, source: { bucket: string; key: string }, si
 }
 
 /**
- * The media_id of a message's file: as given, or uploaded once from its https URL or S3 object and reused
- * from the state table while WeCom keeps it (3 days), so a file sent to many customers is uploaded once.
+ * The media_id of a file: as given, or uploaded once from its https URL or S3 object and reused from the
+ * state table while the platform keeps it (3 days), so a file sent to many customers is uploaded once.
  */
 export function mediaResolver(deps: {
   db: DynamoDBDocumentClient;
@@ -70,26 +84,26 @@ export function mediaResolver(deps: {
   upload: PlatformUpload;
   now: () => number;
 }): ResolveMedia {
-  return async (app, message, signal) => {
-    if (message.mediaId) return message.mediaId;
-    const source = message.url ? `url:${message.url}` : `s3:${message.s3?.bucket}/${message.s3?.key}`;
+  return async (app, platform, file, signal) => {
+    if (file.mediaId) return file.mediaId;
+    const source = file.url ? `url:${file.url}` : `s3:${file.s3?.bucket}/${file.s3?.key}`;
     const key = {
-      pk: `MEDIA#${app.name}`,
-      sk: createHash('sha256').update(`${message.type}#${source}`).digest('hex'),
+      pk: `MEDIA#${app.name}#${platform}`,
+      sk: createHash('sha256').update(`${file.type}#${source}`).digest('hex'),
     };
     const { Item } = await dynamo('media cache read', () =>
       deps.db.send(new GetCommand({ TableName: deps.table, Key: key })),
     );
     if (Item && Number(Item.expiresAt) - deps.now() > REUSE_MARGIN_MS) return String(Item.mediaId);
-    const file = message.url
-      ? await fetchUrl(message.url, signal)
-      : await fetchS3(deps.s3, message.s3 as { bucket: string; key: string }, signal);
-    if (file.data.length > MAX_BYTES) throw new BadRequestError('media is over 20 MB');
-    const extension = EXTENSIONS[file.contentType.split(';')[0]?.trim() ?? ''];
-    const filename = file.name.includes('.') || !extension ? file.name : `${file.name}.${extension}`;
-    const uploaded = await deps.upload(app, 'wecom', {
-      type: message.type,
-      file: { data: file.data, filename, contentType: file.contentType },
+    const fetched = file.url
+      ? await fetchUrl(file.url, signal)
+      : await fetchS3(deps.s3, file.s3 as { bucket: string; key: string }, signal);
+    if (fetched.data.length > MAX_BYTES) throw new BadRequestError('media is over 20 MB');
+    const extension = EXTENSIONS[fetched.contentType.split(';')[0]?.trim() ?? ''];
+    const filename = fetched.name.includes('.') || !extension ? fetched.name : `${fetched.name}.${extension}`;
+    const uploaded = await deps.upload(app, platform, {
+      type: file.type,
+      file: { data: fetched.data, filename, contentType: fetched.contentType },
       ...(signal && { signal }),
     });
     const expiresAt = uploaded.createdAt + MEDIA_LIFETIME_MS;

@@ -2,14 +2,14 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import { conditional, dynamo } from '../dynamo';
 
 /**
- * queued: accepted by the HTTP API, not sent yet; sent: WeCom accepted it; rejected: kf-bridge refused it
- * before calling WeCom; failed: WeCom refused it.
+ * queued: accepted by the HTTP API, not sent yet; sent: the platform accepted it; rejected: kf-bridge refused it
+ * before calling the platform; failed: the platform refused it, or (MP) whether it arrived cannot be known.
  */
 export type SendStatus = 'queued' | 'sent' | 'rejected' | 'failed';
 
 export interface SendOutcome {
   readonly status: SendStatus;
-  /** Absent while queued. */
+  /** The WeCom msgid (kf only; absent while queued). */
   readonly msgid?: string;
   readonly errcode?: number;
   readonly reason?: string;
@@ -101,6 +101,33 @@ export class SendLedger {
         }),
       ),
     );
+  }
+
+  /**
+   * Notes that a send is about to be attempted (MP, which has no msgid to refuse a repeat), or clears the note
+   * when the platform answered that it did not carry the send out.
+   */
+  async noteAttempt(app: string, requestId: string, at: number | undefined): Promise<void> {
+    await dynamo('send ledger attempt', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: at === undefined ? 'REMOVE attemptedAt' : 'SET attemptedAt = :at',
+          ...(at !== undefined && { ExpressionAttributeValues: { ':at': at } }),
+        }),
+      ),
+    );
+  }
+
+  /** When an earlier attempt began whose outcome was never learned. */
+  async unsettledAttempt(app: string, requestId: string): Promise<number | undefined> {
+    const { Item } = await dynamo('send ledger attempt read', () =>
+      this.db.send(
+        new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
+      ),
+    );
+    return Item?.attemptedAt as number | undefined;
   }
 
   /**

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { SQSRecord } from 'aws-lambda';
 import type { AppConfig, Config } from '../config/config';
-import type { KfOutboundMessage, OutboundRequest } from '../contracts/outbound';
-import { ContractError, KfBridgeError, PlatformError } from '../errors';
+import { type OutboundRequest, parseOutboundRequest } from '../contracts/outbound';
+import { ContractError, KfBridgeError, PlatformError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
-import type { PlatformCall } from '../platform/client';
+import type { PlatformCall, PlatformRequest } from '../platform/client';
 import { DUPLICATE_MSGID } from '../platform/errcodes';
-import { type BudgetStore, budgetRefusal } from './budgets';
-import type { ResolveMedia } from './mediaUpload';
+import { allowance, type BudgetStore, budgetKeyOf, budgetRefusal, typingRefusal } from './budgets';
+import type { MediaFile, ResolveMedia } from './mediaUpload';
+import { type KfSendable, kfMenuBody, kfSendBody, type MpSendable, mpSendBody } from './messageBodies';
 import type { SendLedger, SendOutcome } from './sendLedger';
 
 /**
@@ -17,85 +19,40 @@ export function msgidFor(request: Pick<OutboundRequest, 'app' | 'requestId'>): s
   return `kfb${createHash('sha256').update(`${request.app}#${request.requestId}`).digest('base64url').slice(0, 29)}`;
 }
 
-function menuBody(menu: Extract<KfOutboundMessage, { type: 'msgmenu' }>) {
-  return {
-    head_content: menu.headContent,
-    list: menu.list.map((item) =>
-      item.type === 'text'
-        ? { type: 'text', text: { content: item.text.content, no_newline: item.text.noNewline } }
-        : item,
-    ),
-    tail_content: menu.tailContent,
-  };
-}
+const MEDIA_TYPES = new Set(['image', 'voice', 'video', 'file']);
 
-/** The kf/send_msg body of a message, in WeCom's field names. */
-export function sendMsgBody(
-  message: Exclude<KfOutboundMessage, { type: 'event_reply' }>,
-): Record<string, unknown> {
-  switch (message.type) {
-    case 'text':
-      return { msgtype: 'text', text: { content: message.content } };
-    case 'image':
-    case 'voice':
-    case 'video':
-    case 'file':
-      return { msgtype: message.type, [message.type]: { media_id: message.mediaId } };
-    case 'link':
-      return {
-        msgtype: 'link',
-        link: {
-          title: message.title,
-          desc: message.description,
-          url: message.url,
-          thumb_media_id: message.thumbMediaId,
-        },
-      };
-    case 'miniprogram':
-      return {
-        msgtype: 'miniprogram',
-        miniprogram: {
-          appid: message.appId,
-          title: message.title,
-          thumb_media_id: message.thumbMediaId,
-          pagepath: message.pagePath,
-        },
-      };
-    case 'msgmenu':
-      return { msgtype: 'msgmenu', msgmenu: menuBody(message) };
-    case 'location':
-      return {
-        msgtype: 'location',
-        location: {
-          name: message.name,
-          address: message.address,
-          latitude: message.latitude,
-          longitude: message.longitude,
-        },
-      };
-    case 'ca_link':
-      return { msgtype: 'ca_link', ca_link: { link_url: message.linkUrl } };
-  }
-}
-
-/** A media message with its media_id resolved from a URL or S3 object when it came without one. */
-async function withMediaId(
-  message: Exclude<KfOutboundMessage, { type: 'event_reply' }>,
+/** Replaces files given as URLs or S3 objects by their media_ids, uploading them as `type` and `thumbType`. */
+async function withMediaIds<T extends KfSendable | MpSendable>(
+  message: T,
+  request: OutboundRequest,
   app: AppConfig,
   deps: SenderDeps,
-) {
-  if (
-    !(
-      message.type === 'image' ||
-      message.type === 'voice' ||
-      message.type === 'video' ||
-      message.type === 'file'
-    ) ||
-    message.mediaId
-  )
-    return message;
-  if (!deps.resolveMedia) throw new ContractError('media by URL or S3 object is not available here');
-  return { ...message, mediaId: await deps.resolveMedia(app, message, deps.signal) };
+): Promise<T> {
+  const platform = request.channel === 'kf' ? 'wecom' : 'mp';
+  const resolve = async (file: MediaFile) => {
+    if (file.mediaId || (!file.url && !file.s3)) return file.mediaId;
+    if (!deps.resolveMedia) throw new ContractError('media by URL or S3 object is not available here');
+    return deps.resolveMedia(app, platform, file, deps.signal);
+  };
+  const resolved: Record<string, unknown> = { ...message };
+  // A link's `url` is where it points, not a file: only media messages carry a file of their own.
+  if (MEDIA_TYPES.has(message.type)) {
+    resolved.mediaId = await resolve(message as MediaFile);
+    delete resolved.url;
+    delete resolved.s3;
+  }
+  const thumb = message as { thumbUrl?: string; thumbS3?: { bucket: string; key: string } };
+  if (thumb.thumbUrl || thumb.thumbS3) {
+    // WeCom takes thumbnails as images; MP has a `thumb` media type of its own.
+    resolved.thumbMediaId = await resolve({
+      type: platform === 'wecom' ? 'image' : 'thumb',
+      ...(thumb.thumbUrl && { url: thumb.thumbUrl }),
+      ...(thumb.thumbS3 && { s3: thumb.thumbS3 }),
+    });
+    delete resolved.thumbUrl;
+    delete resolved.thumbS3;
+  }
+  return resolved as T;
 }
 
 export interface SenderDeps {
@@ -108,88 +65,154 @@ export interface SenderDeps {
   readonly now: () => number;
   readonly log: Log;
   readonly signal?: AbortSignal;
+  /** The queue will not deliver this request again: a transient failure is its outcome. */
+  readonly finalAttempt?: boolean;
 }
 
+/** The platform call a request makes, its files uploaded first. */
+async function platformCall(
+  request: OutboundRequest,
+  app: AppConfig,
+  msgid: string,
+  deps: SenderDeps,
+): Promise<PlatformRequest> {
+  const signal = deps.signal && { signal: deps.signal };
+  if (request.channel === 'mp') {
+    const message = request.message;
+    if (message.type === 'typing')
+      return {
+        path: '/cgi-bin/message/custom/typing',
+        body: { touser: request.openid, command: message.command ?? 'Typing' },
+        ...signal,
+      };
+    return {
+      path: '/cgi-bin/message/custom/send',
+      body: {
+        touser: request.openid,
+        ...mpSendBody(await withMediaIds(message, request, app, deps)),
+        ...(request.kfAccount && { customservice: { kf_account: request.kfAccount } }),
+      },
+      ...signal,
+    };
+  }
+  const message = request.message;
+  if (message.type === 'event_reply') {
+    const reply =
+      message.message.type === 'text'
+        ? { msgtype: 'text', text: { content: message.message.content } }
+        : { msgtype: 'msgmenu', msgmenu: kfMenuBody(message.message) };
+    return {
+      path: '/cgi-bin/kf/send_msg_on_event',
+      body: { code: message.code, msgid, ...reply },
+      ...signal,
+    };
+  }
+  return {
+    path: '/cgi-bin/kf/send_msg',
+    body: {
+      touser: request.externalUserId,
+      open_kfid: request.openKfId,
+      msgid,
+      ...kfSendBody(await withMediaIds(message, request, app, deps)),
+    },
+    ...signal,
+  };
+}
+
+const errcodeOf = (error: unknown) => (error instanceof KfBridgeError ? error.errcode : undefined);
+
+/** One outbound.fifo record: parsed, then sent; the queue's last delivery settles even a transient failure. */
+export async function sendRecord(record: SQSRecord, deps: SenderDeps): Promise<SendOutcome> {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new ContractError('outbound request is not JSON');
+  }
+  const receives = Number(record.attributes.ApproximateReceiveCount ?? 1);
+  return sendRequest(parseOutboundRequest(body), {
+    ...deps,
+    finalAttempt: receives >= deps.config.outboundMaxReceives,
+  });
+}
+
+const UNKNOWN_OUTCOME =
+  'MP gave no answer, so it may or may not have reached the customer; not sent again, to avoid a duplicate';
+
 /**
- * Sends one request once. A request already in the ledger is not sent again; WeCom refusing a repeated msgid
- * means an earlier attempt got through. A reply the customer's budget does not allow (48 h window, 5 replies
- * per customer message, a servicer's or an ended session) is rejected without calling WeCom. Refusals a retry cannot change (95001, 95002, 95018, bad parameters)
- * are recorded as failed and not retried; transient errors throw, for SQS to retry after a back-off.
+ * Sends one request once. A request already in the ledger is not sent again. A reply the customer's budget does
+ * not allow (48 h window, 5 replies per customer message, MP's 3 per event, a servicer's or an ended kf session,
+ * typing without a message in the last 30 s) is rejected without calling the platform. Refusals a retry cannot
+ * change (95001, 95002, 95018, 45015, bad parameters) are recorded as failed; transient errors throw, for SQS to
+ * retry after a back-off. WeCom refuses a repeated msgid, so a kf retry is always safe; MP has no such key, so an
+ * MP send that got no answer is recorded as failed rather than risk the customer getting it twice.
  */
 export async function sendRequest(request: OutboundRequest, deps: SenderDeps): Promise<SendOutcome> {
   const app = deps.config.apps.get(request.app);
-  if (!app?.wecom)
-    throw new ContractError(`outbound request for app '${request.app}', which has no WeCom settings`);
+  if (!(request.channel === 'kf' ? app?.wecom : app?.mp))
+    throw new ContractError(
+      `outbound request for app '${request.app}', which has no ${request.channel === 'kf' ? 'WeCom' : 'Official Account'} settings`,
+    );
+  const settings = app as AppConfig;
   const done = await deps.ledger.read(request.app, request.requestId);
   if (done && done.status !== 'queued') return done;
-  const msgid = msgidFor(request);
-  const message = request.message;
-  let outcome: SendOutcome;
-  // Replies on event codes have rules of their own (the code's validity); every other reply spends the budget.
-  if (message.type !== 'event_reply') {
-    const refusal = budgetRefusal(
-      await deps.budgets.read(request.app, request.openKfId, request.externalUserId),
-      deps.now(),
-    );
-    if (refusal) {
-      outcome = { status: 'rejected', msgid, reason: refusal, at: deps.now() };
-      await deps.ledger.record(request.app, request.requestId, outcome);
-      deps.log.info('outbound request rejected before sending', {
-        app: request.app,
-        requestId: request.requestId,
-        reason: refusal,
-      });
-      return outcome;
-    }
+  const kf = request.channel === 'kf';
+  const msgid = kf ? msgidFor(request) : undefined;
+  const settle = async (outcome: SendOutcome) => {
+    await deps.ledger.record(request.app, request.requestId, outcome);
+    deps.log.info('outbound request done', {
+      app: request.app,
+      requestId: request.requestId,
+      status: outcome.status,
+      errcode: outcome.errcode,
+      reason: outcome.reason,
+    });
+    return outcome;
+  };
+  const failed = (reason: string, errcode?: number): SendOutcome => ({
+    status: 'failed',
+    ...(msgid && { msgid }),
+    ...(errcode !== undefined && { errcode }),
+    reason,
+    at: deps.now(),
+  });
+
+  // Replies on event codes have rules of their own (the code's validity); typing spends nothing.
+  const key = budgetKeyOf(request);
+  let spends: 'event' | 'message' | undefined;
+  if (request.message.type !== 'event_reply') {
+    const budget = await deps.budgets.read(key);
+    const typing = request.message.type === 'typing';
+    const refusal = typing ? typingRefusal(budget, deps.now()) : budgetRefusal(budget, deps.now());
+    if (refusal)
+      return settle({ status: 'rejected', ...(msgid && { msgid }), reason: refusal, at: deps.now() });
+    if (!typing) spends = allowance(budget, deps.now());
   }
-  await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
+  if (!kf && (await deps.ledger.unsettledAttempt(request.app, request.requestId)) !== undefined)
+    return settle(failed(UNKNOWN_OUTCOME));
+
+  let outcome: SendOutcome;
   try {
-    if (message.type === 'event_reply') {
-      const reply =
-        message.message.type === 'text'
-          ? { msgtype: 'text', text: { content: message.message.content } }
-          : { msgtype: 'msgmenu', msgmenu: menuBody(message.message) };
-      await deps.call(app, 'wecom', {
-        path: '/cgi-bin/kf/send_msg_on_event',
-        body: { code: message.code, msgid, ...reply },
-        ...(deps.signal && { signal: deps.signal }),
-      });
-    } else {
-      const resolved = await withMediaId(message, app, deps);
-      await deps.call(app, 'wecom', {
-        path: '/cgi-bin/kf/send_msg',
-        body: {
-          touser: request.externalUserId,
-          open_kfid: request.openKfId,
-          msgid,
-          ...sendMsgBody(resolved),
-        },
-        ...(deps.signal && { signal: deps.signal }),
-      });
-    }
-    outcome = { status: 'sent', msgid, at: deps.now() };
-    if (message.type !== 'event_reply')
-      await deps.budgets.spend(request.app, request.openKfId, request.externalUserId);
+    const call = await platformCall(request, settings, msgid ?? '', deps);
+    if (msgid) await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
+    else await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
+    await deps.call(settings, kf ? 'wecom' : 'mp', call);
+    outcome = { status: 'sent', ...(msgid && { msgid }), at: deps.now() };
+    if (spends) await deps.budgets.spend(key, spends);
   } catch (error) {
-    // A refusal a retry cannot change (WeCom's, or a media URL that does not resolve) is the request's outcome.
-    if (!(error instanceof KfBridgeError) || error.retryable) throw error;
+    if (!kf && error instanceof UncertainOutcomeError) return settle(failed(UNKNOWN_OUTCOME));
+    if (!(error instanceof KfBridgeError) || error.retryable) {
+      if (deps.finalAttempt)
+        return settle(failed(`gave up after the last retry: ${(error as Error).message}`, errcodeOf(error)));
+      // The platform answered (or was never reached): a retry cannot make a duplicate.
+      if (!kf) await deps.ledger.noteAttempt(request.app, request.requestId, undefined);
+      throw error;
+    }
+    // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
     outcome =
       error instanceof PlatformError && error.errcode === DUPLICATE_MSGID
-        ? { status: 'sent', msgid, at: deps.now() }
-        : {
-            status: 'failed',
-            msgid,
-            ...(error.errcode !== undefined && { errcode: error.errcode }),
-            reason: error.message,
-            at: deps.now(),
-          };
+        ? { status: 'sent', ...(msgid && { msgid }), at: deps.now() }
+        : failed(error.message, error.errcode);
   }
-  await deps.ledger.record(request.app, request.requestId, outcome);
-  deps.log.info('outbound request done', {
-    app: request.app,
-    requestId: request.requestId,
-    status: outcome.status,
-    errcode: outcome.errcode,
-  });
-  return outcome;
+  return settle(outcome);
 }

@@ -1,6 +1,6 @@
 import { FetchError, ofetch } from 'ofetch';
 import type { AppConfig } from '../config/config';
-import { DependencyError, NotFoundError, PlatformError } from '../errors';
+import { DependencyError, NotFoundError, PlatformError, UncertainOutcomeError } from '../errors';
 import type { Platform } from '../tokens/platformToken';
 import type { TokenProvider } from '../tokens/provider';
 import { TOKEN_REJECTED, TRANSIENT } from './errcodes';
@@ -56,6 +56,16 @@ function apiBase(app: AppConfig, platform: Platform): string {
 
 type Attempt<T> = { ok: T } | { errcode: number };
 
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH']);
+
+/** The connection was never made, so the request cannot have arrived. */
+function neverSent(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (NOT_CONNECTED.has((cause as { code?: string }).code ?? '')) return true;
+  }
+  return false;
+}
+
 /**
  * Runs one platform request with the app's access token. Both platforms answer HTTP 200 with an errcode: a
  * non-zero one becomes a PlatformError (retryable for -1, 45009, 45033); a rejected token is invalidated,
@@ -77,9 +87,9 @@ async function withToken<T>(
     } catch (error) {
       // The failed URL carries the access token: report the path and status only.
       const status = error instanceof FetchError ? error.statusCode : undefined;
-      throw new DependencyError(
-        `${request.path} failed${status ? ` with HTTP ${status}` : ''} for app '${app.name}'`,
-      );
+      const message = `${request.path} failed${status ? ` with HTTP ${status}` : ''} for app '${app.name}'`;
+      // An HTTP error status is the gateway refusing the call; no answer at all leaves its fate unknown.
+      throw status || neverSent(error) ? new DependencyError(message) : new UncertainOutcomeError(message);
     }
     if ('ok' in result) return result.ok;
     if (TOKEN_REJECTED.has(result.errcode) && attempt === 0) {

@@ -97,6 +97,27 @@ describe('the local system (npm start)', () => {
     expect((await fetch(`${system.httpUrl}/v1/messages`, { method: 'POST', body: '{}' })).status).toBe(401);
   });
 
+  it('answers an Official Account follower: push to the callback function, budget, HTTP API, sender', async () => {
+    const openid = `oLocal${Date.now()}`;
+    system.simulator.sim.mpUserWrites(testEnv.MP_APP_ID, openid, { MsgType: 'text', Content: '公众号你好' });
+    await inboundFrom(openid);
+    const headers = { 'x-api-key': 'local-demo-api-key-0123456789', 'content-type': 'application/json' };
+    const post = (requestId: string, message: Record<string, unknown>) =>
+      fetch(`${system.httpUrl}/v1/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ requestId, app: 'default', channel: 'mp', openid, message }),
+      });
+    expect((await post(`${openid}-typing`, { type: 'typing' })).status).toBe(202);
+    expect((await post(`${openid}-reply`, { type: 'text', content: '您好，这里是客服' })).status).toBe(202);
+    const sent = await waitFor(async () => system.simulator.sim.mp.sent.filter((s) => s.touser === openid));
+    expect(sent).toMatchObject([{ msgtype: 'text', body: { content: '您好，这里是客服' } }]);
+    expect(system.simulator.sim.mp.typings.filter((t) => t.touser === openid)).toHaveLength(1);
+    const invalid = await post(`${openid}-bad`, { type: 'news', articles: [] });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).toContain('message.articles');
+  });
+
   it('settles a send WeCom accepted but could not deliver (msg_send_fail) as failed, with the reason', async () => {
     const customer = 'wmUndelivered';
     system.simulator.sim.customerSays(system.demo.openKfId, customer, 'hi');

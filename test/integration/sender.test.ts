@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
-import { OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
+import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
 import { BudgetStore } from '../../lib/outbound/budgets';
 import { mediaResolver } from '../../lib/outbound/mediaUpload';
-import { msgidFor, type SenderDeps, sendRequest } from '../../lib/outbound/sender';
+import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { platformFor } from '../../lib/platform/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
@@ -51,10 +52,16 @@ beforeEach(() => {
 /** A customer writes, and the budget learns of it as the puller would tell it. */
 async function customerWrote(customer: string) {
   sim.sim.customerSays(openKfId, customer, 'hi');
-  await deps.budgets.apply({ app: 'default', openKfId, customer, lastCustomerMessageAt: Date.now() });
+  await deps.budgets.apply({
+    app: 'default',
+    scope: openKfId,
+    customer,
+    lastCustomerMessageAt: Date.now(),
+    lastCustomerMessageId: `m${Math.random()}`,
+  });
 }
 
-const request = (message: OutboundRequest['message'], externalUserId = 'wmSend'): OutboundRequest => ({
+const request = (message: KfOutboundMessage, externalUserId = 'wmSend'): OutboundRequest => ({
   schema: OUTBOUND_SCHEMA,
   requestId: `req-${run}-${Math.random().toString(36).slice(2)}`,
   app: 'default',
@@ -93,7 +100,7 @@ describe('the sender', () => {
     // The budget knows of a message WeCom never saw: WeCom's own refusal (95002) is recorded.
     await deps.budgets.apply({
       app: 'default',
-      openKfId,
+      scope: openKfId,
       customer: 'wmUnknownToWeCom',
       lastCustomerMessageAt: Date.now(),
     });
@@ -105,6 +112,18 @@ describe('the sender', () => {
     const req = request({ type: 'text', content: 'busy' });
     await expect(sendRequest(req, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
     expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
+    // The queue's last delivery of a request: a transient failure becomes its outcome, not a silent DLQ entry.
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    const last = request({ type: 'text', content: 'last try' });
+    const record = {
+      body: JSON.stringify(last),
+      attributes: { ApproximateReceiveCount: String(deps.config.outboundMaxReceives) },
+    } as unknown as SQSRecord;
+    expect(await sendRecord(record, deps)).toMatchObject({
+      status: 'failed',
+      errcode: -1,
+      reason: expect.stringMatching(/^gave up after the last retry/),
+    });
   });
 
   it('replies on an event code with send_msg_on_event', async () => {
@@ -176,21 +195,16 @@ describe('the sender', () => {
     expect((await sendRequest(request({ type: 'text', content: 'again' }, 'wmQuota'), deps)).status).toBe(
       'sent',
     );
-    await deps.budgets.apply({ app: 'default', openKfId, customer: 'wmQuota', session: 'servicer' });
+    await deps.budgets.apply({ app: 'default', scope: openKfId, customer: 'wmQuota', session: 'servicer' });
     expect(await sendRequest(request({ type: 'text', content: 'bot' }, 'wmQuota'), deps)).toMatchObject({
       status: 'rejected',
       reason: 'a servicer has the session',
     });
-    await deps.budgets.apply({
-      app: 'default',
-      openKfId,
-      customer: 'wmQuota',
-      session: 'open',
-      lastCustomerMessageAt: Date.now() - 48 * 3600_000 - 1,
-    });
-    expect((await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), deps)).status).toBe(
-      'rejected',
-    );
+    await deps.budgets.apply({ app: 'default', scope: openKfId, customer: 'wmQuota', session: 'open' });
+    const twoDaysLater = { ...deps, now: () => Date.now() + 48 * 3600_000 };
+    expect(
+      await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), twoDaysLater),
+    ).toMatchObject({ status: 'rejected', reason: 'no customer message in the last 48 h' });
     expect(calls()).toBe(6);
   });
 
@@ -240,6 +254,17 @@ describe('the sender', () => {
           )
         ).status,
       ).toBe('sent');
+      // A link's thumbnail from the same S3 object is the same image: no second upload.
+      const link = request(
+        {
+          type: 'link',
+          title: '新品',
+          url: 'https://example.com/new',
+          thumbS3: { bucket: 'mediabucket', key: 'catalogue/photo.png' },
+        },
+        'wmMedia',
+      );
+      expect((await sendRequest(link, withMedia)).status).toBe('sent');
       expect(await sendRequest(request(fromUrl('/missing.png'), 'wmMedia'), withMedia)).toMatchObject({
         status: 'failed',
         reason: 'media URL answered HTTP 404',
@@ -249,9 +274,13 @@ describe('the sender', () => {
       server.close();
     }
     expect(sim.sim.media.items.size - storedBefore).toBe(2);
-    const [first, second, third] = sim.sim.wecom.sent;
+    const [first, second, third, fourth] = sim.sim.wecom.sent;
     expect(first?.body.media_id).toBe(second?.body.media_id);
     expect(third?.body.media_id).not.toBe(first?.body.media_id);
+    expect(fourth?.body).toMatchObject({
+      url: 'https://example.com/new',
+      thumb_media_id: third?.body.media_id,
+    });
     expect(sim.sim.media.get(testEnv.WECOM_CORP_ID, String(first?.body.media_id)).data).toEqual(png);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INBOUND_SCHEMA, type InboundMessage } from '../../lib/contracts/inbound';
-import { budgetChanges, budgetRefusal } from '../../lib/outbound/budgets';
+import { allowance, budgetChanges, budgetRefusal, typingRefusal } from '../../lib/outbound/budgets';
 
 const message = (
   customer: string,
@@ -43,15 +43,43 @@ describe('reply budgets', () => {
       message('wmD', 106, text, 'servicer'),
     ]);
     expect(changes).toEqual([
-      { app: 'default', openKfId: 'wkA', customer: 'wmA', lastCustomerMessageAt: 102_000 },
       {
         app: 'default',
-        openKfId: 'wkA',
+        scope: 'wkA',
+        customer: 'wmA',
+        lastCustomerMessageAt: 102_000,
+        lastCustomerMessageId: 'wmA-102',
+      },
+      {
+        app: 'default',
+        scope: 'wkA',
         customer: 'wmB',
         lastCustomerMessageAt: 101_000,
+        lastCustomerMessageId: 'wmB-101',
         session: 'servicer',
       },
-      { app: 'default', openKfId: 'wkA', customer: 'wmC', session: 'open', lastCustomerMessageAt: 105_000 },
+      {
+        app: 'default',
+        scope: 'wkA',
+        customer: 'wmC',
+        session: 'open',
+        lastCustomerMessageAt: 105_000,
+        lastCustomerMessageId: 'wmC-105',
+      },
+    ]);
+  });
+
+  it('give an MP follow, QR scan or menu click its own short allowance; other MP events none', () => {
+    const mp = (customer: string, sentAt: number, event: string): InboundMessage => ({
+      ...message(customer, sentAt, { type: 'event', event, fields: {} }, 'event'),
+      channel: 'mp',
+      account: 'gh_0123456789ab',
+    });
+    expect(
+      budgetChanges([mp('oA', 100, 'subscribe'), mp('oB', 101, 'VIEW'), mp('oC', 102, 'CLICK')]),
+    ).toEqual([
+      { app: 'default', scope: 'mp', customer: 'oA', lastEventAt: 100_000 },
+      { app: 'default', scope: 'mp', customer: 'oC', lastEventAt: 102_000 },
     ]);
   });
 
@@ -69,5 +97,23 @@ describe('reply budgets', () => {
     expect(budgetRefusal({ lastCustomerMessageAt: now, repliesLeft: 5, session: 'ended' }, now)).toMatch(
       /ended/,
     );
+  });
+
+  it('spend an MP event allowance first, for one minute, then the message allowance', () => {
+    const now = 1_000_000_000;
+    const afterEvent = { lastEventAt: now - 59_000, eventRepliesLeft: 3 };
+    expect(allowance(afterEvent, now)).toBe('event');
+    expect(allowance({ ...afterEvent, eventRepliesLeft: 0 }, now)).toBeUndefined();
+    expect(budgetRefusal({ lastEventAt: now - 60_000, eventRepliesLeft: 3 }, now)).toMatch(/48 h/);
+    expect(
+      allowance({ ...afterEvent, eventRepliesLeft: 0, lastCustomerMessageAt: now - 1, repliesLeft: 1 }, now),
+    ).toBe('message');
+  });
+
+  it('allow typing only within 30 s of a customer message or event', () => {
+    const now = 1_000_000_000;
+    expect(typingRefusal({ lastCustomerMessageAt: now - 29_000 }, now)).toBeUndefined();
+    expect(typingRefusal({ lastEventAt: now - 10_000 }, now)).toBeUndefined();
+    expect(typingRefusal({ lastCustomerMessageAt: now - 30_000, repliesLeft: 5 }, now)).toMatch(/30 s/);
   });
 });

@@ -4,6 +4,7 @@ import { type CallbackRequest, handleCallback } from '../../../lib/callback/hand
 import { parseInboundMessage } from '../../../lib/contracts/inbound';
 import { parseSyncJob } from '../../../lib/contracts/syncJob';
 import { encrypt, signature } from '../../../lib/crypto/wxBizMsgCrypt';
+import type { BudgetChange } from '../../../lib/outbound/budgets';
 import { recordingLog, recordingPublisher } from '../../support/recording';
 import {
   kfEventXml,
@@ -21,9 +22,21 @@ import {
 function setup(overrides: Record<string, string> = {}) {
   const { publish, published } = recordingPublisher();
   const { log, lines, textAboveDebug } = recordingLog();
-  const deps = { config: testConfig(overrides), publish, now: () => new Date(), log };
+  // What the callback tells the reply budgets, in the order it does so relative to publishing.
+  const events: string[] = [];
+  const budgets = {
+    apply: async (change: BudgetChange) => {
+      events.push(`budget ${change.customer} ${change.lastCustomerMessageAt ?? change.lastEventAt}`);
+    },
+  };
+  const recorded = async (...args: Parameters<typeof publish>) => {
+    events.push('publish');
+    return publish(...args);
+  };
+  const deps = { config: testConfig(overrides), publish: recorded, budgets, now: () => new Date(), log };
   return {
     deps,
+    events,
     published,
     lines,
     textAboveDebug,
@@ -216,8 +229,8 @@ describe('Official Account', () => {
   it.each([
     ['plaintext', false],
     ['safe', true],
-  ])('normalises a %s-mode text into inbound.fifo', async (_, safe) => {
-    const { call, published } = setup();
+  ])('normalises a %s-mode text into inbound.fifo, opening the reply budget first', async (_, safe) => {
+    const { call, published, events } = setup();
     await expect(
       call(mpPost(mpTextXml('oCustomer1', '你好, "world"', '23000001'), { safe })),
     ).resolves.toEqual({
@@ -236,6 +249,7 @@ describe('Official Account', () => {
       origin: 'customer',
       message: { type: 'text', content: '你好, "world"' },
     });
+    expect(events).toEqual([expect.stringMatching(/^budget oCustomer1 \d+000$/), 'publish']);
   });
 
   it('refuses a safe-mode push with a wrong msg_signature, or for an app without an AES key', async () => {

@@ -73,3 +73,85 @@ describe('outbound request contract', () => {
     }
   });
 });
+
+const mpBase = {
+  schema: OUTBOUND_SCHEMA,
+  requestId: 'mp-1',
+  app: 'default',
+  channel: 'mp',
+  openid: 'oFollower',
+};
+
+describe('outbound request contract, Official Account', () => {
+  it('accepts every MP message type and typing', () => {
+    for (const message of [
+      { type: 'text', content: '你好' },
+      { type: 'image', mediaId: 'm' },
+      { type: 'voice', url: 'https://cdn.example.com/a.mp3' },
+      { type: 'video', mediaId: 'm', thumbMediaId: 't', title: '视频' },
+      { type: 'music', musicUrl: 'https://x/a.mp3', thumbS3: { bucket: 'b', key: 'k.jpg' } },
+      { type: 'news', articles: [{ title: '文章', url: 'https://x/a', picUrl: 'https://x/p.jpg' }] },
+      { type: 'mpnews', mediaId: 'permanent' },
+      { type: 'mpnewsarticle', articleId: 'a1' },
+      { type: 'msgmenu', headContent: '评价', list: [{ id: '101', content: '满意' }] },
+      { type: 'wxcard', cardId: 'pFS7Fjg' },
+      { type: 'miniprogrampage', appId: 'wx1', pagePath: 'p', thumbMediaId: 't' },
+      { type: 'typing' },
+      { type: 'typing', command: 'CancelTyping' },
+    ]) {
+      expect(parseOutboundRequest({ ...mpBase, message }).message).toEqual(message);
+    }
+    expect(
+      parseOutboundRequest({ ...mpBase, kfAccount: 'kf01@gh_test', message: { type: 'text', content: 'x' } }),
+    ).toMatchObject({ kfAccount: 'kf01@gh_test' });
+  });
+
+  it.each([
+    [{ ...mpBase, openid: '' }, 'openid'],
+    [
+      { ...mpBase, openid: undefined, externalUserId: 'wmB', message: { type: 'text', content: 'x' } },
+      'openid',
+    ],
+    [{ ...mpBase, message: { type: 'file', mediaId: 'm' } }, 'message.type'],
+    [
+      {
+        ...mpBase,
+        message: {
+          type: 'news',
+          articles: [
+            { title: 'a', url: 'https://x' },
+            { title: 'b', url: 'https://y' },
+          ],
+        },
+      },
+      'message.articles: exactly one article',
+    ],
+    [
+      { ...mpBase, message: { type: 'music', musicUrl: 'https://x/a.mp3' } },
+      'exactly one of thumbMediaId, thumbUrl or thumbS3',
+    ],
+    [
+      { ...mpBase, message: { type: 'video', mediaId: 'm', thumbMediaId: 't', thumbUrl: 'https://x/t.jpg' } },
+      'at most one of thumbMediaId, thumbUrl or thumbS3',
+    ],
+    [{ ...mpBase, message: { type: 'msgmenu', list: [] } }, 'message.list'],
+    [{ ...mpBase, message: { type: 'typing', command: 'Stop' } }, 'message.command'],
+    [{ ...mpBase, kfAccount: 'no-at-sign', message: { type: 'text', content: 'x' } }, 'kfAccount'],
+    [{ ...mpBase, channel: 'sms' }, 'channel'],
+  ])('refuses %# naming the field', (value, field) => {
+    expect(() => parseOutboundRequest(value)).toThrow(ContractError);
+    expect(() => parseOutboundRequest(value)).toThrow(field);
+  });
+
+  it('takes kf link and miniprogram thumbnails by URL or S3 object too', () => {
+    expect(
+      parseOutboundRequest({
+        ...base,
+        message: { type: 'link', title: 't', url: 'https://x', thumbUrl: 'https://cdn.example.com/t.png' },
+      }).message,
+    ).toMatchObject({ thumbUrl: 'https://cdn.example.com/t.png' });
+    expect(() =>
+      parseOutboundRequest({ ...base, message: { type: 'miniprogram', appId: 'wx1', pagePath: 'p' } }),
+    ).toThrow('exactly one of thumbMediaId, thumbUrl or thumbS3');
+  });
+});

@@ -1,0 +1,240 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
+import { parseConfig } from '../../lib/config/config';
+import {
+  type MpOutboundMessage,
+  type MpOutboundRequest,
+  OUTBOUND_SCHEMA,
+} from '../../lib/contracts/outbound';
+import { BudgetStore } from '../../lib/outbound/budgets';
+import { mediaResolver } from '../../lib/outbound/mediaUpload';
+import { type SenderDeps, sendRequest } from '../../lib/outbound/sender';
+import { SendLedger } from '../../lib/outbound/sendLedger';
+import { platformFor } from '../../lib/platform/wiring';
+import { type RunningSimulator, startSimulator } from '../../simulator';
+import { localStack } from '../support/aws';
+import { recordingLog } from '../support/recording';
+import { testEnv } from '../support/wechat';
+
+const stack = localStack();
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+);
+const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+const APP_ID = testEnv.MP_APP_ID;
+let sim: RunningSimulator;
+let deps: SenderDeps;
+let run = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(() => {
+  run++;
+  sim.sim.reset();
+  sim.sim.createMpApp({ appId: APP_ID, secret: testEnv.MP_APP_SECRET, token: testEnv.MP_TOKEN });
+  const config = parseConfig({ ...testEnv, MP_API_BASE: sim.url });
+  const platform = platformFor(config, db, recordingLog().log);
+  deps = {
+    config,
+    call: platform.call,
+    ledger: new SendLedger(db, testEnv.STATE_TABLE),
+    budgets: new BudgetStore(db, testEnv.STATE_TABLE),
+    resolveMedia: mediaResolver({
+      db,
+      table: testEnv.STATE_TABLE,
+      s3,
+      upload: platform.upload,
+      now: Date.now,
+    }),
+    now: Date.now,
+    log: recordingLog().log,
+  };
+});
+
+/** Follower ids are fresh per test: budgets live in DynamoDB across tests. */
+const follower = (name: string) => `o${name}${run}`;
+
+/** A follower writes, and the budget learns of it as the callback would tell it. */
+async function followerWrote(openid: string, event?: string) {
+  sim.sim.mpUserWrites(
+    APP_ID,
+    openid,
+    event ? { MsgType: 'event', Event: event } : { MsgType: 'text', Content: '你好' },
+  );
+  const at = Date.now();
+  await deps.budgets.apply(
+    event
+      ? { app: 'default', scope: 'mp', customer: openid, lastEventAt: at }
+      : {
+          app: 'default',
+          scope: 'mp',
+          customer: openid,
+          lastCustomerMessageAt: at,
+          lastCustomerMessageId: `${openid}-${at}`,
+        },
+  );
+}
+
+const request = (openid: string, message: MpOutboundMessage, kfAccount?: string): MpOutboundRequest => ({
+  schema: OUTBOUND_SCHEMA,
+  requestId: `mp-${run}-${Math.random().toString(36).slice(2)}`,
+  app: 'default',
+  channel: 'mp',
+  openid,
+  ...(kfAccount && { kfAccount }),
+  message,
+});
+
+describe('the sender, Official Account', () => {
+  it('sends every MP message type with the fields message/custom/send expects', async () => {
+    const alice = follower('Alice');
+    const upload = (type: 'image' | 'voice' | 'video' | 'thumb', name: string) =>
+      sim.sim.uploadMedia(APP_ID, type, name, Buffer.from('kf-bridge test media'));
+    const thumb = upload('thumb', 'cover.jpg');
+    const messages: MpOutboundMessage[] = [
+      { type: 'text', content: '您好' },
+      { type: 'image', mediaId: upload('image', 'a.png') },
+      { type: 'voice', mediaId: upload('voice', 'a.mp3') },
+      { type: 'video', mediaId: upload('video', 'a.mp4'), thumbMediaId: thumb, title: '视频' },
+      { type: 'music', title: '歌', musicUrl: 'https://example.com/a.mp3', thumbMediaId: thumb },
+      { type: 'news', articles: [{ title: '文章', url: 'https://example.com/a' }] },
+      { type: 'mpnews', mediaId: 'permanent-material' },
+      { type: 'mpnewsarticle', articleId: 'article-1' },
+      { type: 'msgmenu', headContent: '评价', list: [{ id: '101', content: '满意' }], tailContent: '谢谢' },
+      { type: 'wxcard', cardId: 'pFS7Fjg' },
+      { type: 'miniprogrampage', appId: 'wx0000000000000001', pagePath: 'pages/index', thumbMediaId: thumb },
+    ];
+    for (const [index, message] of messages.entries()) {
+      // Five replies per follower message: the follower writes again before every fifth.
+      if (index % 5 === 0) await followerWrote(alice);
+      expect(await sendRequest(request(alice, message, 'kf01@gh_test'), deps)).toMatchObject({
+        status: 'sent',
+      });
+    }
+    expect(sim.sim.mp.sent.map((sent) => sent.msgtype)).toEqual(messages.map((m) => m.type));
+    expect(sim.sim.mp.sent.map((sent) => sent.body).slice(3, 6)).toEqual([
+      { media_id: expect.any(String), thumb_media_id: thumb, title: '视频' },
+      {
+        title: '歌',
+        musicurl: 'https://example.com/a.mp3',
+        hqmusicurl: 'https://example.com/a.mp3',
+        thumb_media_id: thumb,
+      },
+      { articles: [{ title: '文章', url: 'https://example.com/a' }] },
+    ]);
+    expect(sim.sim.mp.sent[0]).toMatchObject({ kfAccount: 'kf01@gh_test', touser: alice });
+  });
+
+  it('keeps to 5 replies per follower message and 3 within a minute of a follow, without calling MP', async () => {
+    const bob = follower('Bob');
+    const text = (content: string) => request(bob, { type: 'text', content });
+    expect(await sendRequest(text('cold'), deps)).toMatchObject({
+      status: 'rejected',
+      reason: 'no customer message in the last 48 h',
+    });
+    await followerWrote(bob, 'subscribe');
+    for (let i = 0; i < 3; i++) expect((await sendRequest(text(`welcome ${i}`), deps)).status).toBe('sent');
+    expect((await sendRequest(text('fourth'), deps)).status).toBe('rejected');
+    await followerWrote(bob);
+    for (let i = 0; i < 5; i++) expect((await sendRequest(text(`reply ${i}`), deps)).status).toBe('sent');
+    expect(await sendRequest(text('sixth'), deps)).toMatchObject({
+      status: 'rejected',
+      reason: '5 replies already sent since the customer last wrote',
+    });
+    expect(sim.sim.mp.sent).toHaveLength(8);
+    // A minute after a follow with no message since, its allowance is gone.
+    await followerWrote(bob, 'subscribe');
+    const later = { ...deps, now: () => Date.now() + 61_000 };
+    expect((await sendRequest(text('late'), later)).status).toBe('rejected');
+    expect(sim.sim.mp.sent).toHaveLength(8);
+  });
+
+  it('shows typing within 30 s of a message, spending no reply, and refuses it later', async () => {
+    const carol = follower('Carol');
+    await followerWrote(carol);
+    expect((await sendRequest(request(carol, { type: 'typing' }), deps)).status).toBe('sent');
+    for (let i = 0; i < 5; i++)
+      expect((await sendRequest(request(carol, { type: 'text', content: `${i}` }), deps)).status).toBe(
+        'sent',
+      );
+    expect(sim.sim.mp.typings).toMatchObject([{ touser: carol, command: 'Typing' }]);
+    const later = { ...deps, now: () => Date.now() + 31_000 };
+    expect(await sendRequest(request(carol, { type: 'typing' }), later)).toMatchObject({
+      status: 'rejected',
+      reason: 'typing needs a customer message in the last 30 s',
+    });
+  });
+
+  it('records a send that got no answer as failed, and never sends it twice', async () => {
+    const dave = follower('Dave');
+    await followerWrote(dave);
+    // A first send holds a valid token, so the fault below hits the send itself, not a stale token's refusal.
+    expect((await sendRequest(request(dave, { type: 'text', content: 'warm' }), deps)).status).toBe('sent');
+    // MP carried the send out, but the answer was lost.
+    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'lost_answer', count: 1 }]);
+    const lost = request(dave, { type: 'text', content: 'lost answer' });
+    expect(await sendRequest(lost, deps)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('may or may not have reached the customer'),
+    });
+    expect(await sendRequest(lost, deps)).toMatchObject({ status: 'failed' });
+    // A crash between MP's answer and the ledger: the retry does not send again.
+    const crashed = request(dave, { type: 'text', content: 'crash' });
+    const record = deps.ledger.record.bind(deps.ledger);
+    deps.ledger.record = async () => {
+      throw new Error('killed after sending, before recording');
+    };
+    await expect(sendRequest(crashed, deps)).rejects.toThrow('killed');
+    deps.ledger.record = record;
+    expect(await sendRequest(crashed, deps)).toMatchObject({ status: 'failed' });
+    expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'lost answer', 'crash']);
+    // An answer that says "not done" is safe to retry.
+    const busy = request(dave, { type: 'text', content: 'busy' });
+    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'errcode', errcode: -1, count: 1 }]);
+    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
+    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'http', status: 502, count: 1 }]);
+    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ retryable: true });
+    expect(await sendRequest(busy, deps)).toMatchObject({ status: 'sent' });
+    expect(sim.sim.mp.sent).toHaveLength(4);
+  });
+
+  it("records MP's own refusal, and uploads a thumbnail from S3 as MP's thumb media", async () => {
+    const erin = follower('Erin');
+    // The budget knows of a message MP never saw: MP's 45015 is recorded.
+    await deps.budgets.apply({
+      app: 'default',
+      scope: 'mp',
+      customer: erin,
+      lastCustomerMessageAt: Date.now(),
+      lastCustomerMessageId: 'unseen',
+    });
+    expect(await sendRequest(request(erin, { type: 'text', content: 'x' }), deps)).toMatchObject({
+      status: 'failed',
+      errcode: 45015,
+    });
+    await followerWrote(erin);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'mediabucket',
+        Key: `covers/${run}.jpg`,
+        Body: Buffer.from('a small jpeg cover'),
+        ContentType: 'image/jpeg',
+      }),
+    );
+    const music = request(erin, {
+      type: 'music',
+      musicUrl: 'https://example.com/song.mp3',
+      thumbS3: { bucket: 'mediabucket', key: `covers/${run}.jpg` },
+    });
+    expect(await sendRequest(music, deps)).toMatchObject({ status: 'sent' });
+    const thumbId = String(sim.sim.mp.sent[0]?.body.thumb_media_id);
+    expect(sim.sim.media.get(APP_ID, thumbId)).toMatchObject({ type: 'thumb', owner: APP_ID });
+  });
+});
