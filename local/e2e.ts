@@ -7,24 +7,20 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { handleCallback } from '../lib/callback/handleCallback';
 import { parseConfig } from '../lib/config/config';
-import {
-  type KfOutboundMessage,
-  OUTBOUND_SCHEMA,
-  type OutboundRequest,
-  parseOutboundRequest,
-} from '../lib/contracts/outbound';
+import type { OutboundRequest } from '../lib/contracts/outbound';
 import { KfBridgeError } from '../lib/errors';
 import { enqueueFallbackJobs } from '../lib/inbound/fallback';
 import { inboundServices, syncJobHandler } from '../lib/inbound/services';
 import type { Log } from '../lib/logger';
 import { outboundFifoMessage } from '../lib/outbound/eventReplies';
-import { msgidFor, sendRequest } from '../lib/outbound/sender';
+import { msgidFor, sendRecord } from '../lib/outbound/sender';
 import { platformFor } from '../lib/platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
 import { sqsBatchPublisher, sqsPublisher } from '../lib/queue/publisher';
-import { startSimulator } from '../simulator';
+import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
+import { kfReplies, mpReplies } from './e2eReplies';
 import { readServiceDefinition } from './serviceDefinition';
 import { startEventSourceMappings } from './sqsEventSource';
 import { type LocalStack, startLocalStack } from './stack';
@@ -59,7 +55,13 @@ export interface E2eResult {
     rejected: number;
     failed: number;
   };
-  readonly injected: { crashesBeforeCursorCommit: number; platformFaults: number; tokenRevocations: number };
+  readonly injected: {
+    crashesBeforeCursorCommit: number;
+    platformFaults: number;
+    tokenRevocations: number;
+    /** MP sends whose answer never came (dropped, or lost after MP carried them out). */
+    unansweredMpSends: number;
+  };
 }
 
 /**
@@ -78,6 +80,8 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'callback', kind: 'callback_duplicate', probability: 0.1 },
       { endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, probability: 0.1 },
       { endpoint: 'kf/send_msg', kind: 'http', status: 502, probability: 0.1 },
+      { endpoint: 'message/custom/send', kind: 'errcode', errcode: -1, probability: 0.1 },
+      { endpoint: 'message/custom/send', kind: 'http', status: 502, probability: 0.1 },
     ],
     crash: 0.1,
     revokeToken: true,
@@ -95,6 +99,12 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'kf/send_msg', kind: 'errcode', errcode: 45033, probability: 0.2 },
       { endpoint: 'kf/send_msg', kind: 'http', status: 503, probability: 0.15 },
       { endpoint: 'kf/send_msg', kind: 'drop', probability: 0.05 },
+      { endpoint: 'kf/send_msg', kind: 'lost_answer', probability: 0.05 },
+      { endpoint: 'message/custom/send', kind: 'errcode', errcode: 45033, probability: 0.2 },
+      { endpoint: 'message/custom/send', kind: 'http', status: 503, probability: 0.15 },
+      // MP cannot refuse a repeat: a send without an answer is failed, never sent twice.
+      { endpoint: 'message/custom/send', kind: 'drop', probability: 0.03 },
+      { endpoint: 'message/custom/send', kind: 'lost_answer', probability: 0.03 },
     ],
     crash: 0.25,
     revokeToken: true,
@@ -138,55 +148,13 @@ function consumeInProcess(
   );
 }
 
-/** Three replies per customer who wrote, cycling through every kf message type, media uploaded beforehand. */
-function replies(
-  expected: Map<string, string[]>,
-  upload: (type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer) => string,
-): OutboundRequest[] {
-  const file = Buffer.from('kf-bridge e2e media file');
-  const image = upload('image', 'photo.png', file);
-  const messages: KfOutboundMessage[] = [
-    { type: 'text', content: '您好，已收到' },
-    { type: 'image', mediaId: image },
-    { type: 'voice', mediaId: upload('voice', 'note.amr', file) },
-    { type: 'video', mediaId: upload('video', 'clip.mp4', file) },
-    { type: 'file', mediaId: upload('file', 'terms.pdf', file) },
-    {
-      type: 'link',
-      title: '订单详情',
-      description: '点击查看',
-      url: 'https://example.com/order',
-      thumbMediaId: image,
-    },
-    {
-      type: 'miniprogram',
-      appId: 'wx0000000000000001',
-      title: '小程序',
-      thumbMediaId: image,
-      pagePath: 'pages/index',
-    },
-    {
-      type: 'msgmenu',
-      headContent: '请评价',
-      list: [{ type: 'click', click: { id: '1', content: '满意' } }],
-      tailContent: '谢谢',
-    },
-    { type: 'location', latitude: 23.1066, longitude: 113.3245, name: '广州塔', address: '广州市海珠区' },
-    { type: 'ca_link', linkUrl: 'https://work.weixin.qq.com/ca/e2e' },
-  ];
-  let next = 0;
-  return [...expected.keys()].flatMap((key) => {
-    const [openKfId = '', externalUserId = ''] = key.split('#');
-    return [0, 1, 2].map((n) => ({
-      schema: OUTBOUND_SCHEMA,
-      requestId: `e2e-${externalUserId}-${n}`,
-      app: 'default',
-      channel: 'kf' as const,
-      openKfId,
-      externalUserId,
-      message: messages[next++ % messages.length] as KfOutboundMessage,
-    }));
-  });
+/** How many times the simulator recorded a request reaching its customer. */
+function timesReceived(sim: Simulator, request: OutboundRequest): number {
+  if (request.channel === 'kf') return sim.wecom.sent.filter((s) => s.msgid === msgidFor(request)).length;
+  const { openid, message } = request;
+  // Each follower gets one typing and messages of distinct types, so (follower, type) names one request.
+  if (message.type === 'typing') return sim.mp.typings.filter((t) => t.touser === openid).length;
+  return sim.mp.sent.filter((s) => s.touser === openid && s.msgtype === message.type).length;
 }
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Log;
@@ -196,6 +164,13 @@ const CORP = {
   token: 'e2eToken',
   aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
 };
+const MP_APP = {
+  appId: 'wxe2e0000000000001',
+  secret: 'e2e-mp-secret',
+  token: 'e2eMpToken',
+  aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+};
+const MP_FOLLOWERS = 8;
 
 /** Counts what a consumer of inbound.fifo saw against what customers wrote. */
 export function tally(expected: Map<string, string[]>, delivered: { customer: string; id: string }[]) {
@@ -246,12 +221,19 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       WECOM_CALLBACK_TOKEN: CORP.token,
       WECOM_ENCODING_AES_KEY: CORP.aesKey,
       WECOM_API_BASE: sim.url,
+      MP_APP_ID: MP_APP.appId,
+      MP_APP_SECRET: MP_APP.secret,
+      MP_TOKEN: MP_APP.token,
+      MP_ENCODING_AES_KEY: MP_APP.aesKey,
+      MP_API_BASE: sim.url,
       CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
     });
     const { sqs } = stack.clients;
     const db = DynamoDBDocumentClient.from(
       new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
     );
+
+    const services = inboundServices(config, { sqs, db, log: silent });
 
     // The callback endpoint the simulator pushes to: the product's callback logic behind plain HTTP.
     const publish = sqsPublisher(sqs);
@@ -267,7 +249,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
             query: Object.fromEntries(url.searchParams),
             body: Buffer.concat(chunks).toString(),
           },
-          { config, publish, now: () => new Date(), log: silent },
+          { config, publish, budgets: services.budgets, now: () => new Date(), log: silent },
         );
         response.writeHead(answer.status).end(answer.body);
       } catch (error) {
@@ -278,7 +260,6 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     stops.unshift(() => new Promise<void>((resolve) => callbackServer.close(() => resolve())));
 
     // The puller, with a crash injected between publishing a page and committing its cursor.
-    const services = inboundServices(config, { sqs, db, log: silent });
     const random = new SeededRandom(options.seed * 7919);
     let crashes = 0;
     const commit = services.cursors.commit.bind(services.cursors);
@@ -310,6 +291,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // The company's consumer of inbound.fifo.
     const inboundUrl = stack.queues.InboundQueue ?? '';
     const delivered: { customer: string; id: string }[] = [];
+    const followersHeard = new Set<string>();
     let consuming = true;
     const consumer = (async () => {
       while (consuming) {
@@ -318,7 +300,9 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         );
         for (const message of Messages) {
           const body = JSON.parse(message.Body ?? '{}');
-          delivered.push({ customer: `${body.account}#${body.customer}`, id: body.id });
+          if (body.channel === 'mp') {
+            if (body.origin === 'customer') followersHeard.add(body.customer);
+          } else delivered.push({ customer: `${body.account}#${body.customer}`, id: body.id });
         }
         if (Messages.length > 0) {
           await sqs.send(
@@ -344,6 +328,14 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         token: CORP.token,
         encodingAesKey: CORP.aesKey,
       },
+    });
+    sim.sim.createMpApp({
+      appId: MP_APP.appId,
+      secret: MP_APP.secret,
+      token: MP_APP.token,
+      encodingAesKey: MP_APP.aesKey,
+      callbackUrl: `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/`,
+      mode: 'safe',
     });
     const accounts = Array.from({ length: options.accounts ?? 3 }, (_, i) =>
       sim.sim.createKfAccount(CORP.id, `客服${i + 1}`),
@@ -381,7 +373,22 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const inbound = tally(expected, delivered);
 
-    // Outbound: every customer who wrote gets three replies, of every kf message type between them.
+    // Official Account followers follow and write; replies go only to those whose message arrived, as a
+    // company's consumer would answer only what it received.
+    const followers = Array.from({ length: MP_FOLLOWERS }, (_, i) => `oE2eFollower${i}`);
+    for (const openid of followers)
+      sim.sim.mpUserWrites(MP_APP.appId, openid, { MsgType: 'event', Event: 'subscribe' });
+    // MP never re-sends a push it lost, and has nothing to pull: a follower not answered writes again.
+    for (let round = 0; round < 5 && followersHeard.size < followers.length; round++) {
+      for (const openid of followers.filter((f) => !followersHeard.has(f)))
+        sim.sim.mpUserWrites(MP_APP.appId, openid, { MsgType: 'text', Content: round ? '在吗？' : '你好' });
+      const heardBy = Date.now() + 3000;
+      while (followersHeard.size < followers.length && Date.now() < heardBy)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    // Outbound: kf customers get three replies of every kf type between them; followers typing and five
+    // replies of every MP type between them.
     const senderDeps = {
       config,
       call: platformFor(config, db, silent).call,
@@ -395,13 +402,18 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       stack,
       'OutboundQueue',
       log,
-      async (record) => void (await sendRequest(parseOutboundRequest(JSON.parse(record.body)), senderDeps)),
+      async (record) => void (await sendRecord(record, senderDeps)),
       10,
     );
     stops.unshift(() => senders.stop());
-    const requests = replies(expected, (type, filename, data) =>
-      sim.sim.uploadMedia(CORP.id, type, filename, data),
-    );
+    const requests: OutboundRequest[] = [
+      ...kfReplies([...expected.keys()], (type, filename, data) =>
+        sim.sim.uploadMedia(CORP.id, type, filename, data),
+      ),
+      ...mpReplies([...followersHeard], (type, filename, data) =>
+        sim.sim.uploadMedia(MP_APP.appId, type, filename, data),
+      ),
+    ];
     await sqsBatchPublisher(sqs)(outboundUrl, requests.map(outboundFifoMessage));
     log(`${requests.length} outbound requests queued`);
     const settled = async () =>
@@ -411,7 +423,9 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     while ((await settled()).length < requests.length && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 250));
     const outcomes = await Promise.all(requests.map((r) => services.sendLedger.read(r.app, r.requestId)));
-    const sends = requests.map((r) => sim.sim.wecom.sent.filter((s) => s.msgid === msgidFor(r)).length);
+    for (const [i, outcome] of outcomes.entries())
+      if (outcome?.status !== 'sent') log(`${requests[i]?.requestId}: ${JSON.stringify(outcome)}`);
+    const sends = requests.map((r) => timesReceived(sim.sim, r));
     return {
       inbound,
       outbound: {
@@ -428,6 +442,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         crashesBeforeCursorCommit: crashes,
         platformFaults: sim.sim.faults.log.length,
         tokenRevocations: profile.revokeToken ? 1 : 0,
+        unansweredMpSends: sim.sim.faults.log.filter(
+          (fault) =>
+            fault.endpoint === 'message/custom/send' &&
+            (fault.kind === 'drop' || fault.kind === 'lost_answer'),
+        ).length,
       },
     };
   } finally {
