@@ -41,10 +41,11 @@ const thumbSource = {
 };
 const given = (...values: unknown[]) => values.filter((value) => value !== undefined).length;
 const oneMedia = (m: { mediaId?: string; url?: string; s3?: object }) => given(m.mediaId, m.url, m.s3) === 1;
-const ONE_MEDIA = 'exactly one of mediaId, url or s3';
+export const ONE_MEDIA = 'exactly one of mediaId, url or s3';
 const thumbs = (m: { thumbMediaId?: string; thumbUrl?: string; thumbS3?: object }) =>
   given(m.thumbMediaId, m.thumbUrl, m.thumbS3);
-const ONE_THUMB = 'exactly one of thumbMediaId, thumbUrl or thumbS3';
+export const ONE_THUMB = 'exactly one of thumbMediaId, thumbUrl or thumbS3';
+export const AT_MOST_ONE_THUMB = 'at most one of thumbMediaId, thumbUrl or thumbS3';
 
 const mediaMessage = <T extends string>(type: T) =>
   v.pipe(
@@ -121,7 +122,7 @@ export const mpOutboundMessage = v.variant('type', [
       description: v.optional(v.string()),
     }),
     v.check((m) => oneMedia(m), ONE_MEDIA),
-    v.check((m) => thumbs(m) <= 1, 'at most one of thumbMediaId, thumbUrl or thumbS3'),
+    v.check((m) => thumbs(m) <= 1, AT_MOST_ONE_THUMB),
   ),
   v.pipe(
     v.object({
