@@ -53,7 +53,8 @@ beforeEach(() => {
       upload: platform.upload,
       now: Date.now,
     }),
-    now: Date.now,
+    // The product's clock is the simulator's, so the tests move time for both at once.
+    now: () => sim.sim.clock.now(),
     log: recordingLog().log,
   };
 });
@@ -68,7 +69,7 @@ async function followerWrote(openid: string, event?: string) {
     openid,
     event ? { MsgType: 'event', Event: event } : { MsgType: 'text', Content: '你好' },
   );
-  const at = Date.now();
+  const at = sim.sim.clock.now();
   await deps.budgets.apply(
     event
       ? { app: 'default', scope: 'mp', customer: openid, lastEventAt: at }
@@ -151,8 +152,8 @@ describe('the sender, Official Account', () => {
     expect(sim.sim.mp.sent).toHaveLength(8);
     // A minute after a follow with no message since, its allowance is gone.
     await followerWrote(bob, 'subscribe');
-    const later = { ...deps, now: () => Date.now() + 61_000 };
-    expect((await sendRequest(text('late'), later)).status).toBe('rejected');
+    sim.sim.advanceClock(61_000);
+    expect((await sendRequest(text('late'), deps)).status).toBe('rejected');
     expect(sim.sim.mp.sent).toHaveLength(8);
   });
 
@@ -165,8 +166,8 @@ describe('the sender, Official Account', () => {
         'sent',
       );
     expect(sim.sim.mp.typings).toMatchObject([{ touser: carol, command: 'Typing' }]);
-    const later = { ...deps, now: () => Date.now() + 31_000 };
-    expect(await sendRequest(request(carol, { type: 'typing' }), later)).toMatchObject({
+    sim.sim.advanceClock(31_000);
+    expect(await sendRequest(request(carol, { type: 'typing' }), deps)).toMatchObject({
       status: 'rejected',
       reason: 'typing needs a customer message in the last 30 s',
     });
@@ -212,7 +213,7 @@ describe('the sender, Official Account', () => {
       app: 'default',
       scope: 'mp',
       customer: erin,
-      lastCustomerMessageAt: Date.now(),
+      lastCustomerMessageAt: sim.sim.clock.now(),
       lastCustomerMessageId: 'unseen',
     });
     expect(await sendRequest(request(erin, { type: 'text', content: 'x' }), deps)).toMatchObject({

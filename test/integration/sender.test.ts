@@ -44,7 +44,8 @@ beforeEach(() => {
     call: platformFor(config, db, recordingLog().log).call,
     ledger: new SendLedger(db, testEnv.STATE_TABLE),
     budgets: new BudgetStore(db, testEnv.STATE_TABLE),
-    now: Date.now,
+    // The product's clock is the simulator's, so the tests move time for both at once.
+    now: () => sim.sim.clock.now(),
     log: recordingLog().log,
   };
 });
@@ -56,7 +57,7 @@ async function customerWrote(customer: string) {
     app: 'default',
     scope: openKfId,
     customer,
-    lastCustomerMessageAt: Date.now(),
+    lastCustomerMessageAt: sim.sim.clock.now(),
     lastCustomerMessageId: `m${Math.random()}`,
   });
 }
@@ -102,7 +103,7 @@ describe('the sender', () => {
       app: 'default',
       scope: openKfId,
       customer: 'wmUnknownToWeCom',
-      lastCustomerMessageAt: Date.now(),
+      lastCustomerMessageAt: sim.sim.clock.now(),
     });
     expect(
       await sendRequest(request({ type: 'text', content: 'x' }, 'wmUnknownToWeCom'), deps),
@@ -201,10 +202,11 @@ describe('the sender', () => {
       reason: 'a servicer has the session',
     });
     await deps.budgets.apply({ app: 'default', scope: openKfId, customer: 'wmQuota', session: 'open' });
-    const twoDaysLater = { ...deps, now: () => Date.now() + 48 * 3600_000 };
-    expect(
-      await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), twoDaysLater),
-    ).toMatchObject({ status: 'rejected', reason: 'no customer message in the last 48 h' });
+    sim.sim.advanceClock(48 * 3600_000);
+    expect(await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), deps)).toMatchObject({
+      status: 'rejected',
+      reason: 'no customer message in the last 48 h',
+    });
     expect(calls()).toBe(6);
   });
 
