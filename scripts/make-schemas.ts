@@ -34,7 +34,7 @@ const outboundChecks: ConversionConfig['overrideAction'] = ({ valibotAction, jso
   const message = String((valibotAction as { message?: unknown }).message);
   // UTF-8 bytes are never fewer than characters, so a byte limit implies the same character limit.
   const bytes = /^at most (\d+) bytes$/.exec(message);
-  if (bytes) return { ...jsonSchema, maxLength: Number(bytes[1]), description: message + ' (UTF-8)' };
+  if (bytes) return { ...jsonSchema, maxLength: Number(bytes[1]), description: `${message} (UTF-8)` };
   const rule = OUTBOUND_CHECKS[message];
   return rule && { ...jsonSchema, allOf: [...(jsonSchema.allOf ?? []), rule] };
 };
