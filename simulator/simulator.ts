@@ -7,6 +7,7 @@ import { MediaStore } from './media';
 import { type MpApp, MpWorld } from './mp/world';
 import { resolveContactWay } from './wecom/accounts';
 import {
+  customerRates,
   customerWrites,
   enterSession,
   pushEvent,
@@ -150,6 +151,14 @@ export class Simulator extends EventEmitter {
     return this.mutate(() =>
       servicerWrites(this.wecom, this.callbacks, openKfId, externalUserId, servicerUserId, message),
     );
+  }
+
+  customerRates(
+    openKfId: string,
+    externalUserId: string,
+    rating: 'satisfied' | 'middling' | 'dissatisfied',
+  ): void {
+    this.mutate(() => customerRates(this.wecom, openKfId, externalUserId, rating));
   }
 
   servicerChangesSession(

@@ -226,6 +226,8 @@ export function servicerChangesSession(
     session.state = 4;
     session.servicerUserId = undefined;
     msgCode = world.issueCode(account, externalUserId, 'end', 4);
+    if (old)
+      world.record({ kind: 'satisfaction_survey', at: now, openKfId, externalUserId, servicerUserId: old });
   } else {
     if (!servicerUserId) throw new WxError(40058, 'servicer_userid required');
     session.state = 3;
@@ -500,4 +502,26 @@ export function sendMsgOnEvent(world: WecomWorld, corpId: string, body: Body) {
     at: now,
   });
   return { msgid };
+}
+
+/** The customer answers the satisfaction survey of their last session a servicer ended. */
+export function customerRates(
+  world: WecomWorld,
+  openKfId: string,
+  externalUserId: string,
+  rating: 'satisfied' | 'middling' | 'dissatisfied',
+): void {
+  const survey = world.activity.findLast(
+    (a) => a.kind === 'satisfaction_survey' && a.openKfId === openKfId && a.externalUserId === externalUserId,
+  );
+  if (!survey || survey.kind !== 'satisfaction_survey')
+    throw new WxError(40058, 'no satisfaction survey to answer');
+  world.record({
+    kind: 'satisfaction_rating',
+    at: world.clock.now(),
+    openKfId,
+    externalUserId,
+    servicerUserId: survey.servicerUserId,
+    rating,
+  });
 }

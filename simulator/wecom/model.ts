@@ -123,4 +123,20 @@ export type Activity =
       replyDelaySec?: number;
     }
   | { kind: 'ai_transfer'; at: number; openKfId: string; externalUserId: string }
+  /** A servicer ended the session, so WeCom asked the customer to rate it. */
+  | {
+      kind: 'satisfaction_survey';
+      at: number;
+      openKfId: string;
+      externalUserId: string;
+      servicerUserId: string;
+    }
+  | {
+      kind: 'satisfaction_rating';
+      at: number;
+      openKfId: string;
+      externalUserId: string;
+      servicerUserId: string;
+      rating: 'satisfied' | 'middling' | 'dissatisfied';
+    }
   | { kind: 'rejected'; at: number; openKfId: string; externalUserId: string };

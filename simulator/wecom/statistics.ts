@@ -76,6 +76,23 @@ export function corpStatistic(world: WecomWorld, corpId: string, body: Body) {
   );
 }
 
+/** Surveys sent when servicers ended sessions, and the customers' answers, as WeCom reports them. */
+function satisfaction(list: Activity[]) {
+  const surveys = of(list, 'satisfaction_survey').length;
+  const ratings = of(list, 'satisfaction_rating');
+  const share = (rating: string) => rate(ratings.filter((r) => r.rating === rating).length, ratings.length);
+  const participation = rate(ratings.length, surveys);
+  return {
+    satisfaction_investgate_cnt: surveys,
+    ...(participation !== undefined && { satisfaction_participation_rate: participation }),
+    ...(ratings.length > 0 && {
+      satisfied_rate: share('satisfied'),
+      middling_rate: share('middling'),
+      dissatisfied_rate: share('dissatisfied'),
+    }),
+  };
+}
+
 export function servicerStatistic(world: WecomWorld, corpId: string, body: Body) {
   const account = world.account(corpId, body.open_kfid);
   const servicer = optionalString(body, 'servicer_userid');
@@ -101,7 +118,7 @@ export function servicerStatistic(world: WecomWorld, corpId: string, body: Body)
       ...(delays.length > 0 && {
         first_reply_average_sec: delays.reduce((a, b) => a + b, 0) / delays.length,
       }),
-      satisfaction_investgate_cnt: 0,
+      ...satisfaction(list),
       upgrade_service_customer_cnt: 0,
       upgrade_service_member_invite_cnt: 0,
       upgrade_service_member_customer_cnt: 0,

@@ -37,6 +37,10 @@ describe('statistics', () => {
     });
     s.sim.advanceClock(90_000);
     s.sim.servicerWrites(openKfId, 'wm2', 'alice', { msgtype: 'text', text: { content: '人工' } });
+    // Ending the session sends the customer a satisfaction survey, which they answer.
+    s.sim.servicerChangesSession(openKfId, 'wm2', 'end');
+    s.sim.customerRates(openKfId, 'wm2', 'satisfied');
+    expect(() => s.sim.customerRates(openKfId, 'wm1', 'middling')).toThrow('no satisfaction survey');
     const day = today();
     s.sim.advanceClock(2 * DAY * 1000);
     await s.refreshToken();
@@ -67,6 +71,11 @@ describe('statistics', () => {
       customer_cnt: 1,
       reply_rate: 1,
       first_reply_average_sec: 90,
+      satisfaction_investgate_cnt: 1,
+      satisfaction_participation_rate: 1,
+      satisfied_rate: 1,
+      middling_rate: 0,
+      dissatisfied_rate: 0,
     });
   });
 
