@@ -514,8 +514,7 @@ export function customerRates(
   const survey = world.activity.findLast(
     (a) => a.kind === 'satisfaction_survey' && a.openKfId === openKfId && a.externalUserId === externalUserId,
   );
-  if (survey?.kind !== 'satisfaction_survey')
-    throw new WxError(40058, 'no satisfaction survey to answer');
+  if (survey?.kind !== 'satisfaction_survey') throw new WxError(40058, 'no satisfaction survey to answer');
   world.record({
     kind: 'satisfaction_rating',
     at: world.clock.now(),
