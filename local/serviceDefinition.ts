@@ -15,6 +15,8 @@ export interface ServiceDefinition {
   >;
   /** The local stage's params: the demo app's settings. */
   readonly localParams: Record<string, string>;
+  /** The functions' environment on the local stage, with the default ports. */
+  readonly environment: Record<string, string>;
 }
 
 export interface CloudFormationResource {
@@ -24,6 +26,8 @@ export interface CloudFormationResource {
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 const CACHE_DIR = join(ROOT, '.local');
+/** Bumped when ServiceDefinition changes shape, so an older cached copy is not read. */
+const SHAPE = 'v2';
 
 /**
  * Resolves serverless.yml with the framework itself (so variables mean exactly what they mean on deploy),
@@ -33,7 +37,7 @@ export async function readServiceDefinition(): Promise<ServiceDefinition> {
   const source = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
   const cacheFile = join(
     CACHE_DIR,
-    `service-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.json`,
+    `service-${createHash('sha256').update(SHAPE).update(source).digest('hex').slice(0, 16)}.json`,
   );
   try {
     return JSON.parse(await readFile(cacheFile, 'utf8')) as ServiceDefinition;
@@ -64,8 +68,34 @@ export async function readServiceDefinition(): Promise<ServiceDefinition> {
     resources: printed.resources?.Resources ?? {},
     functions: printed.functions ?? {},
     localParams: printed.params?.local ?? {},
+    environment: printed.provider?.environment ?? {},
   };
   await mkdir(CACHE_DIR, { recursive: true });
   await writeFile(cacheFile, JSON.stringify(definition));
   return definition;
+}
+
+/**
+ * The environment `serverless invoke local` would give a function against `npm start`'s stack: the local
+ * stage's, on the ports in FAUXQS_PORT and DYNAMODB_PORT, with the caller's environment over it.
+ */
+export function localFunctionEnvironment(
+  definition: ServiceDefinition,
+  env: NodeJS.ProcessEnv,
+): Record<string, string | undefined> {
+  const ports: [string, string | undefined][] = [
+    ['4566', env.FAUXQS_PORT],
+    ['8000', env.DYNAMODB_PORT],
+  ];
+  const local = Object.fromEntries(
+    Object.entries(definition.environment).map(([name, value]) => [
+      name,
+      ports.reduce(
+        (text, [port, chosen]) =>
+          chosen ? text.replaceAll(`127.0.0.1:${port}`, `127.0.0.1:${chosen}`) : text,
+        String(value),
+      ),
+    ]),
+  );
+  return { ...local, ...env };
 }

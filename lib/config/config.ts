@@ -51,6 +51,8 @@ export interface Config {
   readonly senderConcurrency: number;
   /** The outbound queue's maxReceiveCount: on the last receive a transient failure is recorded, not retried. */
   readonly outboundMaxReceives: number;
+  /** Where statsExport writes `reports/{app}/{day}/`; only that function needs it. */
+  readonly reportsBucket?: string;
 }
 
 export const DEFAULT_APP = 'default';
@@ -205,5 +207,6 @@ export function parseConfig(env: Env): Config {
     ...apiKey(env),
     senderConcurrency: Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
     outboundMaxReceives: Math.max(1, nonNegativeInteger(env, 'OUTBOUND_MAX_RECEIVES', 10)),
+    ...(env.REPORTS_BUCKET && { reportsBucket: env.REPORTS_BUCKET }),
   };
 }

@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
+import { addDays, dayOf } from '../../lib/reports/days';
 import { ROOT } from '../../local/serviceDefinition';
 import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
@@ -11,10 +14,12 @@ import { waitFor } from '../support/wait';
 import { kfEventXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
 let system: LocalSystem;
+let s3: S3Client;
 
 beforeAll(async () => {
   // What `npm start` runs, on free ports, with the test app's settings overriding the demo app.
   system = await startTestSystem();
+  s3 = new S3Client({ region: system.stack.region, ...awsClientConfig('s3', system.stack.env) });
 }, 120_000);
 
 afterAll(async () => {
@@ -205,4 +210,53 @@ describe('the local system (npm start)', () => {
     });
     expect(system.simulator.sim.calls.get('gettoken')).toBe(1);
   }, 60_000);
+
+  it('exports a day of reports with serverless invoke local, and refuses a range that is not over yet', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...testEnv,
+      DYNAMODB_PORT: system.stack.env.DYNAMODB_PORT,
+      FAUXQS_PORT: system.stack.env.FAUXQS_PORT,
+      WECOM_API_BASE: system.simulator.url,
+      MP_API_BASE: system.simulator.url,
+    };
+    const invoke = (data: object) =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+          'invoke',
+          'local',
+          '-f',
+          'statsExport',
+          '--data',
+          JSON.stringify(data),
+        ],
+        { cwd: ROOT, env },
+      );
+    const yesterday = addDays(dayOf(Date.now()), -1);
+    const { stdout } = await invoke({ from: yesterday, to: yesterday });
+    expect(JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1))).toMatchObject({
+      complete: true,
+      days: 1,
+    });
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: 'reportsbucket', Prefix: `reports/default/${yesterday}/` }),
+    );
+    expect(listed.Contents?.map((o) => o.Key?.split('/').pop()).sort()).toEqual([
+      'chat-records.csv',
+      'chat-records.jsonl',
+      'corp-statistics.csv',
+      'corp-statistics.jsonl',
+      'manifest.json',
+      'report.html',
+      'servicer-statistics.csv',
+      'servicer-statistics.jsonl',
+    ]);
+    const today = dayOf(Date.now());
+    await expect(invoke({ from: today, to: today })).rejects.toMatchObject({
+      stdout: expect.stringContaining(`to ${today} is not over yet`),
+    });
+  }, 90_000);
 });

@@ -1,0 +1,46 @@
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../dynamo';
+import type { Day } from './days';
+
+const TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * How far an unfinished export of one range got, per app: a run of the same range continues after that day. A
+ * finished range leaves nothing behind, so running it again exports it again.
+ */
+export class ExportProgress {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private key(app: string, range: { from: Day; to: Day }) {
+    return { pk: `EXPORT#${app}`, sk: `${range.from}..${range.to}` };
+  }
+
+  async doneThrough(app: string, range: { from: Day; to: Day }): Promise<Day | undefined> {
+    const { Item } = await dynamo('export progress read', () =>
+      this.db.send(
+        new GetCommand({ TableName: this.table, Key: this.key(app, range), ConsistentRead: true }),
+      ),
+    );
+    return Item?.doneThrough as Day | undefined;
+  }
+
+  async record(app: string, range: { from: Day; to: Day }, doneThrough: Day, at: number): Promise<void> {
+    await dynamo('export progress write', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...this.key(app, range), doneThrough, at, ttl: Math.floor(at / 1000) + TTL_SECONDS },
+        }),
+      ),
+    );
+  }
+
+  async finish(app: string, range: { from: Day; to: Day }): Promise<void> {
+    await dynamo('export progress clear', () =>
+      this.db.send(new DeleteCommand({ TableName: this.table, Key: this.key(app, range) })),
+    );
+  }
+}

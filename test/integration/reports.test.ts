@@ -1,0 +1,237 @@
+import { existsSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parse } from 'csv-parse/sync';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws';
+import { parseConfig } from '../../lib/config/config';
+import { platformFor } from '../../lib/platform/wiring';
+import { addDays, type Day, dayOf, daysFrom } from '../../lib/reports/days';
+import { type ExportDeps, exportReports } from '../../lib/reports/export';
+import { ExportProgress } from '../../lib/reports/progress';
+import { type RunningSimulator, startSimulator } from '../../simulator';
+import { localStack } from '../support/aws';
+import { recordingLog } from '../support/recording';
+import { testEnv } from '../support/wechat';
+
+const stack = localStack();
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+);
+const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+const BUCKET = 'reportsbucket';
+// A corp of its own: no access token of another test file's simulator is cached for it.
+const CORP_ID = 'wwreports00000001';
+const ACCOUNT_NAMES = ['售后, "加急"', '售前\n咨询'];
+let sim: RunningSimulator;
+let deps: ExportDeps;
+let accounts: string[];
+
+/** Forty-five days of conversations: customers write, servicers take, answer and end sessions, ratings. */
+function simulateHistory() {
+  const ratings = ['satisfied', 'middling', 'dissatisfied'] as const;
+  for (let day = 0; day < 45; day++) {
+    for (const [index, openKfId] of accounts.entries()) {
+      for (let n = 0; n <= (day + index) % 3; n++) {
+        const customer = `wmR${index}${n}`;
+        sim.sim.customerSays(openKfId, customer, `第${day}天 问题${n}`);
+        const servicer = n % 2 === 0 ? 'alice' : 'bob';
+        sim.sim.servicerChangesSession(openKfId, customer, 'take', servicer);
+        sim.sim.advanceClock(30_000 * (n + 1));
+        sim.sim.servicerWrites(openKfId, customer, servicer, { msgtype: 'text', text: { content: '您好' } });
+        sim.sim.servicerChangesSession(openKfId, customer, 'end');
+        if ((day + n) % 4 !== 0)
+          sim.sim.customerRates(openKfId, customer, ratings[(day + n) % 3] ?? 'satisfied');
+      }
+    }
+    const mpApp = sim.sim.mp.apps.get(testEnv.MP_APP_ID);
+    if (mpApp) sim.sim.mp.record(mpApp, `oFollower${day % 3}`, 2003, `公众号, "第${day}天"`, 'kf01@gh_test');
+    sim.sim.advanceClock(24 * 3600_000);
+  }
+}
+
+async function objects(prefix: string): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const item of page.Contents ?? []) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: item.Key }));
+      found.set(item.Key ?? '', Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array())));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return found;
+}
+
+const calls = (endpoint: string) => sim.sim.calls.get(endpoint) ?? 0;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  sim.sim.createCorp({ corpId: CORP_ID, secrets: [testEnv.WECOM_KF_SECRET], users: ['alice', 'bob'] });
+  accounts = ACCOUNT_NAMES.map((name) => sim.sim.createKfAccount(CORP_ID, name));
+  sim.sim.createMpApp({ appId: testEnv.MP_APP_ID, secret: testEnv.MP_APP_SECRET, token: testEnv.MP_TOKEN });
+  const config = parseConfig({
+    ...testEnv,
+    WECOM_CORP_ID: CORP_ID,
+    WECOM_API_BASE: sim.url,
+    MP_API_BASE: sim.url,
+    REPORTS_BUCKET: BUCKET,
+  });
+  deps = {
+    config,
+    call: platformFor(config, db, recordingLog().log, () => sim.sim.clock.now()).call,
+    s3,
+    progress: new ExportProgress(db, testEnv.STATE_TABLE),
+    now: () => sim.sim.clock.now(),
+    log: recordingLog().log,
+  };
+  // Servicers join through the API, as an admin would add them.
+  const app = config.apps.get('default');
+  if (!app) throw new Error('the test settings define the default app');
+  for (const openKfId of accounts)
+    await deps.call(app, 'wecom', {
+      path: '/cgi-bin/kf/servicer/add',
+      body: { open_kfid: openKfId, userid_list: ['alice', 'bob'] },
+    });
+  simulateHistory();
+}, 60_000);
+
+afterAll(async () => {
+  await sim.stop();
+});
+
+describe('statistics and chat-record export', () => {
+  let range: { from: Day; to: Day };
+  let first: Map<string, Buffer>;
+
+  it('backfills 40 days in two statistics calls per account and servicer, a folder per day', async () => {
+    const yesterday = addDays(dayOf(sim.sim.clock.now()), -1);
+    range = { from: addDays(yesterday, -39), to: yesterday };
+    const [corpBefore, servicerBefore] = [calls('kf/get_corp_statistic'), calls('kf/get_servicer_statistic')];
+    const summary = await exportReports(range, deps);
+    expect(summary).toMatchObject({ complete: true, days: 40, files: 40 * 8 });
+    expect(calls('kf/get_corp_statistic') - corpBefore).toBe(2 * accounts.length);
+    expect(calls('kf/get_servicer_statistic') - servicerBefore).toBe(2 * accounts.length * 2);
+    first = await objects('reports/default/');
+    expect(first.size).toBe(40 * 8);
+    const day = addDays(yesterday, -5);
+    expect([...first.keys()].filter((key) => key.startsWith(`reports/default/${day}/`)).sort()).toEqual(
+      [
+        'chat-records.csv',
+        'chat-records.jsonl',
+        'corp-statistics.csv',
+        'corp-statistics.jsonl',
+        'manifest.json',
+        'report.html',
+        'servicer-statistics.csv',
+        'servicer-statistics.jsonl',
+      ].map((name) => `reports/default/${day}/${name}`),
+    );
+  });
+
+  it('writes CSV that parses back to the same rows as the JSON Lines, names with commas, quotes and newlines intact', () => {
+    const csvRows = (day: Day, base: string) =>
+      parse(first.get(`reports/default/${day}/${base}.csv`) as Buffer, {
+        bom: true,
+        columns: true,
+      }) as Record<string, string>[];
+    // A day on which both accounts served customers and a follower wrote.
+    const day = daysFrom(range.from, range.to).find(
+      (d) => csvRows(d, 'corp-statistics').length === 2 && csvRows(d, 'chat-records').length > 0,
+    ) as Day;
+    for (const base of ['corp-statistics', 'servicer-statistics', 'chat-records']) {
+      const csv = first.get(`reports/default/${day}/${base}.csv`) as Buffer;
+      expect(csv.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+      const rows = parse(csv, { bom: true, columns: true }) as Record<string, string>[];
+      const lines = (first.get(`reports/default/${day}/${base}.jsonl`) as Buffer)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows).toEqual(
+        lines.map((line) =>
+          Object.fromEntries(
+            Object.keys(rows[0] ?? {}).map((c) => [c, line[c] === undefined ? '' : String(line[c])]),
+          ),
+        ),
+      );
+    }
+    expect(
+      csvRows(day, 'corp-statistics')
+        .map((row) => row.account_name)
+        .sort(),
+    ).toEqual([...ACCOUNT_NAMES].sort());
+    for (const row of csvRows(day, 'chat-records'))
+      expect(row).toMatchObject({
+        direction: 'kf_received',
+        text: expect.stringMatching(/^公众号, "第\d+天"$/),
+      });
+  });
+
+  it('writes byte-identical files when the same range runs again, each listed in its manifest', async () => {
+    await exportReports(range, deps);
+    const again = await objects('reports/default/');
+    expect([...again.keys()].sort()).toEqual([...first.keys()].sort());
+    for (const [key, body] of first) expect(again.get(key)?.equals(body), key).toBe(true);
+    const manifest = JSON.parse(String(first.get(`reports/default/${range.to}/manifest.json`)));
+    expect(manifest.files).toHaveLength(7);
+    for (const file of manifest.files)
+      expect(first.get(`reports/default/${range.to}/${file.name}`)?.length).toBe(file.bytes);
+  });
+
+  it('continues a crashed backfill where it stopped, and ends with the same files', async () => {
+    let puts = 0;
+    const crashing = {
+      ...deps,
+      s3: {
+        send: (command: unknown, options?: unknown) => {
+          // Dies part-way through the second window's days.
+          if (++puts > 8 * 35) throw new Error('export killed');
+          return s3.send(command as GetObjectCommand, options as never);
+        },
+      } as unknown as S3Client,
+    };
+    await expect(exportReports(range, crashing)).rejects.toThrow(/^writing reports\/default\/.+ failed$/);
+    const written: Day[] = [];
+    const summary = await exportReports(range, { ...deps, onDay: (_, __, ___, day) => written.push(day) });
+    expect(summary.complete).toBe(true);
+    // The first window (13 days of trend history, then the range's first 18 days) was recorded done.
+    expect(written[0]).toBe(addDays(range.from, 18));
+    expect(written.at(-1)).toBe(range.to);
+    const after = await objects('reports/default/');
+    for (const [key, body] of first) expect(after.get(key)?.equals(body), key).toBe(true);
+  });
+
+  it('renders an HTML report with its charts, needing nothing but the file', async () => {
+    const chromiumPath = '/usr/bin/chromium';
+    if (!existsSync(chromiumPath))
+      throw new Error(`${chromiumPath} is missing: apt-get install chromium (.ci/run installs it)`);
+    const html = String(first.get(`reports/default/${range.to}/report.html`));
+    expect(html).not.toMatch(/(src|href)=["']?https?:/);
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.setContent(html);
+      for (const chart of ['sessions-per-day', 'reply-rate', 'first-reply', 'satisfaction'])
+        expect(await page.locator(`svg[data-chart="${chart}"] rect.bar`).count(), chart).toBeGreaterThan(0);
+      expect(
+        await page.locator('svg[data-chart="sessions-per-day"] rect[data-series="customers"]').count(),
+      ).toBe(14);
+      const screenshot = await page.screenshot({ fullPage: true });
+      // A blank page compresses to almost nothing; charts and tables do not.
+      expect(screenshot.length).toBeGreaterThan(20_000);
+    } finally {
+      await browser.close();
+    }
+  });
+});
