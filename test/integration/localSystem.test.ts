@@ -10,6 +10,7 @@ import { ROOT } from '../../local/serviceDefinition';
 import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
 import { startTestSystem } from '../support/localSystem';
+import { REPORT_DAY_FILES } from '../support/reports';
 import { waitFor } from '../support/wait';
 import { kfEventXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
@@ -39,6 +40,35 @@ async function inboundFrom(customer: string) {
     ),
   );
 }
+
+/** `serverless invoke local` against this stack and simulator; osls reads stdin without --data, so it is always given. */
+function invokeLocal(functionName: string, data: object) {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...testEnv,
+    DYNAMODB_PORT: system.stack.env.DYNAMODB_PORT,
+    FAUXQS_PORT: system.stack.env.FAUXQS_PORT,
+    WECOM_API_BASE: system.simulator.url,
+    MP_API_BASE: system.simulator.url,
+  };
+  return promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'invoke',
+      'local',
+      '-f',
+      functionName,
+      '--data',
+      JSON.stringify(data),
+    ],
+    { cwd: ROOT, env },
+  );
+}
+
+/** The function's result: the last JSON object invoke local prints. */
+const resultOf = ({ stdout }: { stdout: string }) => JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
 
 describe('the local system (npm start)', () => {
   it('serves WeCom URL verification over HTTP', async () => {
@@ -173,32 +203,7 @@ describe('the local system (npm start)', () => {
   });
 
   it('runs tokenRefresh with serverless invoke local against the local stack', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...testEnv,
-      DYNAMODB_PORT: system.stack.env.DYNAMODB_PORT,
-      FAUXQS_PORT: system.stack.env.FAUXQS_PORT,
-      WECOM_API_BASE: system.simulator.url,
-      MP_API_BASE: system.simulator.url,
-    };
-    const invoke = async () => {
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        // Without --data, osls reads the event from stdin when it is not a terminal.
-        [
-          join(ROOT, 'node_modules/serverless/bin/serverless.js'),
-          'invoke',
-          'local',
-          '-f',
-          'tokenRefresh',
-          '--data',
-          '{}',
-        ],
-        { cwd: ROOT, env },
-      );
-      return JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
-    };
+    const invoke = async () => resultOf(await invokeLocal('tokenRefresh', {}));
     // The puller may have fetched the WeCom token already; either way nothing fails and a second run finds all fresh.
     const first = await invoke();
     expect(first.failed).toEqual([]);
@@ -212,29 +217,7 @@ describe('the local system (npm start)', () => {
   }, 60_000);
 
   it('exports a day of reports with serverless invoke local, and refuses a range that is not over yet', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...testEnv,
-      DYNAMODB_PORT: system.stack.env.DYNAMODB_PORT,
-      FAUXQS_PORT: system.stack.env.FAUXQS_PORT,
-      WECOM_API_BASE: system.simulator.url,
-      MP_API_BASE: system.simulator.url,
-    };
-    const invoke = (data: object) =>
-      promisify(execFile)(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules/serverless/bin/serverless.js'),
-          'invoke',
-          'local',
-          '-f',
-          'statsExport',
-          '--data',
-          JSON.stringify(data),
-        ],
-        { cwd: ROOT, env },
-      );
+    const invoke = (data: object) => invokeLocal('statsExport', data);
     const yesterday = addDays(dayOf(Date.now()), -1);
     const { stdout } = await invoke({ from: yesterday, to: yesterday });
     expect(JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1))).toMatchObject({
@@ -244,16 +227,7 @@ describe('the local system (npm start)', () => {
     const listed = await s3.send(
       new ListObjectsV2Command({ Bucket: 'reportsbucket', Prefix: `reports/default/${yesterday}/` }),
     );
-    expect(listed.Contents?.map((o) => o.Key?.split('/').pop()).sort()).toEqual([
-      'chat-records.csv',
-      'chat-records.jsonl',
-      'corp-statistics.csv',
-      'corp-statistics.jsonl',
-      'manifest.json',
-      'report.html',
-      'servicer-statistics.csv',
-      'servicer-statistics.jsonl',
-    ]);
+    expect(listed.Contents?.map((o) => o.Key?.split('/').pop()).sort()).toEqual(REPORT_DAY_FILES);
     const today = dayOf(Date.now());
     await expect(invoke({ from: today, to: today })).rejects.toMatchObject({
       stdout: expect.stringContaining(`to ${today} is not over yet`),

@@ -14,6 +14,7 @@ import { ExportProgress } from '../../lib/reports/progress';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { localStack } from '../support/aws';
 import { recordingLog } from '../support/recording';
+import { REPORT_DAY_FILES } from '../support/reports';
 import { testEnv } from '../support/wechat';
 
 const stack = localStack();
@@ -121,16 +122,7 @@ describe('statistics and chat-record export', () => {
     expect(first.size).toBe(40 * 8);
     const day = addDays(yesterday, -5);
     expect([...first.keys()].filter((key) => key.startsWith(`reports/default/${day}/`)).sort()).toEqual(
-      [
-        'chat-records.csv',
-        'chat-records.jsonl',
-        'corp-statistics.csv',
-        'corp-statistics.jsonl',
-        'manifest.json',
-        'report.html',
-        'servicer-statistics.csv',
-        'servicer-statistics.jsonl',
-      ].map((name) => `reports/default/${day}/${name}`),
+      REPORT_DAY_FILES.map((name) => `reports/default/${day}/${name}`),
     );
   });
 
