@@ -21,7 +21,7 @@ export function msgidFor(request: Pick<OutboundRequest, 'app' | 'requestId'>): s
 
 const MEDIA_TYPES = new Set(['image', 'voice', 'video', 'file']);
 
-/** Replaces files given as URLs or S3 objects by their media_ids, uploading them as `type` and `thumbType`. */
+/** Replaces files given as URLs or S3 objects by their media_ids; the resolver uploads each file once. */
 async function withMediaIds<T extends KfSendable | MpSendable>(
   message: T,
   request: OutboundRequest,
