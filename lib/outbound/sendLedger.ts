@@ -49,20 +49,30 @@ export class SendLedger {
 
   /** The request's outcome; a later report that WeCom could not deliver it turns a send into a failure. */
   async read(app: string, requestId: string): Promise<SendOutcome | undefined> {
+    return (await this.state(app, requestId)).outcome;
+  }
+
+  /** The outcome, and when an MP send was begun whose outcome was never learned (see noteAttempt). */
+  async state(app: string, requestId: string): Promise<{ outcome?: SendOutcome; attemptedAt?: number }> {
     const { Item } = await dynamo('send ledger read', () =>
       this.db.send(
         new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
       ),
     );
-    if (!Item?.outcome) return undefined;
+    const attemptedAt = Item?.attemptedAt as number | undefined;
+    const attempt = attemptedAt === undefined ? {} : { attemptedAt };
+    if (!Item?.outcome) return attempt;
     const outcome = Item.outcome as SendOutcome;
     const undelivered = Item.undelivered as { failType: number; at: number } | undefined;
-    if (!undelivered) return outcome;
+    if (!undelivered) return { outcome, ...attempt };
     return {
-      ...outcome,
-      status: 'failed',
-      failType: undelivered.failType,
-      reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
+      outcome: {
+        ...outcome,
+        status: 'failed',
+        failType: undelivered.failType,
+        reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
+      },
+      ...attempt,
     };
   }
 
@@ -118,16 +128,6 @@ export class SendLedger {
         }),
       ),
     );
-  }
-
-  /** When an earlier attempt began whose outcome was never learned. */
-  async unsettledAttempt(app: string, requestId: string): Promise<number | undefined> {
-    const { Item } = await dynamo('send ledger attempt read', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
-      ),
-    );
-    return Item?.attemptedAt as number | undefined;
   }
 
   /**

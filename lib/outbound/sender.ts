@@ -154,7 +154,7 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       `outbound request for app '${request.app}', which has no ${request.channel === 'kf' ? 'WeCom' : 'Official Account'} settings`,
     );
   const settings = app as AppConfig;
-  const done = await deps.ledger.read(request.app, request.requestId);
+  const { outcome: done, attemptedAt } = await deps.ledger.state(request.app, request.requestId);
   if (done && done.status !== 'queued') return done;
   const kf = request.channel === 'kf';
   const msgid = kf ? msgidFor(request) : undefined;
@@ -176,6 +176,8 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     reason,
     at: deps.now(),
   });
+  // An MP send begun earlier whose outcome was never learned may have reached the customer.
+  if (!kf && attemptedAt !== undefined) return settle(failed(UNKNOWN_OUTCOME));
 
   // Replies on event codes have rules of their own (the code's validity); typing spends nothing.
   const key = budgetKeyOf(request);
@@ -188,31 +190,36 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       return settle({ status: 'rejected', ...(msgid && { msgid }), reason: refusal, at: deps.now() });
     if (!typing) spends = allowance(budget, deps.now());
   }
-  if (!kf && (await deps.ledger.unsettledAttempt(request.app, request.requestId)) !== undefined)
-    return settle(failed(UNKNOWN_OUTCOME));
 
-  let outcome: SendOutcome;
+  let attemptNoted = false;
   try {
     const call = await platformCall(request, settings, msgid ?? '', deps);
     if (msgid) await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
-    else await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
-    await deps.call(settings, kf ? 'wecom' : 'mp', call);
-    outcome = { status: 'sent', ...(msgid && { msgid }), at: deps.now() };
-    if (spends) await deps.budgets.spend(key, spends);
-  } catch (error) {
-    if (!kf && error instanceof UncertainOutcomeError) return settle(failed(UNKNOWN_OUTCOME));
-    if (!(error instanceof KfBridgeError) || error.retryable) {
-      if (deps.finalAttempt)
-        return settle(failed(`gave up after the last retry: ${(error as Error).message}`, errcodeOf(error)));
-      // The platform answered (or was never reached): a retry cannot make a duplicate.
-      if (!kf) await deps.ledger.noteAttempt(request.app, request.requestId, undefined);
-      throw error;
+    else {
+      await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
+      attemptNoted = true;
     }
-    // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
-    outcome =
-      error instanceof PlatformError && error.errcode === DUPLICATE_MSGID
-        ? { status: 'sent', ...(msgid && { msgid }), at: deps.now() }
-        : failed(error.message, error.errcode);
+    await deps.call(settings, kf ? 'wecom' : 'mp', call);
+  } catch (error) {
+    // WeCom refusing a repeated msgid means an earlier attempt got through: recorded as sent below.
+    if (!(error instanceof PlatformError && error.errcode === DUPLICATE_MSGID)) {
+      if (!kf && error instanceof UncertainOutcomeError) return settle(failed(UNKNOWN_OUTCOME));
+      if (!(error instanceof KfBridgeError) || error.retryable) {
+        if (deps.finalAttempt)
+          return settle(
+            failed(`gave up after the last retry: ${(error as Error).message}`, errcodeOf(error)),
+          );
+        // The platform answered that it did not carry the send out: a retry cannot make a duplicate.
+        if (attemptNoted) await deps.ledger.noteAttempt(request.app, request.requestId, undefined);
+        throw error;
+      }
+      // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
+      return settle(failed(error.message, error.errcode));
+    }
   }
-  return settle(outcome);
+  // Recorded before the budget is spent: a failure in between leaves the budget one reply generous (the
+  // platform then refuses), never the customer with a reply sent twice.
+  const sent = await settle({ status: 'sent', ...(msgid && { msgid }), at: deps.now() });
+  if (spends) await deps.budgets.spend(key, spends);
+  return sent;
 }
