@@ -15,14 +15,16 @@ const log = createLogger('statsExport');
 const config = loadConfigOnce();
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
 const s3 = new S3Client(awsClientConfig('s3'));
+let platform: ReturnType<typeof platformFor> | undefined;
 
 /** The daily schedule exports yesterday; `{"from": "yyyy-mm-dd", "to": "yyyy-mm-dd"}` exports a range. */
 export const handler = middy<unknown, ExportSummary>().handler(
   async (event, context: Context, { signal }) => {
     const settings = await config();
+    platform ??= platformFor(settings, db, log);
     const summary = await exportReports(exportRange(event, Date.now()), {
       config: settings,
-      call: platformFor(settings, db, log).call,
+      call: platform.call,
       s3,
       progress: new ExportProgress(db, settings.stateTable),
       now: Date.now,

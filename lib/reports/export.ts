@@ -166,14 +166,14 @@ function dayFiles(app: string, day: Day, kf: KfData | undefined, chat: ChatRecor
     files.push(...dataFiles('servicer-statistics', COLUMNS.servicers, rows.servicers));
   }
   if (chat) files.push(...dataFiles('chat-records', COLUMNS.chat, chatRows(chat)));
-  const trend = daysFrom(addDays(day, 1 - TREND_DAYS), day).map((d) => {
-    const all = kf ? kfRows(kf, d).corp : [];
-    return {
-      day: d,
-      sessions: all.reduce((sum, r) => sum + Number(r.session_cnt ?? 0), 0),
-      customers: all.reduce((sum, r) => sum + Number(r.customer_cnt ?? 0), 0),
-    };
-  });
+  // All kf accounts together, straight from the figures WeCom returned.
+  const total = (d: Day, field: string) =>
+    (kf?.accounts ?? []).reduce((sum, a) => sum + (kf?.corp.get(a.openKfId)?.get(d)?.[field] ?? 0), 0);
+  const trend = daysFrom(addDays(day, 1 - TREND_DAYS), day).map((d) => ({
+    day: d,
+    sessions: total(d, 'session_cnt'),
+    customers: total(d, 'customer_cnt'),
+  }));
   files.push({
     name: 'report.html',
     body: renderReport(
