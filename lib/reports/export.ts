@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AppConfig, Config } from '../config/config';
-import { DependencyError } from '../errors';
+import { ConfigError, DependencyError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall } from '../platform/client';
 import {
@@ -261,7 +261,7 @@ async function fetchKfWindow(deps: ExportDeps, app: AppConfig, data: KfData, win
  */
 export async function exportReports(range: { from: Day; to: Day }, deps: ExportDeps): Promise<ExportSummary> {
   const bucket = deps.config.reportsBucket;
-  if (!bucket) throw new DependencyError('REPORTS_BUCKET is not set');
+  if (!bucket) throw new ConfigError('REPORTS_BUCKET is not set');
   checkRange(range.from, range.to, deps.now());
   const apps = [...deps.config.apps.values()];
   const total = apps.length * daysFrom(range.from, range.to).length;

@@ -1,20 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import { type ApiRequest, handleMessagesApi } from '../../lib/outbound/messagesApi';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { sqsPublisher } from '../../lib/queue/publisher';
-import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, localStack, purge, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
 const stack = localStack();
 const sqs = sqsClient();
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-);
+const db = documentClient();
 const outboundUrl = stack.queues.OutboundQueue ?? '';
 const KEY = 'test-api-key-0123456789abcdef';
 const ledger = new SendLedger(db, testEnv.STATE_TABLE);

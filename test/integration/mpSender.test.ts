@@ -1,8 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import {
   type MpOutboundMessage,
@@ -15,15 +12,12 @@ import { type SenderDeps, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { platformFor } from '../../lib/platform/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { localStack } from '../support/aws';
+import { documentClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
-const stack = localStack();
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-);
-const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+const db = documentClient();
+const s3 = s3Client();
 const APP_ID = testEnv.MP_APP_ID;
 let sim: RunningSimulator;
 let deps: SenderDeps;

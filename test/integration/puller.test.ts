@@ -1,9 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
@@ -11,15 +8,13 @@ import { enqueueFallbackJobs } from '../../lib/inbound/fallback';
 import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, localStack, purge, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
 const stack = localStack();
 const sqs = sqsClient();
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-);
+const db = documentClient();
 const inboundUrl = stack.queues.InboundQueue ?? '';
 const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
 let sim: RunningSimulator;
@@ -205,7 +200,7 @@ describe('the sync puller', () => {
   });
 
   it('archives media files to S3 before publishing, and publishes without them once WeCom dropped them', async () => {
-    const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+    const s3 = s3Client();
     const archiving = inboundServices(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {

@@ -1,27 +1,21 @@
 import { existsSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import { platformFor } from '../../lib/platform/wiring';
 import { addDays, type Day, dayOf, daysFrom } from '../../lib/reports/days';
 import { type ExportDeps, exportReports } from '../../lib/reports/export';
 import { ExportProgress } from '../../lib/reports/progress';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { localStack } from '../support/aws';
+import { documentClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { REPORT_DAY_FILES } from '../support/reports';
 import { testEnv } from '../support/wechat';
 
-const stack = localStack();
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-);
-const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+const db = documentClient();
+const s3 = s3Client();
 const BUCKET = 'reportsbucket';
 // A corp of its own: no access token of another test file's simulator is cached for it.
 const CORP_ID = 'wwreports00000001';

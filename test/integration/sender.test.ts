@@ -1,11 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
 import { BudgetStore } from '../../lib/outbound/budgets';
@@ -14,14 +11,11 @@ import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/ou
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { platformFor } from '../../lib/platform/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { localStack } from '../support/aws';
+import { documentClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
-const stack = localStack();
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-);
+const db = documentClient();
 let sim: RunningSimulator;
 let deps: SenderDeps;
 let openKfId: string;
@@ -219,7 +213,7 @@ describe('the sender', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     // The resolver insists on https for callers; the test serves plain http on loopback and says so.
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const s3 = new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
+    const s3 = s3Client();
     await s3.send(
       new PutObjectCommand({
         Bucket: 'mediabucket',

@@ -1,7 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
 import { type AppConfig, parseConfig } from '../../lib/config/config';
 import { CredentialsError, DependencyError } from '../../lib/errors';
 import { createPlatformClient } from '../../lib/platform/client';
@@ -10,14 +8,11 @@ import { CREDENTIALS_ALARM, createTokenProvider } from '../../lib/tokens/provide
 import { refreshAllTokens } from '../../lib/tokens/refreshAll';
 import { TokenStore, tokenKey } from '../../lib/tokens/store';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { localStack } from '../support/aws';
+import { documentClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 
-const stack = localStack();
 const TABLE = 'kf-bridge-local-state';
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-);
+const db = documentClient();
 const store = new TokenStore(db, TABLE);
 const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
 let sim: RunningSimulator;

@@ -1,9 +1,12 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 
@@ -12,6 +15,18 @@ export const localStack = () => inject('localStack');
 export function sqsClient(): SQSClient {
   const stack = localStack();
   return new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
+}
+
+export function documentClient(): DynamoDBDocumentClient {
+  const stack = localStack();
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
+  );
+}
+
+export function s3Client(): S3Client {
+  const stack = localStack();
+  return new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });
 }
 
 /**
