@@ -9,6 +9,11 @@ export class KfBridgeError extends Error {
   readonly retryable: boolean = false;
   readonly errcode?: number;
 
+  /** Whether the message may be shown to an API caller: client errors and the platform's own refusals. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+
   constructor(message: string, options?: { cause?: unknown; errcode?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -63,14 +68,27 @@ export class DependencyError extends KfBridgeError {
  */
 export class UncertainOutcomeError extends DependencyError {}
 
-/** WeCom or MP answered with a non-zero errcode. Whether a retry can help depends on the code. */
+/**
+ * WeCom or MP answered with a non-zero errcode. Whether a retry can help depends on the code; `status` is
+ * what the HTTP API answers a caller whose request the platform refused (404 for an unknown account, …).
+ */
 export class PlatformError extends KfBridgeError {
   override readonly retryable: boolean;
-  constructor(message: string, errcode: number, retryable: boolean) {
+  override readonly status: number;
+  constructor(message: string, errcode: number, retryable: boolean, status = 502) {
     super(message, { errcode });
     this.retryable = retryable;
+    this.status = status;
+  }
+  override get expose(): boolean {
+    return true;
   }
 }
 
 /** The platform refused an app's credentials at token time: only a settings change fixes it. */
-export class CredentialsError extends KfBridgeError {}
+export class CredentialsError extends KfBridgeError {
+  override readonly status = 502;
+  override get expose(): boolean {
+    return true;
+  }
+}

@@ -47,36 +47,43 @@ export function jsonResponse(status: number, body: unknown): APIGatewayProxyStru
 }
 
 /**
- * Maps the error hierarchy to answers, once for every HTTP function: plain text for WeChat's callbacks,
- * `{error, issues?}` for the JSON API. Client errors are logged as warnings with their message only;
- * anything unexpected is a 500 (503 when retryable) that reveals nothing.
+ * The answer to a failed request: plain text for WeChat's callbacks, `{error, errcode?, issues?}` for the JSON
+ * API. Client errors and the platform's refusals are answered with their message (logged with the message
+ * only); anything unexpected is a 500 (503 when retryable) that reveals nothing.
  */
+export function errorResponse(
+  error: unknown,
+  log: Log,
+  format: 'text' | 'json' = 'text',
+): APIGatewayProxyStructuredResultV2 {
+  const answer = (status: number, message: string, known?: KfBridgeError) => {
+    if (format === 'text') return textResponse(status, message);
+    const issues = known instanceof ContractError ? known.issues : [];
+    return jsonResponse(status, {
+      error: message,
+      ...(known?.errcode !== undefined && { errcode: known.errcode }),
+      ...(issues.length > 0 && { issues }),
+    });
+  };
+  if (error instanceof KfBridgeError && error.expose) {
+    const fields = { status: error.status, reason: error.message };
+    if (error.status < 500) log.warn('request refused', fields);
+    else log.error('request refused', fields);
+    return answer(error.status, error.message, error);
+  }
+  log.error('request failed', { error });
+  const retryable = error instanceof KfBridgeError && error.retryable;
+  return answer(retryable ? 503 : 500, retryable ? 'temporarily unavailable' : 'internal error');
+}
+
+/** Maps the error hierarchy to answers, once for every HTTP function (see errorResponse). */
 export function httpErrors(
   log: Log,
   format: 'text' | 'json' = 'text',
 ): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
-  const answer = (status: number, message: string, issues?: ContractError['issues']) =>
-    format === 'text'
-      ? textResponse(status, message)
-      : jsonResponse(status, { error: message, ...(issues && issues.length > 0 && { issues }) });
   return {
     onError: async (request) => {
-      const error = request.error;
-      if (error instanceof KfBridgeError && error.status < 500) {
-        log.warn('request refused', { status: error.status, reason: error.message });
-        request.response = answer(
-          error.status,
-          error.message,
-          error instanceof ContractError ? error.issues : undefined,
-        );
-        return;
-      }
-      log.error('request failed', { error });
-      const retryable = error instanceof KfBridgeError && error.retryable;
-      request.response = answer(
-        retryable ? 503 : 500,
-        retryable ? 'temporarily unavailable' : 'internal error',
-      );
+      request.response = errorResponse(request.error, log, format);
     },
   };
 }

@@ -4,6 +4,7 @@ import { DependencyError, NotFoundError, PlatformError, UncertainOutcomeError } 
 import type { Platform } from '../tokens/platformToken';
 import type { TokenProvider } from '../tokens/provider';
 import { TOKEN_REJECTED, TRANSIENT } from './errcodes';
+import { describeRefusal } from './refusals';
 
 export interface PlatformRequest {
   readonly path: string;
@@ -30,15 +31,21 @@ export type PlatformCall = (
   platform: Platform,
   request: PlatformRequest,
 ) => Promise<PlatformAnswer>;
+export interface UploadFile {
+  readonly data: Buffer;
+  readonly filename: string;
+  readonly contentType: string;
+}
 export type PlatformUpload = (
   app: AppConfig,
   platform: Platform,
-  request: {
-    type: string;
-    file: { data: Buffer; filename: string; contentType: string };
-    signal?: AbortSignal;
-  },
+  request: { type: string; file: UploadFile; signal?: AbortSignal },
 ) => Promise<{ mediaId: string; createdAt: number }>;
+export type PlatformMultipart = (
+  app: AppConfig,
+  platform: Platform,
+  request: { path: string; query?: Record<string, string>; file: UploadFile; signal?: AbortSignal },
+) => Promise<PlatformAnswer>;
 export type PlatformDownload = (
   app: AppConfig,
   platform: Platform,
@@ -96,10 +103,12 @@ async function withToken<T>(
       await tokens.invalidate(app, platform, token);
       continue;
     }
+    const refusal = describeRefusal(platform, result.errcode);
     throw new PlatformError(
-      `${request.path} answered errcode ${result.errcode} for app '${app.name}'`,
+      `${request.path} refused for app '${app.name}': ${refusal.sentence} (errcode ${result.errcode})`,
       result.errcode,
       TRANSIENT.has(result.errcode),
+      refusal.status,
     );
   }
 }
@@ -141,15 +150,15 @@ export function createPlatformDownload(tokens: TokenProvider): PlatformDownload 
     });
 }
 
-/** `media/upload`: multipart with the file in field `media`; WeCom answers created_at as a string. */
-export function createPlatformUpload(tokens: TokenProvider): PlatformUpload {
-  return (app, platform, { type, file, signal }) =>
-    withToken<{ mediaId: string; createdAt: number }>(
+/** A multipart POST with the file in field `media`, as `media/upload` and MP's `uploadheadimg` take it. */
+export function createPlatformMultipart(tokens: TokenProvider): PlatformMultipart {
+  return (app, platform, { path, query, file, signal }) =>
+    withToken<PlatformAnswer>(
       tokens,
       app,
       platform,
-      { path: '/cgi-bin/media/upload', ...(signal && { signal }) },
-      async (url, query) => {
+      { path, ...(signal && { signal }) },
+      async (url, auth) => {
         const form = new FormData();
         form.append(
           'media',
@@ -158,15 +167,28 @@ export function createPlatformUpload(tokens: TokenProvider): PlatformUpload {
         );
         const answer = await ofetch<PlatformAnswer>(url, {
           method: 'POST',
-          query: { ...query, type },
+          query: { ...query, ...auth },
           body: form,
           timeout: 30_000,
           retry: 0,
           ...(signal && { signal }),
         });
         const errcode = answer.errcode ?? 0;
-        if (errcode !== 0) return { errcode };
-        return { ok: { mediaId: String(answer.media_id), createdAt: Number(answer.created_at) * 1000 } };
+        return errcode === 0 ? { ok: answer } : { errcode };
       },
     );
+}
+
+/** `media/upload`; WeCom answers created_at as a string, MP as a number. */
+export function createPlatformUpload(tokens: TokenProvider): PlatformUpload {
+  const multipart = createPlatformMultipart(tokens);
+  return async (app, platform, { type, file, signal }) => {
+    const answer = await multipart(app, platform, {
+      path: '/cgi-bin/media/upload',
+      query: { type },
+      file,
+      ...(signal && { signal }),
+    });
+    return { mediaId: String(answer.media_id), createdAt: Number(answer.created_at) * 1000 };
+  };
 }

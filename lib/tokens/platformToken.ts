@@ -2,6 +2,7 @@ import { FetchError, ofetch } from 'ofetch';
 import type { AppConfig } from '../config/config';
 import { CredentialsError, DependencyError, PlatformError } from '../errors';
 import { CREDENTIALS_REJECTED, TRANSIENT } from '../platform/errcodes';
+import { describeRefusal } from '../platform/refusals';
 
 export type Platform = 'wecom' | 'mp';
 
@@ -73,10 +74,12 @@ export const fetchPlatformToken: FetchToken = async (app, platform, { forceRefre
         { errcode },
       );
     }
+    const refusal = describeRefusal(platform, errcode);
     throw new PlatformError(
-      `app '${app.name}': ${PLATFORM_NAME[platform]} token endpoint answered errcode ${errcode}`,
+      `app '${app.name}': ${PLATFORM_NAME[platform]} token endpoint refused: ${refusal.sentence} (errcode ${errcode})`,
       errcode,
       TRANSIENT.has(errcode),
+      refusal.status,
     );
   }
   if (!answer.access_token || typeof answer.expires_in !== 'number') {
