@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { given, httpsUrl, httpUrl, mediaId, s3Object, text } from './fields';
+import { type CheckRules, exactlyOneOf } from './jsonSchema';
 import { validate } from './validate';
 
 /**
@@ -7,12 +9,6 @@ import { validate } from './validate';
  * request id is sent at most once, whatever is retried.
  */
 export const OUTBOUND_SCHEMA = 'kf-bridge.outbound/v1';
-
-const bytes = (max: number) =>
-  v.check((s: string) => Buffer.byteLength(s, 'utf8') <= max, `at most ${max} bytes`);
-const text = (max: number) => v.pipe(v.string(), v.minLength(1), bytes(max));
-const mediaId = v.pipe(v.string(), v.minLength(1), bytes(128));
-const httpUrl = v.pipe(v.string(), v.regex(/^https?:\/\//, 'an http(s) URL'), bytes(2048));
 
 const menuItem = v.variant('type', [
   v.object({ type: v.literal('click'), click: v.object({ id: v.optional(text(64)), content: text(128) }) }),
@@ -31,15 +27,12 @@ const menuItem = v.variant('type', [
  * A file: a media_id already uploaded, or an https URL or S3 object kf-bridge uploads (and caches). The main file
  * of a message is `mediaId` | `url` | `s3`; a thumbnail is `thumbMediaId` | `thumbUrl` | `thumbS3`.
  */
-const httpsUrl = v.pipe(v.string(), v.regex(/^https:\/\//, 'an https URL'), bytes(2048));
-const s3Object = v.object({ bucket: text(63), key: text(1024) });
 const mediaSource = { mediaId: v.optional(mediaId), url: v.optional(httpsUrl), s3: v.optional(s3Object) };
 const thumbSource = {
   thumbMediaId: v.optional(mediaId),
   thumbUrl: v.optional(httpsUrl),
   thumbS3: v.optional(s3Object),
 };
-const given = (...values: unknown[]) => values.filter((value) => value !== undefined).length;
 const oneMedia = (m: { mediaId?: string; url?: string; s3?: object }) => given(m.mediaId, m.url, m.s3) === 1;
 export const ONE_MEDIA = 'exactly one of mediaId, url or s3';
 const thumbs = (m: { thumbMediaId?: string; thumbUrl?: string; thumbS3?: object }) =>
@@ -202,6 +195,24 @@ export type KfOutboundRequest = Extract<OutboundRequest, { channel: 'kf' }>;
 export type MpOutboundRequest = Extract<OutboundRequest, { channel: 'mp' }>;
 export type KfOutboundMessage = v.InferOutput<typeof kfOutboundMessage>;
 export type MpOutboundMessage = v.InferOutput<typeof mpOutboundMessage>;
+
+const MEDIA_FIELDS = ['mediaId', 'url', 's3'];
+const [THUMB_ID, THUMB_URL, THUMB_S3] = ['thumbMediaId', 'thumbUrl', 'thumbS3'] as const;
+
+/** The contract's own checks in JSON Schema, for the published schema and OpenAPI. */
+export const OUTBOUND_RULES: CheckRules = {
+  [ONE_MEDIA]: exactlyOneOf(MEDIA_FIELDS),
+  [ONE_THUMB]: exactlyOneOf([THUMB_ID, THUMB_URL, THUMB_S3]),
+  [AT_MOST_ONE_THUMB]: {
+    not: {
+      anyOf: [
+        { required: [THUMB_ID, THUMB_URL] },
+        { required: [THUMB_ID, THUMB_S3] },
+        { required: [THUMB_URL, THUMB_S3] },
+      ],
+    },
+  },
+};
 
 export function parseOutboundRequest(value: unknown): OutboundRequest {
   return validate(outboundRequest, value, 'outbound request');
