@@ -114,7 +114,11 @@ export function control(
       return { corpId: corp.corpId };
     }
     case 'POST /_sim/wecom/kf-accounts':
-      return { open_kfid: sim.createKfAccount(str(body, 'corpId'), str(body, 'name')) };
+      return {
+        open_kfid: sim.createKfAccount(str(body, 'corpId'), str(body, 'name'), {
+          managedByApi: body.managedByApi !== false,
+        }),
+      };
     case 'POST /_sim/wecom/customer-messages':
       return {
         msgid: sim.customerWrites(

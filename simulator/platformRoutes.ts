@@ -1,3 +1,4 @@
+import { WxError } from './core';
 import * as mpCs from './mp/customerService';
 import type { MpApp } from './mp/world';
 import { type Body, objectBody } from './params';
@@ -51,25 +52,43 @@ export const WECOM: Record<string, WecomHandler> = {
   'media/get': (sim, corp, r) => mediaAnswer(sim, corp, r),
 };
 
+/** Customer-service APIs answer 65400 until the account has switched the new customer service on. */
+const customService =
+  (handler: MpHandler): MpHandler =>
+  (sim, app, request) => {
+    if (!app.customServiceEnabled) throw new WxError(65400, 'please enable new custom service');
+    return handler(sim, app, request);
+  };
+
 /** Official Account APIs by path (some under /cgi-bin/, some not, as MP has them). */
 export const MP: Record<string, MpHandler> = {
   '/cgi-bin/message/custom/send': (sim, app, r) => sim.mp.send(app, r.json()),
   '/cgi-bin/message/custom/typing': (sim, app, r) => sim.mp.typing(app, r.json()),
-  '/customservice/kfaccount/add': (_, app, r) => mpCs.addKfAccount(app, r.json()),
-  '/customservice/kfaccount/update': (_, app, r) => mpCs.updateKfAccount(app, r.json()),
-  '/customservice/kfaccount/del': (_, app, r) =>
+  '/customservice/kfaccount/add': customService((_, app, r) => mpCs.addKfAccount(app, r.json())),
+  '/customservice/kfaccount/update': customService((_, app, r) => mpCs.updateKfAccount(app, r.json())),
+  '/customservice/kfaccount/del': customService((_, app, r) =>
     mpCs.deleteKfAccount(app, r.method === 'GET' ? r.query.get('kf_account') : r.json().kf_account),
-  '/customservice/kfaccount/inviteworker': (sim, app, r) => mpCs.inviteWorker(sim.mp, app, r.json()),
-  '/customservice/kfaccount/uploadheadimg': (_, app, r) =>
+  ),
+  '/customservice/kfaccount/inviteworker': customService((sim, app, r) =>
+    mpCs.inviteWorker(sim.mp, app, r.json()),
+  ),
+  '/customservice/kfaccount/uploadheadimg': customService((_, app, r) =>
     mpCs.uploadHeadImg(app, r.query.get('kf_account'), r.raw),
-  '/cgi-bin/customservice/getkflist': (sim, app) => mpCs.listKfAccounts(sim.mp, app),
-  '/cgi-bin/customservice/getonlinekflist': (_, app) => mpCs.listOnlineKfAccounts(app),
-  '/customservice/kfsession/create': (sim, app, r) => mpCs.createSession(sim.mp, app, r.json()),
-  '/customservice/kfsession/close': (_, app, r) => mpCs.closeSession(app, r.json()),
-  '/customservice/kfsession/getsession': (_, app, r) => mpCs.getSession(app, r.query.get('openid')),
-  '/customservice/kfsession/getsessionlist': (_, app, r) => mpCs.listSessions(app, r.query.get('kf_account')),
-  '/customservice/kfsession/getwaitcase': (_, app) => mpCs.waitCase(app),
-  '/customservice/msgrecord/getmsglist': (_, app, r) => mpCs.getMsgList(app, r.json()),
+  ),
+  '/cgi-bin/customservice/getkflist': customService((sim, app) => mpCs.listKfAccounts(sim.mp, app)),
+  '/cgi-bin/customservice/getonlinekflist': customService((_, app) => mpCs.listOnlineKfAccounts(app)),
+  '/customservice/kfsession/create': customService((sim, app, r) =>
+    mpCs.createSession(sim.mp, app, r.json()),
+  ),
+  '/customservice/kfsession/close': customService((_, app, r) => mpCs.closeSession(app, r.json())),
+  '/customservice/kfsession/getsession': customService((_, app, r) =>
+    mpCs.getSession(app, r.query.get('openid')),
+  ),
+  '/customservice/kfsession/getsessionlist': customService((_, app, r) =>
+    mpCs.listSessions(app, r.query.get('kf_account')),
+  ),
+  '/customservice/kfsession/getwaitcase': customService((_, app) => mpCs.waitCase(app)),
+  '/customservice/msgrecord/getmsglist': customService((_, app, r) => mpCs.getMsgList(app, r.json())),
   '/cgi-bin/media/upload': (sim, app, r) =>
     sim.media.upload(app.appId, r.query.get('type'), r.raw, r.contentType, 'mp'),
   '/cgi-bin/media/get': (sim, app, r) => mediaAnswer(sim, app.appId, r),

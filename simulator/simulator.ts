@@ -92,11 +92,12 @@ export class Simulator extends EventEmitter {
     });
   }
 
-  createKfAccount(corpId: string, name: string): string {
+  /** A kf account made in the admin console; `managedByApi: false` keeps it away from the API. */
+  createKfAccount(corpId: string, name: string, options: { managedByApi?: boolean } = {}): string {
     return this.mutate(() => {
       this.wecom.corp(corpId);
-      return this.wecom.createAccount(corpId, name, this.uploadMedia(corpId, 'image', 'avatar.png', AVATAR))
-        .openKfId;
+      const avatar = this.uploadMedia(corpId, 'image', 'avatar.png', AVATAR);
+      return this.wecom.createAccount(corpId, name, avatar, options.managedByApi ?? true).openKfId;
     });
   }
 

@@ -36,6 +36,8 @@ export interface MpApp {
   readonly originalId: string;
   callbackUrl?: string;
   mode: 'plaintext' | 'safe';
+  /** The new customer service is switched on; without it every customer-service API answers 65400. */
+  customServiceEnabled: boolean;
   readonly kfAccounts: Map<string, MpKfAccount>;
   readonly sessions: Map<string, { kfAccount: string; createdAt: number }>;
   readonly users: Map<string, MpUser>;
@@ -95,9 +97,11 @@ export class MpWorld {
     encodingAesKey?: string;
     callbackUrl?: string;
     mode?: 'plaintext' | 'safe';
+    customServiceEnabled?: boolean;
   }): MpApp {
     const app: MpApp = {
       ...options,
+      customServiceEnabled: options.customServiceEnabled ?? true,
       originalId: `gh_${options.appId.slice(-12)}`,
       mode: options.mode ?? (options.encodingAesKey ? 'safe' : 'plaintext'),
       kfAccounts: new Map(),

@@ -23,13 +23,13 @@ export function addAccount(world: WecomWorld, corpId: string, body: Body) {
 }
 
 export function deleteAccount(world: WecomWorld, corpId: string, body: Body) {
-  const account = world.account(corpId, body.open_kfid);
+  const account = world.managedAccount(corpId, body.open_kfid);
   world.accounts.delete(account.openKfId);
   return {};
 }
 
 export function updateAccount(world: WecomWorld, corpId: string, body: Body) {
-  const account = world.account(corpId, body.open_kfid);
+  const account = world.managedAccount(corpId, body.open_kfid);
   const name = optionalString(body, 'name');
   if (name !== undefined && [...name].length > 16) throw invalid('name', 'over 16 characters');
   const mediaId = optionalString(body, 'media_id', { maxBytes: 128 });
@@ -49,13 +49,13 @@ export function listAccounts(world: WecomWorld, corpId: string, body: Body) {
       open_kfid: account.openKfId,
       name: account.name,
       avatar: `https://wework.qpic.cn/wwhead/${account.mediaId}/0`,
-      manage_privilege: true,
+      manage_privilege: account.managedByApi,
     })),
   };
 }
 
 export function addContactWay(world: WecomWorld, corpId: string, body: Body) {
-  const account = world.account(corpId, body.open_kfid);
+  const account = world.managedAccount(corpId, body.open_kfid);
   const scene = optionalString(body, 'scene', { pattern: SCENE }) ?? '';
   const enc = `ENC${randomBytes(12).toString('base64url')}`;
   world.contactWays.set(enc, { openKfId: account.openKfId, scene });
@@ -89,7 +89,7 @@ function servicerTargets(body: Body) {
 }
 
 export function changeServicers(world: WecomWorld, corpId: string, body: Body, change: 'add' | 'del') {
-  const account = world.account(corpId, body.open_kfid);
+  const account = world.managedAccount(corpId, body.open_kfid);
   const corp = world.corp(corpId);
   const { userids, departments } = servicerTargets(body);
   const result_list: Record<string, unknown>[] = [];
@@ -132,7 +132,7 @@ export function changeServicers(world: WecomWorld, corpId: string, body: Body, c
 }
 
 export function listServicers(world: WecomWorld, corpId: string, query: URLSearchParams) {
-  const account = world.account(corpId, query.get('open_kfid'));
+  const account = world.managedAccount(corpId, query.get('open_kfid'));
   return {
     servicer_list: [
       ...[...account.servicers].map(([userid, s]) => ({ userid, status: s.status, stop_type: s.stopType })),
@@ -142,7 +142,7 @@ export function listServicers(world: WecomWorld, corpId: string, query: URLSearc
 }
 
 export function getServiceState(world: WecomWorld, corpId: string, body: Body) {
-  const account = world.account(corpId, body.open_kfid);
+  const account = world.managedAccount(corpId, body.open_kfid);
   const session = world.session(account, requiredString(body, 'external_userid'));
   return session.state === 3
     ? { service_state: 3, servicer_userid: session.servicerUserId }
@@ -159,7 +159,7 @@ const TRANSITIONS: Record<ServiceState, ServiceState[]> = {
 };
 
 export function transServiceState(world: WecomWorld, corpId: string, body: Body) {
-  const account = world.account(corpId, body.open_kfid);
+  const account = world.managedAccount(corpId, body.open_kfid);
   const externalUserId = requiredString(body, 'external_userid');
   const target = optionalInt(body, 'service_state', 0, 4);
   if (target === undefined) throw invalid('service_state', 'required');

@@ -44,6 +44,8 @@ export interface KfAccount {
   readonly corpId: string;
   name: string;
   mediaId: string;
+  /** Handed to API management in the admin console; API-created accounts always are (reference §8.1). */
+  managedByApi: boolean;
   readonly servicers: Map<string, { status: 0 | 1; stopType: 0 | 1 }>;
   readonly departments: Set<number>;
   readonly stream: StreamItem[];

@@ -19,6 +19,8 @@ export const RETENTION_MS = 3 * DAY;
 export const REPLY_WINDOW_MS = 48 * HOUR;
 export const REPLIES_PER_MESSAGE = 5;
 export const MAX_KF_ACCOUNTS = 5000;
+/** An account not handed to API management: SP's 95017 "api 功能没有被开启" (code for kf admin UNVERIFIED). */
+export const UNVERIFIED_NOT_MANAGED = 95017;
 
 /** Everything WeCom knows, plus the rules that change it. API handlers live beside it, one file per area. */
 export class WecomWorld {
@@ -110,7 +112,14 @@ export class WecomWorld {
     return account;
   }
 
-  createAccount(corpId: string, name: string, mediaId: string): KfAccount {
+  /** An account the calling app may administer: not one the console keeps to itself. */
+  managedAccount(corpId: string, openKfId: unknown): KfAccount {
+    const account = this.account(corpId, openKfId);
+    if (!account.managedByApi) throw new WxError(UNVERIFIED_NOT_MANAGED, 'kf account not managed by api');
+    return account;
+  }
+
+  createAccount(corpId: string, name: string, mediaId: string, managedByApi = true): KfAccount {
     if ([...this.accounts.values()].filter((a) => a.corpId === corpId).length >= MAX_KF_ACCOUNTS) {
       throw new WxError(95005, 'kf account count exceed limit');
     }
@@ -119,6 +128,7 @@ export class WecomWorld {
       corpId,
       name,
       mediaId,
+      managedByApi,
       servicers: new Map(),
       departments: new Set(),
       stream: [],
