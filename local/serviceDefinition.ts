@@ -31,7 +31,7 @@ const SHAPE = 'v2';
 
 /**
  * Resolves serverless.yml with the framework itself (so variables mean exactly what they mean on deploy),
- * for the local stage and with no WECOM_/MP_ overrides. The result is cached by the file's content.
+ * for the local stage and with no WECOM_/MP_ or API key overrides. The result is cached by the file's content.
  */
 export async function readServiceDefinition(): Promise<ServiceDefinition> {
   const source = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
@@ -46,7 +46,8 @@ export async function readServiceDefinition(): Promise<ServiceDefinition> {
   }
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !/^(WECOM_|MP_|CALLBACK_|FAUXQS_PORT|DYNAMODB_PORT)/.test(name),
+      ([name]) =>
+        !/^(WECOM_|MP_|CALLBACK_|FAUXQS_PORT|DYNAMODB_PORT|OUTBOUND_API_KEY|ADMIN_API_KEY)/.test(name),
     ),
   );
   const { stdout } = await promisify(execFile)(

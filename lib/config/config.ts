@@ -45,8 +45,10 @@ export interface Config {
   readonly tokenRefreshMarginSeconds: number;
   /** Where inbound media files are archived; undefined when archiving is off. */
   readonly inboundMediaBucket?: string;
-  /** The key callers of the HTTP API present; without it every call is refused. */
+  /** The key callers of the messages API present; without it every call is refused. */
   readonly outboundApiKey?: string;
+  /** The key callers of the admin API (and CLI) present; without it every admin call is refused. */
+  readonly adminApiKey?: string;
   /** Sends in flight toward WeCom per sender container (default 10). */
   readonly senderConcurrency: number;
   /** The outbound queue's maxReceiveCount: on the last receive a transient failure is recorded, not retried. */
@@ -163,11 +165,11 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   return Number(value);
 }
 
-function apiKey(env: Env): { outboundApiKey?: string } {
-  const key = read(env, 'OUTBOUND_API_KEY');
+function apiKey<K extends string>(env: Env, setting: string, field: K): Partial<Record<K, string>> {
+  const key = read(env, setting);
   if (key === undefined) return {};
-  if (key.length < 16) throw new ConfigError('OUTBOUND_API_KEY must be at least 16 characters');
-  return { outboundApiKey: key };
+  if (key.length < 16) throw new ConfigError(`${setting} must be at least 16 characters`);
+  return { [field]: key } as Partial<Record<K, string>>;
 }
 
 function mediaArchive(env: Env): { inboundMediaBucket?: string } {
@@ -204,7 +206,8 @@ export function parseConfig(env: Env): Config {
     stateTable: required(env, 'STATE_TABLE'),
     tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),
     ...mediaArchive(env),
-    ...apiKey(env),
+    ...apiKey(env, 'OUTBOUND_API_KEY', 'outboundApiKey'),
+    ...apiKey(env, 'ADMIN_API_KEY', 'adminApiKey'),
     senderConcurrency: Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
     outboundMaxReceives: Math.max(1, nonNegativeInteger(env, 'OUTBOUND_MAX_RECEIVES', 10)),
     ...(env.REPORTS_BUCKET && { reportsBucket: env.REPORTS_BUCKET }),

@@ -37,7 +37,7 @@ export type ResolveMedia = (
   signal?: AbortSignal,
 ) => Promise<string>;
 
-async function fetchUrl(url: string, signal?: AbortSignal) {
+async function fetchUrl(url: string, signal?: AbortSignal): Promise<FetchedFile> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -55,7 +55,11 @@ async function fetchUrl(url: string, signal?: AbortSignal) {
   };
 }
 
-async function fetchS3(s3: S3Client, source: { bucket: string; key: string }, signal?: AbortSignal) {
+async function fetchS3(
+  s3: S3Client,
+  source: { bucket: string; key: string },
+  signal?: AbortSignal,
+): Promise<FetchedFile> {
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), {
       abortSignal: signal,
@@ -71,6 +75,23 @@ async function fetchS3(s3: S3Client, source: { bucket: string; key: string }, si
       throw new BadRequestError(`no S3 object ${source.bucket}/${source.key}`);
     throw new DependencyError('could not read media from S3', { cause: error });
   }
+}
+
+export interface FetchedFile {
+  readonly data: Buffer;
+  readonly contentType: string;
+  readonly name: string;
+}
+
+/** The bytes of a file given by its https URL or S3 object. */
+export function fetchFile(
+  s3: S3Client,
+  source: { url?: string; s3?: { bucket: string; key: string } },
+  signal?: AbortSignal,
+): Promise<FetchedFile> {
+  if (source.url) return fetchUrl(source.url, signal);
+  if (source.s3) return fetchS3(s3, source.s3, signal);
+  throw new BadRequestError('the file has no url or s3 source');
 }
 
 /**
@@ -95,9 +116,7 @@ export function mediaResolver(deps: {
       deps.db.send(new GetCommand({ TableName: deps.table, Key: key })),
     );
     if (Item && Number(Item.expiresAt) - deps.now() > REUSE_MARGIN_MS) return String(Item.mediaId);
-    const fetched = file.url
-      ? await fetchUrl(file.url, signal)
-      : await fetchS3(deps.s3, file.s3 as { bucket: string; key: string }, signal);
+    const fetched = await fetchFile(deps.s3, file, signal);
     if (fetched.data.length > MAX_BYTES) throw new BadRequestError('media is over 20 MB');
     const extension = EXTENSIONS[fetched.contentType.split(';')[0]?.trim() ?? ''];
     const filename = fetched.name.includes('.') || !extension ? fetched.name : `${fetched.name}.${extension}`;

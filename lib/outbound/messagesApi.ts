@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/config';
 import { OUTBOUND_SCHEMA, parseOutboundRequest } from '../contracts/outbound';
-import { BadRequestError, ContractError, NotFoundError, UnauthorizedError } from '../errors';
+import { BadRequestError, ContractError, NotFoundError } from '../errors';
+import { authorize } from '../http/apiKey';
 import type { Log } from '../logger';
 import type { Publish } from '../queue/publisher';
 import { outboundFifoMessage } from './eventReplies';
@@ -30,23 +30,12 @@ export interface ApiResponse {
   readonly body: Record<string, unknown>;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** `x-api-key: KEY` or `Authorization: Bearer KEY`, compared in constant time. */
-function authorize(request: ApiRequest, apiKey: string | undefined): void {
-  const given =
-    request.headers['x-api-key'] ?? /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-  // Comparing digests keeps the time independent of where, and whether, lengths differ.
-  if (!apiKey || !given || !timingSafeEqual(digest(given), digest(apiKey)))
-    throw new UnauthorizedError('missing or wrong API key');
-}
-
 /**
  * POST /v1/messages validates an outbound request and puts it on outbound.fifo: 202 with its id and status.
  * GET /v1/messages/{requestId}?app= answers its status: queued, sent, rejected or failed (with errcode and reason).
  */
 export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
-  authorize(request, deps.config.outboundApiKey);
+  authorize(request.headers, deps.config.outboundApiKey);
   if (request.method === 'GET' && request.requestId) {
     const app = request.query.app ?? 'default';
     const outcome = await deps.ledger.read(app, request.requestId);

@@ -4,7 +4,12 @@ import type { Log } from '../logger';
 import { fetchPlatformToken } from '../tokens/platformToken';
 import { createTokenProvider } from '../tokens/provider';
 import { TokenStore } from '../tokens/store';
-import { createPlatformClient, createPlatformDownload, createPlatformUpload } from './client';
+import {
+  createPlatformClient,
+  createPlatformDownload,
+  createPlatformMultipart,
+  createPlatformUpload,
+} from './client';
 
 /** The platform client of a function: tokens from the state table, and the calls, downloads and uploads that use them. */
 export function platformFor(
@@ -23,5 +28,6 @@ export function platformFor(
     call: createPlatformClient(tokens),
     download: createPlatformDownload(tokens),
     upload: createPlatformUpload(tokens),
+    multipart: createPlatformMultipart(tokens),
   };
 }

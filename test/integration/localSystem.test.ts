@@ -194,6 +194,27 @@ describe('the local system (npm start)', () => {
     });
   });
 
+  it('runs admin commands with `npx kf-bridge … --local` through the api function, and serves OpenAPI', async () => {
+    const kfBridge = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(ROOT, 'bin/kf-bridge.js'), ...args, '--local', '--json'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HTTP_PORT: new URL(system.httpUrl).port },
+      });
+    const accounts = JSON.parse((await kfBridge('kf-accounts', 'list')).stdout) as { accounts: object[] };
+    expect(accounts.accounts).toContainEqual(expect.objectContaining({ openKfId: system.demo.openKfId }));
+    const link = JSON.parse(
+      (await kfBridge('kf-accounts', 'link', '--open-kf-id', system.demo.openKfId, '--scene', 's1')).stdout,
+    ) as { url: string };
+    expect(link.url).toMatch(/enc_scene=/);
+    const refused = await kfBridge('mp-sessions', 'list', '--kf-account', 'nobody@demo').catch((error) => error);
+    expect(refused).toMatchObject({ code: 3 });
+    expect(JSON.parse(refused.stderr)).toMatchObject({ errcode: 65401 });
+
+    const openApi = await fetch(`${system.httpUrl}/v1/openapi.json`);
+    expect(openApi.status).toBe(200);
+    expect(((await openApi.json()) as { paths: object }).paths).toHaveProperty(['/v1/admin/kf/accounts']);
+  });
+
   it('answers a forged callback with 401 over HTTP', async () => {
     const request = wecomPost(kfEventXml('wkLocalSystem', 'ENCforged'));
     const forged = { ...request, query: { ...request.query, msg_signature: 'f'.repeat(40) } };

@@ -1,0 +1,61 @@
+import type * as v from 'valibot';
+import type { AppConfig } from '../config/config';
+import type { CheckRules } from '../contracts/jsonSchema';
+import type { FetchedFile, ResolveMedia } from '../outbound/mediaUpload';
+import type { PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
+import type { Platform } from '../tokens/platformToken';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** What an operation needs to reach the platform for one app. */
+export interface AdminContext {
+  readonly app: AppConfig;
+  readonly call: PlatformCall;
+  readonly multipart: PlatformMultipart;
+  readonly upload: PlatformUpload;
+  /** The media_id of a file given by URL or S3 object, uploaded once and cached. */
+  readonly resolveMedia: ResolveMedia;
+  /** The bytes of a file given by URL or S3 object. */
+  readonly fetchFile: (source: {
+    url?: string;
+    s3?: { bucket: string; key: string };
+  }) => Promise<FetchedFile>;
+  readonly signal?: AbortSignal;
+}
+
+export type AdminResult = Record<string, unknown>;
+
+/**
+ * One admin operation, described once: the CLI command (`group command`), the HTTP route, the input and
+ * output schemas the API validates with and publishes in OpenAPI, and what it asks of the platform.
+ * Fields named in `path` come from the URL; for GET and DELETE the others are query parameters, for the
+ * other methods the JSON body.
+ */
+export interface AdminOperation {
+  readonly group: string;
+  readonly command: string;
+  readonly summary: string;
+  readonly platform: Platform;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly input: v.GenericSchema;
+  readonly output: v.GenericSchema;
+  /** JSON Schema clauses for the input's own checks, keyed by their message. */
+  readonly rules?: CheckRules;
+  /** Input fields holding a file; the CLI takes a path, an https URL or s3://bucket/key for them. */
+  readonly files?: readonly string[];
+  /** 201: the operation created something. */
+  readonly creates?: boolean;
+  run(input: unknown, context: AdminContext): Promise<AdminResult>;
+}
+
+/** Keeps the input type of each operation's `run` while the catalogue holds them side by side. */
+export function operation<I extends v.GenericSchema, O extends v.GenericSchema>(
+  definition: Omit<AdminOperation, 'input' | 'output' | 'run'> & {
+    input: I;
+    output: O;
+    run(input: v.InferOutput<I>, context: AdminContext): Promise<v.InferInput<O>>;
+  },
+): AdminOperation {
+  return definition as AdminOperation;
+}

@@ -1,0 +1,21 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config/config';
+import type { Log } from '../logger';
+import { fetchFile, mediaResolver } from '../outbound/mediaUpload';
+import { platformFor } from '../platform/wiring';
+import type { AdminDeps } from './adminApi';
+
+/** What the admin API runs with: the platform client on the state table's tokens, media from URLs and S3. */
+export function adminDeps(config: Config, db: DynamoDBDocumentClient, s3: S3Client, log: Log): AdminDeps {
+  const platform = platformFor(config, db, log);
+  return {
+    config,
+    log,
+    call: platform.call,
+    upload: platform.upload,
+    multipart: platform.multipart,
+    resolveMedia: mediaResolver({ db, table: config.stateTable, s3, upload: platform.upload, now: Date.now }),
+    fetchFile: (source) => fetchFile(s3, source),
+  };
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { type Flag, inputFrom, parseArgs, UsageError } from '../../cli/flags';
+import { EXIT, runCli } from '../../cli/main';
+import { render } from '../../cli/render';
+
+function io(env: Record<string, string> = {}) {
+  const out = { stdout: '', stderr: '', fetched: [] as string[] };
+  return {
+    out,
+    io: {
+      env,
+      stdout: (text: string) => {
+        out.stdout += text;
+      },
+      stderr: (text: string) => {
+        out.stderr += text;
+      },
+      fetch: (async (url: string) => {
+        out.fetched.push(url);
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      }) as unknown as typeof fetch,
+      readFile: async (path: string) => Buffer.from(`bytes of ${path}`),
+      localAdminKey: async () => 'local-admin-key-0123456789',
+    },
+  };
+}
+
+describe('kf-bridge CLI', () => {
+  it('has help for everything, and exit 2 without a command', async () => {
+    const general = io();
+    expect(await runCli(['--help'], general.io)).toBe(EXIT.done);
+    expect(general.out.stdout).toContain('Usage: npx kf-bridge <group> <command> [flags]');
+    expect(general.out.stdout).toContain('  3  the platform refused');
+    expect(await runCli([], io().io)).toBe(EXIT.usage);
+    const group = io();
+    expect(await runCli(['servicers', '--help'], group.io)).toBe(EXIT.done);
+    expect(group.out.stdout).toMatch(/ {2}add {7}Add members or departments/);
+    const command = io();
+    expect(await runCli(['kf-accounts', 'add', '-h'], command.io)).toBe(EXIT.done);
+    expect(command.out.stdout).toContain('--avatar <path|https-url|s3://bucket/key|media:ID>');
+    expect(command.out.stdout).toContain('API: POST /v1/admin/kf/accounts');
+  });
+
+  it('refuses unknown groups, commands and flags, naming what exists', async () => {
+    const group = io();
+    expect(await runCli(['accounts', 'list'], group.io)).toBe(EXIT.usage);
+    expect(group.out.stderr).toContain("no group 'accounts'; the groups are kf-accounts, servicers");
+    const command = io();
+    expect(await runCli(['kf-accounts', 'show'], command.io)).toBe(EXIT.usage);
+    expect(command.out.stderr).toContain('the commands are list, add, update, delete, link');
+    const flag = io();
+    expect(await runCli(['kf-accounts', 'list', '--colour', 'red', '--local'], flag.io)).toBe(EXIT.usage);
+    expect(flag.out.stderr).toBe('kf-bridge: kf-accounts list has no flag --colour; see --help\n');
+    expect(flag.out.fetched).toEqual([]);
+  });
+
+  it('needs to know where to send, and says when nothing answers there', async () => {
+    const nowhere = io();
+    expect(await runCli(['kf-accounts', 'list'], nowhere.io)).toBe(EXIT.usage);
+    expect(nowhere.out.stderr).toContain('say where: --local, or --url (KF_BRIDGE_URL)');
+    const local = io({ HTTP_PORT: '3999' });
+    expect(await runCli(['upgrade-service', 'config', '--local'], local.io)).toBe(EXIT.unreachable);
+    expect(local.out.fetched).toEqual([
+      'http://127.0.0.1:3999/v1/admin/kf/upgrade-service/config?app=default',
+    ]);
+    expect(local.out.stderr).toContain('is `npm start` running?');
+    const json = io({ KF_BRIDGE_URL: 'https://api.example', KF_BRIDGE_API_KEY: 'k' });
+    expect(await runCli(['mp-sessions', 'get', '--openid', 'o 1', '--app', 'sales', '--json'], json.io)).toBe(
+      EXIT.unreachable,
+    );
+    expect(json.out.fetched).toEqual(['https://api.example/v1/admin/mp/sessions/o%201?app=sales']);
+    expect(JSON.parse(json.out.stderr)).toEqual({
+      error: 'cannot reach the kf-bridge API at https://api.example (ECONNREFUSED)',
+    });
+  });
+});
+
+describe('flags', () => {
+  it('reads --name value, --name=value, repeats and comma lists, numbers and booleans by the schema', async () => {
+    const parsed = parseArgs(
+      ['--user-ids', 'a,b', '--user-ids=c', '--with-x', '--limit', '5'],
+      new Set(['with-x']),
+    );
+    expect(parsed.flags.get('user-ids')).toEqual(['a,b', 'c']);
+    const flags = [
+      { field: 'userIds', name: 'user-ids', schema: { type: 'array', items: { type: 'string' } } },
+      { field: 'withX', name: 'with-x', schema: { type: 'boolean' } },
+      { field: 'limit', name: 'limit', schema: { type: 'integer' } },
+    ].map((flag) => ({ ...flag, required: false, file: false }) as Flag);
+    expect(await inputFrom(flags, parsed.flags, async () => Buffer.alloc(0))).toEqual({
+      userIds: ['a', 'b', 'c'],
+      withX: true,
+      limit: 5,
+    });
+    await expect(
+      inputFrom(flags, new Map([['limit', ['five']]]), async () => Buffer.alloc(0)),
+    ).rejects.toThrow("--limit must be a number, not 'five'");
+    expect(() => parseArgs(['--name'])).toThrow(UsageError);
+  });
+
+  it('sends a file flag as a URL, an S3 object, a media id, or the file read from disk', async () => {
+    const avatar: Flag[] = [{ field: 'avatar', name: 'avatar', schema: {}, required: true, file: true }];
+    const read = async (path: string) => Buffer.from(path);
+    const given = (value: string) => inputFrom(avatar, new Map([['avatar', [value]]]), read);
+    expect(await given('https://cdn.example/a.png')).toEqual({
+      avatar: { url: 'https://cdn.example/a.png' },
+    });
+    expect(await given('s3://bucket/avatars/a.png')).toEqual({
+      avatar: { s3: { bucket: 'bucket', key: 'avatars/a.png' } },
+    });
+    expect(await given('media:M1')).toEqual({ avatar: { mediaId: 'M1' } });
+    expect(await given('./a.png')).toEqual({ avatar: { data: Buffer.from('./a.png').toString('base64') } });
+  });
+});
+
+describe('render', () => {
+  it('lines up tables by terminal width, Chinese taking two columns', () => {
+    expect(
+      render({
+        accounts: [
+          { openKfId: 'wk1', name: '售后客服', managedByApi: true },
+          { openKfId: 'wk22', name: 'sales', managedByApi: false },
+        ],
+      }),
+    ).toBe('open kf id  name      managed by api\nwk1         售后客服  true\nwk22        sales     false\n');
+    expect(render({ state: 'servicer', stateCode: 3 })).toBe('state       servicer\nstate code  3\n');
+    expect(render({ count: 0, waiting: [] })).toBe('count  0\n\nwaiting:\n(none)\n');
+  });
+});

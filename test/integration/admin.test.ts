@@ -1,0 +1,556 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as v from 'valibot';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT, runCli } from '../../cli/main';
+import type { AdminDeps } from '../../lib/admin/adminApi';
+import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
+import { adminDeps } from '../../lib/admin/wiring';
+import { parseConfig } from '../../lib/config/config';
+import { type RunningSimulator, startSimulator } from '../../simulator';
+import { startAdminApi } from '../support/adminApi';
+import { documentClient, s3Client } from '../support/aws';
+import { recordingLog } from '../support/recording';
+import { testEnv } from '../support/wechat';
+
+const KEY = 'admin-test-key-0123456789';
+const CORP = testEnv.WECOM_CORP_ID;
+const APP_ID = testEnv.MP_APP_ID;
+const MP_KF = 'alice@kfbridge_demo';
+/** A PNG as far as anyone checks: the signature, then bytes. */
+const PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.alloc(120, 7),
+]);
+
+let sim: RunningSimulator;
+let api: { url: string; stop(): Promise<void> };
+let deps: AdminDeps;
+let avatarPath: string;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  const config = parseConfig({
+    ...testEnv,
+    WECOM_API_BASE: sim.url,
+    MP_API_BASE: sim.url,
+    ADMIN_API_KEY: KEY,
+  });
+  deps = adminDeps(config, documentClient(), s3Client(), recordingLog().log);
+  api = await startAdminApi(deps);
+  avatarPath = join(await mkdtemp(join(tmpdir(), 'kf-bridge-admin-')), 'avatar.png');
+  await writeFile(avatarPath, PNG);
+});
+afterAll(async () => {
+  await api.stop();
+  await sim.stop();
+});
+beforeEach(() => {
+  sim.sim.reset();
+  sim.sim.createCorp({
+    corpId: CORP,
+    secrets: [testEnv.WECOM_KF_SECRET],
+    users: ['zhangsan', 'lisi'],
+    departments: [2, 3],
+  });
+  sim.sim.createMpApp({ appId: APP_ID, secret: testEnv.MP_APP_SECRET, token: testEnv.MP_TOKEN });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed, for --json runs. */
+  json: Record<string, unknown>;
+}
+
+/** Runs the CLI against the admin API; every JSON answer is checked against the operation's published output schema. */
+async function cli(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli([...args, '--url', api.url, '--api-key', KEY], {
+    env: {},
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    fetch,
+    readFile: (path) => readFile(path),
+    localAdminKey: async () => KEY,
+  });
+  const json = args.includes('--json') && code === EXIT.done ? JSON.parse(stdout) : {};
+  if (args.includes('--json') && code === EXIT.done) {
+    const operation = ADMIN_OPERATIONS.find((o) => o.group === args[0] && o.command === args[1]);
+    const checked = v.safeParse(operation?.output ?? v.never(), json);
+    expect(checked.issues, `${args[0]} ${args[1]} output`).toBeUndefined();
+  }
+  return { code, stdout, stderr, json };
+}
+
+const platformCalls = (endpoint: string) => sim.sim.calls.get(endpoint) ?? 0;
+
+describe('kf-accounts', () => {
+  it('adds an account with an avatar file uploaded through media/upload, then lists, renames and deletes it', async () => {
+    const added = await cli('kf-accounts', 'add', '--name', '售后客服', '--avatar', avatarPath, '--json');
+    expect(added.code).toBe(EXIT.done);
+    const openKfId = added.json.openKfId as string;
+    const account = sim.sim.wecom.accounts.get(openKfId);
+    expect(account?.name).toBe('售后客服');
+    expect(sim.sim.media.get(CORP, account?.mediaId ?? null).data).toEqual(PNG);
+
+    const table = await cli('kf-accounts', 'list');
+    expect(table.code).toBe(EXIT.done);
+    expect(table.stdout).toMatch(/^open kf id\s+name\s+avatar\s+managed by api\n/);
+    expect(table.stdout).toContain(`${openKfId}  售后客服`);
+
+    expect((await cli('kf-accounts', 'update', '--open-kf-id', openKfId, '--name', '退款客服')).code).toBe(
+      EXIT.done,
+    );
+    expect(account?.name).toBe('退款客服');
+    const update = await cli(
+      'kf-accounts',
+      'update',
+      '--open-kf-id',
+      openKfId,
+      '--avatar',
+      avatarPath,
+      '--json',
+    );
+    expect(update.json).toEqual({ openKfId });
+
+    expect((await cli('kf-accounts', 'delete', '--open-kf-id', openKfId)).code).toBe(EXIT.done);
+    expect(sim.sim.wecom.accounts.has(openKfId)).toBe(false);
+    const again = await cli('kf-accounts', 'delete', '--open-kf-id', openKfId);
+    expect(again.code).toBe(EXIT.refused);
+    expect(again.stderr).toBe(
+      "kf-bridge: /cgi-bin/kf/account/del refused for app 'default': no such kf account (open_kfid) in this corp (errcode 95004)\n",
+    );
+  });
+
+  it('pages through every account unless a page is asked for', async () => {
+    for (let i = 0; i < 130; i++) sim.sim.createKfAccount(CORP, `客服${i}`);
+    // The token cached from an earlier test is refused once after the simulator's reset; count from here.
+    await cli('upgrade-service', 'config');
+    sim.sim.calls.clear();
+    const all = await cli('kf-accounts', 'list', '--json');
+    expect((all.json.accounts as unknown[]).length).toBe(130);
+    expect(all.json.nextOffset).toBeUndefined();
+    expect(platformCalls('kf/account/list')).toBe(2);
+
+    const page = await cli('kf-accounts', 'list', '--offset', '100', '--limit', '50', '--json');
+    expect((page.json.accounts as unknown[]).length).toBe(30);
+    const first = await cli('kf-accounts', 'list', '--limit', '100', '--json');
+    expect(first.json.nextOffset).toBe(100);
+  });
+
+  it('refuses bad input field by field before anything reaches WeCom', async () => {
+    const long = await cli(
+      'kf-accounts',
+      'add',
+      '--name',
+      '一二三四五六七八九十一二三四五六七',
+      '--avatar',
+      avatarPath,
+    );
+    expect(long.code).toBe(EXIT.usage);
+    expect(long.stderr).toContain('  --name: at most 16 characters');
+    const none = await cli('kf-accounts', 'update', '--open-kf-id', 'wk1');
+    expect(none.code).toBe(EXIT.usage);
+    expect(none.stderr).toContain('--name: name or avatar required');
+    const missing = await cli('kf-accounts', 'add', '--name', 'x', '--avatar', '/no/such/file.png');
+    expect(missing).toMatchObject({
+      code: EXIT.usage,
+      stderr: 'kf-bridge: --avatar: cannot read the file /no/such/file.png\n',
+    });
+    expect(platformCalls('media/upload') + platformCalls('kf/account/add')).toBe(0);
+  });
+
+  it('says what WeCom refused: an expired media_id, the 5000-account limit, an account kept from the API', async () => {
+    const stale = await cli('kf-accounts', 'add', '--name', 'x', '--avatar', 'media:MEDIA_GONE', '--json');
+    expect(stale.code).toBe(EXIT.refused);
+    expect(JSON.parse(stale.stderr)).toMatchObject({
+      errcode: 40007,
+      error: expect.stringContaining('media_id is not valid'),
+    });
+
+    const consoleOnly = sim.sim.createKfAccount(CORP, '人工客服', { managedByApi: false });
+    const listed = await cli('kf-accounts', 'list', '--json');
+    expect(listed.json.accounts).toContainEqual(
+      expect.objectContaining({ openKfId: consoleOnly, managedByApi: false }),
+    );
+    const refused = await cli('kf-accounts', 'update', '--open-kf-id', consoleOnly, '--name', 'x');
+    expect(refused.code).toBe(EXIT.refused);
+    expect(refused.stderr).toContain('API management is off for this kf account');
+    expect(refused.stderr).toContain('(errcode 95017)');
+
+    for (let i = sim.sim.wecom.accounts.size; i < 5000; i++) sim.sim.createKfAccount(CORP, `客服${i}`);
+    const full = await cli('kf-accounts', 'add', '--name', '第5001个', '--avatar', avatarPath);
+    expect(full.code).toBe(EXIT.refused);
+    expect(full.stderr).toContain('the corp already has the most kf accounts allowed (5000) (errcode 95005)');
+  });
+
+  it('makes a contact-way link with the scene and its scene_param appended so WeChat hands both back', async () => {
+    const openKfId = sim.sim.createKfAccount(CORP, '客服');
+    const sceneParam = '活动=双11&来源=公众号 菜单';
+    const link = await cli(
+      'kf-accounts',
+      'link',
+      '--open-kf-id',
+      openKfId,
+      '--scene',
+      'promo_11',
+      '--scene-param',
+      sceneParam,
+      '--json',
+    );
+    expect(link.code).toBe(EXIT.done);
+    const url = link.json.url as string;
+    expect(url).toMatch(/\?enc_scene=ENC[^&]+&scene_param=%E6%B4%BB/);
+    sim.sim.openContactWay(url, 'wmCustomer1');
+    expect(sim.sim.wecom.customers.get('wmCustomer1')?.enterSessionContext).toEqual({
+      scene: 'promo_11',
+      scene_param: sceneParam,
+    });
+
+    const orphan = await cli('kf-accounts', 'link', '--open-kf-id', openKfId, '--scene-param', 'x');
+    expect(orphan.code).toBe(EXIT.usage);
+    expect(orphan.stderr).toContain('--scene-param: sceneParam needs a scene');
+    const plain = await cli('kf-accounts', 'link', '--open-kf-id', openKfId, '--json');
+    expect(plain.json.url).toMatch(/^https:\/\/work\.weixin\.qq\.com\/kf\/kfc/);
+  });
+});
+
+describe('servicers', () => {
+  it('adds and removes members and departments with a result per item, and lists them', async () => {
+    const openKfId = sim.sim.createKfAccount(CORP, '客服');
+    const added = await cli(
+      'servicers',
+      'add',
+      '--open-kf-id',
+      openKfId,
+      '--user-ids',
+      'zhangsan,nobody',
+      '--department-ids',
+      '2',
+    );
+    expect(added.code).toBe(EXIT.refused);
+    expect(added.stdout).toMatch(/user id\s+result\s+errcode\s+department id/);
+    expect(added.stdout).toMatch(/nobody\s+refused\s+60111/);
+    const json = await cli('servicers', 'add', '--open-kf-id', openKfId, '--user-ids', 'zhangsan', '--json');
+    expect(json.json).toEqual({ results: [{ userId: 'zhangsan', result: 'unchanged' }], refused: 0 });
+
+    const listed = await cli('servicers', 'list', '--open-kf-id', openKfId, '--json');
+    expect(listed.json.servicers).toEqual([{ userId: 'zhangsan', status: 'receiving' }, { departmentId: 2 }]);
+
+    const removed = await cli(
+      'servicers',
+      'remove',
+      '--open-kf-id',
+      openKfId,
+      '--user-ids',
+      'zhangsan',
+      '--user-ids',
+      'lisi',
+      '--json',
+    );
+    expect(removed.json.results).toEqual([
+      { userId: 'zhangsan', result: 'removed' },
+      { userId: 'lisi', result: 'unchanged' },
+    ]);
+    expect((await cli('servicers', 'remove', '--open-kf-id', openKfId)).stderr).toContain(
+      '--user-ids: userIds or departmentIds required',
+    );
+  });
+
+  it('refuses the servicer past the limit of 2000 per account, item by item', async () => {
+    const openKfId = sim.sim.createKfAccount(CORP, '客服');
+    const account = sim.sim.wecom.accounts.get(openKfId);
+    for (let i = 0; i < 2000; i++) account?.servicers.set(`member${i}`, { status: 0, stopType: 0 });
+    const over = await cli('servicers', 'add', '--open-kf-id', openKfId, '--user-ids', 'lisi', '--json');
+    expect(over.code).toBe(EXIT.refused);
+    expect(JSON.parse(over.stdout)).toEqual({
+      results: [{ userId: 'lisi', result: 'refused', errcode: 95015 }],
+      refused: 1,
+    });
+  });
+});
+
+describe('sessions and customers', () => {
+  it('reads and moves a session, with the msg_code WeCom gives for the move', async () => {
+    const openKfId = sim.sim.createKfAccount(CORP, '客服');
+    sim.sim.wecom.accounts.get(openKfId)?.servicers.set('zhangsan', { status: 0, stopType: 0 });
+    sim.sim.customerSays(openKfId, 'wmAlice', '你好');
+    const before = await cli(
+      'sessions',
+      'get',
+      '--open-kf-id',
+      openKfId,
+      '--external-user-id',
+      'wmAlice',
+      '--json',
+    );
+    expect(before.json).toEqual({ state: 'new', stateCode: 0 });
+
+    const missing = await cli(
+      'sessions',
+      'trans',
+      '--open-kf-id',
+      openKfId,
+      '--external-user-id',
+      'wmAlice',
+      '--state',
+      'servicer',
+    );
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toContain('--servicer-user-id: servicerUserId is required for state servicer');
+    const busy = await cli(
+      'sessions',
+      'trans',
+      '--open-kf-id',
+      openKfId,
+      '--external-user-id',
+      'wmAlice',
+      '--state',
+      'servicer',
+      '--servicer-user-id',
+      'lisi',
+    );
+    expect(busy.code).toBe(EXIT.refused);
+    expect(busy.stderr).toContain(
+      'the servicer is not receiving customers or has not activated WeCom (errcode 95014)',
+    );
+
+    const moved = await cli(
+      'sessions',
+      'trans',
+      '--open-kf-id',
+      openKfId,
+      '--external-user-id',
+      'wmAlice',
+      '--state',
+      'servicer',
+      '--servicer-user-id',
+      'zhangsan',
+      '--json',
+    );
+    expect(moved.json).toEqual({ state: 'servicer', msgCode: expect.any(String) });
+    const after = await cli('sessions', 'get', '--open-kf-id', openKfId, '--external-user-id', 'wmAlice');
+    expect(after.stdout).toMatch(/state\s+servicer\nstate code\s+3\nservicer user id\s+zhangsan\n/);
+
+    await cli(
+      'sessions',
+      'trans',
+      '--open-kf-id',
+      openKfId,
+      '--external-user-id',
+      'wmAlice',
+      '--state',
+      'ended',
+    );
+    const stuck = await cli(
+      'sessions',
+      'trans',
+      '--open-kf-id',
+      openKfId,
+      '--external-user-id',
+      'wmAlice',
+      '--state',
+      'assistant',
+    );
+    expect(stuck.code).toBe(EXIT.refused);
+    expect(stuck.stderr).toContain('(errcode 95016)');
+  });
+
+  it('finds customers active in the last 48 hours with how they came, and names the others', async () => {
+    const openKfId = sim.sim.createKfAccount(CORP, '客服');
+    const link = await cli(
+      'kf-accounts',
+      'link',
+      '--open-kf-id',
+      openKfId,
+      '--scene',
+      'menu',
+      '--scene-param',
+      'p1',
+      '--json',
+    );
+    sim.sim.openContactWay(link.json.url as string, 'wmBob');
+    const found = await cli(
+      'customers',
+      'get',
+      '--external-user-ids',
+      'wmBob,wmStranger',
+      '--with-enter-session-context',
+      '--json',
+    );
+    expect(found.json).toMatchObject({
+      customers: [{ externalUserId: 'wmBob', scene: 'menu', sceneParam: 'p1' }],
+      notFound: ['wmStranger'],
+    });
+  });
+
+  it('shows the upgrade-service ranges', async () => {
+    const config = await cli('upgrade-service', 'config', '--json');
+    expect(config.json).toEqual({
+      memberUserIds: ['zhangsan', 'lisi'],
+      memberDepartmentIds: [2, 3],
+      groupChatIds: [],
+    });
+  });
+});
+
+describe('Official Account kf accounts and sessions', () => {
+  it('adds, invites, sets the avatar of, renames, lists and deletes an account', async () => {
+    expect((await cli('mp-accounts', 'add', '--kf-account', MP_KF, '--nickname', '小爱')).code).toBe(
+      EXIT.done,
+    );
+    const exists = await cli('mp-accounts', 'add', '--kf-account', MP_KF, '--nickname', '小爱');
+    expect(exists).toMatchObject({
+      code: EXIT.refused,
+      stderr: expect.stringContaining('that kf account already exists (errcode 65406)'),
+    });
+    expect((await cli('mp-accounts', 'invite', '--kf-account', MP_KF, '--wechat-id', 'alice_wx')).code).toBe(
+      EXIT.done,
+    );
+    expect((await cli('mp-accounts', 'avatar', '--kf-account', MP_KF, '--avatar', avatarPath)).code).toBe(
+      EXIT.done,
+    );
+    expect((await cli('mp-accounts', 'update', '--kf-account', MP_KF, '--nickname', '小爱同学')).code).toBe(
+      EXIT.done,
+    );
+
+    const listed = await cli('mp-accounts', 'list', '--json');
+    expect(listed.json.accounts).toEqual([
+      expect.objectContaining({
+        kfAccount: MP_KF,
+        nickname: '小爱同学',
+        avatar: expect.stringMatching(/^https:\/\//),
+        invitedWechat: 'alice_wx',
+        invitation: 'waiting',
+      }),
+    ]);
+    sim.sim.setMpKfWorker(APP_ID, MP_KF, { acceptInvite: true, online: true });
+    const online = await cli('mp-accounts', 'online');
+    expect(online.stdout).toMatch(new RegExp(`${MP_KF}\\s+\\d+\\s+web\\s+0`));
+
+    expect((await cli('mp-accounts', 'delete', '--kf-account', MP_KF)).code).toBe(EXIT.done);
+    const gone = await cli('mp-accounts', 'delete', '--kf-account', MP_KF);
+    expect(gone.stderr).toContain('no such kf account on this Official Account (errcode 65401)');
+  });
+
+  it('refuses a malformed account locally, and says when the limit or the permission stops it', async () => {
+    const bad = await cli('mp-accounts', 'add', '--kf-account', 'alice', '--nickname', '小爱');
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain('--kf-account: prefix@ the Official Account WeChat id');
+
+    for (let i = 0; i < 100; i++)
+      await cli('mp-accounts', 'add', '--kf-account', `kf${i}@kfbridge_demo`, '--nickname', `客服${i}`);
+    const full = await cli('mp-accounts', 'add', '--kf-account', MP_KF, '--nickname', '小爱');
+    expect(full.stderr).toContain(
+      'the Official Account already has the most kf accounts allowed (errcode 65405)',
+    );
+
+    sim.sim.reset();
+    sim.sim.createMpApp({
+      appId: APP_ID,
+      secret: testEnv.MP_APP_SECRET,
+      token: testEnv.MP_TOKEN,
+      customServiceEnabled: false,
+    });
+    const off = await cli('mp-accounts', 'list');
+    expect(off.code).toBe(EXIT.refused);
+    expect(off.stderr).toContain('the new customer service is not enabled for this Official Account');
+    expect(off.stderr).toContain('(errcode 65400)');
+  });
+
+  it('creates, reads, lists and closes sessions, and lists followers waiting', async () => {
+    await cli('mp-accounts', 'add', '--kf-account', MP_KF, '--nickname', '小爱');
+    sim.sim.mpUserWrites(APP_ID, 'oFollower1', { MsgType: 'text', Content: '人工' });
+    const waiting = await cli('mp-sessions', 'waiting', '--json');
+    expect(waiting.json).toEqual({
+      count: 1,
+      waiting: [{ openid: 'oFollower1', since: expect.any(String) }],
+    });
+
+    const unbound = await cli('mp-sessions', 'create', '--kf-account', MP_KF, '--openid', 'oFollower1');
+    expect(unbound.stderr).toContain(
+      'the kf account is not bound to a WeChat user yet: invite one first (errcode 65402)',
+    );
+    await cli('mp-accounts', 'invite', '--kf-account', MP_KF, '--wechat-id', 'alice_wx');
+    sim.sim.setMpKfWorker(APP_ID, MP_KF, { acceptInvite: true, online: true });
+    const created = await cli(
+      'mp-sessions',
+      'create',
+      '--kf-account',
+      MP_KF,
+      '--openid',
+      'oFollower1',
+      '--text',
+      'VIP',
+      '--json',
+    );
+    expect(created.json).toEqual({ openid: 'oFollower1', kfAccount: MP_KF });
+
+    const session = await cli('mp-sessions', 'get', '--openid', 'oFollower1', '--json');
+    expect(session.json).toEqual({ openid: 'oFollower1', kfAccount: MP_KF, since: expect.any(String) });
+    const list = await cli('mp-sessions', 'list', '--kf-account', MP_KF, '--json');
+    expect(list.json.sessions).toEqual([{ openid: 'oFollower1', since: expect.any(String) }]);
+
+    expect((await cli('mp-sessions', 'close', '--kf-account', MP_KF, '--openid', 'oFollower1')).code).toBe(
+      EXIT.done,
+    );
+    const closed = await cli('mp-sessions', 'close', '--kf-account', MP_KF, '--openid', 'oFollower1');
+    expect(closed.stderr).toContain('the follower has no open session (errcode 65413)');
+    expect((await cli('mp-sessions', 'get', '--openid', 'oFollower1', '--json')).json).toEqual({
+      openid: 'oFollower1',
+    });
+  });
+});
+
+describe('what scripts rely on', () => {
+  it('exits 5 when the platform rate-limits, 4 for a wrong key, 2 for an unknown app', async () => {
+    sim.sim.setFaults([{ endpoint: 'kf/account/list', kind: 'errcode', errcode: 45009, count: 1 }]);
+    const limited = await cli('kf-accounts', 'list');
+    expect(limited.code).toBe(EXIT.retryLater);
+    expect(limited.stderr).toContain('the API rate limit was reached; try again in a minute (errcode 45009)');
+
+    const wrongKey = await runCli(
+      ['kf-accounts', 'list', '--url', api.url, '--api-key', 'wrong-key-0123456789'],
+      {
+        env: {},
+        stdout: () => {},
+        stderr: () => {},
+        fetch,
+        readFile,
+        localAdminKey: async () => KEY,
+      },
+    );
+    expect(wrongKey).toBe(EXIT.unreachable);
+
+    const unknown = await cli('kf-accounts', 'list', '--app', 'sales');
+    expect(unknown).toMatchObject({ code: EXIT.usage, stderr: "kf-bridge: no app 'sales'\n" });
+  });
+
+  it('answers field-level errors from the API itself, for callers other than the CLI', async () => {
+    const response = await fetch(`${api.url}/v1/admin/kf/accounts`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: '',
+        avatar: { url: 'http://plain.example/a.png', data: 'iVBOR' },
+        extra: 1,
+      }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { issues: { path: string }[] };
+    expect(body.issues.map((issue) => issue.path).sort()).toEqual(['avatar', 'avatar.url', 'extra', 'name']);
+    const wrongMethod = await fetch(`${api.url}/v1/admin/kf/accounts`, {
+      method: 'PUT',
+      headers: { 'x-api-key': KEY },
+    });
+    expect(wrongMethod.status).toBe(405);
+  });
+});
