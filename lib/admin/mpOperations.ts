@@ -35,6 +35,12 @@ function mp(
 
 const records = (answer: PlatformAnswer, field: string) => (answer[field] ?? []) as Record<string, unknown>[];
 
+const sessionBody = (input: { kfAccount: string; openid: string; text?: string | undefined }) => ({
+  kf_account: input.kfAccount,
+  openid: input.openid,
+  ...(input.text && { text: input.text }),
+});
+
 /** getonlinekflist's status: where the worker is signed in. */
 const ONLINE_STATUS: Record<number, string> = { 1: 'web', 2: 'mobile', 3: 'web and mobile' };
 
@@ -204,7 +210,7 @@ export const MP_OPERATIONS = [
     output: v.strictObject({ openid: v.string(), kfAccount: v.string() }),
     async run(input, context) {
       await mp(context, '/customservice/kfsession/create', {
-        body: { kf_account: input.kfAccount, openid: input.openid, ...(input.text && { text: input.text }) },
+        body: sessionBody(input),
       });
       return { openid: input.openid, kfAccount: input.kfAccount };
     },
@@ -220,7 +226,7 @@ export const MP_OPERATIONS = [
     output: v.strictObject({ openid: v.string(), kfAccount: v.string() }),
     async run(input, context) {
       await mp(context, '/customservice/kfsession/close', {
-        body: { kf_account: input.kfAccount, openid: input.openid, ...(input.text && { text: input.text }) },
+        body: sessionBody(input),
       });
       return { openid: input.openid, kfAccount: input.kfAccount };
     },

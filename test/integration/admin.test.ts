@@ -283,83 +283,27 @@ describe('sessions and customers', () => {
     const openKfId = sim.sim.createKfAccount(CORP, '客服');
     sim.sim.wecom.accounts.get(openKfId)?.servicers.set('zhangsan', { status: 0, stopType: 0 });
     sim.sim.customerSays(openKfId, 'wmAlice', '你好');
-    const before = await cli(
-      'sessions',
-      'get',
-      '--open-kf-id',
-      openKfId,
-      '--external-user-id',
-      'wmAlice',
-      '--json',
-    );
-    expect(before.json).toEqual({ state: 'new', stateCode: 0 });
+    const session = ['--open-kf-id', openKfId, '--external-user-id', 'wmAlice'];
+    const trans = (state: string, ...more: string[]) =>
+      cli('sessions', 'trans', ...session, '--state', state, ...more);
+    expect((await cli('sessions', 'get', ...session, '--json')).json).toEqual({ state: 'new', stateCode: 0 });
 
-    const missing = await cli(
-      'sessions',
-      'trans',
-      '--open-kf-id',
-      openKfId,
-      '--external-user-id',
-      'wmAlice',
-      '--state',
-      'servicer',
-    );
+    const missing = await trans('servicer');
     expect(missing.code).toBe(EXIT.usage);
     expect(missing.stderr).toContain('--servicer-user-id: servicerUserId is required for state servicer');
-    const busy = await cli(
-      'sessions',
-      'trans',
-      '--open-kf-id',
-      openKfId,
-      '--external-user-id',
-      'wmAlice',
-      '--state',
-      'servicer',
-      '--servicer-user-id',
-      'lisi',
-    );
+    const busy = await trans('servicer', '--servicer-user-id', 'lisi');
     expect(busy.code).toBe(EXIT.refused);
     expect(busy.stderr).toContain(
       'the servicer is not receiving customers or has not activated WeCom (errcode 95014)',
     );
 
-    const moved = await cli(
-      'sessions',
-      'trans',
-      '--open-kf-id',
-      openKfId,
-      '--external-user-id',
-      'wmAlice',
-      '--state',
-      'servicer',
-      '--servicer-user-id',
-      'zhangsan',
-      '--json',
-    );
+    const moved = await trans('servicer', '--servicer-user-id', 'zhangsan', '--json');
     expect(moved.json).toEqual({ state: 'servicer', msgCode: expect.any(String) });
-    const after = await cli('sessions', 'get', '--open-kf-id', openKfId, '--external-user-id', 'wmAlice');
+    const after = await cli('sessions', 'get', ...session);
     expect(after.stdout).toMatch(/state\s+servicer\nstate code\s+3\nservicer user id\s+zhangsan\n/);
 
-    await cli(
-      'sessions',
-      'trans',
-      '--open-kf-id',
-      openKfId,
-      '--external-user-id',
-      'wmAlice',
-      '--state',
-      'ended',
-    );
-    const stuck = await cli(
-      'sessions',
-      'trans',
-      '--open-kf-id',
-      openKfId,
-      '--external-user-id',
-      'wmAlice',
-      '--state',
-      'assistant',
-    );
+    await trans('ended');
+    const stuck = await trans('assistant');
     expect(stuck.code).toBe(EXIT.refused);
     expect(stuck.stderr).toContain('(errcode 95016)');
   });
