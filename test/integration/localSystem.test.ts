@@ -206,7 +206,9 @@ describe('the local system (npm start)', () => {
       (await kfBridge('kf-accounts', 'link', '--open-kf-id', system.demo.openKfId, '--scene', 's1')).stdout,
     ) as { url: string };
     expect(link.url).toMatch(/enc_scene=/);
-    const refused = await kfBridge('mp-sessions', 'list', '--kf-account', 'nobody@demo').catch((error) => error);
+    const refused = await kfBridge('mp-sessions', 'list', '--kf-account', 'nobody@demo').catch(
+      (error) => error,
+    );
     expect(refused).toMatchObject({ code: 3 });
     expect(JSON.parse(refused.stderr)).toMatchObject({ errcode: 65401 });
 
