@@ -52,9 +52,12 @@ export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Pro
     throw new BadRequestError('body is not JSON');
   }
   const outbound = parseOutboundRequest({ schema: OUTBOUND_SCHEMA, ...(body as object) });
-  if (!deps.config.apps.get(outbound.app)?.wecom) {
-    throw new ContractError('outbound request: app: no such app with WeCom settings', {
-      issues: [{ path: 'app', message: `no app '${outbound.app}' with WeCom settings` }],
+  // Each channel needs its own platform's settings: an Official Account-only app takes MP requests.
+  const [platform, settings] =
+    outbound.channel === 'mp' ? (['mp', 'Official Account'] as const) : (['wecom', 'WeCom'] as const);
+  if (!deps.config.apps.get(outbound.app)?.[platform]) {
+    throw new ContractError(`outbound request: app: no such app with ${settings} settings`, {
+      issues: [{ path: 'app', message: `no app '${outbound.app}' with ${settings} settings` }],
     });
   }
   const known = await deps.ledger.read(outbound.app, outbound.requestId);

@@ -89,6 +89,31 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
     expect(await drain(sqs, outboundUrl)).toEqual([]);
   });
 
+  it('takes each channel for an app with that platform: MP requests for an Official Account-only app', async () => {
+    const { WECOM_CORP_ID, WECOM_KF_SECRET, WECOM_CALLBACK_TOKEN, WECOM_ENCODING_AES_KEY, ...mpOnly } =
+      testEnv;
+    const mpDeps = {
+      ...deps,
+      config: parseConfig({ ...mpOnly, OUTBOUND_QUEUE_URL: outboundUrl, OUTBOUND_API_KEY: KEY }),
+    };
+    const mp = {
+      requestId: 'mp1',
+      app: 'default',
+      channel: 'mp',
+      openid: 'oA',
+      message: { type: 'text', content: '您好' },
+    };
+    expect(await handleMessagesApi(post(mp), mpDeps)).toEqual({
+      status: 202,
+      body: { requestId: 'mp1', status: 'queued' },
+    });
+    await expect(handleMessagesApi(post(valid('kf1')), mpDeps)).rejects.toMatchObject({
+      status: 400,
+      issues: [{ path: 'app', message: "no app 'default' with WeCom settings" }],
+    });
+    expect(await drain(sqs, outboundUrl)).toHaveLength(1);
+  });
+
   it('queues a valid request once, answers 202, and reports its status', async () => {
     const id = `c-${Date.now()}`;
     expect(await handleMessagesApi(post(valid(id)), deps)).toEqual({
