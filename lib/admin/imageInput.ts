@@ -67,7 +67,7 @@ export async function imageMediaId(context: AdminContext, image: Image, field: s
 /** The bytes of an image, fetched when given by URL or S3 object. */
 export async function imageBytes(context: AdminContext, image: Image, field: string): Promise<UploadFile> {
   if (image.data) return inlineImage(image.data, field);
-  const fetched = await context.fetchFile(image);
+  const fetched = await context.fetchFile(image, context.signal);
   if (fetched.data.length > MAX_IMAGE_BYTES) throw new BadRequestError(`${field} is over 2 MB`);
   return { data: fetched.data, filename: fetched.name, contentType: fetched.contentType };
 }

@@ -1,8 +1,7 @@
 import * as v from 'valibot';
 import { text } from '../contracts/fields';
-import type { PlatformAnswer } from '../platform/client';
 import { IMAGE_RULES, imageBytes, imageBytesOnly } from './imageInput';
-import { type AdminContext, operation } from './operation';
+import { type AdminContext, operation, recordsOf } from './operation';
 
 /** Official Account customer-service administration (reference §12.3, §12.4). */
 
@@ -32,8 +31,6 @@ function mp(
     ...(context.signal && { signal: context.signal }),
   });
 }
-
-const records = (answer: PlatformAnswer, field: string) => (answer[field] ?? []) as Record<string, unknown>[];
 
 const sessionBody = (input: { kfAccount: string; openid: string; text?: string | undefined }) => ({
   kf_account: input.kfAccount,
@@ -69,7 +66,7 @@ export const MP_OPERATIONS = [
     }),
     async run(_input, context) {
       const answer = await mp(context, '/cgi-bin/customservice/getkflist');
-      const accounts = records(answer, 'kf_list').map((account) => ({
+      const accounts = recordsOf(answer, 'kf_list').map((account) => ({
         kfAccount: String(account.kf_account),
         nickname: String(account.kf_nick ?? ''),
         id: Number(account.kf_id),
@@ -101,7 +98,7 @@ export const MP_OPERATIONS = [
     }),
     async run(_input, context) {
       const answer = await mp(context, '/cgi-bin/customservice/getonlinekflist');
-      const accounts = records(answer, 'kf_online_list').map((account) => ({
+      const accounts = recordsOf(answer, 'kf_online_list').map((account) => ({
         kfAccount: String(account.kf_account),
         id: Number(account.kf_id),
         signedIn: ONLINE_STATUS[Number(account.status)] ?? `status ${account.status}`,
@@ -268,7 +265,7 @@ export const MP_OPERATIONS = [
       const answer = await mp(context, '/customservice/kfsession/getsessionlist', {
         query: { kf_account: input.kfAccount },
       });
-      const sessions = records(answer, 'sessionlist').map((session) => ({
+      const sessions = recordsOf(answer, 'sessionlist').map((session) => ({
         openid: String(session.openid),
         since: iso(session.createtime),
       }));
@@ -290,7 +287,7 @@ export const MP_OPERATIONS = [
     async run(_input, context) {
       const answer = await mp(context, '/customservice/kfsession/getwaitcase');
       // Field names differ between SDKs' sources (reference §12.4): latest_time or createtime.
-      const waiting = records(answer, 'waitcaselist').map((item) => ({
+      const waiting = recordsOf(answer, 'waitcaselist').map((item) => ({
         openid: String(item.openid),
         since: iso(item.latest_time ?? item.createtime),
       }));

@@ -2,7 +2,7 @@ import type * as v from 'valibot';
 import type { AppConfig } from '../config/config';
 import type { CheckRules } from '../contracts/jsonSchema';
 import type { FetchedFile, ResolveMedia } from '../outbound/mediaUpload';
-import type { PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
+import type { PlatformAnswer, PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
 import type { Platform } from '../tokens/platformToken';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -16,14 +16,18 @@ export interface AdminContext {
   /** The media_id of a file given by URL or S3 object, uploaded once and cached. */
   readonly resolveMedia: ResolveMedia;
   /** The bytes of a file given by URL or S3 object. */
-  readonly fetchFile: (source: {
-    url?: string;
-    s3?: { bucket: string; key: string };
-  }) => Promise<FetchedFile>;
+  readonly fetchFile: (
+    source: { url?: string; s3?: { bucket: string; key: string } },
+    signal?: AbortSignal,
+  ) => Promise<FetchedFile>;
   readonly signal?: AbortSignal;
 }
 
 export type AdminResult = Record<string, unknown>;
+
+/** The records of a list field in a platform answer; absent means none. */
+export const recordsOf = (answer: PlatformAnswer, field: string) =>
+  (answer[field] ?? []) as Record<string, unknown>[];
 
 /**
  * One admin operation, described once: the CLI command (`group command`), the HTTP route, the input and

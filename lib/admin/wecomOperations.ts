@@ -1,9 +1,8 @@
 import * as v from 'valibot';
 import { bytes, given, text } from '../contracts/fields';
 import { anyOf } from '../contracts/jsonSchema';
-import type { PlatformAnswer } from '../platform/client';
 import { IMAGE_RULES, imageMediaId, imageWithMediaId } from './imageInput';
-import { type AdminContext, operation } from './operation';
+import { type AdminContext, operation, recordsOf } from './operation';
 
 /** WeCom kf administration (reference §8): accounts, contact links, servicers, session state, customers. */
 
@@ -29,8 +28,6 @@ function wecom(context: AdminContext, path: string, body?: object, query?: Recor
     ...(context.signal && { signal: context.signal }),
   });
 }
-
-const records = (answer: PlatformAnswer, field: string) => (answer[field] ?? []) as Record<string, unknown>[];
 
 const ONE_ACCOUNT_CHANGE = 'name or avatar required';
 const SCENE_PARAM_NEEDS_SCENE = 'sceneParam needs a scene';
@@ -73,7 +70,7 @@ function changeServicers(change: 'add' | 'del') {
       ...(input.userIds?.length && { userid_list: input.userIds }),
       ...(input.departmentIds?.length && { department_id_list: input.departmentIds }),
     });
-    const results = records(answer, 'result_list').map((item) => {
+    const results = recordsOf(answer, 'result_list').map((item) => {
       const errcode = Number(item.errcode ?? 0);
       const target =
         item.userid !== undefined
@@ -124,7 +121,7 @@ export const WECOM_OPERATIONS = [
       const offset = input.offset ?? 0;
       const limit = input.limit ?? 100;
       const answer = await wecom(context, 'kf/account/list', { offset, limit });
-      const accounts = records(answer, 'account_list').map((account) => ({
+      const accounts = recordsOf(answer, 'account_list').map((account) => ({
         openKfId: String(account.open_kfid),
         name: String(account.name),
         avatar: String(account.avatar ?? ''),
@@ -256,7 +253,7 @@ export const WECOM_OPERATIONS = [
     }),
     async run(input, context) {
       const answer = await wecom(context, 'kf/servicer/list', undefined, { open_kfid: input.openKfId });
-      const servicers = records(answer, 'servicer_list').map((item) =>
+      const servicers = recordsOf(answer, 'servicer_list').map((item) =>
         item.userid === undefined
           ? { departmentId: Number(item.department_id) }
           : {
@@ -403,7 +400,7 @@ export const WECOM_OPERATIONS = [
         external_userid_list: input.externalUserIds,
         need_enter_session_context: input.withEnterSessionContext ? 1 : 0,
       });
-      const customers = records(answer, 'customer_list').map((customer) => {
+      const customers = recordsOf(answer, 'customer_list').map((customer) => {
         const entered = customer.enter_session_context as
           | { scene?: string; scene_param?: string }
           | undefined;

@@ -16,6 +16,6 @@ export function adminDeps(config: Config, db: DynamoDBDocumentClient, s3: S3Clie
     upload: platform.upload,
     multipart: platform.multipart,
     resolveMedia: mediaResolver({ db, table: config.stateTable, s3, upload: platform.upload, now: Date.now }),
-    fetchFile: (source) => fetchFile(s3, source),
+    fetchFile: (source, signal) => fetchFile(s3, source, signal),
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/main';
-import type { AdminDeps } from '../../lib/admin/adminApi';
+import { type AdminDeps, handleAdminApi } from '../../lib/admin/adminApi';
 import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { adminDeps } from '../../lib/admin/wiring';
 import { parseConfig } from '../../lib/config/config';
@@ -476,6 +476,24 @@ describe('what scripts rely on', () => {
 
     const unknown = await cli('kf-accounts', 'list', '--app', 'sales');
     expect(unknown).toMatchObject({ code: EXIT.usage, stderr: "kf-bridge: no app 'sales'\n" });
+  });
+
+  it("refuses an operation for an app without that platform's settings, before any call", async () => {
+    const { WECOM_CORP_ID, WECOM_KF_SECRET, WECOM_CALLBACK_TOKEN, WECOM_ENCODING_AES_KEY, ...mpOnly } =
+      testEnv;
+    const config = parseConfig({ ...mpOnly, MP_API_BASE: sim.url, ADMIN_API_KEY: KEY });
+    const request = {
+      method: 'GET',
+      path: '/v1/admin/kf/accounts',
+      query: {},
+      headers: { 'x-api-key': KEY },
+      body: '',
+    };
+    await expect(handleAdminApi(request, { ...deps, config })).rejects.toMatchObject({
+      status: 404,
+      message: "app 'default' has no WeCom settings",
+    });
+    expect(sim.sim.calls.size).toBe(0);
   });
 
   it('answers field-level errors from the API itself, for callers other than the CLI', async () => {
