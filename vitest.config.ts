@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/lib/**/*.test.ts', 'test/cli/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/lib/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/bench/**/*.test.ts'],
+        },
+      },
       { test: { name: 'simulator', include: ['test/simulator/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {

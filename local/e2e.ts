@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
@@ -21,6 +21,7 @@ import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
 import { kfReplies, mpReplies } from './e2eReplies';
+import { createMeter, type Meter, meterDynamoDb, metered, meterSqs } from './metering';
 import { readServiceDefinition } from './serviceDefinition';
 import { startEventSourceMappings } from './sqsEventSource';
 import { type LocalStack, startLocalStack } from './stack';
@@ -35,6 +36,10 @@ export interface E2eOptions {
   readonly customersPerAccount?: number;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Customers write over time (the default), or all at once to measure throughput. */
+  readonly paced?: boolean;
+  /** Pollers per event-source mapping (default 1); Lambda runs several on a FIFO queue with many groups. */
+  readonly pollers?: number;
 }
 
 export interface E2eResult {
@@ -46,6 +51,10 @@ export interface E2eResult {
     outOfOrder: number;
   };
   readonly durationMs: number;
+  /** From the first customer message to the last one on inbound.fifo; from queueing the replies to the last one recorded. */
+  readonly timings: { inboundMs: number; outboundMs: number };
+  /** What the product asked of SQS, DynamoDB and its functions; the company's own consumer is not counted. */
+  readonly usage: Meter;
   readonly faults: FaultProfile;
   readonly seed: number;
   readonly outbound: {
@@ -118,34 +127,37 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
 function consumeInProcess(
   stack: LocalStack,
   queue: string,
-  log: (line: string) => void,
   handle: (record: SQSRecord) => Promise<void>,
-  concurrency = 1,
+  options: {
+    sqs: SQSClient;
+    meter: Meter;
+    functionName: string;
+    log: (line: string) => void;
+    pollers: number;
+    concurrency?: number;
+  },
 ) {
   const queueUrl = stack.queues[queue] ?? '';
-  return startEventSourceMappings(
-    [
-      {
-        functionName: queue,
-        queueUrl,
-        queueArn: stack.queueArns[queue] ?? '',
-        batchSize: 10,
-        reportBatchItemFailures: true,
-      },
-    ],
-    {
-      sqs: stack.clients.sqs,
-      region: stack.region,
-      waitTimeSeconds: 1,
-      log,
-      invoke: async (_, event) =>
-        consumeFifo((event as SQSEvent).Records, handle, {
-          log: silent,
-          retryIn: visibilityBackoff(stack.clients.sqs, queueUrl),
-          concurrency,
-        }),
-    },
-  );
+  const mapping = {
+    functionName: options.functionName,
+    queueUrl,
+    queueArn: stack.queueArns[queue] ?? '',
+    batchSize: 10,
+    reportBatchItemFailures: true,
+  };
+  return startEventSourceMappings(Array(options.pollers).fill(mapping), {
+    sqs: options.sqs,
+    region: stack.region,
+    waitTimeSeconds: 1,
+    log: options.log,
+    invoke: metered(options.meter, options.functionName, async (_, event) =>
+      consumeFifo((event as SQSEvent).Records, handle, {
+        log: silent,
+        retryIn: visibilityBackoff(options.sqs, queueUrl),
+        concurrency: options.concurrency ?? 1,
+      }),
+    ),
+  });
 }
 
 /** How many times the simulator recorded a request reaching its customer. */
@@ -228,21 +240,31 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       MP_API_BASE: sim.url,
       CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
     });
-    const { sqs } = stack.clients;
-    const db = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
-    );
+    // The product's clients are metered; the company's consumer and the run's own checks use unmetered ones.
+    const meter = createMeter();
+    const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
+    meterSqs(sqs, meter);
+    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    meterDynamoDb(dynamodb, meter);
+    const db = DynamoDBDocumentClient.from(dynamodb);
+    const pollers = options.pollers ?? 1;
 
     const services = inboundServices(config, { sqs, db, log: silent });
+    const observedLedger = inboundServices(config, {
+      sqs: stack.clients.sqs,
+      db: DynamoDBDocumentClient.from(stack.clients.dynamodb),
+      log: silent,
+    }).sendLedger;
 
     // The callback endpoint the simulator pushes to: the product's callback logic behind plain HTTP.
     const publish = sqsPublisher(sqs);
+    const callback = metered(meter, 'callback', handleCallback);
     const callbackServer = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
       const url = new URL(request.url ?? '/', 'http://e2e');
       try {
-        const answer = await handleCallback(
+        const answer = await callback(
           {
             method: request.method ?? 'POST',
             app: 'default',
@@ -275,37 +297,43 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const pullers = consumeInProcess(
       stack,
       'SyncJobsQueue',
-      log,
       async (record) => void (await syncJobHandler(services, () => 30_000)(record)),
+      { sqs, meter, functionName: 'syncPuller', log, pollers },
     );
     stops.unshift(() => pullers.stop());
 
     // The fallback schedule, compressed from a minute to 5 s.
     const fallback = setInterval(() => {
-      enqueueFallbackJobs({ ...services, periodMs: 5000 }).catch((error: Error) =>
-        log(`fallback failed: ${error.message}`),
-      );
+      metered(
+        meter,
+        'syncPullerSchedule',
+        enqueueFallbackJobs,
+      )({ ...services, periodMs: 5000 }).catch((error: Error) => log(`fallback failed: ${error.message}`));
     }, 5000);
     stops.unshift(() => clearInterval(fallback));
 
     // The company's consumer of inbound.fifo.
     const inboundUrl = stack.queues.InboundQueue ?? '';
     const delivered: { customer: string; id: string }[] = [];
+    let lastDeliveredAt = 0;
     const followersHeard = new Set<string>();
     let consuming = true;
     const consumer = (async () => {
       while (consuming) {
-        const { Messages = [] } = await sqs.send(
+        const { Messages = [] } = await stack.clients.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: inboundUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
         );
         for (const message of Messages) {
           const body = JSON.parse(message.Body ?? '{}');
           if (body.channel === 'mp') {
             if (body.origin === 'customer') followersHeard.add(body.customer);
-          } else delivered.push({ customer: `${body.account}#${body.customer}`, id: body.id });
+          } else {
+            delivered.push({ customer: `${body.account}#${body.customer}`, id: body.id });
+            lastDeliveredAt = performance.now();
+          }
         }
         if (Messages.length > 0) {
-          await sqs.send(
+          await stack.clients.sqs.send(
             new DeleteMessageBatchCommand({
               QueueUrl: inboundUrl,
               Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
@@ -349,6 +377,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     sim.sim.setFaults(profile.rules, options.seed);
     const expected = new Map<string, string[]>();
     const workload = new SeededRandom(options.seed);
+    const writingStarted = performance.now();
     for (let i = 0; i < options.messages; i++) {
       const who = customers[Math.floor(workload.next() * customers.length)] ?? customers[0];
       if (!who) break;
@@ -359,7 +388,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       ]);
       if (profile.revokeToken && i === Math.floor(options.messages / 2)) sim.sim.invalidateTokens('revoke');
       // Customers write over time, not in one burst: many callbacks, many pulls, many commits to crash.
-      if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 25));
+      if (options.paced !== false && i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 25));
     }
     log(
       `${options.messages} messages written by ${customers.length} customers on ${accounts.length} kf accounts`,
@@ -372,6 +401,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // A late repeat would show up within a couple of pulls.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const inbound = tally(expected, delivered);
+    const inboundMs = lastDeliveredAt - writingStarted;
 
     // Official Account followers follow and write; replies go only to those whose message arrived, as a
     // company's consumer would answer only what it received.
@@ -401,9 +431,8 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const senders = consumeInProcess(
       stack,
       'OutboundQueue',
-      log,
       async (record) => void (await sendRecord(record, senderDeps)),
-      10,
+      { sqs, meter, functionName: 'sender', log, pollers, concurrency: 10 },
     );
     stops.unshift(() => senders.stop());
     const requests: OutboundRequest[] = [
@@ -414,15 +443,26 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         sim.sim.uploadMedia(MP_APP.appId, type, filename, data),
       ),
     ];
+    const queuedAt = performance.now();
     await sqsBatchPublisher(sqs)(outboundUrl, requests.map(outboundFifoMessage));
     log(`${requests.length} outbound requests queued`);
+    // The simulator's record is cheap to count often, so it times the last delivery closely; the ledger says
+    // when every request has its outcome (a failed one never reaches the simulator).
+    const recorded = () => sim.sim.wecom.sent.length + sim.sim.mp.sent.length + sim.sim.mp.typings.length;
+    const alreadyRecorded = recorded();
     const settled = async () =>
-      (await Promise.all(requests.map((r) => services.sendLedger.read(r.app, r.requestId)))).filter(
+      (await Promise.all(requests.map((r) => observedLedger.read(r.app, r.requestId)))).filter(
         (o) => o && o.status !== 'queued',
-      );
-    while ((await settled()).length < requests.length && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    const outcomes = await Promise.all(requests.map((r) => services.sendLedger.read(r.app, r.requestId)));
+      ).length;
+    let outboundMs = 0;
+    for (let checked = 0; Date.now() < deadline; checked++) {
+      if (!outboundMs && recorded() - alreadyRecorded >= requests.length)
+        outboundMs = performance.now() - queuedAt;
+      if (checked % 25 === 0 && (await settled()) === requests.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    outboundMs ||= performance.now() - queuedAt;
+    const outcomes = await Promise.all(requests.map((r) => observedLedger.read(r.app, r.requestId)));
     for (const [i, outcome] of outcomes.entries())
       if (outcome?.status !== 'sent') log(`${requests[i]?.requestId}: ${JSON.stringify(outcome)}`);
     const sends = requests.map((r) => timesReceived(sim.sim, r));
@@ -436,6 +476,8 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         failed: outcomes.filter((o) => o?.status === 'failed').length,
       },
       durationMs: Date.now() - started,
+      timings: { inboundMs, outboundMs },
+      usage: meter,
       faults: options.faults,
       seed: options.seed,
       injected: {

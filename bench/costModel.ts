@@ -1,0 +1,72 @@
+import type { Meter } from '../local/metering';
+
+/** AWS list prices, us-east-1, arm64, on-demand, no free tier (see ../shared/reference/perf-reliability.md §2.5). */
+export const PRICES = {
+  lambdaRequest: 0.2 / 1e6,
+  lambdaGbSecondArm: 0.0000133334,
+  sqsFifoRequest: 0.5 / 1e6,
+  dynamodbWriteUnit: 0.625 / 1e6,
+  dynamodbReadUnit: 0.125 / 1e6,
+  httpApiRequest: 1.0 / 1e6,
+} as const;
+
+export interface CostInput {
+  readonly usage: Meter;
+  /** Customer messages that reached inbound.fifo and replies the platform accepted, in the run measured. */
+  readonly inboundMessages: number;
+  readonly outboundMessages: number;
+  /** Each function's configured memory, in MB (serverless.yml). */
+  readonly memoryMb: Record<string, number>;
+  /** Calls to the HTTP API besides the callbacks: one POST /v1/messages per reply. */
+  readonly apiRequests: number;
+}
+
+/** Functions run by a schedule whatever the traffic: a fixed monthly cost, not a cost per message. */
+const SCHEDULED = new Set(['syncPullerSchedule']);
+
+/**
+ * US dollars per million messages (inbound and outbound alike), from what the run asked of each service.
+ * Lambda time is billed per invocation in whole milliseconds, so each function's mean time is rounded up.
+ */
+export function costPerMillionMessages(input: CostInput) {
+  const messages = input.inboundMessages + input.outboundMessages;
+  if (messages === 0) throw new Error('no messages: nothing to price');
+  let lambdaRequests = 0;
+  let gbSeconds = 0;
+  let callbacks = 0;
+  for (const [name, { count, ms }] of Object.entries(input.usage.invocations)) {
+    if (SCHEDULED.has(name)) continue;
+    const memoryMb = input.memoryMb[name];
+    if (memoryMb === undefined) throw new Error(`no memory size for function '${name}'`);
+    lambdaRequests += count;
+    gbSeconds += count * (Math.ceil(ms / count) / 1000) * (memoryMb / 1024);
+    if (name === 'callback') callbacks = count;
+  }
+  const sqsRequests = Object.values(input.usage.sqs).reduce((sum, n) => sum + n, 0);
+  const perMessage = 1e6 / messages;
+  const dollars = {
+    lambda: (lambdaRequests * PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm) * perMessage,
+    sqs: sqsRequests * PRICES.sqsFifoRequest * perMessage,
+    dynamodb:
+      (input.usage.dynamodb.writeUnits * PRICES.dynamodbWriteUnit +
+        input.usage.dynamodb.readUnits * PRICES.dynamodbReadUnit) *
+      perMessage,
+    apiGateway: (callbacks + input.apiRequests) * PRICES.httpApiRequest * perMessage,
+  };
+  const total = Object.values(dollars).reduce((sum, n) => sum + n, 0);
+  const cents = (n: number) => Number(n.toFixed(3));
+  return {
+    messages,
+    perMessage: {
+      lambdaInvocations: cents(lambdaRequests / messages),
+      lambdaGbSeconds: Number((gbSeconds / messages).toFixed(6)),
+      sqsRequests: cents(sqsRequests / messages),
+      dynamodbWriteUnits: cents(input.usage.dynamodb.writeUnits / messages),
+      dynamodbReadUnits: cents(input.usage.dynamodb.readUnits / messages),
+      apiRequests: cents((callbacks + input.apiRequests) / messages),
+    },
+    usdPerMillion: Object.fromEntries(
+      [...Object.entries(dollars), ['total', total]].map(([name, value]) => [name, cents(value as number)]),
+    ) as Record<keyof typeof dollars | 'total', number>,
+  };
+}

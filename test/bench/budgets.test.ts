@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { budgetViolations } from '../../bench/budgets';
+import { costPerMillionMessages } from '../../bench/costModel';
+import { createMeter } from '../../local/metering';
+
+const baseline = {
+  recorded: '2026-11-21',
+  bundles: { callback: { bytes: 100_000, importMs: 50, importRatio: 1.5 } },
+};
+const bundle = (bytes: number, importRatio: number) => ({ callback: { bytes, importMs: 1, importRatio } });
+
+describe('CI budgets', () => {
+  it('passes bundles within 10 % of the baseline and a callback p99 under 5 ms', () => {
+    expect(budgetViolations({ bundles: bundle(110_000, 1.65), callback: { p99Us: 4999 } }, baseline)).toEqual(
+      [],
+    );
+  });
+
+  it('names each bundle that grew past 10 %, in bytes or in import time relative to the reference', () => {
+    expect(budgetViolations({ bundles: bundle(110_001, 1.66) }, baseline)).toEqual([
+      'bundle callback is 110001 bytes, over 110 % of its baseline 100000',
+      'bundle callback imports in 1.66× the reference, over 110 % of its baseline 1.5×',
+    ]);
+  });
+
+  it('refuses a function without a baseline and a callback p99 of 5 ms or more', () => {
+    expect(
+      budgetViolations(
+        { bundles: { sender: { bytes: 1, importMs: 1, importRatio: 1 } }, callback: { p99Us: 5000 } },
+        baseline,
+      ),
+    ).toEqual([
+      'bundle sender has no baseline: record one with npm run bench -- --record',
+      'callback p99 is 5000 µs, not under 5000 µs',
+    ]);
+  });
+});
+
+describe('cost model', () => {
+  it('prices each service per million messages, billing whole milliseconds and leaving schedules out', () => {
+    const usage = createMeter();
+    usage.sqs.SendMessageCommand = 1000;
+    usage.sqsEmptyReceives = 500;
+    usage.dynamodb.writeUnits = 2000;
+    usage.dynamodb.readUnits = 1000;
+    usage.invocations.callback = { count: 1000, ms: 1500 };
+    usage.invocations.syncPullerSchedule = { count: 10, ms: 10_000 };
+    const cost = costPerMillionMessages({
+      usage,
+      inboundMessages: 800,
+      outboundMessages: 200,
+      apiRequests: 200,
+      memoryMb: { callback: 512 },
+    });
+    // Lambda: 1 request and 2 ms × 0.5 GB per message; SQS 1 request; DynamoDB 2 WRU + 1 RRU; 1.2 API calls.
+    expect(cost.usdPerMillion).toEqual({
+      lambda: Number((0.2 + 0.001 * 0.0000133334 * 1e6).toFixed(3)),
+      sqs: 0.5,
+      dynamodb: Number((2 * 0.625 + 0.125).toFixed(3)),
+      apiGateway: 1.2,
+      total: Number((0.2 + 0.0133334 + 0.5 + 1.375 + 1.2).toFixed(3)),
+    });
+  });
+
+  it('refuses a function it has no memory size for', () => {
+    const usage = createMeter();
+    usage.invocations.sender = { count: 1, ms: 1 };
+    expect(() =>
+      costPerMillionMessages({
+        usage,
+        inboundMessages: 1,
+        outboundMessages: 0,
+        apiRequests: 0,
+        memoryMb: {},
+      }),
+    ).toThrow("no memory size for function 'sender'");
+  });
+});
