@@ -148,6 +148,16 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
       deps.now(),
     );
     report.published += fresh.length;
+    if (fresh.length > 0) {
+      // The sync-lag alarm reads this field: how long the oldest message of the page waited to be published.
+      const oldest = Math.min(...fresh.map((message) => message.sentAt));
+      deps.log.info('sync page published', {
+        app: job.app,
+        openKfId: job.openKfId,
+        published: fresh.length,
+        lagSeconds: Math.max(0, Math.round(deps.now() / 1000 - oldest)),
+      });
+    }
 
     const tokenUsed =
       useToken && job.token ? { value: job.token, receivedAt: Date.parse(job.receivedAt) } : undefined;

@@ -1,6 +1,7 @@
 import { FetchError, ofetch } from 'ofetch';
 import type { AppConfig } from '../config/config';
 import { DependencyError, NotFoundError, PlatformError, UncertainOutcomeError } from '../errors';
+import type { Log } from '../logger';
 import type { Platform } from '../tokens/platformToken';
 import type { TokenProvider } from '../tokens/provider';
 import { TOKEN_REJECTED, TRANSIENT } from './errcodes';
@@ -61,6 +62,12 @@ function apiBase(app: AppConfig, platform: Platform): string {
   return base;
 }
 
+/** Tokens for the calls, and the log where each refusal is recorded. */
+export interface PlatformClientDeps {
+  readonly tokens: TokenProvider;
+  readonly log: Log;
+}
+
 type Attempt<T> = { ok: T } | { errcode: number };
 
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH']);
@@ -79,7 +86,7 @@ function neverSent(error: unknown): boolean {
  * fetched once and the request retried once.
  */
 async function withToken<T>(
-  tokens: TokenProvider,
+  { tokens, log }: PlatformClientDeps,
   app: AppConfig,
   platform: Platform,
   request: PlatformRequest,
@@ -104,6 +111,8 @@ async function withToken<T>(
       continue;
     }
     const refusal = describeRefusal(platform, result.errcode);
+    // The refusal alarms count these lines by errcode (95xxx: the kf account or session refused).
+    log.warn('platform refused', { app: app.name, platform, path: request.path, errcode: result.errcode });
     throw new PlatformError(
       `${request.path} refused for app '${app.name}': ${refusal.sentence} (errcode ${result.errcode})`,
       result.errcode,
@@ -122,9 +131,9 @@ const fetchOptions = (request: PlatformRequest, query: Record<string, string>) =
   ...(request.signal && { signal: request.signal }),
 });
 
-export function createPlatformClient(tokens: TokenProvider): PlatformCall {
+export function createPlatformClient(deps: PlatformClientDeps): PlatformCall {
   return (app, platform, request) =>
-    withToken<PlatformAnswer>(tokens, app, platform, request, async (url, query) => {
+    withToken<PlatformAnswer>(deps, app, platform, request, async (url, query) => {
       const answer = await ofetch<PlatformAnswer>(url, fetchOptions(request, query));
       const errcode = answer.errcode ?? 0;
       return errcode === 0 ? { ok: answer } : { errcode };
@@ -132,9 +141,9 @@ export function createPlatformClient(tokens: TokenProvider): PlatformCall {
 }
 
 /** Binary downloads (media/get): the file, or the errcode of the JSON answer WeCom sends instead. */
-export function createPlatformDownload(tokens: TokenProvider): PlatformDownload {
+export function createPlatformDownload(deps: PlatformClientDeps): PlatformDownload {
   return (app, platform, request) =>
-    withToken<Download>(tokens, app, platform, request, async (url, query) => {
+    withToken<Download>(deps, app, platform, request, async (url, query) => {
       const response = await ofetch.raw<ArrayBuffer, 'arrayBuffer'>(url, {
         ...fetchOptions(request, query),
         responseType: 'arrayBuffer',
@@ -151,37 +160,27 @@ export function createPlatformDownload(tokens: TokenProvider): PlatformDownload 
 }
 
 /** A multipart POST with the file in field `media`, as `media/upload` and MP's `uploadheadimg` take it. */
-export function createPlatformMultipart(tokens: TokenProvider): PlatformMultipart {
+export function createPlatformMultipart(deps: PlatformClientDeps): PlatformMultipart {
   return (app, platform, { path, query, file, signal }) =>
-    withToken<PlatformAnswer>(
-      tokens,
-      app,
-      platform,
-      { path, ...(signal && { signal }) },
-      async (url, auth) => {
-        const form = new FormData();
-        form.append(
-          'media',
-          new Blob([new Uint8Array(file.data)], { type: file.contentType }),
-          file.filename,
-        );
-        const answer = await ofetch<PlatformAnswer>(url, {
-          method: 'POST',
-          query: { ...query, ...auth },
-          body: form,
-          timeout: 30_000,
-          retry: 0,
-          ...(signal && { signal }),
-        });
-        const errcode = answer.errcode ?? 0;
-        return errcode === 0 ? { ok: answer } : { errcode };
-      },
-    );
+    withToken<PlatformAnswer>(deps, app, platform, { path, ...(signal && { signal }) }, async (url, auth) => {
+      const form = new FormData();
+      form.append('media', new Blob([new Uint8Array(file.data)], { type: file.contentType }), file.filename);
+      const answer = await ofetch<PlatformAnswer>(url, {
+        method: 'POST',
+        query: { ...query, ...auth },
+        body: form,
+        timeout: 30_000,
+        retry: 0,
+        ...(signal && { signal }),
+      });
+      const errcode = answer.errcode ?? 0;
+      return errcode === 0 ? { ok: answer } : { errcode };
+    });
 }
 
 /** `media/upload`; WeCom answers created_at as a string, MP as a number. */
-export function createPlatformUpload(tokens: TokenProvider): PlatformUpload {
-  const multipart = createPlatformMultipart(tokens);
+export function createPlatformUpload(deps: PlatformClientDeps): PlatformUpload {
+  const multipart = createPlatformMultipart(deps);
   return async (app, platform, { type, file, signal }) => {
     const answer = await multipart(app, platform, {
       path: '/cgi-bin/media/upload',

@@ -25,9 +25,9 @@ export function platformFor(
     log,
   });
   return {
-    call: createPlatformClient(tokens),
-    download: createPlatformDownload(tokens),
-    upload: createPlatformUpload(tokens),
-    multipart: createPlatformMultipart(tokens),
+    call: createPlatformClient({ tokens, log }),
+    download: createPlatformDownload({ tokens, log }),
+    upload: createPlatformUpload({ tokens, log }),
+    multipart: createPlatformMultipart({ tokens, log }),
   };
 }

@@ -105,6 +105,23 @@ describe('the sync puller', () => {
     expect((await services.cursors.read(app, openKfId)).version).toBe(1);
   });
 
+  it('logs how long the oldest message of each published page waited, for the sync-lag alarm', async () => {
+    const { log, lines } = recordingLog();
+    services = { ...services, log };
+    says('wmLag', 2);
+    sim.sim.clock.advance(90_000);
+    await pull();
+    const published = lines.filter((line) => line.args[0] === 'sync page published');
+    expect(published).toEqual([
+      {
+        level: 'info',
+        args: ['sync page published', { app, openKfId, published: 2, lagSeconds: expect.any(Number) }],
+      },
+    ]);
+    // send_time is in whole seconds: the wait reads 90 s or, across a second boundary, 91 s.
+    expect((published[0]?.args[1] as { lagSeconds: number }).lagSeconds).toBeOneOf([90, 91]);
+  });
+
   it('pages past 1000 messages and through an empty page with has_more', async () => {
     says('wmMany', 1500);
     sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'empty_page', count: 1 }]);

@@ -92,6 +92,8 @@ describe('the sender', () => {
   });
 
   it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {
+    const platformLog = recordingLog();
+    deps = { ...deps, call: platformFor(deps.config, db, platformLog.log).call };
     // The budget knows of a message WeCom never saw: WeCom's own refusal (95002) is recorded.
     await deps.budgets.apply({
       app: 'default',
@@ -102,6 +104,14 @@ describe('the sender', () => {
     expect(
       await sendRequest(request({ type: 'text', content: 'x' }, 'wmUnknownToWeCom'), deps),
     ).toMatchObject({ status: 'failed', errcode: 95002 });
+    // The 95xxx alarm counts this line.
+    expect(platformLog.lines).toContainEqual({
+      level: 'warn',
+      args: [
+        'platform refused',
+        { app: 'default', platform: 'wecom', path: '/cgi-bin/kf/send_msg', errcode: 95002 },
+      ],
+    });
     await customerWrote('wmSend');
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
     const req = request({ type: 'text', content: 'busy' });

@@ -94,7 +94,9 @@ describe('token provider against DynamoDB Local and the simulator', () => {
   });
 
   it('survives a token revoked in the middle of traffic with exactly one refresh and no failed call', async () => {
-    const containers = Array.from({ length: 5 }, () => createPlatformClient(provider()));
+    const containers = Array.from({ length: 5 }, () =>
+      createPlatformClient({ tokens: provider(), log: recordingLog().log }),
+    );
     const call = (client: (typeof containers)[number]) =>
       client(app('default'), 'wecom', { path: '/cgi-bin/kf/account/list', body: {} });
     await Promise.all(containers.map(call));
@@ -122,7 +124,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
   });
 
   it('uses MP stable_token in normal mode, and force_refresh only after a confirmed rejection', async () => {
-    const client = createPlatformClient(provider());
+    const client = createPlatformClient({ tokens: provider(), log: recordingLog().log });
     const typing = () => client(app('mp'), 'mp', { path: '/cgi-bin/customservice/getkflist' });
     await typing();
     const before = [...sim.sim.mp.tokens.values()][0]?.token;
@@ -185,7 +187,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
   }, 60_000);
 
   it('maps platform failures to typed errors that never carry the access token', async () => {
-    const client = createPlatformClient(provider());
+    const client = createPlatformClient({ tokens: provider(), log: recordingLog().log });
     const list = () => client(app('default'), 'wecom', { path: '/cgi-bin/kf/account/list', body: {} });
     await list();
     const token = [...sim.sim.wecom.tokens.keys()][0] ?? '';
