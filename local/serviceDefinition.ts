@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -34,11 +34,13 @@ const SHAPE = 'v2';
  * for the local stage and with no WECOM_/MP_ or API key overrides. The result is cached by the file's content.
  */
 export async function readServiceDefinition(): Promise<ServiceDefinition> {
-  const source = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
-  const cacheFile = join(
-    CACHE_DIR,
-    `service-${createHash('sha256').update(SHAPE).update(source).digest('hex').slice(0, 16)}.json`,
-  );
+  // serverless.yml includes the files under deploy/: a change to any of them is a new definition.
+  const hash = createHash('sha256')
+    .update(SHAPE)
+    .update(await readFile(join(ROOT, 'serverless.yml')));
+  for (const file of (await readdir(join(ROOT, 'deploy'))).sort())
+    hash.update(await readFile(join(ROOT, 'deploy', file)));
+  const cacheFile = join(CACHE_DIR, `service-${hash.digest('hex').slice(0, 16)}.json`);
   try {
     return JSON.parse(await readFile(cacheFile, 'utf8')) as ServiceDefinition;
   } catch {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are compared as written
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,17 +12,47 @@ import { testEnv } from '../support/wechat';
 const run = promisify(execFile);
 let out: string;
 let functions: string[];
+let template: Template;
 
-beforeAll(async () => {
-  functions = Object.keys((await readServiceDefinition()).functions);
-  out = await mkdtemp(join(tmpdir(), 'kf-bridge-package-'));
-  // No AWS credentials and no network: packaging must work offline.
+interface Resource {
+  Type: string;
+  Condition?: string;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON, read by the assertions
+  Properties: Record<string, any>;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions: Record<string, unknown>;
+  Outputs: Record<string, { Condition?: string; Value: unknown }>;
+}
+
+/** Packages the prod stage offline (no AWS credentials, no network) into a new folder; returns the folder. */
+async function packageProd(...params: string[]): Promise<string> {
+  const into = await mkdtemp(join(tmpdir(), 'kf-bridge-package-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
   await run(
     process.execPath,
-    [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod', '--package', out],
+    [
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'package',
+      '--stage',
+      'prod',
+      '--package',
+      into,
+      ...params.flatMap((param) => ['--param', param]),
+    ],
     { cwd: ROOT, env },
   );
+  return into;
+}
+
+const readTemplate = async (folder: string): Promise<Template> =>
+  JSON.parse(await readFile(join(folder, 'cloudformation-template-update-stack.json'), 'utf8'));
+
+beforeAll(async () => {
+  functions = Object.keys((await readServiceDefinition()).functions);
+  out = await packageProd();
+  template = await readTemplate(out);
 }, 180_000);
 
 afterAll(async () => {
@@ -69,19 +100,248 @@ describe('serverless package', () => {
   });
 
   it('keeps secrets out of the template: deployed stages read them from SSM', async () => {
-    const template = await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
-    const variables = JSON.parse(template).Resources.CallbackLambdaFunction.Properties.Environment.Variables;
-    expect(variables.KF_BRIDGE_SSM_PREFIX).toBe('/kf-bridge/prod/');
-    for (const name of [
-      'WECOM_KF_SECRET',
-      'WECOM_CALLBACK_TOKEN',
-      'WECOM_ENCODING_AES_KEY',
-      'MP_APP_SECRET',
-      'MP_TOKEN',
-      'MP_ENCODING_AES_KEY',
-    ]) {
-      expect(variables[name] ?? '').toBe('');
+    for (const name of functions) {
+      const variables = resource(`${logicalName(name)}LambdaFunction`).Properties.Environment.Variables;
+      expect(variables.KF_BRIDGE_SSM_PREFIX, name).toBe('/kf-bridge/prod/');
+      for (const [variable, value] of Object.entries(variables)) {
+        if (
+          /^(WECOM_|MP_)|_API_KEY$|SECRET|TOKEN$|AES_KEY/.test(variable) &&
+          variable !== 'WECOM_WELCOME_TEXT'
+        )
+          expect(value, `${name} ${variable}`).toBe('');
+      }
     }
-    expect(template).not.toContain('local-demo');
+    expect(JSON.stringify(template)).not.toMatch(/local-demo|local-admin|kfbridgeDemo/);
   });
+});
+
+const logicalName = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+const resource = (id: string): Resource => {
+  const found = template.Resources[id];
+  if (!found) throw new Error(`no resource ${id} in the template`);
+  return found;
+};
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const ref = (id: string) => ({ Ref: id });
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+/** What each function may do, and nothing more: actions by the resource they apply to. */
+const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
+  callback: {
+    'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'],
+  },
+  api: {
+    'sqs:SendMessage': ['OutboundQueue'],
+    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
+    's3:GetObject': ['MediaBucket/*'],
+  },
+  syncPuller: {
+    'sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes': [
+      'SyncJobsQueue',
+    ],
+    'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue', 'OutboundQueue'],
+    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:BatchGetItem dynamodb:BatchWriteItem':
+      ['StateTable'],
+    's3:PutObject': ['MediaBucket/*'],
+  },
+  sender: {
+    'sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes': [
+      'OutboundQueue',
+    ],
+    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
+    's3:GetObject': ['MediaBucket/*'],
+  },
+  tokenRefresh: { 'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'] },
+  statsExport: {
+    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem': ['StateTable'],
+    's3:PutObject': ['ReportsBucket/reports/*'],
+  },
+};
+
+/** A statement's resources, named the way EXPECTED_GRANTS names them. */
+function resourceNames(statement: { Resource: unknown }): string[] {
+  return [statement.Resource].flat().map((r) => {
+    const value = r as { 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: string };
+    if (value['Fn::GetAtt']) return value['Fn::GetAtt'][0];
+    const sub = value['Fn::Sub'] ?? String(r);
+    return sub.replace(/^\$\{(\w+)\.Arn\}/, '$1');
+  });
+}
+
+describe('the CloudFormation template', () => {
+  it('gives every function a role of its own, with only the actions and resources it uses', () => {
+    expect(
+      ofType('AWS::IAM::Role')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(functions.map((name) => `${logicalName(name)}Role`).sort());
+    for (const name of functions) {
+      expect(resource(`${logicalName(name)}LambdaFunction`).Properties.Role).toEqual(
+        arnOf(`${logicalName(name)}Role`),
+      );
+      const statements = resource(`${logicalName(name)}Role`).Properties.Policies.flatMap(
+        (policy: { PolicyDocument: { Statement: unknown[] } }) => policy.PolicyDocument.Statement,
+      ) as { Effect: string; Action: string[]; Resource: unknown; Condition?: unknown }[];
+      const grants: Record<string, string[]> = {};
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of statement.Action) expect(action, name).not.toContain('*');
+        const actions = statement.Action.join(' ');
+        if (actions === 'ssm:GetParametersByPath') {
+          expect(statement.Resource).toEqual({
+            'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kf-bridge/prod',
+          });
+        } else if (actions === 'kms:Decrypt') {
+          // The only grant on "*": decryption of SecureString settings, and only through SSM.
+          expect(statement.Condition).toEqual({
+            StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
+          });
+        } else if (actions === 'logs:CreateLogStream logs:PutLogEvents') {
+          expect(resourceNames(statement)).toEqual([
+            `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/kf-bridge-prod-${name}:*`,
+          ]);
+        } else {
+          expect(statement.Resource, `${name} ${actions}`).not.toBe('*');
+          grants[actions] = resourceNames(statement);
+        }
+      }
+      expect(grants, name).toEqual(EXPECTED_GRANTS[name]);
+    }
+  });
+
+  it("gives every queue a dead-letter queue, and a visibility timeout of at least 6 times its consumer's timeout", () => {
+    const queues = ofType('AWS::SQS::Queue');
+    const deadLetterQueues = new Set(
+      queues.flatMap(([, q]) =>
+        q.Properties.RedrivePolicy ? [q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]] : [],
+      ),
+    );
+    for (const [id, queue] of queues) {
+      if (deadLetterQueues.has(id)) continue;
+      const target = queue.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+      expect(target && resource(target).Type, id).toBe('AWS::SQS::Queue');
+      expect(queue.Properties.RedrivePolicy.maxReceiveCount, id).toBeGreaterThan(0);
+    }
+    expect(deadLetterQueues).toEqual(new Set(['SyncJobsDlq', 'InboundDlq', 'OutboundDlq']));
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(2);
+    for (const [, mapping] of mappings) {
+      const queue = resource(mapping.Properties.EventSourceArn['Fn::GetAtt'][0]);
+      const fn = resource(mapping.Properties.FunctionName['Fn::GetAtt'][0]);
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    }
+  });
+
+  it('alarms on dead letters, old inbound messages, sync lag, token refresh failures and 95xxx refusals', () => {
+    const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.Properties.AlarmActions).toEqual([ref('AlarmTopic')]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+    const queueOf = (id: string) => alarms[id]?.Properties.Dimensions[0].Value['Fn::GetAtt'][0];
+    const metricOf = (id: string) =>
+      `${alarms[id]?.Properties.Namespace} ${alarms[id]?.Properties.MetricName}`;
+    for (const dlq of ['SyncJobsDlq', 'InboundDlq', 'OutboundDlq']) {
+      expect(queueOf(`${dlq}Alarm`)).toBe(dlq);
+      expect(metricOf(`${dlq}Alarm`)).toBe('AWS/SQS ApproximateNumberOfMessagesVisible');
+      expect(alarms[`${dlq}Alarm`]?.Properties.Threshold).toBe(0);
+    }
+    expect(queueOf('InboundOldestMessageAlarm')).toBe('InboundQueue');
+    expect(metricOf('InboundOldestMessageAlarm')).toBe('AWS/SQS ApproximateAgeOfOldestMessage');
+    expect(metricOf('SyncLagAlarm')).toBe('kf-bridge/prod SyncLagSeconds');
+    expect(resource('SyncLagMetricFilter').Properties).toMatchObject({
+      LogGroupName: ref('SyncPullerLogGroup'),
+      MetricTransformations: [{ MetricName: 'SyncLagSeconds', MetricValue: '$.lagSeconds' }],
+    });
+    expect(metricOf('TokenRefreshFailureAlarm')).toBe('AWS/Lambda Errors');
+    expect(alarms.TokenRefreshFailureAlarm?.Properties.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: ref('TokenRefreshLambdaFunction') },
+    ]);
+    expect(metricOf('KfRefusalRateAlarm')).toBe('kf-bridge/prod KfRefusals95xxx');
+    const refusalFilters = ofType('AWS::Logs::MetricFilter').filter(
+      ([, f]) => f.Properties.MetricTransformations[0].MetricName === 'KfRefusals95xxx',
+    );
+    // Every function that calls the kf API counts its refusals.
+    expect(refusalFilters.map(([, f]) => f.Properties.LogGroupName.Ref).sort()).toEqual([
+      'ApiLogGroup',
+      'SenderLogGroup',
+      'StatsExportLogGroup',
+      'SyncPullerLogGroup',
+    ]);
+    for (const [, filter] of refusalFilters)
+      expect(filter.Properties.FilterPattern).toBe(
+        '{ $.message = "platform refused" && $.errcode >= 95000 && $.errcode <= 95999 }',
+      );
+  });
+
+  it('keeps logs 30 days, state on demand with point-in-time recovery and TTL, reports private, encrypted, expiring', () => {
+    const logGroups = ofType('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(functions.length);
+    for (const [, group] of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
+    expect(resource('StateTable').Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    expect(resource('ReportsBucket').Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LifecycleConfiguration: { Rules: [{ Status: 'Enabled', ExpirationInDays: expect.any(Number) }] },
+    });
+  });
+
+  it('has no fixed egress IP by default, and with fixedEgressIp=true a NAT gateway on an Elastic IP for the WeCom callers', async () => {
+    const egressResources = Object.entries(template.Resources).filter(
+      ([, r]) => r.Condition === 'FixedEgressIp',
+    );
+    expect(egressResources.length).toBeGreaterThan(0);
+    expect(template.Conditions.FixedEgressIp).toEqual({ 'Fn::Equals': ['false', 'true'] });
+
+    const folder = await packageProd('fixedEgressIp=true');
+    const egress = await readTemplate(folder);
+    await rm(folder, { recursive: true, force: true });
+    expect(egress.Conditions.FixedEgressIp).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    const r = egress.Resources;
+    expect(r.EgressNatGateway?.Properties.AllocationId).toEqual({
+      'Fn::GetAtt': ['EgressIp', 'AllocationId'],
+    });
+    expect(r.EgressIp?.Properties.Domain).toBe('vpc');
+    expect(r.EgressPrivateRoute?.Properties).toMatchObject({
+      DestinationCidrBlock: '0.0.0.0/0',
+      NatGatewayId: ref('EgressNatGateway'),
+    });
+    expect(egress.Outputs.EgressIp).toEqual(
+      expect.objectContaining({ Condition: 'FixedEgressIp', Value: ref('EgressIp') }),
+    );
+    for (const name of functions) {
+      const vpc = r[`${logicalName(name)}LambdaFunction`]?.Properties.VpcConfig;
+      if (name === 'callback') {
+        // The callback never calls WeCom: it stays out of the VPC and its cold start.
+        expect(vpc).toBeUndefined();
+        continue;
+      }
+      expect(vpc, name).toEqual({
+        'Fn::If': [
+          'FixedEgressIp',
+          {
+            SecurityGroupIds: [ref('EgressSecurityGroup')],
+            SubnetIds: [ref('EgressPrivateSubnetA'), ref('EgressPrivateSubnetB')],
+          },
+          ref('AWS::NoValue'),
+        ],
+      });
+      expect(JSON.stringify(r[`${logicalName(name)}Role`]?.Properties.ManagedPolicyArns)).toContain(
+        'AWSLambdaVPCAccessExecutionRole',
+      );
+    }
+  }, 180_000);
 });
