@@ -17,9 +17,10 @@ export interface CostInput {
   readonly outboundMessages: number;
   /** Each function's configured memory, in MB (serverless.yml). */
   readonly memoryMb: Record<string, number>;
-  /** Calls to the HTTP API besides the callbacks: one POST /v1/messages per reply. */
-  readonly apiRequests: number;
 }
+
+/** Functions API Gateway invokes: each invocation is one HTTP API request. */
+const BEHIND_HTTP_API = new Set(['callback', 'api']);
 
 /** Functions run by a schedule whatever the traffic: a fixed monthly cost, not a cost per message. */
 const SCHEDULED = new Set(['syncPullerSchedule']);
@@ -33,14 +34,14 @@ export function costPerMillionMessages(input: CostInput) {
   if (messages === 0) throw new Error('no messages: nothing to price');
   let lambdaRequests = 0;
   let gbSeconds = 0;
-  let callbacks = 0;
+  let httpRequests = 0;
   for (const [name, { count, ms }] of Object.entries(input.usage.invocations)) {
     if (SCHEDULED.has(name)) continue;
     const memoryMb = input.memoryMb[name];
     if (memoryMb === undefined) throw new Error(`no memory size for function '${name}'`);
     lambdaRequests += count;
     gbSeconds += count * (Math.ceil(ms / count) / 1000) * (memoryMb / 1024);
-    if (name === 'callback') callbacks = count;
+    if (BEHIND_HTTP_API.has(name)) httpRequests += count;
   }
   const sqsRequests = Object.values(input.usage.sqs).reduce((sum, n) => sum + n, 0);
   const perMessage = 1e6 / messages;
@@ -51,7 +52,7 @@ export function costPerMillionMessages(input: CostInput) {
       (input.usage.dynamodb.writeUnits * PRICES.dynamodbWriteUnit +
         input.usage.dynamodb.readUnits * PRICES.dynamodbReadUnit) *
       perMessage,
-    apiGateway: (callbacks + input.apiRequests) * PRICES.httpApiRequest * perMessage,
+    apiGateway: httpRequests * PRICES.httpApiRequest * perMessage,
   };
   const total = Object.values(dollars).reduce((sum, n) => sum + n, 0);
   const cents = (n: number) => Number(n.toFixed(3));
@@ -63,7 +64,7 @@ export function costPerMillionMessages(input: CostInput) {
       sqsRequests: cents(sqsRequests / messages),
       dynamodbWriteUnits: cents(input.usage.dynamodb.writeUnits / messages),
       dynamodbReadUnits: cents(input.usage.dynamodb.readUnits / messages),
-      apiRequests: cents((callbacks + input.apiRequests) / messages),
+      httpApiRequests: cents(httpRequests / messages),
     },
     usdPerMillion: Object.fromEntries(
       [...Object.entries(dollars), ['total', total]].map(([name, value]) => [name, cents(value as number)]),

@@ -12,11 +12,11 @@ import { KfBridgeError } from '../lib/errors';
 import { enqueueFallbackJobs } from '../lib/inbound/fallback';
 import { inboundServices, syncJobHandler } from '../lib/inbound/services';
 import type { Log } from '../lib/logger';
-import { outboundFifoMessage } from '../lib/outbound/eventReplies';
+import { handleMessagesApi } from '../lib/outbound/messagesApi';
 import { msgidFor, sendRecord } from '../lib/outbound/sender';
 import { platformFor } from '../lib/platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
-import { sqsBatchPublisher, sqsPublisher } from '../lib/queue/publisher';
+import { sqsPublisher } from '../lib/queue/publisher';
 import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
@@ -183,6 +183,7 @@ const MP_APP = {
   aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 };
 const MP_FOLLOWERS = 8;
+const E2E_API_KEY = 'e2e-outbound-api-key-0123';
 
 /** Counts what a consumer of inbound.fifo saw against what customers wrote. */
 export function tally(expected: Map<string, string[]>, delivered: { customer: string; id: string }[]) {
@@ -239,6 +240,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       MP_ENCODING_AES_KEY: MP_APP.aesKey,
       MP_API_BASE: sim.url,
       CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
+      OUTBOUND_API_KEY: E2E_API_KEY,
     });
     // The product's clients are metered; the company's consumer and the run's own checks use unmetered ones.
     const meter = createMeter();
@@ -427,7 +429,6 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       now: Date.now,
       log: silent,
     };
-    const outboundUrl = stack.queues.OutboundQueue ?? '';
     const senders = consumeInProcess(
       stack,
       'OutboundQueue',
@@ -444,7 +445,27 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       ),
     ];
     const queuedAt = performance.now();
-    await sqsBatchPublisher(sqs)(outboundUrl, requests.map(outboundFifoMessage));
+    // The company's system posts each reply to the messages API, 20 at a time.
+    const api = metered(meter, 'api', handleMessagesApi);
+    const apiDeps = { config, publish, ledger: services.sendLedger, now: Date.now, log: silent };
+    let posted = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let request = requests[posted++]; request; request = requests[posted++]) {
+          const answer = await api(
+            {
+              method: 'POST',
+              path: '/v1/messages',
+              query: {},
+              headers: { 'x-api-key': E2E_API_KEY },
+              body: JSON.stringify(request),
+            },
+            apiDeps,
+          );
+          if (answer.status !== 202) throw new Error(`messages API answered ${answer.status}`);
+        }
+      }),
+    );
     log(`${requests.length} outbound requests queued`);
     // The simulator's record is cheap to count often, so it times the last delivery closely; the ledger says
     // when every request has its outcome (a failed one never reaches the simulator).

@@ -95,8 +95,9 @@ if (only.has('cost')) {
     usage: run.usage,
     inboundMessages: run.inbound,
     outboundMessages: run.outbound,
-    apiRequests: run.outbound,
-    memoryMb: { callback: memory('callback'), syncPuller: memory('syncPuller'), sender: memory('sender') },
+    memoryMb: Object.fromEntries(
+      ['callback', 'api', 'syncPuller', 'sender'].map((name) => [name, memory(name)]),
+    ),
   });
 }
 

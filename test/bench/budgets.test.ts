@@ -43,22 +43,22 @@ describe('cost model', () => {
     usage.sqsEmptyReceives = 500;
     usage.dynamodb.writeUnits = 2000;
     usage.dynamodb.readUnits = 1000;
-    usage.invocations.callback = { count: 1000, ms: 1500 };
+    usage.invocations.callback = { count: 800, ms: 1200 };
+    usage.invocations.api = { count: 200, ms: 300 };
     usage.invocations.syncPullerSchedule = { count: 10, ms: 10_000 };
     const cost = costPerMillionMessages({
       usage,
       inboundMessages: 800,
       outboundMessages: 200,
-      apiRequests: 200,
-      memoryMb: { callback: 512 },
+      memoryMb: { callback: 512, api: 512 },
     });
-    // Lambda: 1 request and 2 ms × 0.5 GB per message; SQS 1 request; DynamoDB 2 WRU + 1 RRU; 1.2 API calls.
+    // Lambda: 1 request and 2 ms × 0.5 GB per message; SQS 1 request; DynamoDB 2 WRU + 1 RRU; 1 HTTP API call.
     expect(cost.usdPerMillion).toEqual({
       lambda: Number((0.2 + 0.001 * 0.0000133334 * 1e6).toFixed(3)),
       sqs: 0.5,
       dynamodb: Number((2 * 0.625 + 0.125).toFixed(3)),
-      apiGateway: 1.2,
-      total: Number((0.2 + 0.0133334 + 0.5 + 1.375 + 1.2).toFixed(3)),
+      apiGateway: 1,
+      total: Number((0.2 + 0.0133334 + 0.5 + 1.375 + 1).toFixed(3)),
     });
   });
 
@@ -70,7 +70,6 @@ describe('cost model', () => {
         usage,
         inboundMessages: 1,
         outboundMessages: 0,
-        apiRequests: 0,
         memoryMb: {},
       }),
     ).toThrow("no memory size for function 'sender'");
