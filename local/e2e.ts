@@ -14,6 +14,7 @@ import { inboundServices, syncJobHandler } from '../lib/inbound/services';
 import type { Log } from '../lib/logger';
 import { handleMessagesApi } from '../lib/outbound/messagesApi';
 import { msgidFor, sendRecord } from '../lib/outbound/sender';
+import { SendLedger } from '../lib/outbound/sendLedger';
 import { platformFor } from '../lib/platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
 import { sqsPublisher } from '../lib/queue/publisher';
@@ -252,11 +253,10 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const pollers = options.pollers ?? 1;
 
     const services = inboundServices(config, { sqs, db, log: silent });
-    const observedLedger = inboundServices(config, {
-      sqs: stack.clients.sqs,
-      db: DynamoDBDocumentClient.from(stack.clients.dynamodb),
-      log: silent,
-    }).sendLedger;
+    const observedLedger = new SendLedger(
+      DynamoDBDocumentClient.from(stack.clients.dynamodb),
+      config.stateTable,
+    );
 
     // The callback endpoint the simulator pushes to: the product's callback logic behind plain HTTP.
     const publish = sqsPublisher(sqs);
