@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { decrypt as floorDecrypt, getSignature as floorSignature } from '@wecom/crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { decodeEncodingAesKey, encrypt, signature } from '../lib/crypto/wxBizMsgCrypt';
+import { callbackHttpEvent } from '../local/callbackEvent';
 import type { LocalStack } from '../local/stack';
 import { median, percentile, round } from './stats';
 
@@ -38,21 +39,6 @@ function pushes(count: number): Push[] {
   });
 }
 
-function httpApiEvent(push: Push): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /callback/{app}',
-    rawPath: '/callback/default',
-    rawQueryString: new URLSearchParams(push.query).toString(),
-    queryStringParameters: push.query,
-    headers: { 'content-type': 'text/xml' },
-    pathParameters: { app: 'default' },
-    requestContext: { http: { method: 'POST', path: '/callback/default' } },
-    body: push.body,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 const microseconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1000;
 
 /**
@@ -75,7 +61,7 @@ export async function measureCallback(stack: LocalStack, rounds = 5, requestsPer
   const { handler } = (await import('../functions/callback')) as unknown as { handler: Handler };
   const context = { getRemainingTimeInMillis: () => 5000 } as Context;
   const answer = async (push: Push) => {
-    const event = httpApiEvent(push);
+    const event = callbackHttpEvent({ method: 'POST', app: 'default', query: push.query, body: push.body });
     const started = process.hrtime.bigint();
     const response = await handler(event, context);
     const us = microseconds(started);

@@ -55,19 +55,19 @@ export function costPerMillionMessages(input: CostInput) {
     apiGateway: httpRequests * PRICES.httpApiRequest * perMessage,
   };
   const total = Object.values(dollars).reduce((sum, n) => sum + n, 0);
-  const cents = (n: number) => Number(n.toFixed(3));
+  const rounded = (n: number) => Number(n.toFixed(3));
   return {
     messages,
     perMessage: {
-      lambdaInvocations: cents(lambdaRequests / messages),
+      lambdaInvocations: rounded(lambdaRequests / messages),
       lambdaGbSeconds: Number((gbSeconds / messages).toFixed(6)),
-      sqsRequests: cents(sqsRequests / messages),
-      dynamodbWriteUnits: cents(input.usage.dynamodb.writeUnits / messages),
-      dynamodbReadUnits: cents(input.usage.dynamodb.readUnits / messages),
-      httpApiRequests: cents(httpRequests / messages),
+      sqsRequests: rounded(sqsRequests / messages),
+      dynamodbWriteUnits: rounded(input.usage.dynamodb.writeUnits / messages),
+      dynamodbReadUnits: rounded(input.usage.dynamodb.readUnits / messages),
+      httpApiRequests: rounded(httpRequests / messages),
     },
     usdPerMillion: Object.fromEntries(
-      [...Object.entries(dollars), ['total', total]].map(([name, value]) => [name, cents(value as number)]),
+      [...Object.entries(dollars), ['total', total]].map(([name, value]) => [name, rounded(value as number)]),
     ) as Record<keyof typeof dollars | 'total', number>,
   };
 }

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeEncodingAesKey, encrypt, signature } from '../lib/crypto/wxBizMsgCrypt';
+import { callbackHttpEvent } from '../local/callbackEvent';
 import { ROOT, readServiceDefinition } from '../local/serviceDefinition';
 
 /**
@@ -27,34 +28,8 @@ const timestamp = '1763683200';
 const nonce = '1597212914';
 const random = Buffer.from('kfbridgeexample0');
 
-function httpApiEvent(method: 'GET' | 'POST', query: Record<string, string>, body = '') {
-  const rawQueryString = Object.entries(query)
-    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
-    .join('&');
-  return {
-    version: '2.0',
-    routeKey: `${method} /callback/{app}`,
-    rawPath: '/callback/default',
-    rawQueryString,
-    headers: { 'content-type': 'text/xml', host: 'localhost:3000' },
-    queryStringParameters: query,
-    pathParameters: { app: 'default' },
-    requestContext: {
-      http: {
-        method,
-        path: '/callback/default',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'Mozilla/4.0',
-      },
-      routeKey: `${method} /callback/{app}`,
-      stage: '$default',
-      timeEpoch: Number(timestamp) * 1000,
-    },
-    body,
-    isBase64Encoded: false,
-  };
-}
+const httpApiEvent = (method: 'GET' | 'POST', query: Record<string, string>, body = '') =>
+  callbackHttpEvent({ method, app: 'default', query, body }, { timeEpoch: Number(timestamp) * 1000 });
 
 const echostr = encrypt(wecom, '4751219183615370571', random);
 const kfEvent = encrypt(

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { CallbackRequest } from '../../lib/callback/handleCallback';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
+import { callbackHttpEvent } from '../../local/callbackEvent';
 import { drain, localStack, purge, sqsClient } from '../support/aws';
 import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
@@ -18,27 +19,8 @@ const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
 const inboundUrl = stack.queues.InboundQueue ?? '';
 let handler: Handler;
 
-/** Shapes a callback request the way API Gateway's HTTP API (payload 2.0) delivers it. */
-function httpApiEvent(request: CallbackRequest): APIGatewayProxyEventV2 {
-  const rawQueryString = Object.entries(request.query)
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `${name}=${encodeURIComponent(value ?? '')}`)
-    .join('&');
-  return {
-    version: '2.0',
-    routeKey: `${request.method} /callback/{app}`,
-    rawPath: `/callback/${request.app}`,
-    rawQueryString,
-    headers: { 'content-type': 'text/xml' },
-    pathParameters: { app: request.app },
-    requestContext: { http: { method: request.method, path: `/callback/${request.app}` } },
-    body: request.body,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 const context = { getRemainingTimeInMillis: () => 5000 } as Context;
-const invoke = (request: CallbackRequest) => handler(httpApiEvent(request), context);
+const invoke = (request: CallbackRequest) => handler(callbackHttpEvent(request), context);
 
 beforeAll(async () => {
   for (const [name, value] of Object.entries({
@@ -133,7 +115,7 @@ describe('callback function against the local stack', () => {
     const { handler: broken } = (await import('../../functions/callback')) as unknown as { handler: Handler };
     vi.stubEnv('SYNC_JOBS_QUEUE_URL', syncJobsUrl);
     await expect(
-      broken(httpApiEvent(wecomPost(kfEventXml('wkAAA', 'ENCy'))), context),
+      broken(callbackHttpEvent(wecomPost(kfEventXml('wkAAA', 'ENCy'))), context),
     ).resolves.toMatchObject({
       statusCode: 503,
       body: 'temporarily unavailable',
