@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { bytes, given, text } from '../contracts/fields';
+import { given, text } from '../contracts/fields';
 import { anyOf } from '../contracts/jsonSchema';
 import { IMAGE_RULES, imageMediaId, imageWithMediaId } from './imageInput';
 import { type AdminContext, operation, recordsOf } from './operation';
@@ -215,8 +215,9 @@ export const WECOM_OPERATIONS = [
           v.pipe(
             v.string(),
             v.minLength(1),
-            bytes(128),
-            v.description('appended as scene_param, echoed in enter_session'),
+            // WeCom takes scene_param urlencoded, at most 128 bytes; it does not say before or after encoding.
+            v.check((s) => encodeURIComponent(s).length <= 128, 'at most 128 bytes once URL-encoded'),
+            v.description('appended as scene_param, echoed in enter_session; at most 128 bytes URL-encoded'),
           ),
         ),
       }),

@@ -1,5 +1,6 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { withSceneParam } from '../../../lib/admin/wecomOperations';
+import { WECOM_OPERATIONS, withSceneParam } from '../../../lib/admin/wecomOperations';
 
 describe('withSceneParam', () => {
   it('appends scene_param percent-encoded, after the query WeCom already put there', () => {
@@ -12,5 +13,21 @@ describe('withSceneParam', () => {
     expect(withSceneParam('https://work.weixin.qq.com/kf/kfcX', undefined)).toBe(
       'https://work.weixin.qq.com/kf/kfcX',
     );
+  });
+});
+
+describe('kf-accounts link', () => {
+  const link = WECOM_OPERATIONS.find((op) => op.group === 'kf-accounts' && op.command === 'link');
+  const parse = (sceneParam: string) =>
+    v.safeParse(link?.input as v.GenericSchema, { openKfId: 'wk1', scene: 's1', sceneParam });
+
+  it('takes a scene_param of up to 128 bytes once URL-encoded, as WeCom counts it', () => {
+    expect(parse('a'.repeat(128)).success).toBe(true);
+    // A Chinese character is 3 bytes, 9 once encoded (%E5%8F%8C): 14 of them are 126 bytes, 15 are 135.
+    expect(parse('双'.repeat(14)).success).toBe(true);
+    const refused = parse('双'.repeat(15));
+    expect(refused.success).toBe(false);
+    expect(refused.issues?.[0]?.message).toBe('at most 128 bytes once URL-encoded');
+    expect(parse('a b&'.repeat(20)).success).toBe(false);
   });
 });
