@@ -73,7 +73,7 @@ export const MP: Record<string, MpHandler> = {
     mpCs.inviteWorker(sim.mp, app, r.json()),
   ),
   '/customservice/kfaccount/uploadheadimg': customService((_, app, r) =>
-    mpCs.uploadHeadImg(app, r.query.get('kf_account'), r.raw),
+    mpCs.uploadHeadImg(app, r.query.get('kf_account'), r.raw, r.contentType),
   ),
   '/cgi-bin/customservice/getkflist': customService((sim, app) => mpCs.listKfAccounts(sim.mp, app)),
   '/cgi-bin/customservice/getonlinekflist': customService((_, app) => mpCs.listOnlineKfAccounts(app)),

@@ -30,9 +30,12 @@ export const imageWithMediaId = v.pipe(
   v.check((f) => given(f.mediaId, f.url, f.s3, f.data) === 1, ONE_IMAGE_SOURCE),
 );
 
-/** A JPG or PNG image the platform takes as bytes (MP's uploadheadimg): no media_id. */
+/** A JPG image the platform takes as bytes (MP's uploadheadimg): no media_id. */
 export const imageBytesOnly = v.pipe(
-  v.strictObject(sources),
+  v.strictObject({
+    ...sources,
+    data: v.optional(v.pipe(base64, v.description('the JPG image itself, base64'))),
+  }),
   v.check((f) => given(f.url, f.s3, f.data) === 1, ONE_IMAGE_SOURCE_BUT_MEDIA_ID),
 );
 
@@ -41,15 +44,16 @@ export const IMAGE_RULES = {
   [ONE_IMAGE_SOURCE_BUT_MEDIA_ID]: exactlyOneOf(['url', 's3', 'data']),
 };
 
+const isJpg = (bytes: Buffer) => bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+
 type Image = v.InferOutput<typeof imageBytesOnly> & { mediaId?: string };
 
 function inlineImage(data: string, field: string): UploadFile {
   const bytes = Buffer.from(data, 'base64');
-  // The platforms take JPG and PNG avatars; say so here rather than relay their 40005.
+  // WeCom's image media are JPG or PNG; say so here rather than relay its 40005.
   if (bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])))
     return { data: bytes, filename: 'avatar.png', contentType: 'image/png' };
-  if (bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff])))
-    return { data: bytes, filename: 'avatar.jpg', contentType: 'image/jpeg' };
+  if (isJpg(bytes)) return { data: bytes, filename: 'avatar.jpg', contentType: 'image/jpeg' };
   throw new BadRequestError(`${field}.data is not a JPG or PNG image`);
 }
 
@@ -64,10 +68,16 @@ export async function imageMediaId(context: AdminContext, image: Image, field: s
   return context.resolveMedia(app, 'wecom', { type: 'image', ...image }, signal);
 }
 
-/** The bytes of an image, fetched when given by URL or S3 object. */
-export async function imageBytes(context: AdminContext, image: Image, field: string): Promise<UploadFile> {
-  if (image.data) return inlineImage(image.data, field);
-  const fetched = await context.fetchFile(image, context.signal);
-  if (fetched.data.length > MAX_IMAGE_BYTES) throw new BadRequestError(`${field} is over 2 MB`);
-  return { data: fetched.data, filename: fetched.name, contentType: fetched.contentType };
+/**
+ * The bytes of a JPG image, fetched when given by URL or S3 object: the Official Account takes JPG avatars only
+ * (40005 otherwise), and knows the format by the file's name.
+ */
+export async function jpgBytes(context: AdminContext, image: Image, field: string): Promise<UploadFile> {
+  const data = image.data
+    ? Buffer.from(image.data, 'base64')
+    : (await context.fetchFile(image, context.signal)).data;
+  if (data.length > MAX_IMAGE_BYTES) throw new BadRequestError(`${field} is over 2 MB`);
+  if (!isJpg(data))
+    throw new BadRequestError(`${field} is not a JPG image (the Official Account takes JPG avatars only)`);
+  return { data, filename: `${field}.jpg`, contentType: 'image/jpeg' };
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { text } from '../contracts/fields';
-import { IMAGE_RULES, imageBytes, imageBytesOnly } from './imageInput';
+import { IMAGE_RULES, imageBytesOnly, jpgBytes } from './imageInput';
 import { type AdminContext, operation, recordsOf } from './operation';
 
 /** Official Account customer-service administration (reference §12.3, §12.4). */
@@ -185,7 +185,7 @@ export const MP_OPERATIONS = [
     input: v.strictObject({ kfAccount, avatar: imageBytesOnly }),
     output: done,
     async run(input, context) {
-      const file = await imageBytes(context, input.avatar, 'avatar');
+      const file = await jpgBytes(context, input.avatar, 'avatar');
       await context.multipart(context.app, 'mp', {
         path: '/customservice/kfaccount/uploadheadimg',
         query: { kf_account: input.kfAccount },

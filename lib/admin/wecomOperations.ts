@@ -31,6 +31,7 @@ function wecom(context: AdminContext, path: string, body?: object, query?: Recor
 
 const ONE_ACCOUNT_CHANGE = 'name or avatar required';
 const SCENE_PARAM_NEEDS_SCENE = 'sceneParam needs a scene';
+const SCENE_PARAM_ENCODED = 'at most 128 bytes once URL-encoded';
 const SOME_SERVICER = 'userIds or departmentIds required';
 const SERVICER_FOR_SERVICER_STATE = 'servicerUserId is required for state servicer, and only for it';
 
@@ -199,6 +200,8 @@ export const WECOM_OPERATIONS = [
     method: 'POST',
     path: '/v1/admin/kf/accounts/{openKfId}/contact-way',
     rules: {
+      // Encoding never shortens a string, so 128 characters is the most JSON Schema can say of it.
+      [SCENE_PARAM_ENCODED]: { maxLength: 128 },
       [SCENE_PARAM_NEEDS_SCENE]: { anyOf: [{ not: { required: ['sceneParam'] } }, { required: ['scene'] }] },
     },
     input: v.pipe(
@@ -216,7 +219,7 @@ export const WECOM_OPERATIONS = [
             v.string(),
             v.minLength(1),
             // WeCom takes scene_param urlencoded, at most 128 bytes; it does not say before or after encoding.
-            v.check((s) => encodeURIComponent(s).length <= 128, 'at most 128 bytes once URL-encoded'),
+            v.check((s) => encodeURIComponent(s).length <= 128, SCENE_PARAM_ENCODED),
             v.description('appended as scene_param, echoed in enter_session; at most 128 bytes URL-encoded'),
           ),
         ),

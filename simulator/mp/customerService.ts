@@ -1,4 +1,5 @@
 import { WxError } from '../core';
+import { parseMultipart } from '../multipart';
 import type { Body } from '../params';
 import type { MpApp, MpKfAccount, MpWorld } from './world';
 
@@ -61,9 +62,12 @@ export function inviteWorker(world: MpWorld, app: MpApp, body: Body) {
   return {};
 }
 
-export function uploadHeadImg(app: MpApp, kfAccount: string | null, data: Buffer | undefined) {
+/** The avatar comes as multipart field `media`, and must be a JPG (the doc's rule; 40005 otherwise). */
+export function uploadHeadImg(app: MpApp, kfAccount: string | null, body: Buffer, contentType?: string) {
   const account = kf(app, kfAccount);
-  if (!data || data.length === 0) throw new WxError(44001, 'empty media data');
+  const part = parseMultipart(body, contentType).find((p) => p.name === 'media');
+  if (!part || part.data.length === 0) throw new WxError(44001, 'empty media data');
+  if (!/\.jpe?g$/i.test(part.filename ?? '')) throw new WxError(40005, 'invalid file type');
   account.headImgUrl = `https://mmbiz.qpic.cn/kfheadimg/${account.kfId}/0`;
   return {};
 }

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/main';
@@ -359,7 +359,16 @@ describe('Official Account kf accounts and sessions', () => {
     expect((await cli('mp-accounts', 'invite', '--kf-account', MP_KF, '--wechat-id', 'alice_wx')).code).toBe(
       EXIT.done,
     );
-    expect((await cli('mp-accounts', 'avatar', '--kf-account', MP_KF, '--avatar', avatarPath)).code).toBe(
+    // The Official Account takes JPG avatars only: a PNG is refused before MP is called.
+    const png = await cli('mp-accounts', 'avatar', '--kf-account', MP_KF, '--avatar', avatarPath);
+    expect(png).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('avatar is not a JPG image'),
+    });
+    expect(platformCalls('uploadheadimg')).toBe(0);
+    const jpgPath = join(dirname(avatarPath), 'avatar.jpg');
+    await writeFile(jpgPath, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70]));
+    expect((await cli('mp-accounts', 'avatar', '--kf-account', MP_KF, '--avatar', jpgPath)).code).toBe(
       EXIT.done,
     );
     expect((await cli('mp-accounts', 'update', '--kf-account', MP_KF, '--nickname', '小爱同学')).code).toBe(

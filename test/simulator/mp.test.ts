@@ -217,6 +217,14 @@ describe('kf accounts and sessions', () => {
       { method: 'POST', body: form },
     ).then(json);
     expect(upload.errcode).toBe(0);
+    const png = new FormData();
+    png.append('media', new Blob([Buffer.alloc(100)]), 'head.png');
+    // The Official Account takes JPG avatars only.
+    const refused = await fetch(
+      `${s.url}/customservice/kfaccount/uploadheadimg?access_token=${token}&kf_account=kf1@test`,
+      { method: 'POST', body: png },
+    ).then(json);
+    expect(refused.errcode).toBe(40005);
     expect((await call('/customservice/kfaccount/del', undefined, { kf_account: 'kf1@test' })).errcode).toBe(
       0,
     );
