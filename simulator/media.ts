@@ -31,6 +31,12 @@ const CONTENT_TYPES: Record<string, string> = {
   mp4: 'video/mp4',
 };
 
+/** What media/upload answers: WeCom's, MP's for most types, and MP's for a thumb. */
+export type UploadAnswer =
+  | { errcode: 0; errmsg: ''; type: string; media_id: string; created_at: string }
+  | { type: string; media_id: string; created_at: number }
+  | { type: 'thumb'; thumb_media_id: string; created_at: number };
+
 export class MediaStore {
   readonly items = new Map<string, Media>();
   constructor(private readonly clock: SimClock) {}
@@ -42,7 +48,7 @@ export class MediaStore {
     body: Buffer,
     contentType: string | undefined,
     platform: 'wecom' | 'mp' = 'wecom',
-  ) {
+  ): UploadAnswer {
     const rule = type ? (platform === 'mp' ? MP_RULES : RULES)[type] : undefined;
     if (!type || !rule) throw new WxError(40004, 'invalid media type');
     const part = parseMultipart(body, contentType).find((p) => p.name === 'media');
@@ -63,14 +69,14 @@ export class MediaStore {
       createdAt: this.clock.now(),
     };
     this.items.set(media.mediaId, media);
+    const createdAt = Math.floor(media.createdAt / 1000);
+    // MP answers without errcode, created_at a number, and a thumb's id under its own name (reference, Corrections).
+    if (platform === 'mp')
+      return type === 'thumb'
+        ? { type: 'thumb', thumb_media_id: media.mediaId, created_at: createdAt }
+        : { type, media_id: media.mediaId, created_at: createdAt };
     // WeCom sends created_at as a string and errmsg empty on this API.
-    return {
-      errcode: 0,
-      errmsg: '',
-      type,
-      media_id: media.mediaId,
-      created_at: String(Math.floor(media.createdAt / 1000)),
-    };
+    return { errcode: 0, errmsg: '', type, media_id: media.mediaId, created_at: String(createdAt) };
   }
 
   get(owner: string, mediaId: string | null): Media {

@@ -108,13 +108,14 @@ export class Simulator extends EventEmitter {
     filename: string,
     data: Buffer,
   ): string {
-    return this.media.upload(
+    const answer = this.media.upload(
       owner,
       type,
       multipart(data, filename),
       `multipart/form-data; boundary=${BOUNDARY}`,
       this.mp.apps.has(owner) ? 'mp' : 'wecom',
-    ).media_id;
+    );
+    return 'thumb_media_id' in answer ? answer.thumb_media_id : answer.media_id;
   }
 
   customerWrites(openKfId: string, externalUserId: string, message: Record<string, unknown>): string {

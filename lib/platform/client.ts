@@ -178,16 +178,22 @@ export function createPlatformMultipart(deps: PlatformClientDeps): PlatformMulti
     });
 }
 
-/** `media/upload`; WeCom answers created_at as a string, MP as a number. */
+/**
+ * `media/upload`. WeCom answers created_at as a string, MP as a number; MP names a thumb's id `thumb_media_id`
+ * and gives it no `media_id`. An answer without the id is an error: a bad id must never be sent or cached.
+ */
 export function createPlatformUpload(deps: PlatformClientDeps): PlatformUpload {
   const multipart = createPlatformMultipart(deps);
   return async (app, platform, { type, file, signal }) => {
-    const answer = await multipart(app, platform, {
-      path: '/cgi-bin/media/upload',
-      query: { type },
-      file,
-      ...(signal && { signal }),
-    });
-    return { mediaId: String(answer.media_id), createdAt: Number(answer.created_at) * 1000 };
+    const path = '/cgi-bin/media/upload';
+    const answer = await multipart(app, platform, { path, query: { type }, file, ...(signal && { signal }) });
+    const idField = platform === 'mp' && type === 'thumb' ? 'thumb_media_id' : 'media_id';
+    const mediaId = answer[idField];
+    const createdAt = Number(answer.created_at);
+    const without = (field: string) =>
+      new DependencyError(`${path} answered without ${field} for app '${app.name}'`);
+    if (typeof mediaId !== 'string' || mediaId === '') throw without(idField);
+    if (!(createdAt > 0)) throw without('created_at');
+    return { mediaId, createdAt: createdAt * 1000 };
   };
 }

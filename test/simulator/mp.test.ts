@@ -171,6 +171,28 @@ describe('message/custom/send', () => {
     expect(upload('file', 'a.pdf', 1000)).toBe(40004);
     expect(upload('voice', 'a.mp3', 1000)).toEqual(expect.any(String));
   });
+
+  it("answers uploads as MP does: a thumb's id in thumb_media_id (no media_id), created_at a number", async () => {
+    const upload = (type: string, name: string) => {
+      const form = new FormData();
+      form.append('media', new Blob([Buffer.alloc(1000, 1)]), name);
+      return fetch(`${s.url}/cgi-bin/media/upload?access_token=${token}&type=${type}`, {
+        method: 'POST',
+        body: form,
+      }).then(json);
+    };
+    // The real answer, quoted in silenceper/wechat PR #14 and read so by WxJava's WxMediaUploadResultAdapter.
+    expect(await upload('thumb', 'cover.jpg')).toEqual({
+      type: 'thumb',
+      thumb_media_id: expect.any(String),
+      created_at: expect.any(Number),
+    });
+    expect(await upload('image', 'a.png')).toEqual({
+      type: 'image',
+      media_id: expect.any(String),
+      created_at: expect.any(Number),
+    });
+  });
 });
 
 describe('kf accounts and sessions', () => {
