@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo } from '../dynamo';
 
 export interface KnownAccount {
@@ -67,6 +73,25 @@ export class CursorStore {
             ...(expected.version !== 0 && { ':expected': expected.version }),
             ...(token && { ':token': token.value, ':tokenAt': token.receivedAt }),
           },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Forgets a kf account that no longer exists, so no schedule pulls it again. With `unpulledSince`, only if no
+   * pull moved its cursor since then: an account pulled meanwhile is alive, whatever an older listing said.
+   */
+  retire(app: string, openKfId: string, unpulledSince?: number): Promise<boolean> {
+    return conditional('cursor retire', () =>
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: this.key(app, openKfId),
+          ...(unpulledSince !== undefined && {
+            ConditionExpression: 'attribute_not_exists(updatedAt) OR updatedAt < :since',
+            ExpressionAttributeValues: { ':since': unpulledSince },
+          }),
         }),
       ),
     );

@@ -12,3 +12,6 @@ export const CREDENTIALS_REJECTED = new Set([40013, 40001, 40125, 40164, 60020])
  * (UNVERIFIED); the simulator answers this one. A sender retrying after a crash reads it as "already sent".
  */
 export const DUPLICATE_MSGID = 95009;
+
+/** kf: the open_kfid does not exist in the corp (deleted, or never was). */
+export const NO_SUCH_KF_ACCOUNT = 95004;

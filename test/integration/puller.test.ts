@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
-import { enqueueFallbackJobs } from '../../lib/inbound/fallback';
+import { enqueueFallbackJobs, TOKENLESS_PULLS_PER_MINUTE } from '../../lib/inbound/fallback';
 import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
@@ -214,6 +214,54 @@ describe('the sync puller', () => {
     await enqueueFallbackJobs(services);
     const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '').openKfId);
     expect(jobs.sort()).toEqual([openKfId, second].sort());
+  });
+
+  it('pulls only accounts handed to the API, and retires the cursors of accounts WeCom no longer lists', async () => {
+    says('wmKnown', 1);
+    await pull();
+    const gone = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '将删除');
+    sim.sim.customerSays(gone, 'wmGone', 'hi');
+    await syncJobHandler(services, () => 30_000)(record({ ...job(), openKfId: gone }));
+    expect((await services.cursors.known(app)).map((a) => a.openKfId).sort()).toEqual(
+      [openKfId, gone].sort(),
+    );
+    const consoleOnly = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '人工', { managedByApi: false });
+    sim.sim.wecom.accounts.delete(gone);
+    await purge(sqs, syncJobsUrl);
+
+    await enqueueFallbackJobs(services);
+    const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '').openKfId);
+    expect(jobs).toEqual([openKfId]);
+    expect(jobs).not.toContain(consoleOnly);
+    expect((await services.cursors.known(app)).map((a) => a.openKfId)).toEqual([openKfId]);
+  });
+
+  it('answers a job for a deleted account by retiring its cursor, not by failing into the dead-letter queue', async () => {
+    says('wmKnown', 1);
+    await pull();
+    sim.sim.wecom.accounts.delete(openKfId);
+    expect(await pull()).toMatchObject({ complete: true, published: 0 });
+    expect(await services.cursors.known(app)).toEqual([]);
+  });
+
+  it("keeps pulls without a callback Token within WeCom's 10 a minute per corp, and reaches every quiet account in turn", async () => {
+    const quiet = Array.from({ length: 20 }, (_, i) =>
+      sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, `客服${i}`),
+    );
+    const all = [openKfId, ...quiet];
+    const reached = new Set<string>();
+    for (let minute = 0; minute < 3; minute++) {
+      await enqueueFallbackJobs(services);
+      const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '') as SyncJob);
+      expect(jobs.length).toBeLessThanOrEqual(TOKENLESS_PULLS_PER_MINUTE);
+      // Every job of the minute goes through: WeCom never blocks the corp with 45009.
+      for (const j of jobs) {
+        await syncJobHandler(services, () => 30_000)(record(j));
+        reached.add(j.openKfId);
+      }
+      sim.sim.advanceClock(60_000);
+    }
+    expect([...reached].sort()).toEqual(all.sort());
   });
 
   it('archives media files to S3 before publishing, and publishes without them once WeCom dropped them', async () => {
