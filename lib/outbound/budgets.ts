@@ -6,10 +6,14 @@ import { conditional, dynamo } from '../dynamo';
 /** Both platforms allow replies within 48 h of the customer's last message, at most 5 per customer message. */
 export const REPLY_WINDOW_MS = 48 * 3600_000;
 export const REPLIES_PER_MESSAGE = 5;
-/** MP: a follow, a QR scan or a menu click allows 3 replies within a minute (reference §12.2). */
+/**
+ * MP: a follow, a QR scan, or a click on a menu item of type click, scancode_push or scancode_waitmsg allows
+ * 3 replies within a minute; the other menu types (view, pic_*, location_select, …) allow none (reference,
+ * Corrections).
+ */
 export const EVENT_WINDOW_MS = 60_000;
 export const REPLIES_PER_EVENT = 3;
-const MP_GRANTING_EVENTS = new Set(['subscribe', 'SCAN', 'CLICK']);
+const MP_GRANTING_EVENTS = new Set(['subscribe', 'SCAN', 'CLICK', 'scancode_push', 'scancode_waitmsg']);
 /** MP: "typing…" needs a customer message or event in the last 30 s. */
 export const TYPING_WINDOW_MS = 30_000;
 

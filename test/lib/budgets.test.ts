@@ -83,6 +83,27 @@ describe('reply budgets', () => {
     ]);
   });
 
+  it('give the scan-code menu events the short allowance too, and no other menu type', () => {
+    const mp = (customer: string, sentAt: number, event: string): InboundMessage => ({
+      ...message(customer, sentAt, { type: 'event', event, fields: {} }, 'event'),
+      channel: 'mp',
+      account: 'gh_0123456789ab',
+    });
+    const events = [
+      'scancode_push',
+      'scancode_waitmsg',
+      'pic_sysphoto',
+      'pic_photo_or_album',
+      'pic_weixin',
+      'location_select',
+      'view_miniprogram',
+    ];
+    expect(budgetChanges(events.map((event, i) => mp(`o${i}`, 100 + i, event)))).toEqual([
+      { app: 'default', scope: 'mp', customer: 'o0', lastEventAt: 100_000 },
+      { app: 'default', scope: 'mp', customer: 'o1', lastEventAt: 101_000 },
+    ]);
+  });
+
   it('refuse outside 48 h, past 5 replies, in a servicer session or an ended one', () => {
     const now = 1_000_000_000;
     expect(budgetRefusal({ lastCustomerMessageAt: now - 1000, repliesLeft: 5 }, now)).toBeUndefined();
