@@ -9,7 +9,9 @@ export function snapshot(sim: Simulator) {
     openKfId: account.openKfId,
     corpId: account.corpId,
     name: account.name,
-    customers: [...account.sessions.values()].map((session) => {
+    // Through world.session, so a session past its 48 h shows as over.
+    customers: [...account.sessions.keys()].map((customer) => {
+      const session = sim.wecom.session(account, customer);
       const fromStream = account.stream
         .filter(
           (item) =>

@@ -1,6 +1,7 @@
 import type * as v from 'valibot';
 import type { AppConfig } from '../config/config';
 import type { CheckRules } from '../contracts/jsonSchema';
+import type { BudgetStore } from '../outbound/budgets';
 import type { FetchedFile, ResolveMedia } from '../outbound/mediaUpload';
 import type { PlatformAnswer, PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
 import type { Platform } from '../tokens/platformToken';
@@ -20,6 +21,9 @@ export interface AdminContext {
     source: { url?: string; s3?: { bucket: string; key: string } },
     signal?: AbortSignal,
   ) => Promise<FetchedFile>;
+  /** Where a session's move is recorded, so replies are checked against the session's new state. */
+  readonly budgets: Pick<BudgetStore, 'apply'>;
+  readonly now: () => number;
   readonly signal?: AbortSignal;
 }
 

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { given, text } from '../contracts/fields';
 import { anyOf } from '../contracts/jsonSchema';
+import type { SessionState } from '../outbound/budgets';
 import { IMAGE_RULES, imageMediaId, imageWithMediaId } from './imageInput';
 import { type AdminContext, operation, recordsOf } from './operation';
 
@@ -38,6 +39,13 @@ const SERVICER_FOR_SERVICER_STATE = 'servicerUserId is required for state servic
 /** Session states (reference §8.3) by the names the API and CLI use. */
 export const SERVICE_STATES = ['new', 'assistant', 'queued', 'servicer', 'ended'] as const;
 const TARGET_STATES = ['assistant', 'queued', 'servicer', 'ended'] as const;
+/** What a move leaves the session as for replies: only with the assistant may the API still reply. */
+const SESSION_AFTER_TRANS: Readonly<Record<(typeof TARGET_STATES)[number], SessionState>> = {
+  assistant: 'open',
+  queued: 'queued',
+  servicer: 'servicer',
+  ended: 'ended',
+};
 const GENDERS = ['unknown', 'male', 'female'] as const;
 
 const servicers = v.strictObject({
@@ -368,6 +376,14 @@ export const WECOM_OPERATIONS = [
         external_userid: input.externalUserId,
         service_state: SERVICE_STATES.indexOf(input.state),
         ...(input.servicerUserId && { servicer_userid: input.servicerUserId }),
+      });
+      // Session events come from servicers in the WeCom client (reference §5.3), so an API move is recorded here;
+      // in whole seconds, as WeCom stamps messages, so a customer message of the same second counts as after it.
+      await context.budgets.apply({
+        app: context.app.name,
+        scope: input.openKfId,
+        customer: input.externalUserId,
+        session: { state: SESSION_AFTER_TRANS[input.state], at: Math.floor(context.now() / 1000) * 1000 },
       });
       return { state: input.state, ...(typeof answer.msg_code === 'string' && { msgCode: answer.msg_code }) };
     },

@@ -178,6 +178,7 @@ async function handleMp(
     {
       body: JSON.stringify(inbound),
       groupId: inboundMessageGroupId(inbound),
+      // The id keys on MsgId, CreateTime and sender: MP's retries of a push collapse, followers' equal MsgIds do not.
       deduplicationId: sha256(`${inbound.app}#mp#${inbound.id}`),
     },
     request.signal,

@@ -79,16 +79,28 @@ function body(xml: XmlElement, msgType: string): InboundMessageBody {
   }
 }
 
+const stableId = (prefix: string, key: string) =>
+  `${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+
 /**
- * A message MP pushes carries no id for events, and MP retries a push three times; FromUserName + CreateTime + Event
- * is the de-duplication key WeChat itself recommends for events.
+ * MP retries a push three times, so the id must be the same for each try and differ between messages. MsgIds of
+ * different followers have been seen to collide (WxJava #333), so a message is keyed on MsgId + CreateTime +
+ * FromUserName, as WxJava does; events carry no MsgId, and FromUserName + CreateTime + Event is the key WeChat
+ * recommends for them.
  */
-function messageId(xml: XmlElement, msgType: string, openid: string, createTime: string): string {
-  const msgId = textOf(xml, 'MsgId');
-  if (msgId !== undefined) return msgId;
+function messageId(
+  xml: XmlElement,
+  msgType: string,
+  openid: string,
+  createTime: string,
+  msgId: string | undefined,
+): string {
+  if (msgId !== undefined) return stableId('msg', `${openid}#${createTime}#${msgId}`);
   if (msgType !== 'event') throw new BadRequestError(`${WHAT} has no <MsgId>`);
-  const key = `${openid}#${createTime}#${textOf(xml, 'Event') ?? ''}#${textOf(xml, 'EventKey') ?? ''}`;
-  return `event_${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return stableId(
+    'event',
+    `${openid}#${createTime}#${textOf(xml, 'Event') ?? ''}#${textOf(xml, 'EventKey') ?? ''}`,
+  );
 }
 
 /** Normalises a decrypted MP push into the inbound message contract; throws BadRequestError or ContractError. */
@@ -97,11 +109,13 @@ export function normaliseMpMessage(xml: XmlElement, app: string, receivedAt: Dat
   const openid = requiredText(xml, 'FromUserName', WHAT);
   const createTime = requiredText(xml, 'CreateTime', WHAT);
   if (!/^\d+$/.test(createTime)) throw new BadRequestError(`${WHAT} has a non-numeric <CreateTime>`);
+  const msgId = textOf(xml, 'MsgId');
   return parseInboundMessage({
     schema: INBOUND_SCHEMA,
     app,
     channel: 'mp',
-    id: messageId(xml, msgType, openid, createTime),
+    id: messageId(xml, msgType, openid, createTime, msgId),
+    ...(msgId && { mpMsgId: msgId }),
     account: requiredText(xml, 'ToUserName', WHAT),
     customer: openid,
     origin: msgType === 'event' ? 'event' : 'customer',

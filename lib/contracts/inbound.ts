@@ -139,8 +139,13 @@ export const inboundMessage = v.object({
   schema: v.literal(INBOUND_SCHEMA),
   app: v.pipe(v.string(), v.minLength(1)),
   channel: v.picklist(['kf', 'mp']),
-  /** Platform message id (kf msgid, MP MsgId), or a stable id derived from the event for MP events. */
+  /**
+   * Unique per message: kf msgid; for MP a stable id derived from MsgId, CreateTime and the sender (MsgIds of
+   * different followers can collide), or from sender, time and event for MP events.
+   */
   id: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  /** MP messages: the MsgId as MP sent it. */
+  mpMsgId: opt(v.pipe(v.string(), v.minLength(1))),
   /** The kf account (open_kfid) or the Official Account's original id (gh_…). */
   account: v.pipe(v.string(), v.minLength(1)),
   /** external_userid (kf) or openid (MP); absent for events that concern no customer. */

@@ -6,12 +6,34 @@ import { conditional, dynamo } from '../dynamo';
 /** Both platforms allow replies within 48 h of the customer's last message, at most 5 per customer message. */
 export const REPLY_WINDOW_MS = 48 * 3600_000;
 export const REPLIES_PER_MESSAGE = 5;
-/** MP: a follow, a QR scan or a menu click allows 3 replies within a minute (reference §12.2). */
+/**
+ * MP: a follow, a QR scan, or a click on a menu item of type click, scancode_push or scancode_waitmsg allows
+ * 3 replies within a minute; the other menu types (view, pic_*, location_select, …) allow none (reference,
+ * Corrections).
+ */
 export const EVENT_WINDOW_MS = 60_000;
 export const REPLIES_PER_EVENT = 3;
-const MP_GRANTING_EVENTS = new Set(['subscribe', 'SCAN', 'CLICK']);
+const MP_GRANTING_EVENTS = new Set(['subscribe', 'SCAN', 'CLICK', 'scancode_push', 'scancode_waitmsg']);
 /** MP: "typing…" needs a customer message or event in the last 30 s. */
 export const TYPING_WINDOW_MS = 30_000;
+/** kf: a session lasts 48 h from the customer's first message, or until it is ended (reference §8.3). */
+export const SESSION_LIFETIME_MS = 48 * 3600_000;
+/** Budgets of MP followers share one scope per app: an MP app has one account. */
+const MP_SCOPE = 'mp';
+
+/**
+ * A kf session as kf-bridge learns it (reference §8.3): `open` is state 0 or 1, where the API may reply;
+ * `queued` (2), `servicer` (3) and `ended` (4), where WeCom refuses API replies with 95018.
+ */
+export type SessionState = 'open' | 'queued' | 'servicer' | 'ended';
+
+/** session_status_change: a servicer took the session from the pool (1), had it transferred (2) or took it back (4); or ended it (3). */
+const AFTER_CHANGE_TYPE: Readonly<Record<number, SessionState>> = {
+  1: 'servicer',
+  2: 'servicer',
+  3: 'ended',
+  4: 'servicer',
+};
 
 /** Whose budget: one customer of one kf account (`scope` = open_kfid), or one follower of an MP app (`mp`). */
 export interface BudgetKey {
@@ -25,57 +47,73 @@ export interface Budget {
   readonly repliesLeft?: number;
   readonly lastEventAt?: number;
   readonly eventRepliesLeft?: number;
-  /** What kf-bridge last saw of a kf session: a servicer has it, or it ended. */
-  readonly session?: 'servicer' | 'ended';
+  /** kf: when the customer's current session began, with their first message after the last one ended or lapsed. */
+  readonly sessionStartedAt?: number;
+  /** kf: the session's state as last learned, and when it became so. */
+  readonly session?: SessionState;
+  readonly sessionAt?: number;
 }
 
-/** What inbound messages do to a customer's budget. */
+/** What an inbound message, or an admin's move of a session, does to a customer's budget. */
 export interface BudgetChange extends BudgetKey {
   readonly lastCustomerMessageAt?: number;
   /** Tells a replayed message (no new replies) from a second one in the same second (5 more). */
   readonly lastCustomerMessageId?: string;
   readonly lastEventAt?: number;
-  readonly session?: 'servicer' | 'ended' | 'open';
+  /** kf: the state a servicer's event or an admin's move left the session in, and when. */
+  readonly session?: { readonly state: SessionState; readonly at: number };
 }
 
 export const budgetKeyOf = (request: OutboundRequest): BudgetKey =>
   request.channel === 'kf'
     ? { app: request.app, scope: request.openKfId, customer: request.externalUserId }
-    : { app: request.app, scope: 'mp', customer: request.openid };
+    : { app: request.app, scope: MP_SCOPE, customer: request.openid };
 
-/** Folds messages into one change per customer, in order. */
-export function budgetChanges(messages: InboundMessage[]): BudgetChange[] {
-  const changes = new Map<string, BudgetChange>();
-  for (const message of messages) {
-    if (!message.customer) continue;
-    const scope = message.channel === 'kf' ? message.account : 'mp';
-    const key = `${scope}#${message.customer}`;
-    const current = changes.get(key) ?? { app: message.app, scope, customer: message.customer };
-    const body = message.message;
-    if (message.origin === 'customer') {
-      // A customer writing reopens an ended session; a servicer's session stays the servicer's.
-      changes.set(key, {
-        ...current,
-        lastCustomerMessageAt: message.sentAt * 1000,
-        lastCustomerMessageId: message.id,
-        ...(current.session === 'ended' && { session: 'open' }),
-      });
-    } else if (body.type === 'event') {
-      if (message.channel === 'mp' && MP_GRANTING_EVENTS.has(body.event))
-        changes.set(key, { ...current, lastEventAt: message.sentAt * 1000 });
-      else if (body.event === 'session_status_change' && 'changeType' in body)
-        changes.set(key, { ...current, session: body.changeType === 3 ? 'ended' : 'servicer' });
-    }
-  }
-  return [...changes.values()].filter(
-    (change) =>
-      change.lastCustomerMessageAt !== undefined ||
-      change.lastEventAt !== undefined ||
-      change.session !== undefined,
-  );
+function changeOf(message: InboundMessage): BudgetChange | undefined {
+  if (!message.customer) return undefined;
+  const key = {
+    app: message.app,
+    scope: message.channel === 'kf' ? message.account : MP_SCOPE,
+    customer: message.customer,
+  };
+  const at = message.sentAt * 1000;
+  const body = message.message;
+  if (message.origin === 'customer')
+    return { ...key, lastCustomerMessageAt: at, lastCustomerMessageId: message.id };
+  if (body.type !== 'event') return undefined;
+  if (message.channel === 'mp')
+    return MP_GRANTING_EVENTS.has(body.event) ? { ...key, lastEventAt: at } : undefined;
+  const state =
+    body.event === 'session_status_change' && 'changeType' in body
+      ? AFTER_CHANGE_TYPE[body.changeType]
+      : undefined;
+  return state && { ...key, session: { state, at } };
 }
 
-/** Per-customer reply budgets in the state table, fed by the puller and the MP callback, read by the sender. */
+/**
+ * What a page of inbound messages does to budgets, in send_time order: one change per customer message (any of
+ * them may begin a new session), per MP event that allows replies, and per kf session event.
+ */
+export function budgetChanges(messages: InboundMessage[]): BudgetChange[] {
+  return [...messages]
+    .sort((a, b) => a.sentAt - b.sentAt)
+    .map(changeOf)
+    .filter((change) => change !== undefined);
+}
+
+/** The customer's message is newer than the one counted: a replayed one is not, a second in the same second is. */
+const NEWER_MESSAGE =
+  'attribute_not_exists(lastCustomerMessageAt) OR lastCustomerMessageAt < :at OR (lastCustomerMessageAt = :at AND lastCustomerMessageId <> :id)';
+/**
+ * The message begins a new kf session: the last one ended, or was over (48 h from its start), before it; or a state
+ * is known of a session whose start is not. A state learned after the message (an event pulled before it) stands.
+ */
+const NEW_SESSION =
+  '(sessionStartedAt <= :lapsedBefore OR #session = :ended OR (attribute_not_exists(sessionStartedAt) AND attribute_exists(#session))) AND (attribute_not_exists(sessionAt) OR sessionAt <= :at)';
+const MESSAGE_UPDATE =
+  'SET lastCustomerMessageAt = :at, lastCustomerMessageId = :id, repliesLeft = :replies, #ttl = :ttl';
+
+/** Per-customer reply budgets in the state table, fed by the puller, the MP callback and admin moves, read by the sender. */
 export class BudgetStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -94,32 +132,12 @@ export class BudgetStore {
   }
 
   /**
-   * Applies a change. A customer message resets the quota only when it is newer than the one already counted,
-   * so a page pulled again after a crash, or an MP push repeated, gives no extra replies.
+   * Applies a change. Every part is conditional on time, so a page pulled again after a crash, or an MP push
+   * repeated, gives no extra replies, and an older event or message never overrides what a newer one did.
    */
   async apply(change: BudgetChange): Promise<void> {
-    const at = change.lastCustomerMessageAt;
-    if (at !== undefined) {
-      await conditional('budget message', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: this.key(change),
-            UpdateExpression:
-              'SET lastCustomerMessageAt = :at, lastCustomerMessageId = :id, repliesLeft = :replies, #ttl = :ttl',
-            ConditionExpression:
-              'attribute_not_exists(lastCustomerMessageAt) OR lastCustomerMessageAt < :at OR (lastCustomerMessageAt = :at AND lastCustomerMessageId <> :id)',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: {
-              ':at': at,
-              ':id': change.lastCustomerMessageId ?? '',
-              ':replies': REPLIES_PER_MESSAGE,
-              ':ttl': Math.floor((at + REPLY_WINDOW_MS) / 1000) + 86_400,
-            },
-          }),
-        ),
-      );
-    }
+    if (change.lastCustomerMessageAt !== undefined)
+      await this.customerWrote(change, change.lastCustomerMessageAt, change.lastCustomerMessageId ?? '');
     if (change.lastEventAt !== undefined) {
       await conditional('budget event', () =>
         this.db.send(
@@ -133,19 +151,71 @@ export class BudgetStore {
         ),
       );
     }
-    if (change.session !== undefined) {
-      await dynamo('budget session', () =>
+    if (change.session) {
+      const { state, at } = change.session;
+      // Events of one page apply in order, so of two in the same second the later one stands.
+      await conditional('budget session', () =>
         this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: this.key(change),
-            UpdateExpression: change.session === 'open' ? 'REMOVE #session' : 'SET #session = :session',
+            UpdateExpression: 'SET #session = :state, sessionAt = :at',
+            ConditionExpression: 'attribute_not_exists(sessionAt) OR sessionAt <= :at',
             ExpressionAttributeNames: { '#session': 'session' },
-            ...(change.session !== 'open' && { ExpressionAttributeValues: { ':session': change.session } }),
+            ExpressionAttributeValues: { ':state': state, ':at': at },
           }),
         ),
       );
     }
+  }
+
+  /**
+   * A newer customer message resets the quota to 5. On kf it also begins a new session, in state 0 where the API
+   * may reply, when the last one ended or was over before it: of two writes whose conditions exclude each other,
+   * the first continues the session (and notes the start of a customer's first one), the second begins a new one.
+   */
+  private async customerWrote(key: BudgetKey, at: number, id: string): Promise<void> {
+    const update = (expression: string, condition: string, values: Record<string, unknown> = {}) =>
+      conditional('budget message', () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: this.key(key),
+            UpdateExpression: `${MESSAGE_UPDATE}${expression}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: {
+              '#ttl': 'ttl',
+              ...(key.scope !== MP_SCOPE && { '#session': 'session' }),
+            },
+            ExpressionAttributeValues: {
+              ':at': at,
+              ':id': id,
+              ':replies': REPLIES_PER_MESSAGE,
+              ':ttl': Math.floor((at + REPLY_WINDOW_MS) / 1000) + 86_400,
+              ...values,
+            },
+          }),
+        ),
+      );
+    if (key.scope === MP_SCOPE) {
+      await update('', NEWER_MESSAGE);
+      return;
+    }
+    const session = { ':lapsedBefore': at - SESSION_LIFETIME_MS, ':ended': 'ended' };
+    const continued = await update(
+      ', sessionStartedAt = if_not_exists(sessionStartedAt, :at)',
+      `(${NEWER_MESSAGE}) AND NOT (${NEW_SESSION})`,
+      session,
+    );
+    if (!continued)
+      await update(
+        ', sessionStartedAt = :at, #session = :open, sessionAt = :at',
+        `(${NEWER_MESSAGE}) AND ${NEW_SESSION}`,
+        {
+          ...session,
+          ':open': 'open',
+        },
+      );
   }
 
   /** One reply spent; replies on one customer's group are sent one at a time, so no race. */
@@ -172,10 +242,15 @@ export function allowance(budget: Budget, now: number): 'event' | 'message' | un
   return undefined;
 }
 
+const SESSION_REFUSALS: Readonly<Record<Exclude<SessionState, 'open'>, string>> = {
+  queued: 'the session is queued for a servicer',
+  servicer: 'a servicer has the session',
+  ended: 'the session has ended; the customer has not written since',
+};
+
 /** Why a reply would break the platform's rules, or undefined when it may go out. */
 export function budgetRefusal(budget: Budget, now: number): string | undefined {
-  if (budget.session === 'servicer') return 'a servicer has the session';
-  if (budget.session === 'ended') return 'the session has ended; the customer has not written since';
+  if (budget.session && budget.session !== 'open') return SESSION_REFUSALS[budget.session];
   if (allowance(budget, now)) return undefined;
   if (budget.lastCustomerMessageAt === undefined || budget.lastCustomerMessageAt <= now - REPLY_WINDOW_MS) {
     return 'no customer message in the last 48 h';

@@ -13,8 +13,8 @@ import { type Body, objectBody } from '../params';
 const TOKEN_TTL_MS = 7200_000;
 const OVERLAP_MS = 300_000;
 const WINDOW_MS = 48 * HOUR;
-/** A follow, QR scan or menu click opens 3 replies for 1 minute (reference §12.2). */
-const EVENT_GRANTS = new Set(['subscribe', 'SCAN', 'CLICK']);
+/** A follow, QR scan or click / scan-code menu event opens 3 replies for 1 minute; other menu types none (reference, Corrections). */
+const EVENT_GRANTS = new Set(['subscribe', 'SCAN', 'CLICK', 'scancode_push', 'scancode_waitmsg']);
 const EVENT_WINDOW_MS = 60_000;
 const EVENT_REPLIES = 3;
 

@@ -122,6 +122,7 @@ export function servicerWrites(
   if (session.state === 4) {
     session.state = 3;
     session.servicerUserId = servicerUserId;
+    session.startedAt = now;
     appendEvent(world, account, {
       event_type: 'session_status_change',
       open_kfid: openKfId,

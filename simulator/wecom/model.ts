@@ -28,7 +28,7 @@ export interface Session {
   /** Replies still allowed since the customer's last message (5 per customer message). */
   repliesLeft: number;
   lastWelcomeAt?: number;
-  /** When the current session began (customer message after state 4 / first contact). */
+  /** When the current session began: the customer writing in state 4, or a servicer taking an ended session back. */
   startedAt?: number;
 }
 

@@ -17,6 +17,7 @@ export const TOKEN_TTL_MS = 7200_000;
 export const CALLBACK_TOKEN_TTL_MS = 600_000;
 export const RETENTION_MS = 3 * DAY;
 export const REPLY_WINDOW_MS = 48 * HOUR;
+export const SESSION_LIFETIME_MS = 48 * HOUR;
 export const REPLIES_PER_MESSAGE = 5;
 export const MAX_KF_ACCOUNTS = 5000;
 /** An account not handed to API management: SP's 95017 "api 功能没有被开启" (code for kf admin UNVERIFIED). */
@@ -156,11 +157,24 @@ export class WecomWorld {
     return customer;
   }
 
+  /**
+   * A customer's session with a kf account. "在48h内，或主动结束会话前，都算是一次会话": a session is over 48 h after the
+   * customer began it, whoever holds it, and is then as one that ended (state 4) until the customer writes again.
+   */
   session(account: KfAccount, externalUserId: string): Session {
     let session = account.sessions.get(externalUserId);
     if (!session) {
       session = { externalUserId, state: 4, repliesLeft: 0 };
       account.sessions.set(externalUserId, session);
+    }
+    const startedAt = session.startedAt;
+    if (
+      session.state !== 4 &&
+      startedAt !== undefined &&
+      startedAt <= this.clock.now() - SESSION_LIFETIME_MS
+    ) {
+      session.state = 4;
+      session.servicerUserId = undefined;
     }
     return session;
   }

@@ -8,6 +8,7 @@ import { type AdminDeps, handleAdminApi } from '../../lib/admin/adminApi';
 import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { adminDeps } from '../../lib/admin/wiring';
 import { parseConfig } from '../../lib/config/config';
+import { BudgetStore } from '../../lib/outbound/budgets';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { startAdminApi } from '../support/adminApi';
 import { documentClient, s3Client } from '../support/aws';
@@ -306,6 +307,38 @@ describe('sessions and customers', () => {
     const stuck = await trans('assistant');
     expect(stuck.code).toBe(EXIT.refused);
     expect(stuck.stderr).toContain('(errcode 95016)');
+  });
+
+  it('records what a move made of the session for the reply budget, and nothing when WeCom refuses the move', async () => {
+    const openKfId = sim.sim.createKfAccount(CORP, '客服');
+    sim.sim.wecom.accounts.get(openKfId)?.servicers.set('zhangsan', { status: 0, stopType: 0 });
+    const budgets = new BudgetStore(documentClient(), testEnv.STATE_TABLE);
+    const session = async (customer: string) =>
+      (await budgets.read({ app: 'default', scope: openKfId, customer })).session;
+    const trans = (customer: string, state: string, ...more: string[]) =>
+      cli(
+        'sessions',
+        'trans',
+        '--open-kf-id',
+        openKfId,
+        '--external-user-id',
+        customer,
+        '--state',
+        state,
+        ...more,
+      );
+
+    sim.sim.customerSays(openKfId, 'wmBot', '你好');
+    expect((await trans('wmBot', 'assistant')).code).toBe(EXIT.done);
+    expect(await session('wmBot')).toBe('open');
+    expect((await trans('wmBot', 'queued')).code).toBe(EXIT.done);
+    expect(await session('wmBot')).toBe('queued');
+    expect((await trans('wmBot', 'servicer', '--servicer-user-id', 'zhangsan')).code).toBe(EXIT.done);
+    expect(await session('wmBot')).toBe('servicer');
+    expect((await trans('wmBot', 'ended')).code).toBe(EXIT.done);
+    expect(await session('wmBot')).toBe('ended');
+    expect((await trans('wmBot', 'assistant')).code).toBe(EXIT.refused);
+    expect(await session('wmBot')).toBe('ended');
   });
 
   it('finds customers active in the last 48 hours with how they came, and names the others', async () => {

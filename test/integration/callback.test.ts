@@ -86,6 +86,30 @@ describe('callback function against the local stack', () => {
     });
   });
 
+  it("lands two followers' messages with the same MsgId both, and a push MP repeats once", async () => {
+    const push = mpTextXml('oCollisionA', 'from A', '9002');
+    for (let attempt = 0; attempt < 3; attempt++)
+      await expect(invoke(mpPost(push, { safe: true }))).resolves.toMatchObject({ statusCode: 200 });
+    await expect(
+      invoke(mpPost(mpTextXml('oCollisionB', 'from B', '9002'), { safe: true })),
+    ).resolves.toMatchObject({ statusCode: 200 });
+    const landed = (await drain(sqs, inboundUrl)).map((message) =>
+      parseInboundMessage(JSON.parse(message.Body ?? '')),
+    );
+    expect(landed).toEqual([
+      expect.objectContaining({
+        customer: 'oCollisionA',
+        mpMsgId: '9002',
+        message: { type: 'text', content: 'from A' },
+      }),
+      expect.objectContaining({
+        customer: 'oCollisionB',
+        mpMsgId: '9002',
+        message: { type: 'text', content: 'from B' },
+      }),
+    ]);
+  });
+
   it('answers bad input with a short plain-text error and enqueues nothing', async () => {
     const post = wecomPost(kfEventXml('wkIntegration', 'ENCx'));
     const cases: [CallbackRequest, number, string][] = [

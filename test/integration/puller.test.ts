@@ -1,11 +1,16 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handleAdminApi } from '../../lib/admin/adminApi';
+import { adminDeps } from '../../lib/admin/wiring';
 import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
+import { OUTBOUND_SCHEMA } from '../../lib/contracts/outbound';
 import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
 import { enqueueFallbackJobs, TOKENLESS_PULLS_PER_MINUTE } from '../../lib/inbound/fallback';
 import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
+import { budgetChanges } from '../../lib/outbound/budgets';
+import { sendRequest } from '../../lib/outbound/sender';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, drain, localStack, purge, s3Client, sqsClient } from '../support/aws';
@@ -333,5 +338,137 @@ describe('the sync puller', () => {
     ]);
     expect(requests[0]?.group).toBe(`${app}#${openKfId}#wmHello`);
     expect(requests[0]?.body.requestId).toMatch(/^welcome-/);
+  });
+});
+
+describe('kf sessions across pulls hours apart', () => {
+  const HOUR = 3600_000;
+  const ADMIN_KEY = 'puller-test-admin-key-0123';
+
+  /** A reply through the sender, as a company's system would ask for it. */
+  const reply = (customer: string) =>
+    sendRequest(
+      {
+        schema: OUTBOUND_SCHEMA,
+        requestId: `reply-${Math.random().toString(36).slice(2)}`,
+        app,
+        channel: 'kf',
+        openKfId,
+        externalUserId: customer,
+        message: { type: 'text', content: '您好' },
+      },
+      {
+        config: services.config,
+        call: services.call,
+        ledger: services.sendLedger,
+        budgets: services.budgets,
+        now: () => sim.sim.clock.now(),
+        log: recordingLog().log,
+      },
+    );
+
+  /** `sessions trans` through the admin API, on the simulator's clock. */
+  async function adminMoves(customer: string, state: string, servicerUserId?: string) {
+    const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
+    const deps = adminDeps(config, db, s3Client(), recordingLog().log, () => sim.sim.clock.now());
+    return handleAdminApi(
+      {
+        method: 'POST',
+        path: `/v1/admin/kf/accounts/${openKfId}/sessions/${customer}/trans`,
+        query: { app },
+        headers: { 'x-api-key': ADMIN_KEY },
+        body: JSON.stringify({ state, ...(servicerUserId && { servicerUserId }) }),
+      },
+      deps,
+    );
+  }
+
+  const servicers = (...userIds: string[]) => {
+    for (const userId of userIds)
+      sim.sim.wecom.accounts.get(openKfId)?.servicers.set(userId, { status: 0, stopType: 0 });
+  };
+
+  it('reopens a session a servicer ended once the customer writes again, and a replayed page does not end it again', async () => {
+    sim.sim.customerSays(openKfId, 'wmEnded', '在吗');
+    sim.sim.clock.advance(60_000);
+    sim.sim.servicerChangesSession(openKfId, 'wmEnded', 'take', 'alice');
+    sim.sim.clock.advance(60_000);
+    sim.sim.servicerChangesSession(openKfId, 'wmEnded', 'end');
+    await pull();
+    const firstPage = (await inbound()).map((m) => m.message);
+    expect(await reply('wmEnded')).toMatchObject({
+      status: 'rejected',
+      reason: 'the session has ended; the customer has not written since',
+    });
+
+    sim.sim.clock.advance(5 * HOUR);
+    sim.sim.customerSays(openKfId, 'wmEnded', '我又来了');
+    await pull();
+    expect(await reply('wmEnded')).toMatchObject({ status: 'sent' });
+    // The first page pulled again, as after a crash: its older end event must not close the new session.
+    for (const change of budgetChanges(firstPage)) await services.budgets.apply(change);
+    expect(await reply('wmEnded')).toMatchObject({ status: 'sent' });
+    expect(sim.sim.wecom.sent.map((sent) => sent.touser)).toEqual(['wmEnded', 'wmEnded']);
+  });
+
+  it('follows admin moves: queued and servicer sessions refuse replies, an ended one reopens when the customer writes', async () => {
+    servicers('alice');
+    sim.sim.customerSays(openKfId, 'wmMoved', '你好');
+    await pull();
+    expect(await reply('wmMoved')).toMatchObject({ status: 'sent' });
+
+    expect(await adminMoves('wmMoved', 'queued')).toMatchObject({ status: 200 });
+    expect(await reply('wmMoved')).toMatchObject({
+      status: 'rejected',
+      reason: 'the session is queued for a servicer',
+    });
+    sim.sim.clock.advance(60_000);
+    sim.sim.servicerChangesSession(openKfId, 'wmMoved', 'take', 'alice');
+    await pull();
+    expect(await reply('wmMoved')).toMatchObject({
+      status: 'rejected',
+      reason: 'a servicer has the session',
+    });
+
+    sim.sim.clock.advance(HOUR);
+    expect(await adminMoves('wmMoved', 'ended')).toMatchObject({ status: 200 });
+    sim.sim.clock.advance(3 * HOUR);
+    sim.sim.customerSays(openKfId, 'wmMoved', '还有问题');
+    await pull();
+    expect(await reply('wmMoved')).toMatchObject({ status: 'sent' });
+
+    expect(await adminMoves('wmMoved', 'servicer', 'alice')).toMatchObject({ status: 200 });
+    expect(await reply('wmMoved')).toMatchObject({
+      status: 'rejected',
+      reason: 'a servicer has the session',
+    });
+    expect(sim.sim.wecom.sent).toHaveLength(2);
+  });
+
+  it("lets a servicer's session lapse 48 h after the customer began it: their next message starts a new one", async () => {
+    sim.sim.customerSays(openKfId, 'wmLapsed', '你好');
+    sim.sim.clock.advance(60_000);
+    sim.sim.servicerChangesSession(openKfId, 'wmLapsed', 'take', 'alice');
+    await pull();
+    expect(await reply('wmLapsed')).toMatchObject({
+      status: 'rejected',
+      reason: 'a servicer has the session',
+    });
+
+    // Within the session's 48 h, the customer writing again changes nothing: the servicer still has it.
+    sim.sim.clock.advance(2 * HOUR);
+    sim.sim.customerSays(openKfId, 'wmLapsed', '还在吗');
+    await pull();
+    expect(await reply('wmLapsed')).toMatchObject({
+      status: 'rejected',
+      reason: 'a servicer has the session',
+    });
+
+    // 49 h after the session began (47 h after the customer's last message) the session is over.
+    sim.sim.clock.advance(47 * HOUR);
+    sim.sim.customerSays(openKfId, 'wmLapsed', '有人吗');
+    await pull();
+    expect(await reply('wmLapsed')).toMatchObject({ status: 'sent' });
+    expect(sim.sim.wecom.sent.map((sent) => sent.touser)).toEqual(['wmLapsed']);
   });
 });

@@ -200,12 +200,22 @@ describe('the sender', () => {
     expect((await sendRequest(request({ type: 'text', content: 'again' }, 'wmQuota'), deps)).status).toBe(
       'sent',
     );
-    await deps.budgets.apply({ app: 'default', scope: openKfId, customer: 'wmQuota', session: 'servicer' });
+    await deps.budgets.apply({
+      app: 'default',
+      scope: openKfId,
+      customer: 'wmQuota',
+      session: { state: 'servicer', at: sim.sim.clock.now() },
+    });
     expect(await sendRequest(request({ type: 'text', content: 'bot' }, 'wmQuota'), deps)).toMatchObject({
       status: 'rejected',
       reason: 'a servicer has the session',
     });
-    await deps.budgets.apply({ app: 'default', scope: openKfId, customer: 'wmQuota', session: 'open' });
+    await deps.budgets.apply({
+      app: 'default',
+      scope: openKfId,
+      customer: 'wmQuota',
+      session: { state: 'open', at: sim.sim.clock.now() },
+    });
     sim.sim.advanceClock(48 * 3600_000);
     expect(await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), deps)).toMatchObject({
       status: 'rejected',

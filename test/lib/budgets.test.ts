@@ -22,50 +22,31 @@ const message = (
 const text = { type: 'text' as const, content: 'hi' };
 
 describe('reply budgets', () => {
-  it('fold a page into one change per customer: last message, then what became of the session', () => {
+  it('turn a page into changes in send_time order: every customer message, and what each session event made of the session', () => {
+    const change = (customer: string, sentAt: number, changeType: number) =>
+      message(customer, sentAt, { type: 'event', event: 'session_status_change', changeType }, 'event');
+    const key = (customer: string) => ({ app: 'default', scope: 'wkA', customer });
     const changes = budgetChanges([
       message('wmA', 100, text),
       message('wmB', 101, text),
       message('wmA', 102, text),
-      message(
-        'wmB',
-        103,
-        { type: 'event', event: 'session_status_change', changeType: 1, newServicerUserId: 'alice' },
-        'event',
-      ),
-      message(
-        'wmC',
-        104,
-        { type: 'event', event: 'session_status_change', changeType: 3, msgCode: 'c' },
-        'event',
-      ),
+      change('wmB', 103, 1),
+      change('wmC', 104, 3),
       message('wmC', 105, text),
       message('wmD', 106, text, 'servicer'),
+      change('wmD', 109, 4),
+      change('wmD', 107, 2),
+      change('wmE', 110, 9),
     ]);
     expect(changes).toEqual([
-      {
-        app: 'default',
-        scope: 'wkA',
-        customer: 'wmA',
-        lastCustomerMessageAt: 102_000,
-        lastCustomerMessageId: 'wmA-102',
-      },
-      {
-        app: 'default',
-        scope: 'wkA',
-        customer: 'wmB',
-        lastCustomerMessageAt: 101_000,
-        lastCustomerMessageId: 'wmB-101',
-        session: 'servicer',
-      },
-      {
-        app: 'default',
-        scope: 'wkA',
-        customer: 'wmC',
-        session: 'open',
-        lastCustomerMessageAt: 105_000,
-        lastCustomerMessageId: 'wmC-105',
-      },
+      { ...key('wmA'), lastCustomerMessageAt: 100_000, lastCustomerMessageId: 'wmA-100' },
+      { ...key('wmB'), lastCustomerMessageAt: 101_000, lastCustomerMessageId: 'wmB-101' },
+      { ...key('wmA'), lastCustomerMessageAt: 102_000, lastCustomerMessageId: 'wmA-102' },
+      { ...key('wmB'), session: { state: 'servicer', at: 103_000 } },
+      { ...key('wmC'), session: { state: 'ended', at: 104_000 } },
+      { ...key('wmC'), lastCustomerMessageAt: 105_000, lastCustomerMessageId: 'wmC-105' },
+      { ...key('wmD'), session: { state: 'servicer', at: 107_000 } },
+      { ...key('wmD'), session: { state: 'servicer', at: 109_000 } },
     ]);
   });
 
@@ -83,7 +64,28 @@ describe('reply budgets', () => {
     ]);
   });
 
-  it('refuse outside 48 h, past 5 replies, in a servicer session or an ended one', () => {
+  it('give the scan-code menu events the short allowance too, and no other menu type', () => {
+    const mp = (customer: string, sentAt: number, event: string): InboundMessage => ({
+      ...message(customer, sentAt, { type: 'event', event, fields: {} }, 'event'),
+      channel: 'mp',
+      account: 'gh_0123456789ab',
+    });
+    const events = [
+      'scancode_push',
+      'scancode_waitmsg',
+      'pic_sysphoto',
+      'pic_photo_or_album',
+      'pic_weixin',
+      'location_select',
+      'view_miniprogram',
+    ];
+    expect(budgetChanges(events.map((event, i) => mp(`o${i}`, 100 + i, event)))).toEqual([
+      { app: 'default', scope: 'mp', customer: 'o0', lastEventAt: 100_000 },
+      { app: 'default', scope: 'mp', customer: 'o1', lastEventAt: 101_000 },
+    ]);
+  });
+
+  it('refuse outside 48 h, past 5 replies, in a session a servicer has, queued for one, or ended', () => {
     const now = 1_000_000_000;
     expect(budgetRefusal({ lastCustomerMessageAt: now - 1000, repliesLeft: 5 }, now)).toBeUndefined();
     expect(budgetRefusal({}, now)).toMatch(/48 h/);
@@ -97,6 +99,12 @@ describe('reply budgets', () => {
     expect(budgetRefusal({ lastCustomerMessageAt: now, repliesLeft: 5, session: 'ended' }, now)).toMatch(
       /ended/,
     );
+    expect(budgetRefusal({ lastCustomerMessageAt: now, repliesLeft: 5, session: 'queued' }, now)).toMatch(
+      /queued/,
+    );
+    expect(
+      budgetRefusal({ lastCustomerMessageAt: now, repliesLeft: 5, session: 'open' }, now),
+    ).toBeUndefined();
   });
 
   it('spend an MP event allowance first, for one minute, then the message allowance', () => {

@@ -313,6 +313,60 @@ describe('kf/send_msg', () => {
   });
 });
 
+describe('session lifecycle', () => {
+  const HOUR = 3600_000;
+  const state = async (customer: string) =>
+    (await s.api('/cgi-bin/kf/service_state/get', { open_kfid: openKfId, external_userid: customer }))
+      .service_state;
+  const later = async (ms: number) => {
+    s.sim.advanceClock(ms);
+    await s.refreshToken();
+  };
+
+  it('starts a session anew in state 0 when the customer writes after a servicer ended it', async () => {
+    s.sim.customerSays(openKfId, 'wmEnd', 'hi');
+    s.sim.servicerChangesSession(openKfId, 'wmEnd', 'take', 'alice');
+    expect(await send('wmEnd', text('bot'))).toMatchObject({ errcode: 95018 });
+    s.sim.servicerChangesSession(openKfId, 'wmEnd', 'end');
+    expect(await state('wmEnd')).toBe(4);
+    expect(await send('wmEnd', text('bot'))).toMatchObject({ errcode: 95018 });
+    await later(5 * HOUR);
+    s.sim.customerSays(openKfId, 'wmEnd', 'me again');
+    expect(await state('wmEnd')).toBe(0);
+    expect((await send('wmEnd', text('welcome back'))).errcode).toBe(0);
+  });
+
+  it("ends a session 48 h after the customer began it: a servicer's hold lapses, the next message starts anew", async () => {
+    s.sim.customerSays(openKfId, 'wmLapse', 'hi');
+    s.sim.servicerChangesSession(openKfId, 'wmLapse', 'take', 'alice');
+    await later(2 * HOUR);
+    s.sim.customerSays(openKfId, 'wmLapse', 'still there?');
+    expect(await state('wmLapse')).toBe(3);
+    expect(await send('wmLapse', text('bot'))).toMatchObject({ errcode: 95018 });
+    await later(46 * HOUR);
+    // 46 h after the customer's last message, but the session is over: 95018 covers a session over 48 h.
+    expect(await state('wmLapse')).toBe(4);
+    expect(await send('wmLapse', text('bot'))).toMatchObject({ errcode: 95018 });
+    s.sim.customerSays(openKfId, 'wmLapse', 'hello?');
+    expect(await state('wmLapse')).toBe(0);
+    expect((await send('wmLapse', text('a new session'))).errcode).toBe(0);
+  });
+
+  it('gives a session a servicer takes back after it ended (change_type 4) a life of its own', async () => {
+    s.sim.customerSays(openKfId, 'wmBack', 'hi');
+    s.sim.servicerChangesSession(openKfId, 'wmBack', 'take', 'alice');
+    s.sim.servicerChangesSession(openKfId, 'wmBack', 'end');
+    await later(47 * HOUR);
+    s.sim.servicerWrites(openKfId, 'wmBack', 'alice', text('one more thing'));
+    await later(2 * HOUR);
+    expect(await state('wmBack')).toBe(3);
+    const events = (await sync({})).msg_list
+      .filter((item: { msgtype: string }) => item.msgtype === 'event')
+      .map((item: { event: { change_type: number } }) => item.event.change_type);
+    expect(events).toEqual([1, 3, 4]);
+  });
+});
+
 describe('kf/send_msg_on_event', () => {
   it('sends one welcome message per welcome_code, within 20 s', async () => {
     const code = s.sim.enterSession(openKfId, 'wmWelcome');

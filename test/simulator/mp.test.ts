@@ -157,6 +157,18 @@ describe('message/custom/send', () => {
     expect(await send('oF', text('after a link click'))).toMatchObject({ errcode: 45015 });
   });
 
+  it('allows 3 replies within a minute of the scan-code menu events, none after other menu types', async () => {
+    for (const event of ['scancode_push', 'scancode_waitmsg']) {
+      s.sim.mpUserWrites(APP.appId, `o_${event}`, { MsgType: 'event', Event: event, EventKey: 'scan' });
+      for (let i = 0; i < 3; i++) expect((await send(`o_${event}`, text(`scanned ${i}`))).errcode).toBe(0);
+      expect(await send(`o_${event}`, text('fourth'))).toMatchObject({ errcode: 45015 });
+    }
+    for (const event of ['pic_sysphoto', 'pic_photo_or_album', 'pic_weixin', 'location_select']) {
+      s.sim.mpUserWrites(APP.appId, `o_${event}`, { MsgType: 'event', Event: event, EventKey: 'menu' });
+      expect(await send(`o_${event}`, text('after the menu'))).toMatchObject({ errcode: 45015 });
+    }
+  });
+
   it('takes MP media types: a thumb of at most 64 KB jpg, no file', async () => {
     const upload = (type: string, name: string, size: number) => {
       try {

@@ -240,16 +240,30 @@ describe('Official Account', () => {
     const [{ queueUrl, message }] = published as [(typeof published)[0]];
     expect(queueUrl).toBe(testEnv.INBOUND_QUEUE_URL);
     expect(message.groupId).toBe('default#oCustomer1');
-    expect(message.deduplicationId).toBe(createHash('sha256').update('default#mp#23000001').digest('hex'));
-    expect(parseInboundMessage(JSON.parse(message.body))).toMatchObject({
+    const inbound = parseInboundMessage(JSON.parse(message.body));
+    expect(message.deduplicationId).toBe(
+      createHash('sha256').update(`default#mp#${inbound.id}`).digest('hex'),
+    );
+    expect(inbound).toMatchObject({
       channel: 'mp',
-      id: '23000001',
+      mpMsgId: '23000001',
       account: 'gh_0123456789ab',
       customer: 'oCustomer1',
       origin: 'customer',
       message: { type: 'text', content: '你好, "world"' },
     });
     expect(events).toEqual([expect.stringMatching(/^budget oCustomer1 \d+000$/), 'publish']);
+  });
+
+  it("gives two followers' messages with the same MsgId different deduplication ids, a repeated push the same", async () => {
+    const { call, published } = setup();
+    const push = mpTextXml('oFollowerA', 'a', '23000002');
+    await call(mpPost(push));
+    await call(mpPost(push));
+    await call(mpPost(mpTextXml('oFollowerB', 'b', '23000002')));
+    const [first, repeated, other] = published.map(({ message }) => message.deduplicationId);
+    expect(repeated).toBe(first);
+    expect(other).not.toBe(first);
   });
 
   it('refuses a safe-mode push with a wrong msg_signature, or for an app without an AES key', async () => {

@@ -13,7 +13,8 @@ describe('normaliseMpMessage', () => {
       schema: 'kf-bridge.inbound/v1',
       app: 'default',
       channel: 'mp',
-      id: '1234567890123456',
+      id: expect.stringMatching(/^msg_[0-9a-f]{40}$/),
+      mpMsgId: '1234567890123456',
       account: 'gh_123',
       customer: 'oUser',
       origin: 'customer',
@@ -74,6 +75,18 @@ describe('normaliseMpMessage', () => {
     ],
   ])('normalises %s', (_, msgType, body, expected) => {
     expect(normalise(envelope(msgType, body)).message).toMatchObject(expected);
+  });
+
+  it('keys a message on MsgId, CreateTime and FromUserName, since MsgIds of different followers can collide', () => {
+    const xml = envelope('text', '<Content>hi</Content>');
+    const first = normalise(xml);
+    expect(normalise(xml).id).toBe(first.id);
+    expect(normalise(xml.replace('[oUser]', '[oOtherUser]'))).toMatchObject({
+      id: expect.not.stringMatching(first.id),
+      mpMsgId: '1234567890123456',
+    });
+    expect(normalise(xml.replace('1700000000', '1700000001')).id).not.toBe(first.id);
+    expect(normalise(xml.replace('1234567890123456', '1234567890123457')).id).not.toBe(first.id);
   });
 
   it('normalises an event with a stable id derived from sender, time and event', () => {
