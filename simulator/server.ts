@@ -81,6 +81,7 @@ function resolve(sim: Simulator, path: string, accessToken: string | null) {
   const mp = MP[path];
   if (wecom && (!mp || (accessToken && sim.wecom.tokens.has(accessToken)))) {
     return {
+      platform: 'wecom' as const,
       endpoint: wecomPath ?? '',
       run: (request: PlatformRequest, faults: FaultKind[]) => {
         const corpId = sim.wecom.authenticate(accessToken);
@@ -90,6 +91,7 @@ function resolve(sim: Simulator, path: string, accessToken: string | null) {
   }
   if (mp) {
     return {
+      platform: 'mp' as const,
       endpoint: path.replace(/^\/(cgi-bin\/)?/, ''),
       run: (request: PlatformRequest) => {
         const app = sim.mp.authenticate(accessToken);
@@ -100,6 +102,7 @@ function resolve(sim: Simulator, path: string, accessToken: string | null) {
   const token = TOKENS[path];
   if (token)
     return {
+      platform: path === '/cgi-bin/gettoken' ? ('wecom' as const) : ('mp' as const),
       endpoint: path.replace('/cgi-bin/', ''),
       run: (request: PlatformRequest) => ({ owner: '-', answer: () => token(sim, request), free: true }),
     };
@@ -117,9 +120,7 @@ async function handlePlatform(
     sendJson(response, 404, { errcode: 404, errmsg: 'unknown api' });
     return;
   }
-  const isWecom =
-    url.pathname.startsWith('/cgi-bin/') &&
-    (WECOM[url.pathname.slice(9)] !== undefined || url.pathname === '/cgi-bin/gettoken');
+  const isWecom = route.platform === 'wecom';
   const fail = (error: WxError) =>
     sendJson(response, 200, {
       errcode: error.errcode,
@@ -156,7 +157,13 @@ async function handlePlatform(
       return;
     }
     if ('binary' in answer) sendBinary(request, response, answer as BinaryAnswer);
-    else sendJson(response, 200, 'errcode' in answer ? answer : { errcode: 0, errmsg: 'ok', ...answer });
+    // WeCom puts errcode 0 in every answer; MP only in answers without data (MP_OK), as each platform documents.
+    else
+      sendJson(
+        response,
+        200,
+        isWecom && !('errcode' in answer) ? { errcode: 0, errmsg: 'ok', ...answer } : answer,
+      );
   } catch (error) {
     if (loseAnswer) request.socket.destroy();
     else if (error instanceof WxError) fail(error);

@@ -1,4 +1,4 @@
-import { WxError } from '../core';
+import { MP_OK, WxError } from '../core';
 import type { Body } from '../params';
 import type { MpApp, MpKfAccount, MpWorld } from './world';
 
@@ -26,24 +26,25 @@ export function addKfAccount(app: MpApp, body: Body) {
   if (app.kfAccounts.size >= MAX_KF_ACCOUNTS) throw new WxError(65405, 'kf_account count exceed limit');
   app.kfAccounts.set(account, {
     kfAccount: account,
-    kfId: 1000 + app.kfAccounts.size,
+    // kf_id is a string, numbered as in the doc's example (1001, 1002, …).
+    kfId: String(1001 + app.kfAccounts.size),
     nickname: nick,
     headImgUrl: '',
     online: false,
   });
-  return {};
+  return MP_OK;
 }
 
 export function updateKfAccount(app: MpApp, body: Body) {
   kf(app, body.kf_account).nickname = nickname(body.nickname);
-  return {};
+  return MP_OK;
 }
 
 /** Current docs: POST with a body; older SDKs: GET `?kf_account=`. Both are served. */
 export function deleteKfAccount(app: MpApp, kfAccount: unknown) {
   const account = kf(app, kfAccount);
   app.kfAccounts.delete(account.kfAccount);
-  return {};
+  return MP_OK;
 }
 
 export function inviteWorker(world: MpWorld, app: MpApp, body: Body) {
@@ -58,14 +59,14 @@ export function inviteWorker(world: MpWorld, app: MpApp, body: Body) {
     expiresAt: world.clock.now() + 7 * 24 * 3600_000,
     status: 'waiting',
   };
-  return {};
+  return MP_OK;
 }
 
 export function uploadHeadImg(app: MpApp, kfAccount: string | null, data: Buffer | undefined) {
   const account = kf(app, kfAccount);
   if (!data || data.length === 0) throw new WxError(44001, 'empty media data');
   account.headImgUrl = `https://mmbiz.qpic.cn/kfheadimg/${account.kfId}/0`;
-  return {};
+  return MP_OK;
 }
 
 export function listKfAccounts(world: MpWorld, app: MpApp) {
@@ -105,7 +106,7 @@ export function createSession(world: MpWorld, app: MpApp, body: Body) {
   if (!account.online) throw new WxError(65415, 'kf_account offline');
   if (!app.sessions.has(body.openid))
     app.sessions.set(body.openid, { kfAccount: account.kfAccount, createdAt: world.clock.now() });
-  return {};
+  return MP_OK;
 }
 
 export function closeSession(app: MpApp, body: Body) {
@@ -115,7 +116,7 @@ export function closeSession(app: MpApp, body: Body) {
   if (session.kfAccount !== account.kfAccount)
     throw new WxError(65414, 'session served by another kf_account');
   app.sessions.delete(body.openid as string);
-  return {};
+  return MP_OK;
 }
 
 export function getSession(app: MpApp, openid: string | null) {
