@@ -10,6 +10,8 @@ export default defineConfig({
         },
       },
       { test: { name: 'simulator', include: ['test/simulator/**/*.test.ts'], testTimeout: 30_000 } },
+      // The product and the simulator against real platform payloads; the simulator runs in process.
+      { test: { name: 'contract', include: ['test/contract/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'integration',

@@ -43,6 +43,12 @@ export class WxError extends Error {
   }
 }
 
+/**
+ * MP answers a call that returns no data with errcode 0 and errmsg "ok"; calls that return data (tokens, lists,
+ * sessions, records) answer with the data alone, without errcode.
+ */
+export const MP_OK = { errcode: 0, errmsg: 'ok' } as const;
+
 /** WeCom's errmsg carries a hint and a doc link after the text; clients must branch on errcode only. */
 export function errmsgWithHint(errcode: number, text: string): string {
   return `${text}, hint: [${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}`;

@@ -157,10 +157,13 @@ async function handlePlatform(
       return;
     }
     if ('binary' in answer) sendBinary(request, response, answer as BinaryAnswer);
-    // WeCom puts errcode in every answer; MP only in the answers of actions, not of reads and uploads.
-    else if ('errcode' in answer || (!isWecom && Object.keys(answer).length > 0))
-      sendJson(response, 200, answer);
-    else sendJson(response, 200, { errcode: 0, errmsg: 'ok', ...answer });
+    // WeCom puts errcode 0 in every answer; MP only in answers without data (MP_OK), as each platform documents.
+    else
+      sendJson(
+        response,
+        200,
+        isWecom && !('errcode' in answer) ? { errcode: 0, errmsg: 'ok', ...answer } : answer,
+      );
   } catch (error) {
     if (loseAnswer) request.socket.destroy();
     else if (error instanceof WxError) fail(error);

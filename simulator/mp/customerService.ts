@@ -1,4 +1,4 @@
-import { WxError } from '../core';
+import { MP_OK, WxError } from '../core';
 import { parseMultipart } from '../multipart';
 import type { Body } from '../params';
 import type { MpApp, MpKfAccount, MpWorld } from './world';
@@ -27,24 +27,25 @@ export function addKfAccount(app: MpApp, body: Body) {
   if (app.kfAccounts.size >= MAX_KF_ACCOUNTS) throw new WxError(65405, 'kf_account count exceed limit');
   app.kfAccounts.set(account, {
     kfAccount: account,
-    kfId: 1000 + app.kfAccounts.size,
+    // kf_id is a string, numbered as in the doc's example (1001, 1002, …).
+    kfId: String(1001 + app.kfAccounts.size),
     nickname: nick,
     headImgUrl: '',
     online: false,
   });
-  return {};
+  return MP_OK;
 }
 
 export function updateKfAccount(app: MpApp, body: Body) {
   kf(app, body.kf_account).nickname = nickname(body.nickname);
-  return {};
+  return MP_OK;
 }
 
 /** Current docs: POST with a body; older SDKs: GET `?kf_account=`. Both are served. */
 export function deleteKfAccount(app: MpApp, kfAccount: unknown) {
   const account = kf(app, kfAccount);
   app.kfAccounts.delete(account.kfAccount);
-  return {};
+  return MP_OK;
 }
 
 export function inviteWorker(world: MpWorld, app: MpApp, body: Body) {
@@ -59,7 +60,7 @@ export function inviteWorker(world: MpWorld, app: MpApp, body: Body) {
     expiresAt: world.clock.now() + 7 * 24 * 3600_000,
     status: 'waiting',
   };
-  return {};
+  return MP_OK;
 }
 
 /** The avatar comes as multipart field `media`, and must be a JPG (the doc's rule; 40005 otherwise). */
@@ -69,7 +70,7 @@ export function uploadHeadImg(app: MpApp, kfAccount: string | null, body: Buffer
   if (!part || part.data.length === 0) throw new WxError(44001, 'empty media data');
   if (!/\.jpe?g$/i.test(part.filename ?? '')) throw new WxError(40005, 'invalid file type');
   account.headImgUrl = `https://mmbiz.qpic.cn/kfheadimg/${account.kfId}/0`;
-  return {};
+  return MP_OK;
 }
 
 export function listKfAccounts(world: MpWorld, app: MpApp) {
@@ -109,7 +110,7 @@ export function createSession(world: MpWorld, app: MpApp, body: Body) {
   if (!account.online) throw new WxError(65415, 'kf_account offline');
   if (!app.sessions.has(body.openid))
     app.sessions.set(body.openid, { kfAccount: account.kfAccount, createdAt: world.clock.now() });
-  return {};
+  return MP_OK;
 }
 
 export function closeSession(app: MpApp, body: Body) {
@@ -119,7 +120,7 @@ export function closeSession(app: MpApp, body: Body) {
   if (session.kfAccount !== account.kfAccount)
     throw new WxError(65414, 'session served by another kf_account');
   app.sessions.delete(body.openid as string);
-  return {};
+  return MP_OK;
 }
 
 export function getSession(app: MpApp, openid: string | null) {

@@ -6,7 +6,7 @@ import {
   signature,
 } from '../../lib/crypto/wxBizMsgCrypt';
 import type { CallbackPusher } from '../callbacks';
-import { HOUR, randomId, type SimClock, WxError } from '../core';
+import { HOUR, MP_OK, randomId, type SimClock, WxError } from '../core';
 import type { MediaStore } from '../media';
 import { type Body, objectBody } from '../params';
 
@@ -54,7 +54,7 @@ export interface MpApp {
 
 export interface MpKfAccount {
   readonly kfAccount: string;
-  readonly kfId: number;
+  readonly kfId: string;
   nickname: string;
   headImgUrl: string;
   kfWx?: string;
@@ -353,7 +353,7 @@ export class MpWorld {
       ...(kfAccount && { kfAccount }),
       at: now,
     });
-    return {};
+    return MP_OK;
   }
 
   /** `message/custom/typing`: needs a message in the last 30 s; lasts 15 s and cannot be repeated meanwhile. */
@@ -367,12 +367,12 @@ export class MpWorld {
     if (body.command === 'CancelTyping') {
       user.typingUntil = undefined;
       this.typings.push({ appId: app.appId, touser: body.touser as string, command: body.command, at: now });
-      return {};
+      return MP_OK;
     }
     if ((user.typingUntil ?? 0) > now) throw new WxError(45081, 'typing is in progress');
     user.typingUntil = now + 15_000;
     this.typings.push({ appId: app.appId, touser: body.touser as string, command: body.command, at: now });
-    return {};
+    return MP_OK;
   }
 
   reset(): void {

@@ -237,7 +237,7 @@ describe('kf accounts and sessions', () => {
       {
         kf_account: 'kf1@test',
         kf_headimgurl: '',
-        kf_id: 1000,
+        kf_id: '1001',
         kf_nick: '新名字',
         invite_wx: 'worker_wx',
         invite_expire_time: expect.any(Number),
@@ -280,7 +280,7 @@ describe('kf accounts and sessions', () => {
     ).toMatchObject({ errcode: 65415 });
     s.sim.setMpKfWorker(APP.appId, 'kf1@test', { online: true });
     expect((await call('/cgi-bin/customservice/getonlinekflist')).kf_online_list).toEqual([
-      { kf_account: 'kf1@test', status: 1, kf_id: 1000, accepted_case: 0 },
+      { kf_account: 'kf1@test', status: 1, kf_id: '1001', accepted_case: 0 },
     ]);
     expect(await call('/customservice/kfsession/getwaitcase')).toMatchObject({
       count: 1,
