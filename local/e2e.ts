@@ -64,13 +64,18 @@ export interface E2eResult {
     duplicates: number;
     rejected: number;
     failed: number;
+    /** Replies that may or may not have reached the customer (an attempt got no clear answer); never sent twice. */
+    uncertain: number;
   };
   readonly injected: {
     crashesBeforeCursorCommit: number;
     platformFaults: number;
     tokenRevocations: number;
-    /** MP sends whose answer never came (dropped, or lost after MP carried them out). */
-    unansweredMpSends: number;
+    /**
+     * Sends carried out whose answer never came, which the sender records as uncertain: kf answers lost (the
+     * retry's msgid is refused), MP connections dropped or answers lost (MP cannot refuse a repeat).
+     */
+    unansweredSends: number;
   };
 }
 
@@ -112,7 +117,7 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'kf/send_msg', kind: 'lost_answer', probability: 0.05 },
       { endpoint: 'message/custom/send', kind: 'errcode', errcode: 45033, probability: 0.2 },
       { endpoint: 'message/custom/send', kind: 'http', status: 503, probability: 0.15 },
-      // MP cannot refuse a repeat: a send without an answer is failed, never sent twice.
+      // MP cannot refuse a repeat: a send without an answer is uncertain, never sent twice.
       { endpoint: 'message/custom/send', kind: 'drop', probability: 0.03 },
       { endpoint: 'message/custom/send', kind: 'lost_answer', probability: 0.03 },
     ],
@@ -495,6 +500,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         duplicates: sends.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
         rejected: outcomes.filter((o) => o?.status === 'rejected').length,
         failed: outcomes.filter((o) => o?.status === 'failed').length,
+        uncertain: outcomes.filter((o) => o?.status === 'uncertain').length,
       },
       durationMs: Date.now() - started,
       timings: { inboundMs, outboundMs },
@@ -505,10 +511,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         crashesBeforeCursorCommit: crashes,
         platformFaults: sim.sim.faults.log.length,
         tokenRevocations: profile.revokeToken ? 1 : 0,
-        unansweredMpSends: sim.sim.faults.log.filter(
+        unansweredSends: sim.sim.faults.log.filter(
           (fault) =>
-            fault.endpoint === 'message/custom/send' &&
-            (fault.kind === 'drop' || fault.kind === 'lost_answer'),
+            (fault.endpoint === 'kf/send_msg' && fault.kind === 'lost_answer') ||
+            (fault.endpoint === 'message/custom/send' &&
+              (fault.kind === 'drop' || fault.kind === 'lost_answer')),
         ).length,
       },
     };

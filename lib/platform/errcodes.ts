@@ -8,7 +8,7 @@ export const TRANSIENT = new Set([-1, 45009, 45033]);
 export const CREDENTIALS_REJECTED = new Set([40013, 40001, 40125, 40164, 60020]);
 
 /**
- * kf/send_msg refusing a msgid already used on the kf account. WeCom documents the refusal but not its code
- * (UNVERIFIED); the simulator answers this one. A sender retrying after a crash reads it as "already sent".
+ * The simulator's answer to a msgid already used on the kf account. WeCom documents the refusal but not its code
+ * (UNVERIFIED), so nothing in kf-bridge acts on it.
  */
 export const DUPLICATE_MSGID = 95009;

@@ -167,7 +167,7 @@ describe('the sender, Official Account', () => {
     });
   });
 
-  it('records a send that got no answer as failed, and never sends it twice', async () => {
+  it('records a send that got no answer as uncertain, and never sends it twice', async () => {
     const dave = follower('Dave');
     await followerWrote(dave);
     // A first send holds a valid token, so the fault below hits the send itself, not a stale token's refusal.
@@ -176,10 +176,10 @@ describe('the sender, Official Account', () => {
     sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'lost_answer', count: 1 }]);
     const lost = request(dave, { type: 'text', content: 'lost answer' });
     expect(await sendRequest(lost, deps)).toMatchObject({
-      status: 'failed',
+      status: 'uncertain',
       reason: expect.stringContaining('may or may not have reached the customer'),
     });
-    expect(await sendRequest(lost, deps)).toMatchObject({ status: 'failed' });
+    expect(await sendRequest(lost, deps)).toMatchObject({ status: 'uncertain' });
     // A crash between MP's answer and the ledger: the retry does not send again.
     const crashed = request(dave, { type: 'text', content: 'crash' });
     const record = deps.ledger.record.bind(deps.ledger);
@@ -188,7 +188,10 @@ describe('the sender, Official Account', () => {
     };
     await expect(sendRequest(crashed, deps)).rejects.toThrow('killed');
     deps.ledger.record = record;
-    expect(await sendRequest(crashed, deps)).toMatchObject({ status: 'failed' });
+    expect(await sendRequest(crashed, deps)).toMatchObject({
+      status: 'uncertain',
+      reason: expect.stringContaining('may or may not have reached the customer'),
+    });
     expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'lost answer', 'crash']);
     // An answer that says "not done" is safe to retry.
     const busy = request(dave, { type: 'text', content: 'busy' });
