@@ -9,6 +9,7 @@ import { BudgetStore } from '../../lib/outbound/budgets';
 import { mediaResolver } from '../../lib/outbound/mediaUpload';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { platformFor } from '../../lib/platform/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client } from '../support/aws';
@@ -106,7 +107,22 @@ describe('the sender', () => {
       { type: 'msgmenu', list: [{ type: 'click', click: { id: '1', content: '满意' } }] },
       'wmMenu',
     );
-    expect(await sendRequest(menu, deps)).toMatchObject({ status: 'failed', errcode: 95009 });
+    expect(await sendRequest(menu, deps)).toMatchObject({
+      status: 'failed',
+      errcode: 95009,
+      reason: expect.stringContaining('a menu item has a type WeCom does not take'),
+    });
+    // No code the platform does not publish is read as "already sent", the simulator's own included.
+    const unverified = Object.values(ERRCODES).filter(
+      (entry) => !entry.verified && entry.platform === 'wecom',
+    );
+    for (const { code } of unverified) {
+      sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: code, count: 1 }]);
+      expect(await sendRequest(request({ type: 'text', content: `${code}` }, 'wmMenu'), deps)).toMatchObject({
+        status: 'failed',
+        errcode: code,
+      });
+    }
     expect(sim.sim.wecom.sent).toHaveLength(0);
   });
 
