@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
@@ -197,10 +199,48 @@ describe('the sender, Official Account', () => {
     const busy = request(dave, { type: 'text', content: 'busy' });
     sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'errcode', errcode: -1, count: 1 }]);
     await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
-    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'http', status: 502, count: 1 }]);
-    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ retryable: true });
+    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'errcode', errcode: 45033, count: 1 }]);
+    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: 45033, retryable: true });
     expect(await sendRequest(busy, deps)).toMatchObject({ status: 'sent' });
     expect(sim.sim.mp.sent).toHaveLength(4);
+  });
+
+  it('records a send a gateway answered with a 5xx after MP carried it out as uncertain, and never sends it twice', async () => {
+    const frank = follower('Frank');
+    await followerWrote(frank);
+    // A first send holds a valid token, so the send behind the gateway is not refused for a stale one.
+    expect((await sendRequest(request(frank, { type: 'text', content: 'warm' }), deps)).status).toBe('sent');
+    // A gateway in front of MP: the send reaches MP, the answer that comes back is a 502.
+    const gateway = createServer(async (incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of incoming) chunks.push(chunk as Buffer);
+      const answer = await fetch(`${sim.url}${incoming.url}`, {
+        method: incoming.method ?? 'GET',
+        headers: { 'content-type': 'application/json' },
+        ...(incoming.method === 'POST' && { body: Buffer.concat(chunks) }),
+      });
+      const body = await answer.text();
+      if (incoming.url?.startsWith('/cgi-bin/message/custom/send'))
+        outgoing.writeHead(502).end('Bad Gateway');
+      else outgoing.writeHead(answer.status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = parseConfig({
+        ...testEnv,
+        MP_API_BASE: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`,
+      });
+      const behind = { ...deps, config, call: platformFor(config, db, recordingLog().log).call };
+      const reply = request(frank, { type: 'text', content: 'through the gateway' });
+      expect(await sendRequest(reply, behind)).toMatchObject({
+        status: 'uncertain',
+        reason: expect.stringContaining('HTTP 502'),
+      });
+      expect(await sendRequest(reply, behind)).toMatchObject({ status: 'uncertain' });
+      expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'through the gateway']);
+    } finally {
+      await new Promise<void>((resolve) => gateway.close(() => resolve()));
+    }
   });
 
   it("records MP's own refusal, and uploads a thumbnail from S3 as MP's thumb media", async () => {

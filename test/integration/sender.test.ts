@@ -5,6 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
 import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
+import { UncertainOutcomeError } from '../../lib/errors';
 import { BudgetStore } from '../../lib/outbound/budgets';
 import { mediaResolver } from '../../lib/outbound/mediaUpload';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
@@ -134,6 +135,11 @@ describe('the sender', () => {
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'drop', count: 1 }]);
     await expect(sendRequest(dropped, deps)).rejects.toMatchObject({ retryable: true });
     expect(await sendRequest(dropped, deps)).toMatchObject({ status: 'sent', msgid: msgidFor(dropped) });
+    // A 5xx leaves the send's fate unknown too: the retry's msgid settles it.
+    const gateway = text('gateway');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'http', status: 502, count: 1 }]);
+    await expect(sendRequest(gateway, deps)).rejects.toBeInstanceOf(UncertainOutcomeError);
+    expect(await sendRequest(gateway, deps)).toMatchObject({ status: 'sent' });
     // WeCom carried the send out and the answer was lost: WeCom refuses the retry's msgid.
     const lost = text('lost');
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'lost_answer', count: 1 }]);
@@ -152,6 +158,7 @@ describe('the sender', () => {
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: 95018, count: 1 }]);
     expect(await sendRequest(busy, deps)).toMatchObject({ status: 'failed', errcode: 95018 });
     // The queue's last delivery after a lost answer, and a budget that no longer allows the reply: uncertain.
+    await customerWrote('wmLost');
     const last = text('last');
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'lost_answer', count: 1 }]);
     await expect(sendRequest(last, deps)).rejects.toMatchObject({ retryable: true });
@@ -168,6 +175,7 @@ describe('the sender', () => {
     expect(await sendRequest(late, deps)).toMatchObject({ status: 'uncertain' });
     expect(sim.sim.wecom.sent.map((sent) => sent.body.content)).toEqual([
       'dropped',
+      'gateway',
       'lost',
       'refused',
       'last',
