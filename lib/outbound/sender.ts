@@ -235,11 +235,13 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       await deps.call(settings, kf ? 'wecom' : 'mp', call);
     }
   } catch (error) {
+    // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
     if (error instanceof KfBridgeError && !error.retryable)
       return unsent('failed', error.message, error.errcode);
     const unanswered = error instanceof UncertainOutcomeError;
     if (unanswered && !kf)
       return settle(outcome('uncertain', `${error.message}, ${MAY_HAVE_ARRIVED}; ${NOT_AGAIN}`));
+    // The platform answered that it did not carry the send out: a retry cannot make a duplicate.
     if (!unanswered && noted) await clearNote();
     if (deps.finalAttempt) {
       const reason = `gave up after the last retry: ${(error as Error).message}`;
