@@ -1,10 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendStatus } from '../contracts/outbound';
 import { conditional, dynamo } from '../dynamo';
 
@@ -147,13 +141,23 @@ export class SendLedger {
         }),
       ),
     );
-    return Attributes !== undefined;
+    return Attributes !== undefined && Attributes.cleared !== true;
   }
 
-  /** Clears a kf attempt's note when WeCom answered that it did not carry the send out. */
-  async unindexMsgid(app: string, msgid: string): Promise<void> {
-    await dynamo('send ledger unindex', () =>
-      this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: `SENDMSGID#${app}`, sk: msgid } })),
+  /**
+   * Clears a kf attempt's note when WeCom answered that it did not carry the send out. The index stays (the next
+   * attempt writes it again), so the sender needs no right to delete.
+   */
+  async clearMsgidAttempt(app: string, msgid: string): Promise<void> {
+    await dynamo('send ledger attempt cleared', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+          UpdateExpression: 'SET cleared = :cleared',
+          ExpressionAttributeValues: { ':cleared': true },
+        }),
+      ),
     );
   }
 

@@ -209,7 +209,7 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   let noted = kf && !attemptedBefore;
   const clearNote = () =>
     msgid
-      ? deps.ledger.unindexMsgid(request.app, msgid)
+      ? deps.ledger.clearMsgidAttempt(request.app, msgid)
       : deps.ledger.noteAttempt(request.app, request.requestId, undefined);
   /** Not sent by this attempt: after an earlier attempt of unknown outcome, that is all that can be said. */
   const unsent = (status: 'rejected' | 'failed', reason: string, errcode?: number) =>
