@@ -64,13 +64,19 @@ export interface E2eResult {
     duplicates: number;
     rejected: number;
     failed: number;
+    /** Replies that may or may not have reached the customer (an attempt got no clear answer); never sent twice. */
+    uncertain: number;
   };
   readonly injected: {
     crashesBeforeCursorCommit: number;
     platformFaults: number;
     tokenRevocations: number;
-    /** MP sends whose answer never came (dropped, or lost after MP carried them out). */
-    unansweredMpSends: number;
+    /**
+     * Sends without a clear answer, which the sender records as uncertain: kf answers lost after WeCom carried
+     * the send out (the retry's msgid is refused); MP connections dropped, answers lost and 5xx answers (MP
+     * cannot refuse a repeat, so it is not asked again).
+     */
+    unansweredSends: number;
   };
 }
 
@@ -91,7 +97,8 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, probability: 0.1 },
       { endpoint: 'kf/send_msg', kind: 'http', status: 502, probability: 0.1 },
       { endpoint: 'message/custom/send', kind: 'errcode', errcode: -1, probability: 0.1 },
-      { endpoint: 'message/custom/send', kind: 'http', status: 502, probability: 0.1 },
+      // A 5xx leaves an MP send's fate unknown, so it is recorded uncertain (harsh injects that): here MP says no.
+      { endpoint: 'message/custom/send', kind: 'errcode', errcode: 45033, probability: 0.1 },
     ],
     crash: 0.1,
     revokeToken: true,
@@ -112,7 +119,7 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
       { endpoint: 'kf/send_msg', kind: 'lost_answer', probability: 0.05 },
       { endpoint: 'message/custom/send', kind: 'errcode', errcode: 45033, probability: 0.2 },
       { endpoint: 'message/custom/send', kind: 'http', status: 503, probability: 0.15 },
-      // MP cannot refuse a repeat: a send without an answer is failed, never sent twice.
+      // MP cannot refuse a repeat: a send without an answer is uncertain, never sent twice.
       { endpoint: 'message/custom/send', kind: 'drop', probability: 0.03 },
       { endpoint: 'message/custom/send', kind: 'lost_answer', probability: 0.03 },
     ],
@@ -495,6 +502,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         duplicates: sends.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
         rejected: outcomes.filter((o) => o?.status === 'rejected').length,
         failed: outcomes.filter((o) => o?.status === 'failed').length,
+        uncertain: outcomes.filter((o) => o?.status === 'uncertain').length,
       },
       durationMs: Date.now() - started,
       timings: { inboundMs, outboundMs },
@@ -505,10 +513,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         crashesBeforeCursorCommit: crashes,
         platformFaults: sim.sim.faults.log.length,
         tokenRevocations: profile.revokeToken ? 1 : 0,
-        unansweredMpSends: sim.sim.faults.log.filter(
+        unansweredSends: sim.sim.faults.log.filter(
           (fault) =>
-            fault.endpoint === 'message/custom/send' &&
-            (fault.kind === 'drop' || fault.kind === 'lost_answer'),
+            (fault.endpoint === 'kf/send_msg' && fault.kind === 'lost_answer') ||
+            (fault.endpoint === 'message/custom/send' &&
+              (fault.kind === 'drop' || fault.kind === 'lost_answer' || fault.kind === 'http')),
         ).length,
       },
     };

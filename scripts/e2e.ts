@@ -6,7 +6,7 @@ import { type FaultProfile, runInboundE2e } from '../local/e2e';
  * simulator, the real pipeline runs on the embedded stack, and a consumer counts what reached inbound.fifo; then
  * replies of every kf and MP type go through the sender and the simulator counts what reached customers. Exits 0
  * only with no duplicate, loss or misorder inbound, no reply delivered twice, and every reply delivered except
- * MP sends whose answer the profile dropped.
+ * sends whose answer the profile lost, which are uncertain.
  */
 const { values } = parseArgs({
   options: {
@@ -35,13 +35,14 @@ const result = await runInboundE2e({
 });
 console.log(JSON.stringify(result));
 const { duplicates, lost, outOfOrder } = result.inbound;
-// Every reply stays within its customer's budget, so nothing explains a rejected one. The only failure the
-// profiles explain is an MP send whose answer was dropped or lost: it is failed, not risked twice, and it may
-// or may not have been delivered. Everything else must be delivered exactly once.
+// Every reply stays within its customer's budget, so nothing explains a rejected or failed one. The only
+// uncertain outcome the profiles explain is a send whose answer was lost: it is not risked twice, and it may or
+// may not have been delivered. Everything else must be delivered exactly once.
 const outbound = result.outbound;
 const outboundClean =
   outbound.duplicates === 0 &&
   outbound.rejected === 0 &&
-  outbound.failed <= result.injected.unansweredMpSends &&
-  outbound.delivered >= outbound.requested - outbound.failed;
+  outbound.failed === 0 &&
+  outbound.uncertain <= result.injected.unansweredSends &&
+  outbound.delivered >= outbound.requested - outbound.uncertain;
 process.exit(duplicates === 0 && lost === 0 && outOfOrder === 0 && outboundClean ? 0 : 1);

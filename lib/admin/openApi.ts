@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { contractJsonSchema, type JsonSchema } from '../contracts/jsonSchema';
-import { OUTBOUND_RULES, outboundRequest } from '../contracts/outbound';
+import { OUTBOUND_RULES, outboundRequest, SEND_STATUSES } from '../contracts/outbound';
 import { ADMIN_OPERATIONS, inputJsonSchema, outputJsonSchema, pathFields } from './catalogue';
 import type { AdminOperation } from './operation';
 
@@ -83,7 +83,7 @@ function adminPathItem(operation: AdminOperation) {
 
 const messageStatus = v.object({
   requestId: v.string(),
-  status: v.picklist(['queued', 'sent', 'rejected', 'failed']),
+  status: v.picklist(SEND_STATUSES),
 });
 
 function messagesPaths() {
@@ -114,7 +114,7 @@ function messagesPaths() {
       get: {
         operationId: 'messagesStatus',
         summary:
-          'The status of an outbound request: queued, sent, rejected or failed (with errcode and reason)',
+          'The status of an outbound request: queued, sent, rejected (with reason), failed (with errcode and reason) or uncertain (may or may not have reached the customer; with reason)',
         tags: ['messages'],
         security,
         parameters: [

@@ -223,3 +223,12 @@ export const outboundGroupId = (request: OutboundRequest) =>
   request.channel === 'kf'
     ? `${request.app}#${request.openKfId}#${request.externalUserId}`
     : `${request.app}#${request.openid}`;
+
+/**
+ * What became of a request, as `GET /v1/messages/{requestId}` answers it. queued: accepted, not sent yet; sent:
+ * the platform accepted it; rejected: kf-bridge refused it before calling the platform (the customer's budget);
+ * failed: the platform refused it, or it could not be sent (a retry cannot help, or the retries ran out);
+ * uncertain: an attempt got no clear answer, so it may or may not have reached the customer; never sent again.
+ */
+export const SEND_STATUSES = ['queued', 'sent', 'rejected', 'failed', 'uncertain'] as const;
+export type SendStatus = (typeof SEND_STATUSES)[number];

@@ -9,7 +9,7 @@ import type { Log } from '../logger';
 import { BudgetStore } from '../outbound/budgets';
 import { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
-import { NO_SUCH_KF_ACCOUNT } from '../platform/errcodes';
+import { ERRCODES } from '../platform/errcodes';
 import { platformFor } from '../platform/wiring';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
 import { CursorStore } from './cursors';
@@ -94,7 +94,8 @@ export function syncJobHandler(services: InboundServices, remainingMs: () => num
     try {
       return await pullKfAccount(job, deps);
     } catch (error) {
-      if (!(error instanceof PlatformError && error.errcode === NO_SUCH_KF_ACCOUNT)) throw error;
+      if (!(error instanceof PlatformError && error.errcode === ERRCODES.KF_ACCOUNT_NOT_FOUND.code))
+        throw error;
       // A deleted account has nothing left to pull: retrying would only fill the dead-letter queue.
       await services.cursors.retire(job.app, job.openKfId);
       services.log.warn('kf account no longer exists; its cursor is retired', {

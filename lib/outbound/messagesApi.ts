@@ -32,7 +32,8 @@ export interface ApiResponse {
 
 /**
  * POST /v1/messages validates an outbound request and puts it on outbound.fifo: 202 with its id and status.
- * GET /v1/messages/{requestId}?app= answers its status: queued, sent, rejected or failed (with errcode and reason).
+ * GET /v1/messages/{requestId}?app= answers its status: queued, sent, rejected, failed or uncertain (with errcode and
+ * reason).
  */
 export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   authorize(request.headers, deps.config.outboundApiKey);

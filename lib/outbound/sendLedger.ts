@@ -1,11 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SendStatus } from '../contracts/outbound';
 import { conditional, dynamo } from '../dynamo';
-
-/**
- * queued: accepted by the HTTP API, not sent yet; sent: the platform accepted it; rejected: kf-bridge refused it
- * before calling the platform; failed: the platform refused it, or (MP) whether it arrived cannot be known.
- */
-export type SendStatus = 'queued' | 'sent' | 'rejected' | 'failed';
 
 export interface SendOutcome {
   readonly status: SendStatus;
@@ -114,8 +109,8 @@ export class SendLedger {
   }
 
   /**
-   * Notes that a send is about to be attempted (MP, which has no msgid to refuse a repeat), or clears the note
-   * when the platform answered that it did not carry the send out.
+   * Notes that an MP send is about to be attempted (MP has no msgid to refuse a repeat), or clears the note when
+   * MP answered that it did not carry the send out.
    */
   async noteAttempt(app: string, requestId: string, at: number | undefined): Promise<void> {
     await dynamo('send ledger attempt', () =>
@@ -132,14 +127,35 @@ export class SendLedger {
 
   /**
    * Maps a msgid back to its request. The sender writes it before calling WeCom, because WeCom can report a
-   * send undelivered (msg_send_fail) before the call that made it has even returned.
+   * send undelivered (msg_send_fail) before the call that made it has even returned; so it also notes that a kf
+   * attempt began. True when an earlier attempt had written it and not cleared it: that attempt's outcome is
+   * unknown.
    */
-  async indexMsgid(app: string, msgid: string, requestId: string, at: number): Promise<void> {
-    await dynamo('send ledger index', () =>
+  async indexMsgid(app: string, msgid: string, requestId: string, at: number): Promise<boolean> {
+    const { Attributes } = await dynamo('send ledger index', () =>
       this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: `SENDMSGID#${app}`, sk: msgid, requestId, ttl: Math.floor(at / 1000) + TTL_SECONDS },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return Attributes !== undefined && Attributes.cleared !== true;
+  }
+
+  /**
+   * Clears a kf attempt's note when WeCom answered that it did not carry the send out. The index stays (the next
+   * attempt writes it again), so the sender needs no right to delete.
+   */
+  async clearMsgidAttempt(app: string, msgid: string): Promise<void> {
+    await dynamo('send ledger attempt cleared', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+          UpdateExpression: 'SET cleared = :cleared',
+          ExpressionAttributeValues: { ':cleared': true },
         }),
       ),
     );

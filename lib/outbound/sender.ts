@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import type { AppConfig, Config } from '../config/config';
-import { type OutboundRequest, parseOutboundRequest } from '../contracts/outbound';
-import { ContractError, KfBridgeError, PlatformError, UncertainOutcomeError } from '../errors';
+import { type OutboundRequest, parseOutboundRequest, type SendStatus } from '../contracts/outbound';
+import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall, PlatformRequest } from '../platform/client';
-import { DUPLICATE_MSGID } from '../platform/errcodes';
 import { allowance, type BudgetStore, budgetKeyOf, budgetRefusal, typingRefusal } from './budgets';
 import type { MediaFile, ResolveMedia } from './mediaUpload';
 import { type KfSendable, kfMenuBody, kfSendBody, type MpSendable, mpSendBody } from './messageBodies';
@@ -136,16 +135,37 @@ export async function sendRecord(record: SQSRecord, deps: SenderDeps): Promise<S
   });
 }
 
-const UNKNOWN_OUTCOME =
-  'MP gave no answer, so it may or may not have reached the customer; not sent again, to avoid a duplicate';
+interface BudgetVerdict {
+  readonly refusal?: string;
+  readonly spends?: 'event' | 'message';
+}
+
+/** What the customer's budget says of a reply: why it is not allowed, or what it spends. */
+async function budgetVerdict(request: OutboundRequest, deps: SenderDeps): Promise<BudgetVerdict> {
+  // Replies on event codes have rules of their own (the code's validity); typing spends nothing.
+  if (request.message.type === 'event_reply') return {};
+  const budget = await deps.budgets.read(budgetKeyOf(request));
+  const now = deps.now();
+  const refusal = request.message.type === 'typing' ? typingRefusal(budget, now) : budgetRefusal(budget, now);
+  if (refusal) return { refusal };
+  return request.message.type === 'typing' ? {} : { spends: allowance(budget, now) };
+}
+
+const MAY_HAVE_ARRIVED = 'so it may or may not have reached the customer';
+const NOT_AGAIN = 'not sent again, to avoid a duplicate';
 
 /**
  * Sends one request once. A request already in the ledger is not sent again. A reply the customer's budget does
  * not allow (48 h window, 5 replies per customer message, MP's 3 per event, a servicer's or an ended kf session,
  * typing without a message in the last 30 s) is rejected without calling the platform. Refusals a retry cannot
  * change (95001, 95002, 95018, 45015, bad parameters) are recorded as failed; transient errors throw, for SQS to
- * retry after a back-off. WeCom refuses a repeated msgid, so a kf retry is always safe; MP has no such key, so an
- * MP send that got no answer is recorded as failed rather than risk the customer getting it twice.
+ * retry after a back-off.
+ *
+ * An attempt is noted before the platform is called, and the note cleared when the platform answers that it did
+ * not carry the send out. A note found by a later attempt means an earlier one may have reached the customer:
+ * MP has no key to refuse a repeat, so the request is recorded uncertain without calling MP again; a kf retry
+ * sends the same msgid, which WeCom accepts only if the earlier attempt did not get through, and anything but
+ * that acceptance leaves the request uncertain (WeCom refuses a repeated msgid with a code it does not publish).
  */
 export async function sendRequest(request: OutboundRequest, deps: SenderDeps): Promise<SendOutcome> {
   const app = deps.config.apps.get(request.app);
@@ -169,57 +189,72 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     });
     return outcome;
   };
-  const failed = (reason: string, errcode?: number): SendOutcome => ({
-    status: 'failed',
+  const outcome = (status: SendStatus, reason: string, errcode?: number): SendOutcome => ({
+    status,
     ...(msgid && { msgid }),
     ...(errcode !== undefined && { errcode }),
     reason,
     at: deps.now(),
   });
-  // An MP send begun earlier whose outcome was never learned may have reached the customer.
-  if (!kf && attemptedAt !== undefined) return settle(failed(UNKNOWN_OUTCOME));
+  if (!kf && attemptedAt !== undefined)
+    return settle(
+      outcome('uncertain', `an earlier attempt got no clear answer, ${MAY_HAVE_ARRIVED}; ${NOT_AGAIN}`),
+    );
+  // The msgid index maps a later msg_send_fail back to the request and notes the kf attempt. Written first, so
+  // whatever ends this attempt knows whether an earlier one may have got through.
+  const attemptedBefore = msgid
+    ? await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now())
+    : false;
+  /** This attempt's own note, cleared when the platform surely did not carry the send out. */
+  let noted = kf && !attemptedBefore;
+  const clearNote = () =>
+    msgid
+      ? deps.ledger.clearMsgidAttempt(request.app, msgid)
+      : deps.ledger.noteAttempt(request.app, request.requestId, undefined);
+  /** Not sent by this attempt: after an earlier attempt of unknown outcome, that is all that can be said. */
+  const unsent = (status: 'rejected' | 'failed', reason: string, errcode?: number) =>
+    settle(
+      attemptedBefore
+        ? outcome(
+            'uncertain',
+            `an earlier attempt got no clear answer, ${MAY_HAVE_ARRIVED}; this one: ${reason}`,
+            errcode,
+          )
+        : outcome(status, reason, errcode),
+    );
 
-  // Replies on event codes have rules of their own (the code's validity); typing spends nothing.
-  const key = budgetKeyOf(request);
-  let spends: 'event' | 'message' | undefined;
-  if (request.message.type !== 'event_reply') {
-    const budget = await deps.budgets.read(key);
-    const typing = request.message.type === 'typing';
-    const refusal = typing ? typingRefusal(budget, deps.now()) : budgetRefusal(budget, deps.now());
-    if (refusal)
-      return settle({ status: 'rejected', ...(msgid && { msgid }), reason: refusal, at: deps.now() });
-    if (!typing) spends = allowance(budget, deps.now());
-  }
-
-  let attemptNoted = false;
+  let verdict: BudgetVerdict;
   try {
-    const call = await platformCall(request, settings, msgid ?? '', deps);
-    if (msgid) await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
-    else {
-      await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
-      attemptNoted = true;
-    }
-    await deps.call(settings, kf ? 'wecom' : 'mp', call);
-  } catch (error) {
-    // WeCom refusing a repeated msgid means an earlier attempt got through: recorded as sent below.
-    if (!(error instanceof PlatformError && error.errcode === DUPLICATE_MSGID)) {
-      if (!kf && error instanceof UncertainOutcomeError) return settle(failed(UNKNOWN_OUTCOME));
-      if (!(error instanceof KfBridgeError) || error.retryable) {
-        if (deps.finalAttempt)
-          return settle(
-            failed(`gave up after the last retry: ${(error as Error).message}`, errcodeOf(error)),
-          );
-        // The platform answered that it did not carry the send out: a retry cannot make a duplicate.
-        if (attemptNoted) await deps.ledger.noteAttempt(request.app, request.requestId, undefined);
-        throw error;
+    verdict = await budgetVerdict(request, deps);
+    if (!verdict.refusal) {
+      const call = await platformCall(request, settings, msgid ?? '', deps);
+      if (!kf) {
+        await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
+        noted = true;
       }
-      // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
-      return settle(failed(error.message, error.errcode));
+      await deps.call(settings, kf ? 'wecom' : 'mp', call);
     }
+  } catch (error) {
+    // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
+    if (error instanceof KfBridgeError && !error.retryable)
+      return unsent('failed', error.message, error.errcode);
+    const unanswered = error instanceof UncertainOutcomeError;
+    if (unanswered && !kf)
+      return settle(outcome('uncertain', `${error.message}, ${MAY_HAVE_ARRIVED}; ${NOT_AGAIN}`));
+    // The platform answered that it did not carry the send out: a retry cannot make a duplicate.
+    if (!unanswered && noted) await clearNote();
+    if (deps.finalAttempt) {
+      const reason = `gave up after the last retry: ${(error as Error).message}`;
+      return unanswered
+        ? settle(outcome('uncertain', `${reason}, ${MAY_HAVE_ARRIVED}`, errcodeOf(error)))
+        : unsent('failed', reason, errcodeOf(error));
+    }
+    throw error;
   }
+  if (verdict.refusal) return unsent('rejected', verdict.refusal);
   // Recorded before the budget is spent: a failure in between leaves the budget one reply generous (the
   // platform then refuses), never the customer with a reply sent twice.
   const sent = await settle({ status: 'sent', ...(msgid && { msgid }), at: deps.now() });
-  if (spends) await deps.budgets.spend(key, spends);
+  if (verdict.spends) await deps.budgets.spend(budgetKeyOf(request), verdict.spends);
   return sent;
 }

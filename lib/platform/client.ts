@@ -80,10 +80,15 @@ function neverSent(error: unknown): boolean {
   return false;
 }
 
+/** An answer with no errcode to read: whatever sent it, the platform's own answer is unknown. */
+class UnreadableAnswer extends Error {}
+
 /**
  * Runs one platform request with the app's access token. Both platforms answer HTTP 200 with an errcode: a
  * non-zero one becomes a PlatformError (retryable for -1, 45009, 45033); a rejected token is invalidated,
- * fetched once and the request retried once.
+ * fetched once and the request retried once. Only an errcode, a 4xx or a connection never made say the call
+ * was not carried out; a 5xx, no answer or an unreadable one leave its fate unknown (UncertainOutcomeError,
+ * which reads retry and a send must not).
  */
 async function withToken<T>(
   { tokens, log }: PlatformClientDeps,
@@ -101,9 +106,15 @@ async function withToken<T>(
     } catch (error) {
       // The failed URL carries the access token: report the path and status only.
       const status = error instanceof FetchError ? error.statusCode : undefined;
-      const message = `${request.path} failed${status ? ` with HTTP ${status}` : ''} for app '${app.name}'`;
-      // An HTTP error status is the gateway refusing the call; no answer at all leaves its fate unknown.
-      throw status || neverSent(error) ? new DependencyError(message) : new UncertainOutcomeError(message);
+      const why = status
+        ? ` with HTTP ${status}`
+        : error instanceof UnreadableAnswer
+          ? ' with no errcode'
+          : '';
+      const message = `${request.path} failed${why} for app '${app.name}'`;
+      // A 4xx is a gateway refusing the call before the platform saw it; a 5xx may come after it acted.
+      const refusedBefore = (status !== undefined && status < 500) || neverSent(error);
+      throw refusedBefore ? new DependencyError(message) : new UncertainOutcomeError(message);
     }
     if ('ok' in result) return result.ok;
     if (TOKEN_REJECTED.has(result.errcode) && attempt === 0) {
@@ -131,13 +142,27 @@ const fetchOptions = (request: PlatformRequest, query: Record<string, string>) =
   ...(request.signal && { signal: request.signal }),
 });
 
+/** A JSON object, whatever content type it came with; an answer without an errcode is a success (MP's reads). */
+function readAnswer(raw: unknown): Attempt<PlatformAnswer> {
+  let answer = raw;
+  if (typeof raw === 'string') {
+    try {
+      answer = JSON.parse(raw);
+    } catch {
+      throw new UnreadableAnswer();
+    }
+  }
+  if (!answer || typeof answer !== 'object' || Array.isArray(answer)) throw new UnreadableAnswer();
+  const errcode = (answer as PlatformAnswer).errcode ?? 0;
+  if (!Number.isInteger(errcode)) throw new UnreadableAnswer();
+  return errcode === 0 ? { ok: answer as PlatformAnswer } : { errcode };
+}
+
 export function createPlatformClient(deps: PlatformClientDeps): PlatformCall {
   return (app, platform, request) =>
-    withToken<PlatformAnswer>(deps, app, platform, request, async (url, query) => {
-      const answer = await ofetch<PlatformAnswer>(url, fetchOptions(request, query));
-      const errcode = answer.errcode ?? 0;
-      return errcode === 0 ? { ok: answer } : { errcode };
-    });
+    withToken<PlatformAnswer>(deps, app, platform, request, async (url, query) =>
+      readAnswer(await ofetch<unknown>(url, fetchOptions(request, query))),
+    );
 }
 
 /** Binary downloads (media/get): the file, or the errcode of the JSON answer WeCom sends instead. */

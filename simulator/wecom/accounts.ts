@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { WxError } from '../core';
 import { type Body, invalid, optionalInt, optionalString, requiredString, stringList } from '../params';
 import type { ServiceState } from './model';
 import { REPLY_WINDOW_MS, type WecomWorld } from './world';
-
-/** Errcodes the reference could not confirm; one place, so they are easy to correct. */
-export const UNVERIFIED = {
-  /** Illegal service-state transition (95016 is "不允许这种状态转换" in WeCom's code list, not confirmed for kf). */
-  illegalTransition: 95016,
-  /** More than 2000 servicers or 20 departments on one kf account. */
-  servicerLimit: 95015,
-} as const;
 
 const SCENE = /^[0-9a-zA-Z_-]{1,32}$/;
 
@@ -66,7 +59,7 @@ export function addContactWay(world: WecomWorld, corpId: string, body: Body) {
 export function resolveContactWay(world: WecomWorld, url: string) {
   const parsed = new URL(url);
   const way = world.contactWays.get(parsed.searchParams.get('enc_scene') ?? '');
-  if (!way) throw new WxError(40058, 'invalid contact way url');
+  if (!way) throw new WxError(ERRCODES.WECOM_PARAMETER_INVALID.code, 'invalid contact way url');
   const sceneParam = parsed.searchParams.get('scene_param') ?? '';
   if (Buffer.byteLength(sceneParam) > 128) throw invalid('scene_param', 'over 128 bytes');
   return { openKfId: way.openKfId, scene: way.scene, sceneParam };
@@ -95,9 +88,13 @@ export function changeServicers(world: WecomWorld, corpId: string, body: Body, c
   const result_list: Record<string, unknown>[] = [];
   for (const userid of userids) {
     if (!corp.users.has(userid)) {
-      result_list.push({ userid, errcode: 60111, errmsg: 'invalid userid' });
+      result_list.push({ userid, errcode: ERRCODES.WECOM_USER_NOT_FOUND.code, errmsg: 'invalid userid' });
     } else if (change === 'add' && account.servicers.size >= 2000 && !account.servicers.has(userid)) {
-      result_list.push({ userid, errcode: UNVERIFIED.servicerLimit, errmsg: 'servicer count exceed limit' });
+      result_list.push({
+        userid,
+        errcode: ERRCODES.KF_SERVICER_LIMIT.code,
+        errmsg: 'servicer count exceed limit',
+      });
     } else {
       const present = account.servicers.has(userid);
       if (change === 'add')
@@ -109,7 +106,11 @@ export function changeServicers(world: WecomWorld, corpId: string, body: Body, c
   }
   for (const department_id of departments) {
     if (!corp.departments.has(department_id)) {
-      result_list.push({ department_id, errcode: 60123, errmsg: 'invalid party id' });
+      result_list.push({
+        department_id,
+        errcode: ERRCODES.WECOM_DEPARTMENT_NOT_FOUND.code,
+        errmsg: 'invalid party id',
+      });
     } else if (
       change === 'add' &&
       account.departments.size >= 20 &&
@@ -117,7 +118,7 @@ export function changeServicers(world: WecomWorld, corpId: string, body: Body, c
     ) {
       result_list.push({
         department_id,
-        errcode: UNVERIFIED.servicerLimit,
+        errcode: ERRCODES.KF_SERVICER_LIMIT.code,
         errmsg: 'department count exceed limit',
       });
     } else {
@@ -166,13 +167,18 @@ export function transServiceState(world: WecomWorld, corpId: string, body: Body)
   const session = world.session(account, externalUserId);
   const from = session.state;
   if (!TRANSITIONS[from].includes(target as ServiceState)) {
-    throw new WxError(UNVERIFIED.illegalTransition, `service state ${from} cannot change to ${target}`);
+    throw new WxError(
+      ERRCODES.KF_STATE_CHANGE_REFUSED.code,
+      `service state ${from} cannot change to ${target}`,
+    );
   }
   const now = world.clock.now();
   if (target === 3) {
     const servicerUserId = requiredString(body, 'servicer_userid');
-    if (account.servicers.get(servicerUserId)?.status !== 0)
-      throw new WxError(95014, 'servicer not available');
+    const servicer = account.servicers.get(servicerUserId);
+    if (!servicer) throw new WxError(ERRCODES.KF_NOT_A_SERVICER.code, 'user is not a servicer');
+    if (servicer.status !== 0)
+      throw new WxError(ERRCODES.KF_SERVICER_NOT_RECEIVING.code, 'servicer stopped or paused receiving');
     session.servicerUserId = servicerUserId;
     world.record({
       kind: 'session_assigned',

@@ -5,7 +5,7 @@ import {
   encrypt,
   signature,
 } from '../../lib/crypto/wxBizMsgCrypt';
-import { DUPLICATE_MSGID } from '../../lib/platform/errcodes';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import type { CallbackPusher } from '../callbacks';
 import { randomId, WxError } from '../core';
 import type { FaultKind } from '../faults';
@@ -26,12 +26,6 @@ import {
   RETENTION_MS,
   type WecomWorld,
 } from './world';
-
-/** A msgid already used on the kf account: the code lives with the client that interprets it. */
-export { DUPLICATE_MSGID };
-
-/** Errcode for an unknown, used or expired send_msg_on_event code; UNVERIFIED. */
-export const INVALID_EVENT_CODE = 95019;
 
 const MSGID = /^[0-9a-zA-Z_-]{1,32}$/;
 
@@ -230,7 +224,7 @@ export function servicerChangesSession(
     if (old)
       world.record({ kind: 'satisfaction_survey', at: now, openKfId, externalUserId, servicerUserId: old });
   } else {
-    if (!servicerUserId) throw new WxError(40058, 'servicer_userid required');
+    if (!servicerUserId) throw new WxError(ERRCODES.WECOM_PARAMETER_INVALID.code, 'servicer_userid required');
     session.state = 3;
     session.servicerUserId = servicerUserId;
     world.record({
@@ -259,7 +253,7 @@ export function servicerChangesSession(
 
 function requireAccount(world: WecomWorld, openKfId: string): KfAccount {
   const account = world.accounts.get(openKfId);
-  if (!account) throw new WxError(95004, 'open_kfid not exist');
+  if (!account) throw new WxError(ERRCODES.KF_ACCOUNT_NOT_FOUND.code, 'open_kfid not exist');
   return account;
 }
 
@@ -279,11 +273,12 @@ export class TokenlessThrottle {
   private readonly calls = new Map<string, number[]>();
   private readonly blockedUntil = new Map<string, number>();
   check(corpId: string, now: number): void {
-    if ((this.blockedUntil.get(corpId) ?? 0) > now) throw new WxError(45009, 'api freq out of limit');
+    if ((this.blockedUntil.get(corpId) ?? 0) > now)
+      throw new WxError(ERRCODES.RATE_LIMITED.code, 'api freq out of limit');
     const recent = (this.calls.get(corpId) ?? []).filter((at) => at > now - 60_000);
     if (recent.length >= 10) {
       this.blockedUntil.set(corpId, now + 60_000);
-      throw new WxError(45009, 'api freq out of limit');
+      throw new WxError(ERRCODES.RATE_LIMITED.code, 'api freq out of limit');
     }
     recent.push(now);
     this.calls.set(corpId, recent);
@@ -331,7 +326,9 @@ function mediaIdOf(world: WecomWorld, corpId: string, value: unknown, field: str
 
 function validateMsgMenu(menu: Body): Body {
   const list = menu.list;
-  if (!Array.isArray(list) || list.length > 10) throw invalid('msgmenu.list', 'at most 10 items');
+  if (!Array.isArray(list)) throw invalid('msgmenu.list', 'required');
+  if (list.length > 10)
+    throw new WxError(ERRCODES.KF_MENU_TOO_MANY_ITEMS.code, 'msgmenu list count exceed limit');
   for (const item of list as Body[]) {
     const type = item?.type;
     if (type === 'click') {
@@ -351,7 +348,7 @@ function validateMsgMenu(menu: Body): Body {
     } else if (type === 'text') {
       requiredString(objectBody(item.text), 'content', { maxBytes: 256 });
     } else {
-      throw invalid('msgmenu.list.type', 'must be click, view, miniprogram or text');
+      throw new WxError(ERRCODES.KF_MENU_ITEM_TYPE_INVALID.code, 'invalid msgmenu item type');
     }
   }
   optionalString(menu, 'head_content', { maxBytes: 1024 });
@@ -411,7 +408,7 @@ function claimMsgId(account: KfAccount, body: Body): string {
   const msgid = optionalString(body, 'msgid');
   if (msgid === undefined || msgid === '') return randomId('', 32);
   if (!MSGID.test(msgid)) throw invalid('msgid', 'at most 32 bytes of [0-9a-zA-Z_-]');
-  if (account.usedMsgIds.has(msgid)) throw new WxError(DUPLICATE_MSGID, 'msgid duplicated');
+  if (account.usedMsgIds.has(msgid)) throw new WxError(ERRCODES.KF_MSGID_REPEATED.code, 'msgid duplicated');
   return msgid;
 }
 
@@ -434,10 +431,11 @@ export function sendMsg(
   const session = world.session(account, touser);
   const now = world.clock.now();
   if (session.lastCustomerMessageAt === undefined || session.lastCustomerMessageAt <= now - REPLY_WINDOW_MS) {
-    throw new WxError(95002, 'send msg time limit');
+    throw new WxError(ERRCODES.KF_REPLY_WINDOW.code, 'send msg time limit');
   }
-  if (session.state !== 0 && session.state !== 1) throw new WxError(95018, 'send msg session status invalid');
-  if (session.repliesLeft <= 0) throw new WxError(95001, 'send msg count limit');
+  if (session.state !== 0 && session.state !== 1)
+    throw new WxError(ERRCODES.KF_SESSION_REFUSES_REPLIES.code, 'send msg session status invalid');
+  if (session.repliesLeft <= 0) throw new WxError(ERRCODES.KF_REPLY_LIMIT.code, 'send msg count limit');
   account.usedMsgIds.add(msgid);
   session.repliesLeft--;
   if (session.state === 0) {
@@ -479,7 +477,7 @@ export function sendMsgOnEvent(world: WecomWorld, corpId: string, body: Body) {
   const now = world.clock.now();
   const account = code ? world.accounts.get(code.openKfId) : undefined;
   if (!code || !account || account.corpId !== corpId || code.used || code.expiresAt <= now) {
-    throw new WxError(INVALID_EVENT_CODE, 'invalid, used or expired code');
+    throw new WxError(ERRCODES.KF_MSGTOKEN_INVALID.code, 'invalid msgtoken: unknown, used or expired code');
   }
   const msgtype = requiredString(body, 'msgtype');
   const allowed = code.kind === 'welcome' || code.kind === 'end' ? ['text', 'msgmenu'] : ['text'];
@@ -487,7 +485,7 @@ export function sendMsgOnEvent(world: WecomWorld, corpId: string, body: Body) {
   const delivered = validateSendBody(world, corpId, msgtype, body);
   const session = world.session(account, code.externalUserId);
   if (code.kind !== 'welcome' && session.state !== code.state)
-    throw new WxError(95018, 'send msg session status invalid');
+    throw new WxError(ERRCODES.KF_SESSION_REFUSES_REPLIES.code, 'send msg session status invalid');
   const msgid = claimMsgId(account, body);
   code.used = true;
   account.usedMsgIds.add(msgid);
@@ -515,7 +513,8 @@ export function customerRates(
   const survey = world.activity.findLast(
     (a) => a.kind === 'satisfaction_survey' && a.openKfId === openKfId && a.externalUserId === externalUserId,
   );
-  if (survey?.kind !== 'satisfaction_survey') throw new WxError(40058, 'no satisfaction survey to answer');
+  if (survey?.kind !== 'satisfaction_survey')
+    throw new WxError(ERRCODES.WECOM_PARAMETER_INVALID.code, 'no satisfaction survey to answer');
   world.record({
     kind: 'satisfaction_rating',
     at: world.clock.now(),

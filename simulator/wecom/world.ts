@@ -1,3 +1,4 @@
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { DAY, HOUR, randomId, type SimClock, WxError } from '../core';
 import type { MediaStore } from '../media';
 import type {
@@ -20,8 +21,6 @@ export const REPLY_WINDOW_MS = 48 * HOUR;
 export const SESSION_LIFETIME_MS = 48 * HOUR;
 export const REPLIES_PER_MESSAGE = 5;
 export const MAX_KF_ACCOUNTS = 5000;
-/** An account not handed to API management: SP's 95017 "api 功能没有被开启" (code for kf admin UNVERIFIED). */
-export const UNVERIFIED_NOT_MANAGED = 95017;
 
 /** Everything WeCom knows, plus the rules that change it. API handlers live beside it, one file per area. */
 export class WecomWorld {
@@ -42,7 +41,7 @@ export class WecomWorld {
 
   corp(corpId: string): Corp {
     const corp = this.corps.get(corpId);
-    if (!corp) throw new WxError(40013, 'invalid corpid');
+    if (!corp) throw new WxError(ERRCODES.WECOM_CORPID_INVALID.code, 'invalid corpid');
     return corp;
   }
 
@@ -63,10 +62,14 @@ export class WecomWorld {
    * expires_in 7200 again, which renews it (our reading; UNVERIFIED). A new token after expiry or revocation.
    */
   getToken(corpId: string | null, secret: string | null): { access_token: string; expires_in: number } {
-    if (!corpId || !this.corps.has(corpId)) throw new WxError(40013, 'invalid corpid');
+    if (!corpId || !this.corps.has(corpId))
+      throw new WxError(ERRCODES.WECOM_CORPID_INVALID.code, 'invalid corpid');
     const corp = this.corp(corpId);
     if (!secret || !corp.secrets.has(secret))
-      throw new WxError(40001, 'invalid credential, access_token is invalid or not latest');
+      throw new WxError(
+        ERRCODES.WECOM_SECRET_INVALID.code,
+        'invalid credential, access_token is invalid or not latest',
+      );
     const now = this.clock.now();
     for (const token of this.tokens.values()) {
       if (token.corpId === corpId && token.secret === secret && !token.revoked && token.expiresAt > now) {
@@ -87,10 +90,12 @@ export class WecomWorld {
 
   /** The corp an access_token belongs to, or the errcode WeCom gives for it. */
   authenticate(accessToken: string | null): string {
-    if (!accessToken) throw new WxError(41001, 'access_token missing');
+    if (!accessToken) throw new WxError(ERRCODES.ACCESS_TOKEN_MISSING.code, 'access_token missing');
     const token = this.tokens.get(accessToken);
-    if (!token || token.revoked) throw new WxError(40014, 'invalid access_token');
-    if (token.expiresAt <= this.clock.now()) throw new WxError(42001, 'access_token expired');
+    if (!token || token.revoked)
+      throw new WxError(ERRCODES.ACCESS_TOKEN_INVALID.code, 'invalid access_token');
+    if (token.expiresAt <= this.clock.now())
+      throw new WxError(ERRCODES.ACCESS_TOKEN_EXPIRED.code, 'access_token expired');
     return token.corpId;
   }
 
@@ -107,22 +112,25 @@ export class WecomWorld {
   }
 
   account(corpId: string, openKfId: unknown): KfAccount {
-    if (typeof openKfId !== 'string' || !openKfId) throw new WxError(95000, 'invalid open_kfid');
+    if (typeof openKfId !== 'string' || !openKfId)
+      throw new WxError(ERRCODES.KF_OPEN_KFID_INVALID.code, 'invalid open_kfid');
     const account = this.accounts.get(openKfId);
-    if (!account || account.corpId !== corpId) throw new WxError(95004, 'open_kfid not exist');
+    if (!account || account.corpId !== corpId)
+      throw new WxError(ERRCODES.KF_ACCOUNT_NOT_FOUND.code, 'open_kfid not exist');
     return account;
   }
 
-  /** An account the calling app may administer: not one the console keeps to itself. */
+  /** An account the calling app may administer: not one the console keeps to itself (not authorised to the app). */
   managedAccount(corpId: string, openKfId: unknown): KfAccount {
     const account = this.account(corpId, openKfId);
-    if (!account.managedByApi) throw new WxError(UNVERIFIED_NOT_MANAGED, 'kf account not managed by api');
+    if (!account.managedByApi)
+      throw new WxError(ERRCODES.KF_ACCOUNT_NOT_AUTHORISED.code, 'api forbidden: kf account not authorized');
     return account;
   }
 
   createAccount(corpId: string, name: string, mediaId: string, managedByApi = true): KfAccount {
     if ([...this.accounts.values()].filter((a) => a.corpId === corpId).length >= MAX_KF_ACCOUNTS) {
-      throw new WxError(95005, 'kf account count exceed limit');
+      throw new WxError(ERRCODES.KF_ACCOUNT_LIMIT.code, 'kf account count exceed limit');
     }
     const account: KfAccount = {
       openKfId: randomId('wk', 30),

@@ -9,6 +9,7 @@ import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { adminDeps } from '../../lib/admin/wiring';
 import { parseConfig } from '../../lib/config/config';
 import { BudgetStore } from '../../lib/outbound/budgets';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { startAdminApi } from '../support/adminApi';
 import { documentClient, s3Client } from '../support/aws';
@@ -184,13 +185,15 @@ describe('kf-accounts', () => {
     );
     const refused = await cli('kf-accounts', 'update', '--open-kf-id', consoleOnly, '--name', 'x');
     expect(refused.code).toBe(EXIT.refused);
-    expect(refused.stderr).toContain('API management is off for this kf account');
-    expect(refused.stderr).toContain('(errcode 95017)');
+    expect(refused.stderr).toContain('the kf account is not handed to this app');
+    expect(refused.stderr).toContain('(errcode 48007)');
 
     for (let i = sim.sim.wecom.accounts.size; i < 5000; i++) sim.sim.createKfAccount(CORP, `客服${i}`);
     const full = await cli('kf-accounts', 'add', '--name', '第5001个', '--avatar', avatarPath);
     expect(full.code).toBe(EXIT.refused);
-    expect(full.stderr).toContain('the corp already has the most kf accounts allowed (5000) (errcode 95005)');
+    expect(full.stderr).toContain(
+      'the corp already has the most kf accounts allowed (5000), or would be left with none (errcode 95005)',
+    );
   });
 
   it('makes a contact-way link with the scene and its scene_param appended so WeChat hands both back', async () => {
@@ -273,7 +276,7 @@ describe('servicers', () => {
     const over = await cli('servicers', 'add', '--open-kf-id', openKfId, '--user-ids', 'lisi', '--json');
     expect(over.code).toBe(EXIT.refused);
     expect(JSON.parse(over.stdout)).toEqual({
-      results: [{ userId: 'lisi', result: 'refused', errcode: 95015 }],
+      results: [{ userId: 'lisi', result: 'refused', errcode: ERRCODES.KF_SERVICER_LIMIT.code }],
       refused: 1,
     });
   });
@@ -295,7 +298,7 @@ describe('sessions and customers', () => {
     const busy = await trans('servicer', '--servicer-user-id', 'lisi');
     expect(busy.code).toBe(EXIT.refused);
     expect(busy.stderr).toContain(
-      'the servicer is not receiving customers or has not activated WeCom (errcode 95014)',
+      'the user is not a servicer of this kf account, or has not activated WeCom (errcode 95014)',
     );
 
     const moved = await trans('servicer', '--servicer-user-id', 'zhangsan', '--json');

@@ -1,4 +1,6 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lib/admin/openApi';
 import { parseConfig } from '../../lib/config/config';
 import { type ApiRequest, handleMessagesApi } from '../../lib/outbound/messagesApi';
 import { SendLedger } from '../../lib/outbound/sendLedger';
@@ -146,5 +148,32 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
       body: { requestId: id, status: 'failed' },
     });
     await expect(handleMessagesApi(get('never-sent'), deps)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('shows an uncertain outcome as such, as the OpenAPI document describes it', async () => {
+    const id = `u-${Date.now()}`;
+    await handleMessagesApi(post(valid(id)), deps);
+    await ledger.record('default', id, {
+      status: 'uncertain',
+      msgid: 'm',
+      reason: 'an earlier attempt got no answer, so it may or may not have reached the customer',
+      at: Date.now(),
+    });
+    const answer = await handleMessagesApi(get(id), deps);
+    expect(answer).toMatchObject({ status: 200, body: { requestId: id, status: 'uncertain', msgid: 'm' } });
+    const paths = (openApiDocument() as { paths: Record<string, Record<string, { responses: object }>> })
+      .paths;
+    const responses = paths['/v1/messages/{requestId}']?.get?.responses as Record<
+      string,
+      { content: { 'application/json': { schema: object } } }
+    >;
+    const matches = new Ajv2020({ strict: false }).compile(
+      responses['200']?.content['application/json'].schema ?? {},
+    );
+    expect(matches(answer.body), JSON.stringify(matches.errors)).toBe(true);
+    expect(await handleMessagesApi(post(valid(id)), deps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'uncertain' },
+    });
   });
 });

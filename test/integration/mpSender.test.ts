@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
@@ -167,7 +169,7 @@ describe('the sender, Official Account', () => {
     });
   });
 
-  it('records a send that got no answer as failed, and never sends it twice', async () => {
+  it('records a send that got no answer as uncertain, and never sends it twice', async () => {
     const dave = follower('Dave');
     await followerWrote(dave);
     // A first send holds a valid token, so the fault below hits the send itself, not a stale token's refusal.
@@ -176,10 +178,10 @@ describe('the sender, Official Account', () => {
     sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'lost_answer', count: 1 }]);
     const lost = request(dave, { type: 'text', content: 'lost answer' });
     expect(await sendRequest(lost, deps)).toMatchObject({
-      status: 'failed',
+      status: 'uncertain',
       reason: expect.stringContaining('may or may not have reached the customer'),
     });
-    expect(await sendRequest(lost, deps)).toMatchObject({ status: 'failed' });
+    expect(await sendRequest(lost, deps)).toMatchObject({ status: 'uncertain' });
     // A crash between MP's answer and the ledger: the retry does not send again.
     const crashed = request(dave, { type: 'text', content: 'crash' });
     const record = deps.ledger.record.bind(deps.ledger);
@@ -188,16 +190,57 @@ describe('the sender, Official Account', () => {
     };
     await expect(sendRequest(crashed, deps)).rejects.toThrow('killed');
     deps.ledger.record = record;
-    expect(await sendRequest(crashed, deps)).toMatchObject({ status: 'failed' });
+    expect(await sendRequest(crashed, deps)).toMatchObject({
+      status: 'uncertain',
+      reason: expect.stringContaining('may or may not have reached the customer'),
+    });
     expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'lost answer', 'crash']);
     // An answer that says "not done" is safe to retry.
     const busy = request(dave, { type: 'text', content: 'busy' });
     sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'errcode', errcode: -1, count: 1 }]);
     await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
-    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'http', status: 502, count: 1 }]);
-    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ retryable: true });
+    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'errcode', errcode: 45033, count: 1 }]);
+    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: 45033, retryable: true });
     expect(await sendRequest(busy, deps)).toMatchObject({ status: 'sent' });
     expect(sim.sim.mp.sent).toHaveLength(4);
+  });
+
+  it('records a send a gateway answered with a 5xx after MP carried it out as uncertain, and never sends it twice', async () => {
+    const frank = follower('Frank');
+    await followerWrote(frank);
+    // A first send holds a valid token, so the send behind the gateway is not refused for a stale one.
+    expect((await sendRequest(request(frank, { type: 'text', content: 'warm' }), deps)).status).toBe('sent');
+    // A gateway in front of MP: the send reaches MP, the answer that comes back is a 502.
+    const gateway = createServer(async (incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of incoming) chunks.push(chunk as Buffer);
+      const answer = await fetch(`${sim.url}${incoming.url}`, {
+        method: incoming.method ?? 'GET',
+        headers: { 'content-type': 'application/json' },
+        ...(incoming.method === 'POST' && { body: Buffer.concat(chunks) }),
+      });
+      const body = await answer.text();
+      if (incoming.url?.startsWith('/cgi-bin/message/custom/send'))
+        outgoing.writeHead(502).end('Bad Gateway');
+      else outgoing.writeHead(answer.status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = parseConfig({
+        ...testEnv,
+        MP_API_BASE: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`,
+      });
+      const behind = { ...deps, config, call: platformFor(config, db, recordingLog().log).call };
+      const reply = request(frank, { type: 'text', content: 'through the gateway' });
+      expect(await sendRequest(reply, behind)).toMatchObject({
+        status: 'uncertain',
+        reason: expect.stringContaining('HTTP 502'),
+      });
+      expect(await sendRequest(reply, behind)).toMatchObject({ status: 'uncertain' });
+      expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'through the gateway']);
+    } finally {
+      await new Promise<void>((resolve) => gateway.close(() => resolve()));
+    }
   });
 
   it("records MP's own refusal, and uploads a thumbnail from S3 as MP's thumb media", async () => {

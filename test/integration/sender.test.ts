@@ -5,10 +5,12 @@ import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
 import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
+import { UncertainOutcomeError } from '../../lib/errors';
 import { BudgetStore } from '../../lib/outbound/budgets';
 import { mediaResolver } from '../../lib/outbound/mediaUpload';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { platformFor } from '../../lib/platform/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client } from '../support/aws';
@@ -78,7 +80,9 @@ describe('the sender', () => {
     expect(msgidFor(req)).toMatch(/^[0-9a-zA-Z_-]{1,32}$/);
   });
 
-  it('reads WeCom refusing a repeated msgid, after a crash before recording, as sent', async () => {
+  // WeCom refuses a repeated msgid but publishes no code for it: the retry cannot tell "already sent" from any
+  // other refusal, so the request may or may not have reached the customer.
+  it('records a retry WeCom refuses, after a crash before recording, as uncertain and never sends it again', async () => {
     await customerWrote('wmSend');
     const req = request({ type: 'text', content: 'once' });
     const record = deps.ledger.record.bind(deps.ledger);
@@ -87,8 +91,96 @@ describe('the sender', () => {
     };
     await expect(sendRequest(req, deps)).rejects.toThrow('killed');
     deps.ledger.record = record;
-    expect(await sendRequest(req, deps)).toMatchObject({ status: 'sent' });
+    expect(await sendRequest(req, deps)).toMatchObject({
+      status: 'uncertain',
+      msgid: msgidFor(req),
+      reason: expect.stringContaining('may or may not have reached the customer'),
+    });
+    expect(await sendRequest(req, deps)).toMatchObject({ status: 'uncertain' });
     expect(sim.sim.wecom.sent).toHaveLength(1);
+  });
+
+  it('records a first attempt WeCom refuses as failed with its errcode, whatever the code', async () => {
+    await customerWrote('wmMenu');
+    // 95009 is an invalid menu item type, not a repeated msgid: the menu never reached the customer.
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: 95009, count: 1 }]);
+    const menu = request(
+      { type: 'msgmenu', list: [{ type: 'click', click: { id: '1', content: '满意' } }] },
+      'wmMenu',
+    );
+    expect(await sendRequest(menu, deps)).toMatchObject({
+      status: 'failed',
+      errcode: 95009,
+      reason: expect.stringContaining('a menu item has a type WeCom does not take'),
+    });
+    // No code the platform does not publish is read as "already sent", the simulator's own included.
+    const unverified = Object.values(ERRCODES).filter(
+      (entry) => !entry.verified && entry.platform === 'wecom',
+    );
+    for (const { code } of unverified) {
+      sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: code, count: 1 }]);
+      expect(await sendRequest(request({ type: 'text', content: `${code}` }, 'wmMenu'), deps)).toMatchObject({
+        status: 'failed',
+        errcode: code,
+      });
+    }
+    expect(sim.sim.wecom.sent).toHaveLength(0);
+  });
+
+  it('retries a send whose answer was lost with the same msgid: sent if WeCom takes it, else uncertain', async () => {
+    await customerWrote('wmLost');
+    const text = (content: string) => request({ type: 'text', content }, 'wmLost');
+    // The connection dropped before WeCom read the call: the retry is the first send.
+    const dropped = text('dropped');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'drop', count: 1 }]);
+    await expect(sendRequest(dropped, deps)).rejects.toMatchObject({ retryable: true });
+    expect(await sendRequest(dropped, deps)).toMatchObject({ status: 'sent', msgid: msgidFor(dropped) });
+    // A 5xx leaves the send's fate unknown too: the retry's msgid settles it.
+    const gateway = text('gateway');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'http', status: 502, count: 1 }]);
+    await expect(sendRequest(gateway, deps)).rejects.toBeInstanceOf(UncertainOutcomeError);
+    expect(await sendRequest(gateway, deps)).toMatchObject({ status: 'sent' });
+    // WeCom carried the send out and the answer was lost: WeCom refuses the retry's msgid.
+    const lost = text('lost');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'lost_answer', count: 1 }]);
+    await expect(sendRequest(lost, deps)).rejects.toMatchObject({ retryable: true });
+    expect(await sendRequest(lost, deps)).toMatchObject({ status: 'uncertain', msgid: msgidFor(lost) });
+    // Any refusal of a retry after an unknown outcome is uncertain, a code WeCom documents included.
+    const refused = text('refused');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'lost_answer', count: 1 }]);
+    await expect(sendRequest(refused, deps)).rejects.toMatchObject({ retryable: true });
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: 95018, count: 1 }]);
+    expect(await sendRequest(refused, deps)).toMatchObject({ status: 'uncertain', errcode: 95018 });
+    // An answer that says "not done" clears the note: a later refusal is then the request's failure.
+    const busy = text('busy');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: 95018, count: 1 }]);
+    expect(await sendRequest(busy, deps)).toMatchObject({ status: 'failed', errcode: 95018 });
+    // The queue's last delivery after a lost answer, and a budget that no longer allows the reply: uncertain.
+    await customerWrote('wmLost');
+    const last = text('last');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'lost_answer', count: 1 }]);
+    await expect(sendRequest(last, deps)).rejects.toMatchObject({ retryable: true });
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    const record = {
+      body: JSON.stringify(last),
+      attributes: { ApproximateReceiveCount: String(deps.config.outboundMaxReceives) },
+    } as unknown as SQSRecord;
+    expect(await sendRecord(record, deps)).toMatchObject({ status: 'uncertain', errcode: -1 });
+    const late = text('late');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'lost_answer', count: 1 }]);
+    await expect(sendRequest(late, deps)).rejects.toMatchObject({ retryable: true });
+    sim.sim.advanceClock(48 * 3600_000);
+    expect(await sendRequest(late, deps)).toMatchObject({ status: 'uncertain' });
+    expect(sim.sim.wecom.sent.map((sent) => sent.body.content)).toEqual([
+      'dropped',
+      'gateway',
+      'lost',
+      'refused',
+      'last',
+      'late',
+    ]);
   });
 
   it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {

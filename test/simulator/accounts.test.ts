@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { CORP, json, setup } from './harness';
 
 let s: Awaited<ReturnType<typeof setup>>;
@@ -61,13 +62,21 @@ describe('kf accounts', () => {
     });
   });
 
-  it('answers 47001 to malformed JSON', async () => {
+  it('refuses to manage an account the console keeps to itself: 48007, the account is not authorised to the app', async () => {
+    const consoleOnly = s.sim.createKfAccount(CORP.corpId, '人工客服', { managedByApi: false });
+    expect(await s.api('/cgi-bin/kf/account/update', { open_kfid: consoleOnly, name: 'x' })).toMatchObject({
+      errcode: ERRCODES.KF_ACCOUNT_NOT_AUTHORISED.code,
+    });
+    expect(ERRCODES.KF_ACCOUNT_NOT_AUTHORISED.code).toBe(48007);
+  });
+
+  it("answers malformed JSON with the simulator's 47001", async () => {
     const token = await s.refreshToken();
     const answer = await fetch(`${s.url}/cgi-bin/kf/account/add?access_token=${token}`, {
       method: 'POST',
       body: '{"name":',
     }).then(json);
-    expect(answer).toMatchObject({ errcode: 47001 });
+    expect(answer).toMatchObject({ errcode: ERRCODES.WECOM_BODY_UNREADABLE.code });
     expect(answer.errmsg).toContain('Warning: wrong json format.');
   });
 });
@@ -140,6 +149,16 @@ describe('servicers', () => {
       errcode: 40058,
     });
   });
+
+  it("refuses servicers past 2000 per account with the simulator's own code, not 95015 (a dedicated service)", async () => {
+    const account = s.sim.wecom.accounts.get(openKfId);
+    for (let i = 0; i < 2000; i++) account?.servicers.set(`member${i}`, { status: 0, stopType: 0 });
+    const added = await s.api('/cgi-bin/kf/servicer/add', { open_kfid: openKfId, userid_list: ['alice'] });
+    expect(added.result_list).toEqual([
+      { userid: 'alice', errcode: ERRCODES.KF_SERVICER_LIMIT.code, errmsg: 'servicer count exceed limit' },
+    ]);
+    expect(ERRCODES.KF_SERVICER_LIMIT.code).not.toBe(95015);
+  });
 });
 
 describe('service state', () => {
@@ -175,7 +194,10 @@ describe('service state', () => {
     s.sim.customerSays(openKfId, 'wmD', 'hi');
     await trans('wmD', 2);
     expect(await trans('wmD', 1)).toMatchObject({ errcode: 95016 });
+    // carol is no servicer of the account (95014); bob is one, but has paused receiving (95019).
     expect(await trans('wmD', 3, 'carol')).toMatchObject({ errcode: 95014 });
+    s.sim.wecom.accounts.get(openKfId)?.servicers.set('bob', { status: 1, stopType: 1 });
+    expect(await trans('wmD', 3, 'bob')).toMatchObject({ errcode: 95019 });
     expect(await trans('wmD', 3)).toMatchObject({ errcode: 40058 });
     expect(await trans('wmD', 7)).toMatchObject({ errcode: 40058 });
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DUPLICATE_MSGID, INVALID_EVENT_CODE } from '../../simulator/wecom/messages';
+import { ERRCODES } from '../../lib/platform/errcodes';
 import { CORP, openKfCallback, setup } from './harness';
 
 let s: Awaited<ReturnType<typeof setup>>;
@@ -235,7 +235,11 @@ describe('kf/send_msg', () => {
     expect(await send('wmM', { msgid: 'has space', ...text('x') })).toMatchObject({ errcode: 40058 });
     expect(await send('wmM', { msgid: 'a'.repeat(33), ...text('x') })).toMatchObject({ errcode: 40058 });
     expect((await send('wmM', { msgid: 'same-id', ...text('x') })).errcode).toBe(0);
-    expect(await send('wmM', { msgid: 'same-id', ...text('x') })).toMatchObject({ errcode: DUPLICATE_MSGID });
+    // WeCom refuses a repeated msgid with a code it does not publish: the simulator's own stands in.
+    expect(await send('wmM', { msgid: 'same-id', ...text('x') })).toMatchObject({
+      errcode: ERRCODES.KF_MSGID_REPEATED.code,
+    });
+    expect(ERRCODES.KF_MSGID_REPEATED.verified).toBe(false);
   });
 
   it('validates every msgtype with its limits', async () => {
@@ -258,6 +262,9 @@ describe('kf/send_msg', () => {
     ];
     for (const body of bad)
       expect((await send('wmV', body)).errcode, JSON.stringify(body).slice(0, 60)).not.toBe(0);
+    // Menus have codes of their own: 95008 too many items, 95009 an item type WeCom does not take.
+    expect(await send('wmV', bad[4] ?? {})).toMatchObject({ errcode: 95008 });
+    expect(await send('wmV', bad[5] ?? {})).toMatchObject({ errcode: 95009 });
     expect((await send('wmV', text('字'.repeat(682)))).errcode).toBe(0);
     const ok = [
       {
@@ -373,12 +380,12 @@ describe('kf/send_msg_on_event', () => {
     const answer = await s.api('/cgi-bin/kf/send_msg_on_event', { code, ...text('欢迎') });
     expect(answer).toMatchObject({ errcode: 0, msgid: expect.any(String) });
     expect(await s.api('/cgi-bin/kf/send_msg_on_event', { code, ...text('again') })).toMatchObject({
-      errcode: INVALID_EVENT_CODE,
+      errcode: ERRCODES.KF_MSGTOKEN_INVALID.code,
     });
     const late = s.sim.enterSession(openKfId, 'wmLate');
     s.sim.advanceClock(20_001);
     expect(await s.api('/cgi-bin/kf/send_msg_on_event', { code: late, ...text('late') })).toMatchObject({
-      errcode: INVALID_EVENT_CODE,
+      errcode: ERRCODES.KF_MSGTOKEN_INVALID.code,
     });
   });
 

@@ -1,0 +1,75 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../../lib/config/config';
+import { DependencyError, PlatformError, UncertainOutcomeError } from '../../../lib/errors';
+import { createPlatformClient } from '../../../lib/platform/client';
+import type { TokenProvider } from '../../../lib/tokens/provider';
+import { recordingLog } from '../../support/recording';
+import { testConfig } from '../../support/wechat';
+
+/** A gateway in front of the platform: each path answers as the test needs. */
+const answers: Record<string, (respond: (status: number, type: string, body: string) => void) => void> = {
+  '/cgi-bin/message/custom/send': (respond) => respond(502, 'text/html', '<html>502 Bad Gateway</html>'),
+  '/cgi-bin/garbled': (respond) => respond(200, 'text/html', '<html>maintenance</html>'),
+  '/cgi-bin/busy': (respond) => respond(200, 'application/json', '{"errcode":45033,"errmsg":"busy"}'),
+  '/cgi-bin/unknown': (respond) => respond(404, 'text/plain', 'not found'),
+  '/cgi-bin/ok': (respond) => respond(200, 'text/plain', '{"errcode":0,"errmsg":"ok","kf_list":[]}'),
+};
+let server: Server;
+let app: AppConfig;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const answer = answers[new URL(request.url ?? '/', 'http://x').pathname];
+    answer?.((status, type, body) => response.writeHead(status, { 'content-type': type }).end(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = testConfig({ MP_API_BASE: base }).apps.get('default') as AppConfig;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+/** A port nothing listens on: a connection to it is refused before any request is sent. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const tokens = { getToken: async () => 'token', invalidate: async () => {} } as unknown as TokenProvider;
+const call = createPlatformClient({ tokens, log: recordingLog().log });
+const post = (path: string) => call(app, 'mp', { path, body: { touser: 'o1' } });
+
+describe('the platform client', () => {
+  it('reads a 5xx as an outcome it cannot know: the platform may have carried the call out', async () => {
+    const failure = await post('/cgi-bin/message/custom/send').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UncertainOutcomeError);
+    expect(failure).toMatchObject({ message: expect.stringContaining('HTTP 502'), retryable: true });
+  });
+
+  it('reads an answer without an errcode it can parse the same way', async () => {
+    const failure = await post('/cgi-bin/garbled').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UncertainOutcomeError);
+  });
+
+  it('retries only what surely was not carried out: an errcode saying so, a 4xx, a connection never made', async () => {
+    const busy = await post('/cgi-bin/busy').catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(PlatformError);
+    expect(busy).toMatchObject({ errcode: 45033, retryable: true });
+    const unknown = await post('/cgi-bin/unknown').catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(DependencyError);
+    expect(unknown).not.toBeInstanceOf(UncertainOutcomeError);
+    const closed = testConfig({ MP_API_BASE: `http://127.0.0.1:${await closedPort()}` }).apps.get(
+      'default',
+    ) as AppConfig;
+    const refused = await call(closed, 'mp', { path: '/cgi-bin/ok', body: {} }).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DependencyError);
+    expect(refused).not.toBeInstanceOf(UncertainOutcomeError);
+    expect(await post('/cgi-bin/ok')).toEqual({ errcode: 0, errmsg: 'ok', kf_list: [] });
+  });
+});
