@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/config';
 import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound';
 import type { SyncJob } from '../contracts/syncJob';
-import { ContractError } from '../errors';
+import { ContractError, PlatformError } from '../errors';
 import type { Log } from '../logger';
 import { type BudgetStore, budgetChanges } from '../outbound/budgets';
 import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
@@ -64,26 +64,41 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
   if (!app?.wecom) throw new ContractError(`sync job for app '${job.app}', which has no WeCom settings`);
   const tokenValidUntil = Date.parse(job.receivedAt) + CALLBACK_TOKEN_LIFETIME_MS;
   const report: PullReport = { pages: 0, published: 0, duplicates: 0, complete: false };
+  let tokenRefused = false;
 
   while (true) {
+    const useToken = job.token !== undefined && !tokenRefused && deps.now() < tokenValidUntil;
     if (deps.remainingMs() < PAGE_TIME_BUDGET_MS) {
-      await deps.requeue({ ...job, ...(job.token && deps.now() >= tokenValidUntil && { token: undefined }) });
+      await deps.requeue({ ...job, ...(job.token && !useToken && { token: undefined }) });
       deps.log.info('sync job out of time, re-enqueued', { app: job.app, openKfId: job.openKfId, ...report });
       return report;
     }
     const state = await deps.cursors.read(job.app, job.openKfId);
-    const useToken = job.token !== undefined && deps.now() < tokenValidUntil;
-    const page = (await deps.call(app, 'wecom', {
-      path: '/cgi-bin/kf/sync_msg',
-      body: {
-        ...(state.cursor && { cursor: state.cursor }),
-        ...(useToken && { token: job.token }),
-        limit: 1000,
-        voice_format: 0,
-        open_kfid: job.openKfId,
-      },
-      ...(deps.signal && { signal: deps.signal }),
-    })) as SyncPage;
+    let page: SyncPage;
+    try {
+      page = (await deps.call(app, 'wecom', {
+        path: '/cgi-bin/kf/sync_msg',
+        body: {
+          ...(state.cursor && { cursor: state.cursor }),
+          ...(useToken && { token: job.token }),
+          limit: 1000,
+          voice_format: 0,
+          open_kfid: job.openKfId,
+        },
+        ...(deps.signal && { signal: deps.signal }),
+      })) as SyncPage;
+    } catch (error) {
+      if (!useToken || !(error instanceof PlatformError) || error.retryable) throw error;
+      // WeCom does not say how it answers a Token that expired or was spent (95007 is published as an invalid
+      // msgtoken): a refused Token pull is made again without it, a read that cannot harm.
+      deps.log.warn('sync_msg refused the callback Token; pulling without it', {
+        app: job.app,
+        openKfId: job.openKfId,
+        errcode: error.errcode,
+      });
+      tokenRefused = true;
+      continue;
+    }
     report.pages++;
 
     const receivedAt = new Date(deps.now());

@@ -185,6 +185,21 @@ describe('the sync puller', () => {
     await expect(pull(stale)).rejects.toMatchObject({ errcode: 45009 });
   });
 
+  it('pulls without the callback Token when WeCom refuses it, since WeCom does not say how it answers an expired one', async () => {
+    const ids = says('wmToken', 2);
+    sim.sim.wecom.callbackTokens.set('ENCrefused', {
+      corpId: testEnv.WECOM_CORP_ID,
+      openKfId,
+      expiresAt: sim.sim.clock.now() + 600_000,
+    });
+    // 95007 is published as an invalid or expired msgtoken; any refusal of a Token pull is read the same way.
+    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95007, count: 1 }]);
+    expect(await pull(job('ENCrefused'))).toMatchObject({ complete: true, published: 2 });
+    expect((await inbound()).map((m) => m.message.id)).toEqual(ids);
+    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95000, count: 2 }]);
+    await expect(pull(job('ENCrefused'))).rejects.toMatchObject({ errcode: 95000 });
+  });
+
   it('reports a poison job as failed with its reason, and keeps a failed group in order', async () => {
     const { log, lines } = recordingLog();
     const retries: number[] = [];
