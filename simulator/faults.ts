@@ -5,8 +5,9 @@ import type { SeededRandom } from './core';
  * or for an exact number of calls. Callback faults act on the pushes the simulator makes to the app.
  */
 export type FaultKind =
-  | { kind: 'errcode'; errcode: number; errmsg?: string }
-  | { kind: 'http'; status: number }
+  /** With `after`, the platform carries the call out first, and this is what comes back instead of its answer. */
+  | { kind: 'errcode'; errcode: number; errmsg?: string; after?: boolean }
+  | { kind: 'http'; status: number; after?: boolean }
   | { kind: 'latency'; ms: number }
   | { kind: 'drop' }
   /** The call is processed, then the connection drops before the answer: the client cannot know it worked. */

@@ -133,7 +133,11 @@ async function handlePlatform(
     const raw = await readBody(request);
     const faults = sim.faults.fire(route.endpoint, sim.clock.now());
     loseAnswer = faults.some((fault) => fault.kind === 'lost_answer');
+    const answerInstead = faults.find(
+      (fault) => (fault.kind === 'http' || fault.kind === 'errcode') && fault.after,
+    );
     for (const fault of faults) {
+      if (fault === answerInstead) continue;
       if (fault.kind === 'drop') {
         request.socket.destroy();
         return;
@@ -156,6 +160,13 @@ async function handlePlatform(
       request.socket.destroy();
       return;
     }
+    if (answerInstead?.kind === 'http') {
+      response.writeHead(answerInstead.status, { 'content-type': 'text/plain' });
+      response.end('simulated gateway error');
+      return;
+    }
+    if (answerInstead?.kind === 'errcode')
+      throw new WxError(answerInstead.errcode, answerInstead.errmsg ?? 'system busy');
     if ('binary' in answer) sendBinary(request, response, answer as BinaryAnswer);
     // WeCom puts errcode 0 in every answer; MP only in answers without data (MP_OK), as each platform documents.
     else

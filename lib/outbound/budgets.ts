@@ -181,41 +181,47 @@ export class BudgetStore {
           new UpdateCommand({
             TableName: this.table,
             Key: this.key(key),
-            UpdateExpression: `${MESSAGE_UPDATE}${expression}`,
+            UpdateExpression: expression,
             ConditionExpression: condition,
             ExpressionAttributeNames: {
-              '#ttl': 'ttl',
+              ...(expression.includes('#ttl') && { '#ttl': 'ttl' }),
               ...(key.scope !== MP_SCOPE && { '#session': 'session' }),
             },
             ExpressionAttributeValues: {
               ':at': at,
               ':id': id,
-              ':replies': REPLIES_PER_MESSAGE,
-              ':ttl': Math.floor((at + REPLY_WINDOW_MS) / 1000) + 86_400,
+              ...(expression.includes(':replies') && {
+                ':replies': REPLIES_PER_MESSAGE,
+                ':ttl': Math.floor((at + REPLY_WINDOW_MS) / 1000) + 86_400,
+              }),
               ...values,
             },
           }),
         ),
       );
     if (key.scope === MP_SCOPE) {
-      await update('', NEWER_MESSAGE);
+      await update(MESSAGE_UPDATE, NEWER_MESSAGE);
       return;
     }
     const session = { ':lapsedBefore': at - SESSION_LIFETIME_MS, ':ended': 'ended' };
-    const continued = await update(
-      ', sessionStartedAt = if_not_exists(sessionStartedAt, :at)',
-      `(${NEWER_MESSAGE}) AND NOT (${NEW_SESSION})`,
-      session,
+    const reopened = { ...session, ':open': 'open' };
+    const reopen = 'sessionStartedAt = :at, #session = :open, sessionAt = :at';
+    if (
+      (await update(
+        `${MESSAGE_UPDATE}, sessionStartedAt = if_not_exists(sessionStartedAt, :at)`,
+        `(${NEWER_MESSAGE}) AND NOT (${NEW_SESSION})`,
+        session,
+      )) ||
+      (await update(`${MESSAGE_UPDATE}, ${reopen}`, `(${NEWER_MESSAGE}) AND ${NEW_SESSION}`, reopened))
+    )
+      return;
+    // The message was counted already: its page is applied again after a crash. An end in the same second,
+    // applied again before it, is undone as the first pass undid it; the quota stays as spent.
+    await update(
+      `SET ${reopen}`,
+      `lastCustomerMessageAt = :at AND lastCustomerMessageId = :id AND ${NEW_SESSION}`,
+      reopened,
     );
-    if (!continued)
-      await update(
-        ', sessionStartedAt = :at, #session = :open, sessionAt = :at',
-        `(${NEWER_MESSAGE}) AND ${NEW_SESSION}`,
-        {
-          ...session,
-          ':open': 'open',
-        },
-      );
   }
 
   /** One reply spent; replies on one customer's group are sent one at a time, so no race. */
@@ -241,6 +247,15 @@ export function allowance(budget: Budget, now: number): 'event' | 'message' | un
     return 'message';
   return undefined;
 }
+
+/** WeCom's service_state 0–4 (reference §8.3) as the session state replies are checked against. */
+export const SESSION_OF_SERVICE_STATE: readonly SessionState[] = [
+  'open',
+  'open',
+  'queued',
+  'servicer',
+  'ended',
+];
 
 const SESSION_REFUSALS: Readonly<Record<Exclude<SessionState, 'open'>, string>> = {
   queued: 'the session is queued for a servicer',

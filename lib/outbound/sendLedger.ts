@@ -90,18 +90,28 @@ export class SendLedger {
     );
   }
 
-  /** Records the outcome, leaving any delivery report already there in place. */
-  async record(app: string, requestId: string, outcome: SendOutcome): Promise<void> {
-    await dynamo('send ledger write', () =>
+  /**
+   * Records the outcome, leaving any delivery report already there in place. A known outcome (sent, failed,
+   * rejected) is never replaced, and replaces only queued or uncertain: of two deliveries of one request racing,
+   * the one that learned what happened wins. False when the outcome was not recorded for that reason.
+   */
+  record(app: string, requestId: string, outcome: SendOutcome): Promise<boolean> {
+    return conditional('send ledger write', () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, requestId),
           UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ConditionExpression:
+            outcome.status === 'uncertain'
+              ? 'attribute_not_exists(outcome) OR outcome.#status = :queued'
+              : 'attribute_not_exists(outcome) OR outcome.#status IN (:queued, :uncertain)',
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
           ExpressionAttributeValues: {
             ':outcome': outcome,
             ':ttl': Math.floor(outcome.at / 1000) + TTL_SECONDS,
+            ':queued': 'queued',
+            ...(outcome.status !== 'uncertain' && { ':uncertain': 'uncertain' }),
           },
         }),
       ),
@@ -109,17 +119,32 @@ export class SendLedger {
   }
 
   /**
-   * Notes that an MP send is about to be attempted (MP has no msgid to refuse a repeat), or clears the note when
-   * MP answered that it did not carry the send out.
+   * Notes, in one write, that an MP send is about to be attempted (MP has no msgid to refuse a repeat); true when
+   * another attempt's note was already there, whose outcome is unknown.
    */
-  async noteAttempt(app: string, requestId: string, at: number | undefined): Promise<void> {
-    await dynamo('send ledger attempt', () =>
+  async noteAttempt(app: string, requestId: string, at: number): Promise<boolean> {
+    const { Attributes } = await dynamo('send ledger attempt', () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, requestId),
-          UpdateExpression: at === undefined ? 'REMOVE attemptedAt' : 'SET attemptedAt = :at',
-          ...(at !== undefined && { ExpressionAttributeValues: { ':at': at } }),
+          UpdateExpression: 'SET attemptedAt = :at',
+          ExpressionAttributeValues: { ':at': at },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      ),
+    );
+    return Attributes?.attemptedAt !== undefined;
+  }
+
+  /** Clears an MP attempt's note when MP answered that it did not carry the send out. */
+  async clearAttempt(app: string, requestId: string): Promise<void> {
+    await dynamo('send ledger attempt cleared', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'REMOVE attemptedAt',
         }),
       ),
     );
@@ -128,10 +153,15 @@ export class SendLedger {
   /**
    * Maps a msgid back to its request. The sender writes it before calling WeCom, because WeCom can report a
    * send undelivered (msg_send_fail) before the call that made it has even returned; so it also notes that a kf
-   * attempt began. True when an earlier attempt had written it and not cleared it: that attempt's outcome is
-   * unknown.
+   * attempt began. `unknown`: an earlier attempt wrote it and did not clear it, so its outcome is unknown;
+   * `presented`: WeCom has seen this msgid before, whatever it answered.
    */
-  async indexMsgid(app: string, msgid: string, requestId: string, at: number): Promise<boolean> {
+  async indexMsgid(
+    app: string,
+    msgid: string,
+    requestId: string,
+    at: number,
+  ): Promise<{ unknown: boolean; presented: boolean }> {
     const { Attributes } = await dynamo('send ledger index', () =>
       this.db.send(
         new PutCommand({
@@ -141,7 +171,10 @@ export class SendLedger {
         }),
       ),
     );
-    return Attributes !== undefined && Attributes.cleared !== true;
+    return {
+      unknown: Attributes !== undefined && Attributes.cleared !== true,
+      presented: Attributes !== undefined,
+    };
   }
 
   /**

@@ -5,7 +5,16 @@ import { type OutboundRequest, parseOutboundRequest, type SendStatus } from '../
 import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall, PlatformRequest } from '../platform/client';
-import { allowance, type BudgetStore, budgetKeyOf, budgetRefusal, typingRefusal } from './budgets';
+import { lookupErrcode } from '../platform/errcodes';
+import {
+  allowance,
+  type BudgetStore,
+  budgetKeyOf,
+  budgetRefusal,
+  SESSION_OF_SERVICE_STATE,
+  type SessionState,
+  typingRefusal,
+} from './budgets';
 import type { MediaFile, ResolveMedia } from './mediaUpload';
 import { type KfSendable, kfMenuBody, kfSendBody, type MpSendable, mpSendBody } from './messageBodies';
 import type { SendLedger, SendOutcome } from './sendLedger';
@@ -76,6 +85,7 @@ async function platformCall(
   deps: SenderDeps,
 ): Promise<PlatformRequest> {
   const signal = deps.signal && { signal: deps.signal };
+  const delivery = { delivers: true, ...signal };
   if (request.channel === 'mp') {
     const message = request.message;
     if (message.type === 'typing')
@@ -91,7 +101,7 @@ async function platformCall(
         ...mpSendBody(await withMediaIds(message, request, app, deps)),
         ...(request.kfAccount && { customservice: { kf_account: request.kfAccount } }),
       },
-      ...signal,
+      ...delivery,
     };
   }
   const message = request.message;
@@ -103,7 +113,7 @@ async function platformCall(
     return {
       path: '/cgi-bin/kf/send_msg_on_event',
       body: { code: message.code, msgid, ...reply },
-      ...signal,
+      ...delivery,
     };
   }
   return {
@@ -114,7 +124,7 @@ async function platformCall(
       msgid,
       ...kfSendBody(await withMediaIds(message, request, app, deps)),
     },
-    ...signal,
+    ...delivery,
   };
 }
 
@@ -140,15 +150,45 @@ interface BudgetVerdict {
   readonly spends?: 'event' | 'message';
 }
 
+/**
+ * The customer's kf session as WeCom has it now (service_state/get), recorded for the replies that follow. The
+ * state kf-bridge keeps is its reading of WeCom's events, and not every change is sure to come as one: before a
+ * reply is dropped on that reading, WeCom is asked.
+ */
+async function confirmedSession(
+  request: OutboundRequest,
+  app: AppConfig,
+  deps: SenderDeps,
+): Promise<SessionState> {
+  if (request.channel !== 'kf') throw new Error('only kf sessions have a state');
+  const answer = await deps.call(app, 'wecom', {
+    path: '/cgi-bin/kf/service_state/get',
+    body: { open_kfid: request.openKfId, external_userid: request.externalUserId },
+    ...(deps.signal && { signal: deps.signal }),
+  });
+  const state = SESSION_OF_SERVICE_STATE[Number(answer.service_state)] ?? 'open';
+  await deps.budgets.apply({ ...budgetKeyOf(request), session: { state, at: deps.now() } });
+  return state;
+}
+
 /** What the customer's budget says of a reply: why it is not allowed, or what it spends. */
-async function budgetVerdict(request: OutboundRequest, deps: SenderDeps): Promise<BudgetVerdict> {
+async function budgetVerdict(
+  request: OutboundRequest,
+  app: AppConfig,
+  deps: SenderDeps,
+): Promise<BudgetVerdict> {
   // Replies on event codes have rules of their own (the code's validity); typing spends nothing.
   if (request.message.type === 'event_reply') return {};
-  const budget = await deps.budgets.read(budgetKeyOf(request));
+  let budget = await deps.budgets.read(budgetKeyOf(request));
   const now = deps.now();
-  const refusal = request.message.type === 'typing' ? typingRefusal(budget, now) : budgetRefusal(budget, now);
-  if (refusal) return { refusal };
-  return request.message.type === 'typing' ? {} : { spends: allowance(budget, now) };
+  if (request.message.type === 'typing') {
+    const refusal = typingRefusal(budget, now);
+    return refusal ? { refusal } : {};
+  }
+  if (budget.session && budget.session !== 'open')
+    budget = { ...budget, session: await confirmedSession(request, app, deps) };
+  const refusal = budgetRefusal(budget, now);
+  return refusal ? { refusal } : { spends: allowance(budget, now) };
 }
 
 const MAY_HAVE_ARRIVED = 'so it may or may not have reached the customer';
@@ -156,38 +196,42 @@ const NOT_AGAIN = 'not sent again, to avoid a duplicate';
 
 /**
  * Sends one request once. A request already in the ledger is not sent again. A reply the customer's budget does
- * not allow (48 h window, 5 replies per customer message, MP's 3 per event, a servicer's or an ended kf session,
- * typing without a message in the last 30 s) is rejected without calling the platform. Refusals a retry cannot
- * change (95001, 95002, 95018, 45015, bad parameters) are recorded as failed; transient errors throw, for SQS to
- * retry after a back-off.
+ * not allow (48 h window, 5 replies per customer message, MP's 3 per event, a kf session WeCom confirms is
+ * queued, with a servicer or ended, typing without a message in the last 30 s) is rejected without sending.
+ * Refusals a retry cannot change (95001, 95002, 95018, 45015, bad parameters) are recorded as failed; transient
+ * errors throw, for SQS to retry after a back-off.
  *
  * An attempt is noted before the platform is called, and the note cleared when the platform answers that it did
  * not carry the send out. A note found by a later attempt means an earlier one may have reached the customer:
  * MP has no key to refuse a repeat, so the request is recorded uncertain without calling MP again; a kf retry
  * sends the same msgid, which WeCom accepts only if the earlier attempt did not get through, and anything but
  * that acceptance leaves the request uncertain (WeCom refuses a repeated msgid with a code it does not publish).
+ * For the same reason a refusal in a code WeCom does not publish, of a msgid WeCom has seen before, is uncertain.
  */
 export async function sendRequest(request: OutboundRequest, deps: SenderDeps): Promise<SendOutcome> {
   const app = deps.config.apps.get(request.app);
-  if (!(request.channel === 'kf' ? app?.wecom : app?.mp))
+  if (!app || !(request.channel === 'kf' ? app.wecom : app.mp))
     throw new ContractError(
       `outbound request for app '${request.app}', which has no ${request.channel === 'kf' ? 'WeCom' : 'Official Account'} settings`,
     );
-  const settings = app as AppConfig;
   const { outcome: done, attemptedAt } = await deps.ledger.state(request.app, request.requestId);
   if (done && done.status !== 'queued') return done;
   const kf = request.channel === 'kf';
   const msgid = kf ? msgidFor(request) : undefined;
   const settle = async (outcome: SendOutcome) => {
-    await deps.ledger.record(request.app, request.requestId, outcome);
+    const recorded = await deps.ledger.record(request.app, request.requestId, outcome);
+    // Another delivery of the same request recorded what it learned first: that outcome stands.
+    const standing = recorded
+      ? outcome
+      : ((await deps.ledger.read(request.app, request.requestId)) ?? outcome);
     deps.log.info('outbound request done', {
       app: request.app,
       requestId: request.requestId,
-      status: outcome.status,
-      errcode: outcome.errcode,
-      reason: outcome.reason,
+      status: standing.status,
+      errcode: standing.errcode,
+      reason: standing.reason,
     });
-    return outcome;
+    return standing;
   };
   const outcome = (status: SendStatus, reason: string, errcode?: number): SendOutcome => ({
     status,
@@ -196,43 +240,41 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     reason,
     at: deps.now(),
   });
-  if (!kf && attemptedAt !== undefined)
-    return settle(
-      outcome('uncertain', `an earlier attempt got no clear answer, ${MAY_HAVE_ARRIVED}; ${NOT_AGAIN}`),
-    );
-  // The msgid index maps a later msg_send_fail back to the request and notes the kf attempt. Written first, so
-  // whatever ends this attempt knows whether an earlier one may have got through.
-  const attemptedBefore = msgid
-    ? await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now())
-    : false;
-  /** This attempt's own note, cleared when the platform surely did not carry the send out. */
-  let noted = kf && !attemptedBefore;
-  const clearNote = () =>
-    msgid
-      ? deps.ledger.clearMsgidAttempt(request.app, msgid)
-      : deps.ledger.noteAttempt(request.app, request.requestId, undefined);
-  /** Not sent by this attempt: after an earlier attempt of unknown outcome, that is all that can be said. */
-  const unsent = (status: 'rejected' | 'failed', reason: string, errcode?: number) =>
+  const earlierUnknown = (reason: string, errcode?: number) =>
     settle(
-      attemptedBefore
-        ? outcome(
-            'uncertain',
-            `an earlier attempt got no clear answer, ${MAY_HAVE_ARRIVED}; this one: ${reason}`,
-            errcode,
-          )
-        : outcome(status, reason, errcode),
+      outcome('uncertain', `an earlier attempt got no clear answer, ${MAY_HAVE_ARRIVED}; ${reason}`, errcode),
     );
+  if (!kf && attemptedAt !== undefined) return earlierUnknown(NOT_AGAIN);
+
+  /** What is known of earlier attempts: one may have got through (unknown); WeCom has seen the msgid (presented). */
+  let earlier = { unknown: false, presented: false };
+  /** This attempt's own note, cleared when the platform surely did not carry the send out. */
+  let noted = false;
+  /** Not sent by this attempt; after an earlier attempt that may have got through, that is all that can be said. */
+  const unsent = (status: 'rejected' | 'failed', reason: string, errcode?: number) =>
+    earlier.unknown ||
+    (earlier.presented && errcode !== undefined && !lookupErrcode('wecom', errcode)?.verified)
+      ? earlierUnknown(`this one: ${reason}`, errcode)
+      : settle(outcome(status, reason, errcode));
 
   let verdict: BudgetVerdict;
   try {
-    verdict = await budgetVerdict(request, deps);
+    // The msgid index maps a later msg_send_fail back to the request and notes the kf attempt. Written first, so
+    // whatever ends this attempt knows whether an earlier one may have got through.
+    if (msgid) {
+      earlier = await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
+      noted = !earlier.unknown;
+    }
+    verdict = await budgetVerdict(request, app, deps);
     if (!verdict.refusal) {
-      const call = await platformCall(request, settings, msgid ?? '', deps);
+      const call = await platformCall(request, app, msgid ?? '', deps);
       if (!kf) {
-        await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
+        // One write claims the attempt: of two deliveries racing, only the first calls MP.
+        if (await deps.ledger.noteAttempt(request.app, request.requestId, deps.now()))
+          return earlierUnknown(NOT_AGAIN);
         noted = true;
       }
-      await deps.call(settings, kf ? 'wecom' : 'mp', call);
+      await deps.call(app, kf ? 'wecom' : 'mp', call);
     }
   } catch (error) {
     // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
@@ -242,7 +284,10 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     if (unanswered && !kf)
       return settle(outcome('uncertain', `${error.message}, ${MAY_HAVE_ARRIVED}; ${NOT_AGAIN}`));
     // The platform answered that it did not carry the send out: a retry cannot make a duplicate.
-    if (!unanswered && noted) await clearNote();
+    if (!unanswered && noted)
+      await (msgid
+        ? deps.ledger.clearMsgidAttempt(request.app, msgid)
+        : deps.ledger.clearAttempt(request.app, request.requestId));
     if (deps.finalAttempt) {
       const reason = `gave up after the last retry: ${(error as Error).message}`;
       return unanswered

@@ -13,6 +13,11 @@ export interface PlatformRequest {
   readonly query?: Record<string, string>;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /**
+   * The call delivers a message to a customer (a send): only an errcode says whether it was carried out, so any
+   * HTTP error status and any answer without an errcode leave its fate unknown.
+   */
+  readonly delivers?: boolean;
 }
 
 export interface PlatformAnswer {
@@ -112,8 +117,9 @@ async function withToken<T>(
           ? ' with no errcode'
           : '';
       const message = `${request.path} failed${why} for app '${app.name}'`;
-      // A 4xx is a gateway refusing the call before the platform saw it; a 5xx may come after it acted.
-      const refusedBefore = (status !== undefined && status < 500) || neverSent(error);
+      // A 4xx is most likely a gateway refusing a call the platform never saw, but nothing publishes that: a
+      // read may be retried on it, a delivery may not. A 5xx may come after the platform acted.
+      const refusedBefore = (status !== undefined && status < 500 && !request.delivers) || neverSent(error);
       throw refusedBefore ? new DependencyError(message) : new UncertainOutcomeError(message);
     }
     if ('ok' in result) return result.ok;
@@ -142,8 +148,11 @@ const fetchOptions = (request: PlatformRequest, query: Record<string, string>) =
   ...(request.signal && { signal: request.signal }),
 });
 
-/** A JSON object, whatever content type it came with; an answer without an errcode is a success (MP's reads). */
-function readAnswer(raw: unknown): Attempt<PlatformAnswer> {
+/**
+ * A JSON object, whatever content type it came with (WeChat answers some JSON as text/plain). An answer without
+ * an errcode is a success where the platform omits it (MP's reads and uploads), and unreadable for a delivery.
+ */
+function readAnswer(raw: unknown, errcodeRequired = false): Attempt<PlatformAnswer> {
   let answer = raw;
   if (typeof raw === 'string') {
     try {
@@ -153,15 +162,15 @@ function readAnswer(raw: unknown): Attempt<PlatformAnswer> {
     }
   }
   if (!answer || typeof answer !== 'object' || Array.isArray(answer)) throw new UnreadableAnswer();
-  const errcode = (answer as PlatformAnswer).errcode ?? 0;
-  if (!Number.isInteger(errcode)) throw new UnreadableAnswer();
+  const errcode = (answer as PlatformAnswer).errcode ?? (errcodeRequired ? undefined : 0);
+  if (errcode === undefined || !Number.isInteger(errcode)) throw new UnreadableAnswer();
   return errcode === 0 ? { ok: answer as PlatformAnswer } : { errcode };
 }
 
 export function createPlatformClient(deps: PlatformClientDeps): PlatformCall {
   return (app, platform, request) =>
     withToken<PlatformAnswer>(deps, app, platform, request, async (url, query) =>
-      readAnswer(await ofetch<unknown>(url, fetchOptions(request, query))),
+      readAnswer(await ofetch<unknown>(url, fetchOptions(request, query)), request.delivers),
     );
 }
 
@@ -190,16 +199,16 @@ export function createPlatformMultipart(deps: PlatformClientDeps): PlatformMulti
     withToken<PlatformAnswer>(deps, app, platform, { path, ...(signal && { signal }) }, async (url, auth) => {
       const form = new FormData();
       form.append('media', new Blob([new Uint8Array(file.data)], { type: file.contentType }), file.filename);
-      const answer = await ofetch<PlatformAnswer>(url, {
-        method: 'POST',
-        query: { ...query, ...auth },
-        body: form,
-        timeout: 30_000,
-        retry: 0,
-        ...(signal && { signal }),
-      });
-      const errcode = answer.errcode ?? 0;
-      return errcode === 0 ? { ok: answer } : { errcode };
+      return readAnswer(
+        await ofetch<unknown>(url, {
+          method: 'POST',
+          query: { ...query, ...auth },
+          body: form,
+          timeout: 30_000,
+          retry: 0,
+          ...(signal && { signal }),
+        }),
+      );
     });
 }
 

@@ -56,9 +56,9 @@ export function senderDeps(call: PlatformCall): SenderDeps {
   const budgets = { read: async () => open, spend: async () => {}, apply: async () => {} };
   const ledger = {
     state: async () => ({}),
-    record: async () => {},
-    indexMsgid: async () => {},
-    noteAttempt: async () => {},
+    record: async () => true,
+    indexMsgid: async () => ({ unknown: false, presented: false }),
+    noteAttempt: async () => false,
   };
   return {
     config,

@@ -243,6 +243,32 @@ describe('the sender, Official Account', () => {
     }
   });
 
+  it('records a send MP carried out but a gateway answered with a 4xx as uncertain, never sent twice', async () => {
+    const gina = follower('Gina');
+    await followerWrote(gina);
+    // A first send holds a valid token, so the fault below is not spent on a call refused for a stale one.
+    expect((await sendRequest(request(gina, { type: 'text', content: 'warm' }), deps)).status).toBe('sent');
+    const reply = request(gina, { type: 'text', content: 'behind a 400' });
+    sim.sim.setFaults([
+      { endpoint: 'message/custom/send', kind: 'http', status: 400, after: true, count: 1 },
+    ]);
+    expect(await sendRequest(reply, deps)).toMatchObject({
+      status: 'uncertain',
+      reason: expect.stringContaining('HTTP 400'),
+    });
+    expect(await sendRequest(reply, deps)).toMatchObject({ status: 'uncertain' });
+    expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'behind a 400']);
+  });
+
+  it('sends a request delivered twice at once only once, and keeps the outcome that is known', async () => {
+    const hugo = follower('Hugo');
+    await followerWrote(hugo);
+    const reply = request(hugo, { type: 'text', content: 'twice at once' });
+    await Promise.all([sendRequest(reply, deps), sendRequest(reply, deps)]);
+    expect(sim.sim.mp.sent).toHaveLength(1);
+    expect(await deps.ledger.read('default', reply.requestId)).toMatchObject({ status: 'sent' });
+  });
+
   it("records MP's own refusal, and uploads a thumbnail from S3 as MP's thumb media", async () => {
     const erin = follower('Erin');
     // The budget knows of a message MP never saw: MP's 45015 is recorded.

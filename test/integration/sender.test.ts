@@ -183,6 +183,29 @@ describe('the sender', () => {
     ]);
   });
 
+  it('never reads a retry refused as a repeat as failed: after a 4xx, or a -1, that came after WeCom sent it', async () => {
+    await customerWrote('wmAfter');
+    const text = (content: string) => request({ type: 'text', content }, 'wmAfter');
+    // A first send holds a valid token, so the faults below are not spent on a call refused for a stale one.
+    expect(await sendRequest(text('warm'), deps)).toMatchObject({ status: 'sent' });
+    // A gateway answered 403 after WeCom carried the send out: WeCom then refuses the retry's msgid.
+    const forbidden = text('behind a 403');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'http', status: 403, after: true, count: 1 }]);
+    await expect(sendRequest(forbidden, deps)).rejects.toBeInstanceOf(UncertainOutcomeError);
+    expect(await sendRequest(forbidden, deps)).toMatchObject({ status: 'uncertain' });
+    // WeCom carried it out but answered "busy": the retry's refusal, in a code WeCom does not publish, may be
+    // the repeat's.
+    const busy = text('busy but sent');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, after: true, count: 1 }]);
+    await expect(sendRequest(busy, deps)).rejects.toMatchObject({ errcode: -1, retryable: true });
+    expect(await sendRequest(busy, deps)).toMatchObject({ status: 'uncertain' });
+    expect(sim.sim.wecom.sent.map((sent) => sent.body.content)).toEqual([
+      'warm',
+      'behind a 403',
+      'busy but sent',
+    ]);
+  });
+
   it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {
     const platformLog = recordingLog();
     deps = { ...deps, call: platformFor(deps.config, db, platformLog.log).call };
@@ -292,28 +315,35 @@ describe('the sender', () => {
     expect((await sendRequest(request({ type: 'text', content: 'again' }, 'wmQuota'), deps)).status).toBe(
       'sent',
     );
-    await deps.budgets.apply({
-      app: 'default',
-      scope: openKfId,
-      customer: 'wmQuota',
-      session: { state: 'servicer', at: sim.sim.clock.now() },
-    });
+    // kf-bridge reads a servicer's session from WeCom's events, and asks WeCom before it drops a reply on that.
+    const servicerHas = () =>
+      deps.budgets.apply({
+        app: 'default',
+        scope: openKfId,
+        customer: 'wmQuota',
+        session: { state: 'servicer', at: sim.sim.clock.now() },
+      });
+    sim.sim.servicerChangesSession(openKfId, 'wmQuota', 'take', 'alice');
+    await servicerHas();
     expect(await sendRequest(request({ type: 'text', content: 'bot' }, 'wmQuota'), deps)).toMatchObject({
       status: 'rejected',
       reason: 'a servicer has the session',
     });
-    await deps.budgets.apply({
-      app: 'default',
-      scope: openKfId,
-      customer: 'wmQuota',
-      session: { state: 'open', at: sim.sim.clock.now() },
-    });
+    // The session went back to the assistant with no event kf-bridge saw: WeCom's word lets the reply out.
+    const account = sim.sim.wecom.accounts.get(openKfId);
+    if (account) sim.sim.wecom.session(account, 'wmQuota').state = 1;
+    expect((await sendRequest(request({ type: 'text', content: 'back' }, 'wmQuota'), deps)).status).toBe(
+      'sent',
+    );
+    expect((await deps.budgets.read({ app: 'default', scope: openKfId, customer: 'wmQuota' })).session).toBe(
+      'open',
+    );
     sim.sim.advanceClock(48 * 3600_000);
     expect(await sendRequest(request({ type: 'text', content: 'late' }, 'wmQuota'), deps)).toMatchObject({
       status: 'rejected',
       reason: 'no customer message in the last 48 h',
     });
-    expect(calls()).toBe(6);
+    expect(calls()).toBe(7);
   });
 
   it('uploads media given as an https URL or an S3 object once, and reuses its media_id', async () => {

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../../lib/config/config';
 import { DependencyError, PlatformError, UncertainOutcomeError } from '../../../lib/errors';
-import { createPlatformClient } from '../../../lib/platform/client';
+import {
+  createPlatformClient,
+  createPlatformMultipart,
+  createPlatformUpload,
+} from '../../../lib/platform/client';
 import type { TokenProvider } from '../../../lib/tokens/provider';
 import { recordingLog } from '../../support/recording';
 import { testConfig } from '../../support/wechat';
@@ -15,6 +19,12 @@ const answers: Record<string, (respond: (status: number, type: string, body: str
   '/cgi-bin/busy': (respond) => respond(200, 'application/json', '{"errcode":45033,"errmsg":"busy"}'),
   '/cgi-bin/unknown': (respond) => respond(404, 'text/plain', 'not found'),
   '/cgi-bin/ok': (respond) => respond(200, 'text/plain', '{"errcode":0,"errmsg":"ok","kf_list":[]}'),
+  '/cgi-bin/empty': (respond) => respond(200, 'application/json', '{}'),
+  // WeChat answers some uploads' JSON as text/plain (reported for media/uploadimg and others).
+  '/customservice/kfaccount/uploadheadimg': (respond) =>
+    respond(200, 'text/plain', '{"errcode":40005,"errmsg":"invalid file type"}'),
+  '/cgi-bin/media/upload': (respond) =>
+    respond(200, 'text/plain', '{"type":"thumb","thumb_media_id":"THUMB","created_at":1486032778}'),
 };
 let server: Server;
 let app: AppConfig;
@@ -71,5 +81,42 @@ describe('the platform client', () => {
     expect(refused).toBeInstanceOf(DependencyError);
     expect(refused).not.toBeInstanceOf(UncertainOutcomeError);
     expect(await post('/cgi-bin/ok')).toEqual({ errcode: 0, errmsg: 'ok', kf_list: [] });
+  });
+});
+
+describe('a call that delivers a message to a customer', () => {
+  const deliver = (path: string) => call(app, 'mp', { path, body: { touser: 'o1' }, delivers: true });
+
+  it('reads any HTTP error status as an unknown outcome: a gateway may refuse after the platform acted', async () => {
+    const failure = await deliver('/cgi-bin/unknown').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UncertainOutcomeError);
+    expect(failure).toMatchObject({ message: expect.stringContaining('HTTP 404') });
+  });
+
+  it('reads an answer without an errcode as an unknown outcome, where a read takes it as success', async () => {
+    expect(await deliver('/cgi-bin/empty').catch((error: unknown) => error)).toBeInstanceOf(
+      UncertainOutcomeError,
+    );
+    expect(await post('/cgi-bin/empty')).toEqual({});
+  });
+});
+
+describe('multipart uploads', () => {
+  const file = { data: Buffer.from([0xff, 0xd8, 0xff]), filename: 'a.jpg', contentType: 'image/jpeg' };
+
+  it('reads a JSON answer sent as text/plain, so a refusal is not taken for success', async () => {
+    const multipart = createPlatformMultipart({ tokens, log: recordingLog().log });
+    const refused = await multipart(app, 'mp', {
+      path: '/customservice/kfaccount/uploadheadimg',
+      query: { kf_account: 'a@b' },
+      file,
+    }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PlatformError);
+    expect(refused).toMatchObject({ errcode: 40005 });
+    const upload = createPlatformUpload({ tokens, log: recordingLog().log });
+    expect(await upload(app, 'mp', { type: 'thumb', file })).toEqual({
+      mediaId: 'THUMB',
+      createdAt: 1486032778_000,
+    });
   });
 });
