@@ -27,12 +27,21 @@ export function corpusPlatform(answers: Record<string, PlatformAnswer> = {}) {
   return { call, requests };
 }
 
-const unused = async (): Promise<never> => {
+/** A dependency the contract at hand must not touch. */
+export const unused = async (): Promise<never> => {
   throw new Error('not part of this contract');
 };
 
-/** Runs the admin operation `group command` with the input a user would give, against `call`. */
-export async function runOperation(name: string, input: unknown, call: PlatformCall) {
+/**
+ * Runs the admin operation `group command` with the input a user would give, against `call`; `overrides` stand in
+ * for the rest of the context an operation needs (a multipart upload, another app).
+ */
+export async function runOperation(
+  name: string,
+  input: unknown,
+  call: PlatformCall,
+  overrides: Partial<AdminContext> = {},
+) {
   const operation = ADMIN_OPERATIONS.find((op) => operationName(op) === name);
   if (!operation) throw new Error(`no admin operation ${name}`);
   const context: AdminContext = {
@@ -44,6 +53,7 @@ export async function runOperation(name: string, input: unknown, call: PlatformC
     fetchFile: unused,
     budgets: { apply: async () => {} },
     now: Date.now,
+    ...overrides,
   };
   return operation.run(v.parse(operation.input, input), context);
 }

@@ -3,13 +3,14 @@ import type { MpOutboundMessage } from '../../lib/contracts/outbound';
 import { sendRequest } from '../../lib/outbound/sender';
 import {
   createPlatformDownload,
+  createPlatformMultipart,
   createPlatformUpload,
   type PlatformRequest,
 } from '../../lib/platform/client';
 import { chatRecords } from '../../lib/reports/collect';
 import { fetchPlatformToken } from '../../lib/tokens/platformToken';
 import { corpusJson, corpusText, differencesFrom, wire } from './corpus';
-import { app, clientDeps, corpusPlatform, corpusServer, runOperation, senderDeps } from './fakes';
+import { app, clientDeps, corpusPlatform, corpusServer, runOperation, senderDeps, unused } from './fakes';
 
 /**
  * kf-bridge's Official Account requests against the documented ones, and the fields it reads from the
@@ -50,6 +51,14 @@ const MP_MESSAGES: Record<string, MpOutboundMessage> = {
     ],
   },
   mpnews: { type: 'mpnews', mediaId: 'MEDIA_ID' },
+  mpnewsarticle: { type: 'mpnewsarticle', articleId: 'article_id' },
+  miniprogrampage: {
+    type: 'miniprogrampage',
+    title: 'title',
+    appId: 'appid',
+    pagePath: 'pagepath',
+    thumbMediaId: 'thumb_media_id',
+  },
 };
 
 async function sent(message: MpOutboundMessage) {
@@ -88,7 +97,6 @@ describe('message/custom/send and message/custom/typing', () => {
 
 describe('admin operations', () => {
   const platform = (path: string, file: string) => corpusPlatform({ [path]: corpusJson(file) });
-  const done = corpusJson('mp/kfaccount_add.response.json');
 
   it('mp-accounts list: kf_id (a string) as a number, the binding and the pending invitation', async () => {
     const { call } = platform('/cgi-bin/customservice/getkflist', 'mp/getkflist.response.json');
@@ -121,42 +129,85 @@ describe('admin operations', () => {
     });
   });
 
+  const account = { kfAccount: 'test1@test' };
+  const session = { kfAccount: 'test1@test', openid: 'OPENID' };
+  // Each operation gets its own documented answer; kfaccount/update has none published, so add's stands in.
   it.each([
     [
       'mp-accounts add',
-      { kfAccount: 'test1@test', nickname: '客服1' },
+      { ...account, nickname: '客服1' },
       '/customservice/kfaccount/add',
       'kfaccount_add',
+      'kfaccount_add',
+      account,
     ],
     [
       'mp-accounts update',
-      { kfAccount: 'test1@test', nickname: '客服1' },
+      { ...account, nickname: '客服1' },
       '/customservice/kfaccount/update',
       'kfaccount_update',
+      'kfaccount_add',
+      account,
     ],
-    ['mp-accounts delete', { kfAccount: 'test1@test' }, '/customservice/kfaccount/del', 'kfaccount_del'],
+    [
+      'mp-accounts delete',
+      account,
+      '/customservice/kfaccount/del',
+      'kfaccount_del',
+      'kfaccount_del',
+      account,
+    ],
     [
       'mp-accounts invite',
-      { kfAccount: 'test1@test', wechatId: 'test_kfwx' },
+      { ...account, wechatId: 'test_kfwx' },
       '/customservice/kfaccount/inviteworker',
       'kfaccount_inviteworker',
+      'kfaccount_inviteworker',
+      account,
     ],
     [
       'mp-sessions create',
-      { kfAccount: 'test1@test', openid: 'OPENID' },
+      session,
       '/customservice/kfsession/create',
       'kfsession_create',
+      'kfsession_create',
+      session,
     ],
     [
       'mp-sessions close',
-      { kfAccount: 'test1@test', openid: 'OPENID' },
+      session,
       '/customservice/kfsession/close',
       'kfsession_close',
+      'kfsession_close',
+      session,
     ],
-  ])('%s sends the documented request', async (name, input, path, file) => {
-    const { call, requests } = corpusPlatform({ [path]: done });
-    await runOperation(name, input, call);
-    expect(differencesFrom(`mp/${file}.request.json`, body(requests[0]))).toEqual([]);
+  ])(
+    '%s sends the documented request and takes the documented answer',
+    async (name, input, path, request, answer, output) => {
+      const { call, requests } = corpusPlatform({ [path]: corpusJson(`mp/${answer}.response.json`) });
+      expect(await runOperation(name, input, call)).toEqual(output);
+      expect(differencesFrom(`mp/${request}.request.json`, body(requests[0]))).toEqual([]);
+    },
+  );
+
+  it('mp-accounts avatar uploads the JPG as the doc shows it: field media, kf_account in the query', async () => {
+    const server = await corpusServer({
+      '/customservice/kfaccount/uploadheadimg': {
+        body: corpusText('mp/kfaccount_uploadheadimg.response.json'),
+      },
+    });
+    try {
+      const jpg = Buffer.from([0xff, 0xd8, 0xff, 1]).toString('base64');
+      const result = await runOperation('mp-accounts avatar', { ...account, avatar: { data: jpg } }, unused, {
+        app: server.app,
+        multipart: createPlatformMultipart(clientDeps),
+      });
+      expect(result).toEqual(account);
+      expect(server.requests[0]?.query.get('kf_account')).toBe('test1@test');
+      expect(server.requests[0]?.body).toContain('name="media"; filename="avatar.jpg"');
+    } finally {
+      await server.close();
+    }
   });
 
   it('mp-sessions get, list and waiting read createtime and latest_time', async () => {
@@ -203,7 +254,7 @@ describe('chat records export', () => {
 describe('tokens and media through the HTTP client', () => {
   it('stable_token: the documented request, and the token and lifetime of the answer', async () => {
     const server = await corpusServer({
-      '/cgi-bin/stable_token': { body: corpusText('mp/token.response.json') },
+      '/cgi-bin/stable_token': { body: corpusText('mp/stable_token.response.json') },
     });
     try {
       expect(await fetchPlatformToken(server.app, 'mp', { forceRefresh: false })).toEqual({
@@ -214,6 +265,20 @@ describe('tokens and media through the HTTP client', () => {
       expect(
         differencesFrom('mp/stable_token.request.json', JSON.parse(server.requests[0]?.body ?? '')),
       ).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stable_token still valid: the seconds it has left, not a full lifetime', async () => {
+    const server = await corpusServer({
+      '/cgi-bin/stable_token': { body: corpusText('mp/stable_token.still-valid.response.json') },
+    });
+    try {
+      expect(await fetchPlatformToken(server.app, 'mp', { forceRefresh: false })).toEqual({
+        token: 'ACCESS_TOKEN',
+        expiresInSeconds: 345,
+      });
     } finally {
       await server.close();
     }

@@ -22,6 +22,7 @@ const MP_APP = {
   encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 };
 const DAY_SECONDS = 24 * 3600;
+const jpg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(100, 1)]);
 
 let s: Awaited<ReturnType<typeof setup>>;
 beforeEach(async () => {
@@ -31,12 +32,11 @@ afterEach(async () => {
   await s.close();
 });
 
-function upload(path: string, token: string, type: string, filename: string, data: Buffer) {
+/** A multipart POST with the file in field `media`, as media/upload and uploadheadimg take it. */
+function upload(path: string, query: Record<string, string>, filename: string, data: Buffer) {
   const form = new FormData();
   form.append('media', new Blob([new Uint8Array(data)]), filename);
-  return fetch(`${s.url}${path}?access_token=${token}&type=${type}`, { method: 'POST', body: form }).then(
-    json,
-  );
+  return fetch(`${s.url}${path}?${new URLSearchParams(query)}`, { method: 'POST', body: form }).then(json);
 }
 
 describe('WeCom answers', () => {
@@ -54,7 +54,7 @@ describe('WeCom answers', () => {
     expect(differencesFrom('wecom/gettoken.response.json', answer)).toEqual([]);
   });
 
-  it('kf/account/add, kf/account/list and kf/add_contact_way', async () => {
+  it('kf/account/add, kf/account/list, kf/add_contact_way, kf/account/update and kf/account/del', async () => {
     const mediaId = s.sim.uploadMedia(CORP.corpId, 'image', 'avatar.png', PNG);
     const added = await kf('kf/account/add', { name: '新建的客服帐号', media_id: mediaId });
     expect(differencesFrom('wecom/account_add.response.json', added)).toEqual([]);
@@ -62,6 +62,10 @@ describe('WeCom answers', () => {
     expect(differencesFrom('wecom/account_list.response.json', list)).toEqual([]);
     const way = await kf('kf/add_contact_way', { open_kfid: openKfId, scene: '12345' });
     expect(differencesFrom('wecom/add_contact_way.response.json', way)).toEqual([]);
+    const updated = await kf('kf/account/update', { open_kfid: added.open_kfid, name: '修改客服名' });
+    expect(differencesFrom('wecom/account_update.response.json', updated)).toEqual([]);
+    const deleted = await kf('kf/account/del', { open_kfid: added.open_kfid });
+    expect(differencesFrom('wecom/account_del.response.json', deleted)).toEqual([]);
   });
 
   it('kf/servicer/add, kf/servicer/list and kf/servicer/del', async () => {
@@ -174,7 +178,12 @@ describe('WeCom answers', () => {
 
   it('media/upload, and media/get refusing an unknown media_id', async () => {
     const token = await s.refreshToken();
-    const uploaded = await upload('/cgi-bin/media/upload', token, 'image', 'photo.png', PNG);
+    const uploaded = await upload(
+      '/cgi-bin/media/upload',
+      { access_token: token, type: 'image' },
+      'photo.png',
+      PNG,
+    );
     expect(differencesFrom('wecom/media_upload.response.json', uploaded)).toEqual([]);
     const refused = await kf('media/get', undefined, { media_id: 'nothing' });
     expect(differencesFrom('wecom/media_get.error.json', refused)).toEqual([]);
@@ -208,8 +217,7 @@ describe('Official Account answers', () => {
       body: JSON.stringify({ grant_type: 'client_credential', appid: MP_APP.appId, secret: MP_APP.secret }),
     }).then(json);
     token = answer.access_token;
-    // stable_token answers as cgi-bin/token does: the token and its lifetime, no errcode.
-    expect(differencesFrom('mp/token.response.json', answer)).toEqual([]);
+    expect(differencesFrom('mp/stable_token.response.json', answer)).toEqual([]);
   });
 
   it('cgi-bin/token', async () => {
@@ -231,11 +239,22 @@ describe('Official Account answers', () => {
     expect(differencesFrom('mp/custom_send.response.json', reply)).toEqual([]);
   });
 
-  it('kf accounts: add, getkflist, getonlinekflist', async () => {
+  it('kf accounts: add, inviteworker, uploadheadimg, getkflist, getonlinekflist, del', async () => {
     const added = await mp('/customservice/kfaccount/add', corpusJson('mp/kfaccount_add.request.json'));
     expect(differencesFrom('mp/kfaccount_add.response.json', added)).toEqual([]);
     await mp('/customservice/kfaccount/add', { kf_account: 'test2@test', nickname: '客服2' });
-    await mp('/customservice/kfaccount/inviteworker', { kf_account: 'test1@test', invite_wx: 'kfwx1' });
+    const invited = await mp('/customservice/kfaccount/inviteworker', {
+      kf_account: 'test1@test',
+      invite_wx: 'kfwx1',
+    });
+    expect(differencesFrom('mp/kfaccount_inviteworker.response.json', invited)).toEqual([]);
+    const avatar = await upload(
+      '/customservice/kfaccount/uploadheadimg',
+      { access_token: token, kf_account: 'test1@test' },
+      'test.jpg',
+      jpg,
+    );
+    expect(differencesFrom('mp/kfaccount_uploadheadimg.response.json', avatar)).toEqual([]);
     s.sim.setMpKfWorker(MP_APP.appId, 'test1@test', { acceptInvite: true, online: true });
     await mp('/customservice/kfaccount/inviteworker', { kf_account: 'test2@test', invite_wx: 'kfwx2' });
     const list = await mp('/cgi-bin/customservice/getkflist');
@@ -243,6 +262,8 @@ describe('Official Account answers', () => {
     const online = await mp('/cgi-bin/customservice/getonlinekflist');
     expect(online.kf_online_list).toHaveLength(1);
     expect(differencesFrom('mp/getonlinekflist.response.json', online)).toEqual([]);
+    const deleted = await mp('/customservice/kfaccount/del', corpusJson('mp/kfaccount_del.request.json'));
+    expect(differencesFrom('mp/kfaccount_del.response.json', deleted)).toEqual([]);
   });
 
   it('kf sessions: create, getsession, getsessionlist, getwaitcase, msgrecord/getmsglist', async () => {
@@ -280,17 +301,30 @@ describe('Official Account answers', () => {
     });
     expect(records.recordlist).toHaveLength(2);
     expect(differencesFrom('mp/msgrecord_getmsglist.response.json', records)).toEqual([]);
+    const closed = await mp('/customservice/kfsession/close', {
+      kf_account: 'test1@test',
+      openid: 'oWaiting',
+    });
+    expect(differencesFrom('mp/kfsession_close.response.json', closed)).toEqual([]);
   });
 
-  const jpg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(100, 1)]);
-
   it('media/upload of an image', async () => {
-    const image = await upload('/cgi-bin/media/upload', token, 'image', 'photo.jpg', jpg);
+    const image = await upload(
+      '/cgi-bin/media/upload',
+      { access_token: token, type: 'image' },
+      'photo.jpg',
+      jpg,
+    );
     expect(differencesFrom('mp/media_upload.image.response.json', image)).toEqual([]);
   });
 
   it('media/upload of a thumb', async () => {
-    const thumb = await upload('/cgi-bin/media/upload', token, 'thumb', 'thumb.jpg', jpg);
+    const thumb = await upload(
+      '/cgi-bin/media/upload',
+      { access_token: token, type: 'thumb' },
+      'thumb.jpg',
+      jpg,
+    );
     expect(differencesFrom('mp/media_upload.thumb.response.json', thumb)).toEqual([]);
   });
 

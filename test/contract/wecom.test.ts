@@ -196,16 +196,20 @@ describe('admin operations', () => {
     });
     expect(differencesFrom('wecom/account_add.request.json', body(added.requests[0]))).toEqual([]);
 
-    const updated = platform('kf/account/update', 'wecom/send_msg_on_event.response.json');
-    await runOperation(
-      'kf-accounts update',
-      { openKfId: 'wk1', name: '修改客服名', avatar: { mediaId } },
-      updated.call,
-    );
+    const updated = platform('kf/account/update', 'wecom/account_update.response.json');
+    expect(
+      await runOperation(
+        'kf-accounts update',
+        { openKfId: 'wk1', name: '修改客服名', avatar: { mediaId } },
+        updated.call,
+      ),
+    ).toEqual({ openKfId: 'wk1' });
     expect(differencesFrom('wecom/account_update.request.json', body(updated.requests[0]))).toEqual([]);
 
-    const deleted = platform('kf/account/del', 'wecom/send_msg_on_event.response.json');
-    await runOperation('kf-accounts delete', { openKfId: 'wk1' }, deleted.call);
+    const deleted = platform('kf/account/del', 'wecom/account_del.response.json');
+    expect(await runOperation('kf-accounts delete', { openKfId: 'wk1' }, deleted.call)).toEqual({
+      openKfId: 'wk1',
+    });
     expect(differencesFrom('wecom/account_del.request.json', body(deleted.requests[0]))).toEqual([]);
   });
 
