@@ -1,10 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo } from '../dynamo';
 
 export interface KnownAccount {
@@ -62,7 +56,7 @@ export class CursorStore {
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, openKfId),
-          UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''}`,
+          UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''} REMOVE retiredAt`,
           ConditionExpression:
             expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected',
           ExpressionAttributeNames: { '#cursor': 'cursor' },
@@ -79,25 +73,23 @@ export class CursorStore {
   }
 
   /**
-   * Forgets a kf account that no longer exists, so no schedule pulls it again. With `unpulledSince`, only if no
-   * pull moved its cursor since then: an account pulled meanwhile is alive, whatever an older listing said.
+   * Sets aside a kf account WeCom says does not exist (95004), so no schedule pulls it again. The cursor stays
+   * (a pull that goes through brings the account back), so the puller needs no right to delete.
    */
-  retire(app: string, openKfId: string, unpulledSince?: number): Promise<boolean> {
-    return conditional('cursor retire', () =>
+  async retire(app: string, openKfId: string, now: number): Promise<void> {
+    await dynamo('cursor retire', () =>
       this.db.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, openKfId),
-          ...(unpulledSince !== undefined && {
-            ConditionExpression: 'attribute_not_exists(updatedAt) OR updatedAt < :since',
-            ExpressionAttributeValues: { ':since': unpulledSince },
-          }),
+          UpdateExpression: 'SET retiredAt = :now',
+          ExpressionAttributeValues: { ':now': now },
         }),
       ),
     );
   }
 
-  /** Every kf account of the app that has ever been pulled, with the last callback Token seen for it. */
+  /** Every kf account of the app that has ever been pulled and not retired, with the last callback Token seen for it. */
   async known(app: string): Promise<KnownAccount[]> {
     const accounts: KnownAccount[] = [];
     let start: Record<string, unknown> | undefined;
@@ -108,12 +100,13 @@ export class CursorStore {
             TableName: this.table,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': `CURSORS#${app}` },
-            ProjectionExpression: 'sk, lastToken, lastTokenAt',
+            ProjectionExpression: 'sk, lastToken, lastTokenAt, retiredAt',
             ExclusiveStartKey: start,
           }),
         ),
       );
       for (const item of page.Items ?? []) {
+        if (item.retiredAt !== undefined) continue;
         accounts.push({
           openKfId: String(item.sk),
           ...(typeof item.lastToken === 'string' && {

@@ -56,11 +56,11 @@ function fallbackJob(app: string, account: KnownAccount, now: number): SyncJob {
 }
 
 /**
- * The accounts of one app the schedule may pull: those `kf/account/list` shows handed to the API, with what
- * the cursors know of them. Known accounts the list no longer shows are deleted: their cursors are retired.
- * When the list cannot be read, the known accounts stand in for it.
+ * The accounts of one app the schedule may pull: those `kf/account/list` shows handed to the API, and those the
+ * cursors know that the list does not show, whose pull lets WeCom itself say whether they are gone (95004; the
+ * puller then retires them). When the list cannot be read, the known accounts stand in for it.
  */
-async function pullableAccounts(deps: FallbackDeps, app: AppConfig, now: number): Promise<KnownAccount[]> {
+async function pullableAccounts(deps: FallbackDeps, app: AppConfig): Promise<KnownAccount[]> {
   const known = await deps.cursors.known(app.name);
   let listed: Map<string, boolean>;
   try {
@@ -72,18 +72,13 @@ async function pullableAccounts(deps: FallbackDeps, app: AppConfig, now: number)
     });
     return known;
   }
-  for (const account of known) {
-    if (listed.has(account.openKfId)) continue;
-    if (await deps.cursors.retire(app.name, account.openKfId, now))
-      deps.log.info('kf account no longer listed; its cursor is retired', {
-        app: app.name,
-        openKfId: account.openKfId,
-      });
-  }
   const byId = new Map(known.map((account) => [account.openKfId, account]));
-  return [...listed]
-    .filter(([, managedByApi]) => managedByApi)
-    .map(([openKfId]) => byId.get(openKfId) ?? { openKfId });
+  return [
+    ...[...listed]
+      .filter(([, managedByApi]) => managedByApi)
+      .map(([openKfId]) => byId.get(openKfId) ?? { openKfId }),
+    ...known.filter((account) => !listed.has(account.openKfId)),
+  ];
 }
 
 /** This period's share of a corp's token-less jobs, taken in turn so every account is reached. */
@@ -110,7 +105,7 @@ export async function enqueueFallbackJobs(deps: FallbackDeps): Promise<number> {
   const tokenlessByCorp = new Map<string, SyncJob[]>();
   for (const app of deps.config.apps.values()) {
     if (!app.wecom) continue;
-    for (const account of await pullableAccounts(deps, app, now)) {
+    for (const account of await pullableAccounts(deps, app)) {
       const job = fallbackJob(app.name, account, now);
       if (job.token) jobs.push(job);
       else tokenlessByCorp.set(app.wecom.corpId, [...(tokenlessByCorp.get(app.wecom.corpId) ?? []), job]);

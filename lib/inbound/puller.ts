@@ -8,6 +8,7 @@ import { type BudgetStore, budgetChanges } from '../outbound/budgets';
 import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
 import type { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
+import { ERRCODES, lookupErrcode } from '../platform/errcodes';
 import type { PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
 import type { MessageLedger } from './ledger';
@@ -59,15 +60,20 @@ export const inboundDeduplicationId = (message: InboundMessage) =>
  * ledger has seen, publish the rest to inbound.fifo in order, record them, and only then move the cursor
  * with compare-and-set. A crash anywhere re-reads the page; the ledger and FIFO deduplication drop repeats.
  */
+/** 95007 (published as an invalid or expired msgtoken), or a code WeCom does not publish, may mean the Token. */
+function tokenMayBeSpent(errcode: number | undefined): boolean {
+  if (errcode === undefined) return false;
+  return errcode === ERRCODES.KF_MSGTOKEN_INVALID.code || !lookupErrcode('wecom', errcode)?.verified;
+}
+
 export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<PullReport> {
   const app = deps.config.apps.get(job.app);
   if (!app?.wecom) throw new ContractError(`sync job for app '${job.app}', which has no WeCom settings`);
   const tokenValidUntil = Date.parse(job.receivedAt) + CALLBACK_TOKEN_LIFETIME_MS;
   const report: PullReport = { pages: 0, published: 0, duplicates: 0, complete: false };
-  let tokenRefused = false;
 
   while (true) {
-    const useToken = job.token !== undefined && !tokenRefused && deps.now() < tokenValidUntil;
+    const useToken = job.token !== undefined && deps.now() < tokenValidUntil;
     if (deps.remainingMs() < PAGE_TIME_BUDGET_MS) {
       await deps.requeue({ ...job, ...(job.token && !useToken && { token: undefined }) });
       deps.log.info('sync job out of time, re-enqueued', { app: job.app, openKfId: job.openKfId, ...report });
@@ -88,16 +94,28 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
         ...(deps.signal && { signal: deps.signal }),
       })) as SyncPage;
     } catch (error) {
-      if (!useToken || !(error instanceof PlatformError) || error.retryable) throw error;
-      // WeCom does not say how it answers a Token that expired or was spent (95007 is published as an invalid
-      // msgtoken): a refused Token pull is made again without it, a read that cannot harm.
-      deps.log.warn('sync_msg refused the callback Token; pulling without it', {
-        app: job.app,
-        openKfId: job.openKfId,
-        errcode: error.errcode,
-      });
-      tokenRefused = true;
-      continue;
+      if (!(error instanceof PlatformError)) throw error;
+      if (error.errcode === ERRCODES.KF_ACCOUNT_NOT_FOUND.code) {
+        // A deleted account has nothing left to pull: retrying would only fill the dead-letter queue.
+        await deps.cursors.retire(job.app, job.openKfId, deps.now());
+        deps.log.warn('kf account no longer exists; its cursor is retired', {
+          app: job.app,
+          openKfId: job.openKfId,
+        });
+        return { ...report, complete: true };
+      }
+      if (useToken && !error.retryable && tokenMayBeSpent(error.errcode)) {
+        // WeCom does not say how it answers a Token that expired or was spent: the pull goes again without it,
+        // as a job of its own, so a redelivery of this one does not spend another token-less pull.
+        await deps.requeue({ ...job, token: undefined });
+        deps.log.warn('sync_msg refused the callback Token; re-enqueued without it', {
+          app: job.app,
+          openKfId: job.openKfId,
+          errcode: error.errcode,
+        });
+        return report;
+      }
+      throw error;
     }
     report.pages++;
 

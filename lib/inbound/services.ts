@@ -4,12 +4,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
-import { ContractError, PlatformError } from '../errors';
+import { ContractError } from '../errors';
 import type { Log } from '../logger';
 import { BudgetStore } from '../outbound/budgets';
 import { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
-import { ERRCODES } from '../platform/errcodes';
 import { platformFor } from '../platform/wiring';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
 import { CursorStore } from './cursors';
@@ -89,20 +88,5 @@ export function syncJobHandler(services: InboundServices, remainingMs: () => num
         },
       ]),
   };
-  return async (record: SQSRecord): Promise<PullReport> => {
-    const job = parseSyncJobRecord(record);
-    try {
-      return await pullKfAccount(job, deps);
-    } catch (error) {
-      if (!(error instanceof PlatformError && error.errcode === ERRCODES.KF_ACCOUNT_NOT_FOUND.code))
-        throw error;
-      // A deleted account has nothing left to pull: retrying would only fill the dead-letter queue.
-      await services.cursors.retire(job.app, job.openKfId);
-      services.log.warn('kf account no longer exists; its cursor is retired', {
-        app: job.app,
-        openKfId: job.openKfId,
-      });
-      return { pages: 0, published: 0, duplicates: 0, complete: true };
-    }
-  };
+  return async (record: SQSRecord): Promise<PullReport> => pullKfAccount(parseSyncJobRecord(record), deps);
 }

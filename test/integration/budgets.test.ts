@@ -5,7 +5,11 @@ import { testEnv } from '../support/wechat';
 
 const budgets = new BudgetStore(documentClient(), testEnv.STATE_TABLE);
 const T = 1_800_000_000_000;
-const customer = () => ({ app: 'budgets', scope: 'wkTie', customer: `wm${Math.random().toString(36).slice(2)}` });
+const customer = () => ({
+  app: 'budgets',
+  scope: 'wkTie',
+  customer: `wm${Math.random().toString(36).slice(2)}`,
+});
 
 describe('kf session budgets in the state table', () => {
   it('give a page applied again after a crash the same result: an end and a message in one second', async () => {

@@ -185,19 +185,25 @@ describe('the sync puller', () => {
     await expect(pull(stale)).rejects.toMatchObject({ errcode: 45009 });
   });
 
-  it('pulls without the callback Token when WeCom refuses it, since WeCom does not say how it answers an expired one', async () => {
+  it('pulls again without the callback Token when WeCom refuses it, since WeCom does not say how it answers an expired one', async () => {
     const ids = says('wmToken', 2);
     sim.sim.wecom.callbackTokens.set('ENCrefused', {
       corpId: testEnv.WECOM_CORP_ID,
       openKfId,
       expiresAt: sim.sim.clock.now() + 600_000,
     });
-    // 95007 is published as an invalid or expired msgtoken; any refusal of a Token pull is read the same way.
+    // 95007 is published as an invalid or expired msgtoken.
     sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95007, count: 1 }]);
-    expect(await pull(job('ENCrefused'))).toMatchObject({ complete: true, published: 2 });
+    expect(await pull(job('ENCrefused'))).toMatchObject({ complete: false, published: 0 });
+    const [again] = await drain(sqs, syncJobsUrl);
+    const tokenless = JSON.parse(again?.Body ?? '{}') as SyncJob;
+    expect(tokenless.token).toBeUndefined();
+    expect(await pull(tokenless)).toMatchObject({ complete: true, published: 2 });
     expect((await inbound()).map((m) => m.message.id)).toEqual(ids);
-    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95000, count: 2 }]);
+    // A refusal that has nothing to do with the Token is the job's failure.
+    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95000, count: 1 }]);
     await expect(pull(job('ENCrefused'))).rejects.toMatchObject({ errcode: 95000 });
+    expect(await drain(sqs, syncJobsUrl)).toEqual([]);
   });
 
   it('reports a poison job as failed with its reason, and keeps a failed group in order', async () => {
@@ -236,7 +242,7 @@ describe('the sync puller', () => {
     expect(jobs.sort()).toEqual([openKfId, second].sort());
   });
 
-  it('pulls only accounts handed to the API, and retires the cursors of accounts WeCom no longer lists', async () => {
+  it('pulls only accounts handed to the API, and retires an account WeCom says is gone', async () => {
     says('wmKnown', 1);
     await pull();
     const gone = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '将删除');
@@ -249,11 +255,16 @@ describe('the sync puller', () => {
     sim.sim.wecom.accounts.delete(gone);
     await purge(sqs, syncJobsUrl);
 
+    // The list no longer shows the deleted account: its pull lets WeCom say so (95004), and it is retired.
     await enqueueFallbackJobs(services);
-    const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '').openKfId);
-    expect(jobs).toEqual([openKfId]);
-    expect(jobs).not.toContain(consoleOnly);
+    const jobs = (await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '') as SyncJob);
+    expect(jobs.map((j) => j.openKfId).sort()).toEqual([openKfId, gone].sort());
+    expect(jobs.map((j) => j.openKfId)).not.toContain(consoleOnly);
+    for (const j of jobs) expect(await pull(j)).toMatchObject({ complete: true });
     expect((await services.cursors.known(app)).map((a) => a.openKfId)).toEqual([openKfId]);
+    sim.sim.advanceClock(60_000);
+    await enqueueFallbackJobs(services);
+    expect((await drain(sqs, syncJobsUrl)).map((m) => JSON.parse(m.Body ?? '').openKfId)).toEqual([openKfId]);
   });
 
   it('answers a job for a deleted account by retiring its cursor, not by failing into the dead-letter queue', async () => {
