@@ -100,7 +100,11 @@ export async function enqueueFallbackJobs(deps: FallbackDeps): Promise<number> {
   const now = deps.now();
   const periodMs = deps.periodMs ?? 60_000;
   const period = Math.floor(now / periodMs);
-  const perPeriod = Math.max(1, Math.floor((TOKENLESS_PULLS_PER_MINUTE * periodMs) / 60_000));
+  // A period longer than a minute still spends its jobs within about a minute, so it gets one minute's share.
+  const perPeriod = Math.max(
+    1,
+    Math.floor((TOKENLESS_PULLS_PER_MINUTE * Math.min(periodMs, 60_000)) / 60_000),
+  );
   const jobs: SyncJob[] = [];
   const tokenlessByCorp = new Map<string, SyncJob[]>();
   for (const app of deps.config.apps.values()) {

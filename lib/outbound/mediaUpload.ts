@@ -115,7 +115,10 @@ export function mediaResolver(deps: {
     const { Item } = await dynamo('media cache read', () =>
       deps.db.send(new GetCommand({ TableName: deps.table, Key: key })),
     );
-    if (Item && Number(Item.expiresAt) - deps.now() > REUSE_MARGIN_MS) return String(Item.mediaId);
+    // Earlier versions cached an MP thumbnail's missing id as the text 'undefined': never reuse such an entry.
+    const cached =
+      Item && typeof Item.mediaId === 'string' && Item.mediaId !== 'undefined' ? Item.mediaId : '';
+    if (cached && Number(Item?.expiresAt) - deps.now() > REUSE_MARGIN_MS) return cached;
     const fetched = await fetchFile(deps.s3, file, signal);
     if (fetched.data.length > MAX_BYTES) throw new BadRequestError('media is over 20 MB');
     const extension = EXTENSIONS[fetched.contentType.split(';')[0]?.trim() ?? ''];

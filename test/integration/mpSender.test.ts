@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
 import {
@@ -300,5 +301,25 @@ describe('the sender, Official Account', () => {
     expect(await sendRequest(music, deps)).toMatchObject({ status: 'sent' });
     const thumbId = String(sim.sim.mp.sent[0]?.body.thumb_media_id);
     expect(sim.sim.media.get(APP_ID, thumbId)).toMatchObject({ type: 'thumb', owner: APP_ID });
+
+    // Earlier versions cached a thumb's missing id as 'undefined' for 3 days: such an entry is uploaded again.
+    const { Items = [] } = await db.send(
+      new QueryCommand({
+        TableName: testEnv.STATE_TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'MEDIA#default#mp' },
+      }),
+    );
+    for (const item of Items)
+      await db.send(
+        new PutCommand({ TableName: testEnv.STATE_TABLE, Item: { ...item, mediaId: 'undefined' } }),
+      );
+    await followerWrote(erin);
+    expect(await sendRequest({ ...music, requestId: `${music.requestId}-again` }, deps)).toMatchObject({
+      status: 'sent',
+    });
+    const again = String(sim.sim.mp.sent[1]?.body.thumb_media_id);
+    expect(again).not.toBe('undefined');
+    expect(sim.sim.media.get(APP_ID, again)).toMatchObject({ type: 'thumb' });
   });
 });

@@ -293,6 +293,9 @@ describe('the sync puller', () => {
       sim.sim.advanceClock(60_000);
     }
     expect([...reached].sort()).toEqual(all.sort());
+    // A schedule that runs every 5 minutes still enqueues no more than a minute's allowance at once.
+    await enqueueFallbackJobs({ ...services, periodMs: 300_000 });
+    expect((await drain(sqs, syncJobsUrl)).length).toBe(TOKENLESS_PULLS_PER_MINUTE);
   });
 
   it('archives media files to S3 before publishing, and publishes without them once WeCom dropped them', async () => {
