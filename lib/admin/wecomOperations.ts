@@ -33,6 +33,7 @@ function wecom(context: AdminContext, path: string, body?: object, query?: Recor
 const ONE_ACCOUNT_CHANGE = 'name or avatar required';
 const SCENE_PARAM_NEEDS_SCENE = 'sceneParam needs a scene';
 const SCENE_PARAM_ENCODED = 'at most 128 bytes once URL-encoded';
+const NOT_UNICODE = 'not valid Unicode text';
 const SOME_SERVICER = 'userIds or departmentIds required';
 const SERVICER_FOR_SERVICER_STATE = 'servicerUserId is required for state servicer, and only for it';
 
@@ -103,7 +104,15 @@ function changeServicers(change: 'add' | 'del') {
 /** WeChat lets the company append `scene_param` to a contact-way URL; it comes back in enter_session. */
 export function withSceneParam(url: string, sceneParam: string | undefined): string {
   if (sceneParam === undefined) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}scene_param=${encodeURIComponent(sceneParam)}`;
+  return `${url}${url.includes('?') ? '&' : '?'}scene_param=${urlencoded(sceneParam)}`;
+}
+
+/** Every byte but letters, digits and `-_.~` percent-encoded, as urlencode does: the form WeCom counts. */
+function urlencoded(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export const WECOM_OPERATIONS = [
@@ -210,6 +219,8 @@ export const WECOM_OPERATIONS = [
     rules: {
       // Encoding never shortens a string, so 128 characters is the most JSON Schema can say of it.
       [SCENE_PARAM_ENCODED]: { maxLength: 128 },
+      // JSON text cannot carry a lone surrogate's code unit as such: nothing to say in JSON Schema.
+      [NOT_UNICODE]: {},
       [SCENE_PARAM_NEEDS_SCENE]: { anyOf: [{ not: { required: ['sceneParam'] } }, { required: ['scene'] }] },
     },
     input: v.pipe(
@@ -227,7 +238,8 @@ export const WECOM_OPERATIONS = [
             v.string(),
             v.minLength(1),
             // WeCom takes scene_param urlencoded, at most 128 bytes; it does not say before or after encoding.
-            v.check((s) => encodeURIComponent(s).length <= 128, SCENE_PARAM_ENCODED),
+            v.check((s) => s.isWellFormed(), NOT_UNICODE),
+            v.check((s) => !s.isWellFormed() || urlencoded(s).length <= 128, SCENE_PARAM_ENCODED),
             v.description('appended as scene_param, echoed in enter_session; at most 128 bytes URL-encoded'),
           ),
         ),

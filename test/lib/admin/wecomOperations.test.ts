@@ -29,5 +29,16 @@ describe('kf-accounts link', () => {
     expect(refused.success).toBe(false);
     expect(refused.issues?.[0]?.message).toBe('at most 128 bytes once URL-encoded');
     expect(parse('a b&'.repeat(20)).success).toBe(false);
+    // urlencode encodes !'()* too: 64 of them are 192 bytes, however few encodeURIComponent makes them.
+    expect(parse('()'.repeat(32)).success).toBe(false);
+    expect(withSceneParam('https://work.weixin.qq.com/kf/kfcX', "a(b)!'*")).toBe(
+      'https://work.weixin.qq.com/kf/kfcX?scene_param=a%28b%29%21%27%2A',
+    );
+  });
+
+  it('refuses text that is not valid Unicode with a 400, not a crash', () => {
+    const refused = parse('a\uD800b');
+    expect(refused.success).toBe(false);
+    expect(refused.issues?.[0]?.message).toBe('not valid Unicode text');
   });
 });
