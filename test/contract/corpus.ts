@@ -5,7 +5,10 @@ import { shapeDifferences } from './shape';
 
 export const CORPUS_DIR = join(import.meta.dirname, 'corpus');
 
-export type Source = { repo: string; path: string; commit: string } | { url: string };
+export type Source =
+  | { repo: string; path: string; commit: string }
+  | { url: string }
+  | { codeIndexId: string; note: string };
 
 export interface CorpusEntry {
   readonly file: string;

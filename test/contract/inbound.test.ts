@@ -33,6 +33,22 @@ const KF_BODIES: Record<string, (body: Item) => Item> = {
     thumbMediaId: b.thumb_media_id,
   }),
   msgmenu: (b) => ({ headContent: b.head_content, list: b.list, tailContent: b.tail_content }),
+  channels_shop_product: (b) => ({
+    productId: b.product_id,
+    headImage: b.head_image,
+    title: b.title,
+    salesPrice: b.sales_price,
+    shopNickname: b.shop_nickname,
+    shopHeadImage: b.shop_head_image,
+  }),
+  channels_shop_order: (b) => ({
+    orderId: b.order_id,
+    productTitles: b.product_titles,
+    priceWording: b.price_wording,
+    state: b.state,
+    imageUrl: b.image_url,
+    shopNickname: b.shop_nickname,
+  }),
 };
 const KF_EVENTS: Record<string, (event: Item) => Item> = {
   enter_session: (e) => ({ scene: e.scene, sceneParam: e.scene_param, welcomeCode: e.welcome_code }),
@@ -64,7 +80,11 @@ const asDocEvent = (item: Item, common: Item): Item => ({
   event: item.event,
 });
 
-const messageItems = syncItems.filter((item) => item.msgtype !== 'event');
+const messageItems = [
+  ...syncItems.filter((item) => item.msgtype !== 'event'),
+  corpusJson('wecom/sync_msg_item.channels_shop_product.json'),
+  corpusJson('wecom/sync_msg_item.channels_shop_order.json'),
+];
 const eventItems = [
   ...syncItems.filter((item) => item.msgtype === 'event').map((item) => asDocEvent(item, item)),
   ...recallEvents.map((item) => asDocEvent(item, header ?? {})),

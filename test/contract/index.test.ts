@@ -30,7 +30,11 @@ describe('the corpus index', () => {
       expect(entry.what).not.toBe('');
       expect(entry.evidence).not.toBe('');
       if ('url' in entry.source) expect(entry.source.url).toMatch(/^https:\/\/\S+$/);
-      else {
+      // A file the code index holds without naming its repository: its id, and why no repository is named.
+      else if ('codeIndexId' in entry.source) {
+        expect(entry.source.codeIndexId).toMatch(/^\d+$/);
+        expect(entry.source.note).not.toBe('');
+      } else {
         expect(entry.source.repo).toMatch(/^[\w.-]+\/[\w.-]+$/);
         expect(entry.source.path).not.toBe('');
         expect(entry.source.commit).toMatch(/^[0-9a-f]{40}$/);
