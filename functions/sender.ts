@@ -7,52 +7,20 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { BudgetStore } from '../lib/outbound/budgets';
-import { mediaResolver } from '../lib/outbound/mediaUpload';
-import { type SenderDeps, sendRecord } from '../lib/outbound/sender';
-import { SendLedger } from '../lib/outbound/sendLedger';
-import { platformFor } from '../lib/platform/wiring';
-import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
+import { senderWiring } from '../lib/outbound/wiring';
 
 const log = createLogger('sender');
 const config = loadConfigOnce();
-const sqs = new SQSClient(awsClientConfig('sqs'));
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
-const s3 = new S3Client(awsClientConfig('s3'));
-let deps: Omit<SenderDeps, 'signal'> | undefined;
+const clients = {
+  sqs: new SQSClient(awsClientConfig('sqs')),
+  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  s3: new S3Client(awsClientConfig('s3')),
+  log,
+};
+let wiring: ReturnType<typeof senderWiring> | undefined;
 
 /** outbound.fifo batches: each request sent once, in order per customer. */
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event, _context, { signal }) => {
-  const settings = await config();
-  if (!deps) {
-    const platform = platformFor(settings, db, log);
-    deps = {
-      config: settings,
-      call: platform.call,
-      ledger: new SendLedger(db, settings.stateTable),
-      budgets: new BudgetStore(db, settings.stateTable),
-      resolveMedia: mediaResolver({
-        db,
-        table: settings.stateTable,
-        s3,
-        upload: platform.upload,
-        now: Date.now,
-      }),
-      now: Date.now,
-      log,
-    };
-  }
-
-  const current = { ...deps, signal };
-  return consumeFifo(
-    event.Records,
-    async (record) => {
-      await sendRecord(record, current);
-    },
-    {
-      log,
-      retryIn: visibilityBackoff(sqs, settings.queues.outboundUrl),
-      concurrency: settings.senderConcurrency,
-    },
-  );
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event, context, { signal }) => {
+  wiring ??= senderWiring(await config(), clients);
+  return wiring.onBatch(event.Records, { remainingMs: () => context.getRemainingTimeInMillis(), signal });
 });

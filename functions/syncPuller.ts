@@ -6,34 +6,27 @@ import middy from '@middy/core';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
-import { enqueueFallbackJobs } from '../lib/inbound/fallback';
-import { type InboundServices, inboundServices, syncJobHandler } from '../lib/inbound/services';
+import { syncPullerWiring } from '../lib/inbound/wiring';
 import { createLogger } from '../lib/logger';
-import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
 
 const log = createLogger('syncPuller');
 const config = loadConfigOnce();
-const sqs = new SQSClient(awsClientConfig('sqs'));
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
-const s3 = new S3Client(awsClientConfig('s3'));
-let services: InboundServices | undefined;
+const clients = {
+  sqs: new SQSClient(awsClientConfig('sqs')),
+  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  s3: new S3Client(awsClientConfig('s3')),
+  log,
+};
+let wiring: ReturnType<typeof syncPullerWiring> | undefined;
 
 /** sync-jobs.fifo batches pull kf accounts; the one-minute schedule enqueues a job for every known account. */
 export const handler = middy<SQSEvent | ScheduledEvent, SQSBatchResponse | undefined>().handler(
   async (event, context, { signal }) => {
-    services ??= inboundServices(await config(), { sqs, db, s3, log });
+    wiring ??= syncPullerWiring(await config(), clients);
     if (!('Records' in event)) {
-      await enqueueFallbackJobs(services);
+      await wiring.onSchedule();
       return undefined;
     }
-    const pull = syncJobHandler(services, () => context.getRemainingTimeInMillis(), signal);
-    return consumeFifo(
-      event.Records,
-      async (record) => {
-        const report = await pull(record);
-        log.info('sync job done', { messageId: record.messageId, ...report });
-      },
-      { log, retryIn: visibilityBackoff(sqs, services.config.queues.syncJobsUrl) },
-    );
+    return wiring.onBatch(event.Records, { remainingMs: () => context.getRemainingTimeInMillis(), signal });
   },
 );

@@ -3,21 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws';
-import { handleCallback } from '../lib/callback/handleCallback';
+import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
 import type { OutboundRequest } from '../lib/contracts/outbound';
 import { KfBridgeError } from '../lib/errors';
-import { enqueueFallbackJobs } from '../lib/inbound/fallback';
-import { inboundServices, syncJobHandler } from '../lib/inbound/services';
+import { syncPullerWiring } from '../lib/inbound/wiring';
+import type { Invocation } from '../lib/invocation';
 import type { Log } from '../lib/logger';
-import { handleMessagesApi } from '../lib/outbound/messagesApi';
-import { msgidFor, sendRecord } from '../lib/outbound/sender';
+import { msgidFor } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
-import { platformFor } from '../lib/platform/wiring';
-import { consumeFifo, visibilityBackoff } from '../lib/queue/fifoConsumer';
-import { sqsPublisher } from '../lib/queue/publisher';
+import { senderWiring } from '../lib/outbound/wiring';
 import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
@@ -129,26 +127,24 @@ const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revoke
 };
 
 /**
- * Feeds a queue to a handler the way Lambda's event-source mapping feeds a function: AWS-shaped batches,
- * partial batch failures, back-off through visibility, groups up to `concurrency` at once.
+ * Feeds a queue to a function's batch handler the way Lambda's event-source mapping feeds the function:
+ * AWS-shaped batches, partial batch failures, several pollers.
  */
 function consumeInProcess(
   stack: LocalStack,
   queue: string,
-  handle: (record: SQSRecord) => Promise<void>,
+  onBatch: (records: SQSEvent['Records'], invocation: Invocation) => Promise<SQSBatchResponse>,
   options: {
     sqs: SQSClient;
     meter: Meter;
     functionName: string;
     log: (line: string) => void;
     pollers: number;
-    concurrency?: number;
   },
 ) {
-  const queueUrl = stack.queues[queue] ?? '';
   const mapping = {
     functionName: options.functionName,
-    queueUrl,
+    queueUrl: stack.queues[queue] ?? '',
     queueArn: stack.queueArns[queue] ?? '',
     batchSize: 10,
     reportBatchItemFailures: true,
@@ -159,11 +155,7 @@ function consumeInProcess(
     waitTimeSeconds: 1,
     log: options.log,
     invoke: metered(options.meter, options.functionName, async (_, event) =>
-      consumeFifo((event as SQSEvent).Records, handle, {
-        log: silent,
-        retryIn: visibilityBackoff(options.sqs, queueUrl),
-        concurrency: options.concurrency ?? 1,
-      }),
+      onBatch((event as SQSEvent).Records, { remainingMs: () => 30_000 }),
     ),
   });
 }
@@ -259,29 +251,27 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const db = DynamoDBDocumentClient.from(dynamodb);
     const pollers = options.pollers ?? 1;
 
-    const services = inboundServices(config, { sqs, db, log: silent });
+    const clients = { sqs, db, s3: stack.clients.s3, log: silent };
+    const puller = syncPullerWiring(config, clients);
     const observedLedger = new SendLedger(
       DynamoDBDocumentClient.from(stack.clients.dynamodb),
       config.stateTable,
     );
 
-    // The callback endpoint the simulator pushes to: the product's callback logic behind plain HTTP.
-    const publish = sqsPublisher(sqs);
-    const callback = metered(meter, 'callback', handleCallback);
+    // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP.
+    const callback = callbackWiring(config, clients);
+    const handleCallback = metered(meter, 'callback', callback.handle);
     const callbackServer = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
       const url = new URL(request.url ?? '/', 'http://e2e');
       try {
-        const answer = await callback(
-          {
-            method: request.method ?? 'POST',
-            app: 'default',
-            query: Object.fromEntries(url.searchParams),
-            body: Buffer.concat(chunks).toString(),
-          },
-          { config, publish, budgets: services.budgets, now: () => new Date(), log: silent },
-        );
+        const answer = await handleCallback({
+          method: request.method ?? 'POST',
+          app: 'default',
+          query: Object.fromEntries(url.searchParams),
+          body: Buffer.concat(chunks).toString(),
+        });
         response.writeHead(answer.status).end(answer.body);
       } catch (error) {
         response.writeHead(error instanceof KfBridgeError ? error.status : 500).end();
@@ -293,9 +283,10 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // The puller, with a crash injected between publishing a page and committing its cursor.
     const random = new SeededRandom(options.seed * 7919);
     let crashes = 0;
-    const commit = services.cursors.commit.bind(services.cursors);
+    const cursors = puller.services.cursors;
+    const commit = cursors.commit.bind(cursors);
     let commits = 0;
-    services.cursors.commit = async (...args) => {
+    cursors.commit = async (...args) => {
       // The first commit always dies, so every faulty run includes a crash; later ones by chance.
       if (profile.crash > 0 && (commits++ === 0 || random.next() < profile.crash)) {
         crashes++;
@@ -303,21 +294,19 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       }
       return commit(...args);
     };
-    const pullers = consumeInProcess(
-      stack,
-      'SyncJobsQueue',
-      async (record) => void (await syncJobHandler(services, () => 30_000)(record)),
-      { sqs, meter, functionName: 'syncPuller', log, pollers },
-    );
+    const pullers = consumeInProcess(stack, 'SyncJobsQueue', puller.onBatch, {
+      sqs,
+      meter,
+      functionName: 'syncPuller',
+      log,
+      pollers,
+    });
     stops.unshift(() => pullers.stop());
 
     // The fallback schedule, compressed from a minute to 5 s.
+    const onSchedule = metered(meter, 'syncPullerSchedule', puller.onSchedule);
     const fallback = setInterval(() => {
-      metered(
-        meter,
-        'syncPullerSchedule',
-        enqueueFallbackJobs,
-      )({ ...services, periodMs: 5000 }).catch((error: Error) => log(`fallback failed: ${error.message}`));
+      onSchedule({ periodMs: 5000 }).catch((error: Error) => log(`fallback failed: ${error.message}`));
     }, 5000);
     stops.unshift(() => clearInterval(fallback));
 
@@ -428,20 +417,13 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
 
     // Outbound: kf customers get three replies of every kf type between them; followers typing and five
     // replies of every MP type between them.
-    const senderDeps = {
-      config,
-      call: platformFor(config, db, silent).call,
-      ledger: services.sendLedger,
-      budgets: services.budgets,
-      now: Date.now,
-      log: silent,
-    };
-    const senders = consumeInProcess(
-      stack,
-      'OutboundQueue',
-      async (record) => void (await sendRecord(record, senderDeps)),
-      { sqs, meter, functionName: 'sender', log, pollers, concurrency: 10 },
-    );
+    const senders = consumeInProcess(stack, 'OutboundQueue', senderWiring(config, clients).onBatch, {
+      sqs,
+      meter,
+      functionName: 'sender',
+      log,
+      pollers,
+    });
     stops.unshift(() => senders.stop());
     const requests: OutboundRequest[] = [
       ...kfReplies([...expected.keys()], (type, filename, data) =>
@@ -453,22 +435,18 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     ];
     const queuedAt = performance.now();
     // The company's system posts each reply to the messages API, 20 at a time.
-    const api = metered(meter, 'api', handleMessagesApi);
-    const apiDeps = { config, publish, ledger: services.sendLedger, now: Date.now, log: silent };
+    const api = metered(meter, 'api', apiWiring(config, clients).handle);
     let posted = 0;
     await Promise.all(
       Array.from({ length: 20 }, async () => {
         for (let request = requests[posted++]; request; request = requests[posted++]) {
-          const answer = await api(
-            {
-              method: 'POST',
-              path: '/v1/messages',
-              query: {},
-              headers: { 'x-api-key': E2E_API_KEY },
-              body: JSON.stringify(request),
-            },
-            apiDeps,
-          );
+          const answer = await api({
+            method: 'POST',
+            path: '/v1/messages',
+            query: {},
+            headers: { 'x-api-key': E2E_API_KEY },
+            body: JSON.stringify(request),
+          });
           if (answer.status !== 202) throw new Error(`messages API answered ${answer.status}`);
         }
       }),

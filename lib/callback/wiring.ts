@@ -1,0 +1,22 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config/config';
+import type { Log } from '../logger';
+import { BudgetStore } from '../outbound/budgets';
+import { sqsPublisher } from '../queue/publisher';
+import { type CallbackRequest, type CallbackResponse, handleCallback } from './handleCallback';
+
+/** The callback function's pieces, built once per container from its clients. */
+export function callbackWiring(
+  config: Config,
+  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; log: Log; now?: () => Date },
+): { handle(request: CallbackRequest): Promise<CallbackResponse> } {
+  const deps = {
+    config,
+    publish: sqsPublisher(clients.sqs),
+    budgets: new BudgetStore(clients.db, config.stateTable),
+    now: clients.now ?? (() => new Date()),
+    log: clients.log,
+  };
+  return { handle: (request) => handleCallback(request, deps) };
+}

@@ -1,0 +1,39 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Config } from '../config/config';
+import type { Invocation } from '../invocation';
+import type { Log } from '../logger';
+import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
+import { enqueueFallbackJobs } from './fallback';
+import { type InboundServices, inboundServices, syncJobHandler } from './services';
+
+/** The sync puller's pieces, built once per container: sync-jobs.fifo batches and the fallback schedule. */
+export function syncPullerWiring(
+  config: Config,
+  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3?: S3Client; log: Log; now?: () => number },
+): {
+  services: InboundServices;
+  onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
+  /** `periodMs`: how often the schedule runs, a minute unless told. */
+  onSchedule(options?: { periodMs?: number }): Promise<number>;
+} {
+  const services = inboundServices(config, clients);
+  const retryIn = visibilityBackoff(clients.sqs, config.queues.syncJobsUrl);
+  return {
+    services,
+    onBatch(records, { remainingMs, signal }) {
+      const pull = syncJobHandler(services, remainingMs, signal);
+      return consumeFifo(
+        records,
+        async (record) => {
+          const report = await pull(record);
+          clients.log.info('sync job done', { messageId: record.messageId, ...report });
+        },
+        { log: clients.log, retryIn },
+      );
+    },
+    onSchedule: (options) => enqueueFallbackJobs({ ...services, ...options }),
+  };
+}

@@ -1,0 +1,52 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Config } from '../config/config';
+import type { Invocation } from '../invocation';
+import type { Log } from '../logger';
+import { platformFor } from '../platform/wiring';
+import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
+import { BudgetStore } from './budgets';
+import { mediaResolver } from './mediaUpload';
+import { type SenderDeps, sendRecord } from './sender';
+import { SendLedger } from './sendLedger';
+
+/** The sender's pieces, built once per container: outbound.fifo batches, each request sent once. */
+export function senderWiring(
+  config: Config,
+  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3: S3Client; log: Log; now?: () => number },
+): {
+  deps: SenderDeps;
+  onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
+} {
+  const now = clients.now ?? Date.now;
+  const platform = platformFor(config, clients.db, clients.log, now);
+  const deps: SenderDeps = {
+    config,
+    call: platform.call,
+    ledger: new SendLedger(clients.db, config.stateTable),
+    budgets: new BudgetStore(clients.db, config.stateTable),
+    resolveMedia: mediaResolver({
+      db: clients.db,
+      table: config.stateTable,
+      s3: clients.s3,
+      upload: platform.upload,
+      now,
+    }),
+    now,
+    log: clients.log,
+  };
+  const retryIn = visibilityBackoff(clients.sqs, config.queues.outboundUrl);
+  return {
+    deps,
+    onBatch: (records, { signal }) =>
+      consumeFifo(
+        records,
+        async (record) => {
+          await sendRecord(record, { ...deps, ...(signal && { signal }) });
+        },
+        { log: clients.log, retryIn, concurrency: config.senderConcurrency },
+      ),
+  };
+}

@@ -1,0 +1,36 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config/config';
+import type { Invocation } from '../invocation';
+import type { Log } from '../logger';
+import { platformFor } from '../platform/wiring';
+import { type ExportSummary, exportReports } from './export';
+import { ExportProgress } from './progress';
+import { exportRange } from './range';
+
+/** The statistics exporter's pieces, built once per container. */
+export function statsExportWiring(
+  config: Config,
+  clients: { db: DynamoDBDocumentClient; s3: S3Client; log: Log; now?: () => number },
+): { run(event: unknown, invocation: Invocation): Promise<ExportSummary> } {
+  const now = clients.now ?? Date.now;
+  const platform = platformFor(config, clients.db, clients.log, now);
+  const progress = new ExportProgress(clients.db, config.stateTable);
+  return {
+    async run(event, { remainingMs, signal }) {
+      const summary = await exportReports(exportRange(event, now()), {
+        config,
+        call: platform.call,
+        s3: clients.s3,
+        progress,
+        now,
+        log: clients.log,
+        // Leave a minute for the window in flight; the next run of the same range continues.
+        stopAfter: now() + remainingMs() - 60_000,
+        ...(signal && { signal }),
+      });
+      clients.log.info('export summary', { ...summary });
+      return summary;
+    },
+  };
+}

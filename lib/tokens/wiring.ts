@@ -1,0 +1,37 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config/config';
+import { KfBridgeError } from '../errors';
+import type { Log } from '../logger';
+import { fetchPlatformToken } from './platformToken';
+import { createTokenProvider } from './provider';
+import { type RefreshReport, refreshAllTokens } from './refreshAll';
+import { TokenStore } from './store';
+
+/** The token refresher's pieces, built once per container. */
+export function tokenRefreshWiring(
+  config: Config,
+  clients: { db: DynamoDBDocumentClient; log: Log; now?: () => number },
+): { refresh(): Promise<RefreshReport> } {
+  const tokens = createTokenProvider({
+    store: new TokenStore(clients.db, config.stateTable),
+    fetchToken: fetchPlatformToken,
+    now: clients.now ?? Date.now,
+    log: clients.log,
+  });
+  return {
+    async refresh() {
+      const report = await refreshAllTokens(
+        config,
+        tokens,
+        config.tokenRefreshMarginSeconds * 1000,
+        clients.log,
+      );
+      // A failed refresh fails the invocation, so Lambda's error metric and its alarm see it.
+      if (report.failed.length > 0)
+        throw new KfBridgeError(
+          `token refresh failed for ${report.failed.map((f) => `${f.app}/${f.platform}`).join(', ')}`,
+        );
+      return report;
+    },
+  };
+}
