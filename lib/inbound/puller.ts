@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/config';
+import type { Config, WecomAppConfig } from '../config/config';
 import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound';
 import type { SyncJob } from '../contracts/syncJob';
 import { ContractError, PlatformError } from '../errors';
@@ -9,7 +9,7 @@ import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
 import type { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import { ERRCODES, lookupErrcode } from '../platform/errcodes';
-import type { PublishBatch } from '../queue/publisher';
+import { PartlyPublishedError, type PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
 import type { MessageLedger } from './ledger';
 import type { ArchiveMedia } from './media';
@@ -152,45 +152,8 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
     const ready: InboundMessage[] = [];
     for (const message of fresh)
       ready.push(deps.archiveMedia ? await deps.archiveMedia(message, deps.signal) : message);
-    // Budgets first: a reply to a message must never find its customer's budget not yet opened.
-    for (const change of budgetChanges(ready)) await deps.budgets.apply(change);
-    await deps.publishBatch(
-      deps.config.queues.inboundUrl,
-      ready.map((message) => ({
-        body: JSON.stringify(message),
-        groupId: inboundMessageGroupId(message),
-        deduplicationId: inboundDeduplicationId(message),
-      })),
-      deps.signal,
-    );
-    // WeCom accepting a send is not delivering it: a msg_send_fail event settles the request's status.
-    for (const message of ready) {
-      const body = message.message;
-      if (body.type === 'event' && body.event === 'msg_send_fail' && 'failMsgid' in body) {
-        await deps.sendLedger.markUndelivered(message.app, body.failMsgid, body.failType, deps.now());
-      }
-    }
-    // Replies on 20-second codes go out before the page is recorded: a crash can repeat them, never lose them.
-    const replies = eventReplies(ready, app.wecom);
-    if (replies.length > 0)
-      await deps.publishBatch(deps.config.queues.outboundUrl, replies.map(outboundFifoMessage), deps.signal);
-    await deps.ledger.record(
-      job.app,
-      job.openKfId,
-      fresh.map((m) => m.id),
-      deps.now(),
-    );
+    if (ready.length > 0) await publishPage(job, ready, app.wecom, deps);
     report.published += fresh.length;
-    if (fresh.length > 0) {
-      // The sync-lag alarm reads this field: how long the oldest message of the page waited to be published.
-      const oldest = Math.min(...fresh.map((message) => message.sentAt));
-      deps.log.info('sync page published', {
-        app: job.app,
-        openKfId: job.openKfId,
-        published: fresh.length,
-        lagSeconds: Math.max(0, Math.round(deps.now() / 1000 - oldest)),
-      });
-    }
 
     const tokenUsed =
       useToken && job.token ? { value: job.token, receivedAt: Date.parse(job.receivedAt) } : undefined;
@@ -207,4 +170,74 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
     // has_more may be 1 with an empty page: only has_more ends the loop.
     if (!page.has_more) return { ...report, complete: true };
   }
+}
+
+/**
+ * Publishes a page to inbound.fifo and records it. When only part of it got through, that part is settled
+ * (and recorded) before the error goes up, so the retry, however late, does not publish it again.
+ */
+async function publishPage(
+  job: SyncJob,
+  ready: InboundMessage[],
+  wecom: WecomAppConfig,
+  deps: PullerDeps,
+): Promise<void> {
+  // Budgets first: a reply to a message must never find its customer's budget not yet opened.
+  for (const change of budgetChanges(ready)) await deps.budgets.apply(change);
+  try {
+    await deps.publishBatch(
+      deps.config.queues.inboundUrl,
+      ready.map((message) => ({
+        body: JSON.stringify(message),
+        groupId: inboundMessageGroupId(message),
+        deduplicationId: inboundDeduplicationId(message),
+      })),
+      deps.signal,
+    );
+  } catch (error) {
+    if (error instanceof PartlyPublishedError)
+      await settle(
+        job,
+        ready.filter((message) => error.published.has(inboundDeduplicationId(message))),
+        wecom,
+        deps,
+      );
+    throw error;
+  }
+  await settle(job, ready, wecom, deps);
+  // The sync-lag alarm reads this field: how long the oldest message of the page waited to be published.
+  const oldest = Math.min(...ready.map((message) => message.sentAt));
+  deps.log.info('sync page published', {
+    app: job.app,
+    openKfId: job.openKfId,
+    published: ready.length,
+    lagSeconds: Math.max(0, Math.round(deps.now() / 1000 - oldest)),
+  });
+}
+
+/** What follows a message's safe arrival in inbound.fifo, the ledger last. */
+async function settle(
+  job: SyncJob,
+  published: InboundMessage[],
+  wecom: WecomAppConfig,
+  deps: PullerDeps,
+): Promise<void> {
+  if (published.length === 0) return;
+  // WeCom accepting a send is not delivering it: a msg_send_fail event settles the request's status.
+  for (const message of published) {
+    const body = message.message;
+    if (body.type === 'event' && body.event === 'msg_send_fail' && 'failMsgid' in body) {
+      await deps.sendLedger.markUndelivered(message.app, body.failMsgid, body.failType, deps.now());
+    }
+  }
+  // Replies on 20-second codes go out before the messages are recorded: a crash can repeat them, never lose them.
+  const replies = eventReplies(published, wecom);
+  if (replies.length > 0)
+    await deps.publishBatch(deps.config.queues.outboundUrl, replies.map(outboundFifoMessage), deps.signal);
+  await deps.ledger.record(
+    job.app,
+    job.openKfId,
+    published.map((m) => m.id),
+    deps.now(),
+  );
 }

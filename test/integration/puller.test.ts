@@ -9,9 +9,11 @@ import { OUTBOUND_SCHEMA } from '../../lib/contracts/outbound';
 import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
 import { enqueueFallbackJobs, TOKENLESS_PULLS_PER_MINUTE } from '../../lib/inbound/fallback';
 import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
+import type { Log } from '../../lib/logger';
 import { budgetChanges } from '../../lib/outbound/budgets';
 import { sendRequest } from '../../lib/outbound/sender';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
+import { type RefusalRule, refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, drain, localStack, purge, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
@@ -90,6 +92,22 @@ const inbound = async () =>
   }));
 const says = (customer: string, n: number) =>
   Array.from({ length: n }, (_, i) => sim.sim.customerSays(openKfId, customer, `${customer}-${i}`));
+
+/**
+ * The puller on an SQS client that answers SendMessageBatch as AWS does (size limit, character set, and
+ * `rules`), with the media bucket set, so messages SQS will not take can be quarantined there.
+ */
+function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
+  const awsLike = sqsClient();
+  refuseBatchEntries(awsLike, { ...(options.rules && { rules: options.rules }) });
+  return inboundServices(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
+    sqs: awsLike,
+    db,
+    s3: s3Client(),
+    log: options.log ?? recordingLog().log,
+    now: () => sim.sim.clock.now(),
+  });
+}
 
 describe('the sync puller', () => {
   it('publishes every new message once, in order, grouped per customer, and moves the cursor', async () => {
@@ -335,6 +353,88 @@ describe('the sync puller', () => {
     );
     expect(await object.Body?.transformToString()).toBe('fake-jpeg-bytes-0123456789');
     expect(without?.message.media).toBeUndefined();
+  });
+
+  it("publishes customers' emoji and characters SQS refuses, as JSON that reads back the same, and moves the cursor", async () => {
+    services = awsLikeServices();
+    const texts = ['好的👍', 'odd \uffff character', '最后一条'];
+    const ids = texts.map((text) => sim.sim.customerSays(openKfId, 'wmEmoji', text));
+    expect(await pull()).toMatchObject({ published: 3, complete: true });
+    const got = await inbound();
+    expect(got.map((m) => m.message.id)).toEqual(ids);
+    expect(got.map((m) => m.message.message)).toEqual(texts.map((content) => ({ type: 'text', content })));
+    expect((await services.cursors.read(app, openKfId)).version).toBe(1);
+  });
+
+  it("keeps a message over SQS's size limit in S3 and publishes a stand-in in its place, so the account moves on", async () => {
+    const { log, lines, textAboveDebug } = recordingLog();
+    services = awsLikeServices({ log });
+    const before = sim.sim.customerSays(openKfId, 'wmHuge', 'before');
+    const huge = sim.sim.customerWrites(openKfId, 'wmHuge', {
+      msgtype: 'merged_msg',
+      merged_msg: {
+        title: '聊天记录',
+        item: Array.from({ length: 3000 }, (_, i) => ({
+          send_time: 1_700_000_000 + i,
+          msgtype: 'text',
+          sender_name: '客户',
+          msg_content: JSON.stringify({ text: { content: `第${i}条：一段很长的聊天记录` } }),
+        })),
+      },
+    });
+    const after = sim.sim.customerSays(openKfId, 'wmHuge', 'after');
+    expect(await pull()).toMatchObject({ published: 3, complete: true });
+    expect((await services.cursors.read(app, openKfId)).version).toBe(1);
+
+    const got = (await inbound()).map((m) => m.message);
+    expect(got.map((m) => m.id)).toEqual([before, huge, after]);
+    const standIn = got[1];
+    expect(standIn).toMatchObject({
+      app,
+      channel: 'kf',
+      account: openKfId,
+      customer: 'wmHuge',
+      origin: 'customer',
+      message: {
+        type: 'quarantined',
+        originalType: 'merged_msg',
+        reason: 'too_large',
+        bytes: expect.any(Number),
+        content: { bucket: 'mediabucket', key: expect.stringMatching(/^quarantine\//) },
+      },
+    });
+    const content = standIn?.message.type === 'quarantined' ? standIn.message.content : undefined;
+    const kept = await s3Client().send(new GetObjectCommand({ Bucket: content?.bucket, Key: content?.key }));
+    expect(parseInboundMessage(JSON.parse((await kept.Body?.transformToString()) ?? ''))).toMatchObject({
+      id: huge,
+      message: { type: 'merged_msg', title: '聊天记录' },
+    });
+    expect(
+      lines.filter((line) => line.args[0] === 'message quarantined').map((line) => line.args[1]),
+    ).toEqual([expect.objectContaining({ group: `${app}#${openKfId}#wmHuge`, reason: 'too_large' })]);
+    expect(textAboveDebug()).not.toContain('聊天记录');
+  });
+
+  it('records what went through when SQS refuses one entry, so a retry after its 5-minute deduplication repeats nothing', async () => {
+    const a = says('wmPartA', 3);
+    const b = says('wmPartB', 2);
+    let refusals = 1;
+    services = awsLikeServices({
+      rules: [
+        (entry) =>
+          entry.MessageBody?.includes(`"id":"${a[1]}"`) && refusals-- > 0
+            ? SQS_REFUSALS.internalError
+            : undefined,
+      ],
+    });
+    await expect(pull()).rejects.toMatchObject({ retryable: true });
+    expect([...(await services.ledger.seen(app, openKfId, [...a, ...b]))].sort()).toEqual(
+      [a[0], ...b].sort(),
+    );
+    expect(await pull()).toMatchObject({ published: 2, duplicates: 3, complete: true });
+    const got = await inbound();
+    expect(got.filter((m) => m.message.customer === 'wmPartA').map((m) => m.message.id)).toEqual(a);
+    expect(got.filter((m) => m.message.customer === 'wmPartB').map((m) => m.message.id)).toEqual(b);
   });
 
   it('requests the configured welcome and closing messages on outbound.fifo, once per event', async () => {
