@@ -176,6 +176,12 @@ export const inboundMessage = v.object({
   receivedAt: v.pipe(v.string(), v.isoTimestamp()),
   /** Where kf-bridge archived the file of an image, voice, video or file message, when archiving is on. */
   media: opt(v.object({ bucket: text, key: text, contentType: text, bytes: int })),
+  /**
+   * Why a file archiving should have copied is not there: `expired` (past WeCom's 3 days), `unavailable` (WeCom
+   * no longer has it), `timeout` (it could not be downloaded in the time a pull has), `too_large` (over WeCom's
+   * limit for its type). `message.mediaId` still names it.
+   */
+  mediaNotArchived: opt(v.object({ reason: v.picklist(['expired', 'unavailable', 'timeout', 'too_large']) })),
   message: inboundMessageBody,
 });
 

@@ -8,10 +8,14 @@ import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { OUTBOUND_SCHEMA } from '../../lib/contracts/outbound';
 import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
 import { enqueueFallbackJobs, TOKENLESS_PULLS_PER_MINUTE } from '../../lib/inbound/fallback';
+import { mediaArchiver } from '../../lib/inbound/media';
+import { CHUNK_TIME_BUDGET_MS } from '../../lib/inbound/puller';
 import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
 import type { Log } from '../../lib/logger';
 import { budgetChanges } from '../../lib/outbound/budgets';
 import { sendRequest } from '../../lib/outbound/sender';
+import type { PlatformDownload } from '../../lib/platform/client';
+import { platformFor } from '../../lib/platform/wiring';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RefusalRule, refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
 import { type RunningSimulator, startSimulator } from '../../simulator';
@@ -107,6 +111,20 @@ function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
     log: options.log ?? recordingLog().log,
     now: () => sim.sim.clock.now(),
   });
+}
+
+/** An image uploaded to the simulator, as a customer's photo would be there. */
+async function uploadedImage(bytes = 'fake-jpeg-bytes-0123456789'): Promise<string> {
+  const form = new FormData();
+  form.append('media', new Blob([Buffer.from(bytes)]), 'photo.jpg');
+  const token = (await fetch(
+    `${sim.url}/cgi-bin/gettoken?corpid=${testEnv.WECOM_CORP_ID}&corpsecret=${testEnv.WECOM_KF_SECRET}`,
+  ).then((r) => r.json())) as { access_token: string };
+  const { media_id } = (await fetch(
+    `${sim.url}/cgi-bin/media/upload?access_token=${token.access_token}&type=image`,
+    { method: 'POST', body: form },
+  ).then((r) => r.json())) as { media_id: string };
+  return media_id;
 }
 
 describe('the sync puller', () => {
@@ -328,15 +346,7 @@ describe('the sync puller', () => {
         now: () => sim.sim.clock.now(),
       },
     );
-    const form = new FormData();
-    form.append('media', new Blob([Buffer.from('fake-jpeg-bytes-0123456789')]), 'photo.jpg');
-    const token = (await fetch(
-      `${sim.url}/cgi-bin/gettoken?corpid=${testEnv.WECOM_CORP_ID}&corpsecret=${testEnv.WECOM_KF_SECRET}`,
-    ).then((r) => r.json())) as { access_token: string };
-    const { media_id } = (await fetch(
-      `${sim.url}/cgi-bin/media/upload?access_token=${token.access_token}&type=image`,
-      { method: 'POST', body: form },
-    ).then((r) => r.json())) as { media_id: string };
+    const media_id = await uploadedImage();
     const msgid = sim.sim.customerWrites(openKfId, 'wmPhoto', { msgtype: 'image', image: { media_id } });
     sim.sim.customerWrites(openKfId, 'wmPhoto', {
       msgtype: 'image',
@@ -353,7 +363,85 @@ describe('the sync puller', () => {
     );
     expect(await object.Body?.transformToString()).toBe('fake-jpeg-bytes-0123456789');
     expect(without?.message.media).toBeUndefined();
+    expect(without?.message.mediaNotArchived).toEqual({ reason: 'unavailable' });
   });
+
+  it('archives a page of slow files over several invocations, each within its time, publishing every message once, in order', async () => {
+    const s3 = s3Client();
+    const log = recordingLog().log;
+    const now = () => sim.sim.clock.now();
+    const config = parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' });
+    const media_id = await uploadedImage();
+    const ids = Array.from({ length: 30 }, () =>
+      sim.sim.customerWrites(openKfId, 'wmSlowFiles', { msgtype: 'image', image: { media_id } }),
+    );
+    // Each media/get takes 2.5 s of the invocation's 30 s; past them, Lambda kills the invocation.
+    let spentMs = 0;
+    let downloads = 0;
+    const download = platformFor(config, db, log, now).download;
+    const slowDownload: PlatformDownload = async (...args) => {
+      downloads++;
+      spentMs += 2500;
+      if (spentMs > 30_000) throw new Error('Lambda killed the invocation at its timeout');
+      return download(...args);
+    };
+    const slow: InboundServices = {
+      ...inboundServices(config, { sqs, db, s3, log, now }),
+      archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
+    };
+
+    let pending = job();
+    let killed = 0;
+    for (let invocation = 0; invocation < 10; invocation++) {
+      spentMs = 0;
+      const report = await syncJobHandler(
+        slow,
+        () => 30_000 - spentMs,
+      )(record(pending)).catch(() => {
+        // SQS delivers the killed invocation's job again.
+        killed++;
+        return undefined;
+      });
+      if (report?.complete) break;
+      if (report) pending = JSON.parse((await drain(sqs, syncJobsUrl))[0]?.Body ?? '{}');
+    }
+    const got = await inbound();
+    expect(got.map((m) => m.message.id)).toEqual(ids);
+    expect(got.every((m) => m.message.media?.bucket === 'mediabucket')).toBe(true);
+    expect(killed).toBe(0);
+    // A continuation re-reads the page, and the ledger keeps it from fetching a file twice.
+    expect(downloads).toBe(30);
+  }, 60_000);
+
+  it('publishes a file that cannot be downloaded in time without it, saying why, and leaves one cut short by the pull to the next', async () => {
+    const archiving = inboundServices(
+      parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
+      { sqs, db, s3: s3Client(), log: recordingLog().log, now: () => sim.sim.clock.now() },
+    );
+    const media_id = await uploadedImage();
+    const [late, next] = [1, 2].map(() =>
+      sim.sim.customerWrites(openKfId, 'wmLateFile', { msgtype: 'image', image: { media_id } }),
+    );
+    sim.sim.setFaults([{ endpoint: 'media/get', kind: 'latency', ms: 6000, count: 2 }]);
+    // The invocation has 3 s for files: the first download is all the pull can do, the second can wait.
+    const shortOfTime = () => CHUNK_TIME_BUDGET_MS + 3000;
+    expect(await syncJobHandler(archiving, shortOfTime)(record(job()))).toMatchObject({
+      published: 1,
+      complete: false,
+    });
+    const first = await inbound();
+    expect(first.map((m) => m.message.id)).toEqual([late]);
+    expect(first[0]?.message).toMatchObject({ mediaNotArchived: { reason: 'timeout' } });
+    expect(first[0]?.message.media).toBeUndefined();
+
+    const [continuation] = await drain(sqs, syncJobsUrl);
+    expect(
+      await syncJobHandler(archiving, () => 30_000)(record(JSON.parse(continuation?.Body ?? '{}'))),
+    ).toMatchObject({ published: 1, duplicates: 1, complete: true });
+    const second = await inbound();
+    expect(second.map((m) => m.message.id)).toEqual([next]);
+    expect(second[0]?.message.media).toMatchObject({ bucket: 'mediabucket', bytes: 26 });
+  }, 30_000);
 
   it("publishes customers' emoji and characters SQS refuses, as JSON that reads back the same, and moves the cursor", async () => {
     services = awsLikeServices();
