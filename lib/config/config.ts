@@ -45,6 +45,8 @@ export interface Config {
   readonly tokenRefreshMarginSeconds: number;
   /** Where inbound media files are archived; undefined when archiving is off. */
   readonly inboundMediaBucket?: string;
+  /** The media bucket (`MEDIA_BUCKET`): inbound messages SQS will not take are kept there, archiving or not. */
+  readonly mediaBucket?: string;
   /** The key callers of the messages API present; without it every call is refused. */
   readonly outboundApiKey?: string;
   /** The key callers of the admin API (and CLI) present; without it every admin call is refused. */
@@ -172,14 +174,14 @@ function apiKey<K extends string>(env: Env, setting: string, field: K): Partial<
   return { [field]: key } as Partial<Record<K, string>>;
 }
 
-function mediaArchive(env: Env): { inboundMediaBucket?: string } {
+function mediaArchive(env: Env): { inboundMediaBucket?: string; mediaBucket?: string } {
   const enabled = read(env, 'INBOUND_MEDIA_TO_S3') ?? 'false';
   if (enabled !== 'true' && enabled !== 'false')
     throw new ConfigError('INBOUND_MEDIA_TO_S3 must be true or false');
-  if (enabled === 'false') return {};
   const bucket = read(env, 'MEDIA_BUCKET');
+  if (enabled === 'false') return bucket ? { mediaBucket: bucket } : {};
   if (!bucket) throw new ConfigError('MEDIA_BUCKET is not set (INBOUND_MEDIA_TO_S3 is true)');
-  return { inboundMediaBucket: bucket };
+  return { inboundMediaBucket: bucket, mediaBucket: bucket };
 }
 
 /** Parses and checks every setting; the first problem throws a ConfigError naming the setting. */

@@ -133,7 +133,24 @@ const platformMessage = v.variant('type', [
   v.object({ type: v.literal('unknown'), platformType: text, raw }),
 ]);
 
-export const inboundMessageBody = v.union([platformMessage, kfEvent, mpEvent]);
+/**
+ * Stands in for a message SQS would not take (over its size limit as sent, or refused): the original inbound
+ * message is kept whole, as JSON, in the media bucket, and this is published in its place, in order.
+ */
+const quarantined = v.object({
+  type: v.literal('quarantined'),
+  /** The original's `message.type`. */
+  originalType: text,
+  /** `too_large`: over SQS's 256 KiB as sent; `refused`: SQS refused it, `code` says how. */
+  reason: v.picklist(['too_large', 'refused']),
+  code: opt(text),
+  /** The original's size as it would have been sent, in bytes. */
+  bytes: int,
+  /** Where the original is kept. */
+  content: v.object({ bucket: text, key: text }),
+});
+
+export const inboundMessageBody = v.union([platformMessage, kfEvent, mpEvent, quarantined]);
 
 export const inboundMessage = v.object({
   schema: v.literal(INBOUND_SCHEMA),
@@ -159,6 +176,12 @@ export const inboundMessage = v.object({
   receivedAt: v.pipe(v.string(), v.isoTimestamp()),
   /** Where kf-bridge archived the file of an image, voice, video or file message, when archiving is on. */
   media: opt(v.object({ bucket: text, key: text, contentType: text, bytes: int })),
+  /**
+   * Why a file archiving should have copied is not there: `expired` (past WeCom's 3 days), `unavailable` (WeCom
+   * no longer has it), `timeout` (it could not be downloaded in the time a pull has), `too_large` (over WeCom's
+   * limit for its type). `message.mediaId` still names it.
+   */
+  mediaNotArchived: opt(v.object({ reason: v.picklist(['expired', 'unavailable', 'timeout', 'too_large']) })),
   message: inboundMessageBody,
 });
 

@@ -5,17 +5,50 @@ import { DependencyError, PlatformError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformDownload } from '../platform/client';
 
-export type ArchiveMedia = (message: InboundMessage, signal?: AbortSignal) => Promise<InboundMessage>;
+/** The time a pull can give one file, and whether it may leave the file to a later pull with more. */
+export interface ArchiveTime {
+  /** What the pull can spend on this file. */
+  readonly timeLeftMs: number;
+  /** False when nothing of the pull is published yet: deferring would not move the account forward. */
+  readonly mayDefer: boolean;
+}
 
-const MEDIA_TYPES = new Set(['image', 'voice', 'video', 'file']);
+/**
+ * The message with its file copied (`media`) or the reason it is not (`mediaNotArchived`); undefined when the
+ * file is left to a later pull that has more time for it.
+ */
+export type ArchiveMedia = (
+  message: InboundMessage,
+  time: ArchiveTime,
+  signal?: AbortSignal,
+) => Promise<InboundMessage | undefined>;
+
+const MB = 1024 * 1024;
+/**
+ * WeCom's media limits by type (reference §10, upload: image 10 MB, voice 2 MB, video 10 MB, file 20 MB); a
+ * customer's larger file reaches sync_msg as a text hint, not as media.
+ */
+export const MEDIA_MAX_BYTES: Readonly<Record<string, number>> = {
+  image: 10 * MB,
+  voice: 2 * MB,
+  video: 10 * MB,
+  file: 20 * MB,
+};
+/** A download gets at most this long (20 MB at 2 MB/s); one that needs longer is not archived. */
+export const MEDIA_DOWNLOAD_TIMEOUT_MS = 10_000;
+/** Less time than this, and a download is not started: most files take a second, a pull's next run has more. */
+export const MEDIA_DOWNLOAD_MIN_MS = 3_000;
 // WeCom keeps media 3 days; leave an hour's margin rather than ask for what is about to vanish.
 const MEDIA_LIFETIME_MS = 3 * 24 * 3600_000 - 3600_000;
 const INVALID_MEDIA_ID = 40007;
 
+type NotArchived = NonNullable<InboundMessage['mediaNotArchived']>['reason'];
+
 /**
- * Copies the file of an image, voice, video or file message from `media/get` into the media bucket, and
- * adds where it went to the message. Media past WeCom's 3 days is not there to fetch: the message goes on
- * without it, and the log says so.
+ * Copies the file of an image, voice, video or file message from `media/get` into the media bucket, and adds
+ * where it went to the message. A file that cannot be copied (past WeCom's 3 days, gone, over its type's size,
+ * or slower than a download may take) never holds the account up: the message goes on with the reason
+ * instead, and the log says so. A download cut short by the pull's own time is left to the next pull.
  */
 export function mediaArchiver(deps: {
   config: Config;
@@ -25,32 +58,43 @@ export function mediaArchiver(deps: {
   now: () => number;
   log: Log;
 }): ArchiveMedia {
-  return async (message, signal) => {
+  const without = (message: InboundMessage, reason: NotArchived): InboundMessage => {
+    deps.log.warn('media not archived; published without it', {
+      app: message.app,
+      msgid: message.id,
+      reason,
+    });
+    return { ...message, mediaNotArchived: { reason } };
+  };
+  return async (message, time, signal) => {
     const body = message.message;
-    if (!MEDIA_TYPES.has(body.type) || !('mediaId' in body) || !body.mediaId) return message;
+    const maxBytes = MEDIA_MAX_BYTES[body.type];
+    if (maxBytes === undefined || !('mediaId' in body) || !body.mediaId) return message;
     const app = deps.config.apps.get(message.app);
     if (!app) return message;
-    if (deps.now() - message.sentAt * 1000 > MEDIA_LIFETIME_MS) {
-      deps.log.warn('media too old to fetch; published without it', { app: message.app, msgid: message.id });
-      return message;
-    }
+    if (deps.now() - message.sentAt * 1000 > MEDIA_LIFETIME_MS) return without(message, 'expired');
+    if (time.timeLeftMs < MEDIA_DOWNLOAD_MIN_MS) return undefined;
+
+    const timeoutMs = Math.min(MEDIA_DOWNLOAD_TIMEOUT_MS, time.timeLeftMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     let file: Awaited<ReturnType<PlatformDownload>>;
     try {
       file = await deps.download(app, 'wecom', {
         path: '/cgi-bin/media/get',
         query: { media_id: body.mediaId },
-        ...(signal && { signal }),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
-      if (error instanceof PlatformError && error.errcode === INVALID_MEDIA_ID) {
-        deps.log.warn('media no longer available; published without it', {
-          app: message.app,
-          msgid: message.id,
-        });
-        return message;
+      if (timeout.aborted && !signal?.aborted) {
+        // Cut short by the pull's time rather than the download's own allowance: a later pull tries again.
+        if (timeoutMs < MEDIA_DOWNLOAD_TIMEOUT_MS && time.mayDefer) return undefined;
+        return without(message, 'timeout');
       }
+      if (error instanceof PlatformError && error.errcode === INVALID_MEDIA_ID)
+        return without(message, 'unavailable');
       throw error;
     }
+    if (file.data.length > maxBytes) return without(message, 'too_large');
     const name = (file.filename ?? body.mediaId).replace(/[^\w.-]/g, '_');
     const key = `media/${message.app}/${message.account}/${message.id}/${name}`;
     try {

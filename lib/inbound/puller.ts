@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/config';
+import type { Config, WecomAppConfig } from '../config/config';
 import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound';
 import type { SyncJob } from '../contracts/syncJob';
 import { ContractError, PlatformError } from '../errors';
@@ -9,7 +9,7 @@ import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
 import type { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import { ERRCODES, lookupErrcode } from '../platform/errcodes';
-import type { PublishBatch } from '../queue/publisher';
+import { PartlyPublishedError, type PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
 import type { MessageLedger } from './ledger';
 import type { ArchiveMedia } from './media';
@@ -17,8 +17,16 @@ import { normaliseKfMessage } from './normaliseKf';
 
 /** WeCom's callback Token is valid 10 minutes; stop using it a little before that. */
 export const CALLBACK_TOKEN_LIFETIME_MS = 9.5 * 60_000;
-/** Leave this much of the Lambda's time to finish a page and re-enqueue cleanly. */
-export const PAGE_TIME_BUDGET_MS = 8000;
+/**
+ * A page is published in chunks of this many messages, each recorded in the ledger before the next: what a crash
+ * or a timeout can make the next pull redo.
+ */
+export const CHUNK_SIZE = 100;
+/**
+ * Time a chunk needs once its files are copied: publish up to CHUNK_SIZE messages (one SQS call each when one
+ * customer wrote them all), record them, re-enqueue the job. No sync_msg call and no chunk starts with less.
+ */
+export const CHUNK_TIME_BUDGET_MS = 8000;
 
 export interface PullerDeps {
   readonly config: Config;
@@ -55,17 +63,19 @@ interface SyncPage {
 export const inboundDeduplicationId = (message: InboundMessage) =>
   createHash('sha256').update(`${message.app}#${message.channel}#${message.id}`).digest('hex');
 
-/**
- * Pulls one kf account's new messages: page through `kf/sync_msg` from the stored cursor, drop msgids the
- * ledger has seen, publish the rest to inbound.fifo in order, record them, and only then move the cursor
- * with compare-and-set. A crash anywhere re-reads the page; the ledger and FIFO deduplication drop repeats.
- */
 /** 95007 (published as an invalid or expired msgtoken), or a code WeCom does not publish, may mean the Token. */
 function tokenMayBeSpent(errcode: number | undefined): boolean {
   if (errcode === undefined) return false;
   return errcode === ERRCODES.KF_MSGTOKEN_INVALID.code || !lookupErrcode('wecom', errcode)?.verified;
 }
 
+/**
+ * Pulls one kf account's new messages: page through `kf/sync_msg` from the stored cursor, drop msgids the
+ * ledger has seen, publish the rest to inbound.fifo in order, a chunk at a time, each recorded in the ledger
+ * before the next, and only then move the cursor with compare-and-set. A chunk starts only with the time to
+ * finish it; short of that the job re-enqueues itself mid-page. A crash or a continuation re-reads the page;
+ * the ledger and FIFO deduplication drop repeats.
+ */
 export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<PullReport> {
   const app = deps.config.apps.get(job.app);
   if (!app?.wecom) throw new ContractError(`sync job for app '${job.app}', which has no WeCom settings`);
@@ -74,11 +84,14 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
 
   while (true) {
     const useToken = job.token !== undefined && deps.now() < tokenValidUntil;
-    if (deps.remainingMs() < PAGE_TIME_BUDGET_MS) {
+    // The cursor moves only once a page is done: the next pull re-reads the page, and the ledger drops what
+    // this one published.
+    const continueLater = async () => {
       await deps.requeue({ ...job, ...(job.token && !useToken && { token: undefined }) });
       deps.log.info('sync job out of time, re-enqueued', { app: job.app, openKfId: job.openKfId, ...report });
       return report;
-    }
+    };
+    if (deps.remainingMs() < CHUNK_TIME_BUDGET_MS) return continueLater();
     const state = await deps.cursors.read(job.app, job.openKfId);
     let page: SyncPage;
     try {
@@ -119,77 +132,34 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
     }
     report.pages++;
 
-    const receivedAt = new Date(deps.now());
-    const messages: InboundMessage[] = [];
-    for (const item of page.msg_list ?? []) {
-      try {
-        const { message, fitted } = normaliseKfMessage(item, job.app, receivedAt);
-        if (!fitted)
-          deps.log.warn('sync_msg item does not fit the contract; published raw', {
-            app: job.app,
-            msgid: message.id,
-            msgtype: item.msgtype,
-          });
-        messages.push(message);
-      } catch (error) {
-        deps.log.error('sync_msg item cannot be routed; skipped', {
-          app: job.app,
-          openKfId: job.openKfId,
-          reason: (error as Error).message,
-        });
+    const fresh = await freshMessages(job, page, deps);
+    report.duplicates += fresh.duplicates;
+    for (let start = 0; start < fresh.messages.length; ) {
+      if (deps.remainingMs() < CHUNK_TIME_BUDGET_MS) return continueLater();
+      // Files are copied before their message is published, so a consumer finds the S3 key filled in.
+      const ready: InboundMessage[] = [];
+      let deferred = false;
+      for (const message of fresh.messages.slice(start, start + CHUNK_SIZE)) {
+        const archived = deps.archiveMedia
+          ? await deps.archiveMedia(
+              message,
+              {
+                timeLeftMs: deps.remainingMs() - CHUNK_TIME_BUDGET_MS,
+                mayDefer: report.published + ready.length > 0,
+              },
+              deps.signal,
+            )
+          : message;
+        if (!archived) {
+          deferred = true;
+          break;
+        }
+        ready.push(archived);
       }
-    }
-    const seen = await deps.ledger.seen(
-      job.app,
-      job.openKfId,
-      messages.map((m) => m.id),
-    );
-    const fresh = messages.filter(
-      (message, index) => !seen.has(message.id) && messages.findIndex((m) => m.id === message.id) === index,
-    );
-    report.duplicates += messages.length - fresh.length;
-    // Files are copied before their message is published, so a consumer always finds the S3 key filled in.
-    const ready: InboundMessage[] = [];
-    for (const message of fresh)
-      ready.push(deps.archiveMedia ? await deps.archiveMedia(message, deps.signal) : message);
-    // Budgets first: a reply to a message must never find its customer's budget not yet opened.
-    for (const change of budgetChanges(ready)) await deps.budgets.apply(change);
-    await deps.publishBatch(
-      deps.config.queues.inboundUrl,
-      ready.map((message) => ({
-        body: JSON.stringify(message),
-        groupId: inboundMessageGroupId(message),
-        deduplicationId: inboundDeduplicationId(message),
-      })),
-      deps.signal,
-    );
-    // WeCom accepting a send is not delivering it: a msg_send_fail event settles the request's status.
-    for (const message of ready) {
-      const body = message.message;
-      if (body.type === 'event' && body.event === 'msg_send_fail' && 'failMsgid' in body) {
-        await deps.sendLedger.markUndelivered(message.app, body.failMsgid, body.failType, deps.now());
-      }
-    }
-    // Replies on 20-second codes go out before the page is recorded: a crash can repeat them, never lose them.
-    const replies = eventReplies(ready, app.wecom);
-    if (replies.length > 0)
-      await deps.publishBatch(deps.config.queues.outboundUrl, replies.map(outboundFifoMessage), deps.signal);
-    await deps.ledger.record(
-      job.app,
-      job.openKfId,
-      fresh.map((m) => m.id),
-      deps.now(),
-    );
-    report.published += fresh.length;
-    if (fresh.length > 0) {
-      // The sync-lag alarm reads this field: how long the oldest message of the page waited to be published.
-      const oldest = Math.min(...fresh.map((message) => message.sentAt));
-      deps.log.info('sync page published', {
-        app: job.app,
-        openKfId: job.openKfId,
-        published: fresh.length,
-        lagSeconds: Math.max(0, Math.round(deps.now() / 1000 - oldest)),
-      });
+      if (ready.length > 0) await publishChunk(job, ready, app.wecom, deps);
+      report.published += ready.length;
+      start += ready.length;
+      if (deferred) return continueLater();
     }
 
     const tokenUsed =
@@ -207,4 +177,111 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
     // has_more may be 1 with an empty page: only has_more ends the loop.
     if (!page.has_more) return { ...report, complete: true };
   }
+}
+
+/** A page's messages in the contract, less those the ledger has published and repeats within the page. */
+async function freshMessages(
+  job: SyncJob,
+  page: SyncPage,
+  deps: PullerDeps,
+): Promise<{ messages: InboundMessage[]; duplicates: number }> {
+  const receivedAt = new Date(deps.now());
+  const messages: InboundMessage[] = [];
+  for (const item of page.msg_list ?? []) {
+    try {
+      const { message, fitted } = normaliseKfMessage(item, job.app, receivedAt);
+      if (!fitted)
+        deps.log.warn('sync_msg item does not fit the contract; published raw', {
+          app: job.app,
+          msgid: message.id,
+          msgtype: item.msgtype,
+        });
+      messages.push(message);
+    } catch (error) {
+      deps.log.error('sync_msg item cannot be routed; skipped', {
+        app: job.app,
+        openKfId: job.openKfId,
+        reason: (error as Error).message,
+      });
+    }
+  }
+  const seen = await deps.ledger.seen(
+    job.app,
+    job.openKfId,
+    messages.map((m) => m.id),
+  );
+  const fresh = messages.filter(
+    (message, index) => !seen.has(message.id) && messages.findIndex((m) => m.id === message.id) === index,
+  );
+  return { messages: fresh, duplicates: messages.length - fresh.length };
+}
+
+/**
+ * Publishes a chunk to inbound.fifo and records it. When only part of it got through, that part is settled
+ * (and recorded) before the error goes up, so the retry, however late, does not publish it again.
+ */
+async function publishChunk(
+  job: SyncJob,
+  ready: InboundMessage[],
+  wecom: WecomAppConfig,
+  deps: PullerDeps,
+): Promise<void> {
+  // Budgets first: a reply to a message must never find its customer's budget not yet opened.
+  for (const change of budgetChanges(ready)) await deps.budgets.apply(change);
+  try {
+    await deps.publishBatch(
+      deps.config.queues.inboundUrl,
+      ready.map((message) => ({
+        body: JSON.stringify(message),
+        groupId: inboundMessageGroupId(message),
+        deduplicationId: inboundDeduplicationId(message),
+      })),
+      deps.signal,
+    );
+  } catch (error) {
+    if (error instanceof PartlyPublishedError)
+      await settle(
+        job,
+        ready.filter((message) => error.published.has(inboundDeduplicationId(message))),
+        wecom,
+        deps,
+      );
+    throw error;
+  }
+  await settle(job, ready, wecom, deps);
+  // The sync-lag alarm reads this field: how long the oldest message of the chunk waited to be published.
+  const oldest = Math.min(...ready.map((message) => message.sentAt));
+  deps.log.info('sync page published', {
+    app: job.app,
+    openKfId: job.openKfId,
+    published: ready.length,
+    lagSeconds: Math.max(0, Math.round(deps.now() / 1000 - oldest)),
+  });
+}
+
+/** What follows a message's safe arrival in inbound.fifo, the ledger last. */
+async function settle(
+  job: SyncJob,
+  published: InboundMessage[],
+  wecom: WecomAppConfig,
+  deps: PullerDeps,
+): Promise<void> {
+  if (published.length === 0) return;
+  // WeCom accepting a send is not delivering it: a msg_send_fail event settles the request's status.
+  for (const message of published) {
+    const body = message.message;
+    if (body.type === 'event' && body.event === 'msg_send_fail' && 'failMsgid' in body) {
+      await deps.sendLedger.markUndelivered(message.app, body.failMsgid, body.failType, deps.now());
+    }
+  }
+  // Replies on 20-second codes go out before the messages are recorded: a crash can repeat them, never lose them.
+  const replies = eventReplies(published, wecom);
+  if (replies.length > 0)
+    await deps.publishBatch(deps.config.queues.outboundUrl, replies.map(outboundFifoMessage), deps.signal);
+  await deps.ledger.record(
+    job.app,
+    job.openKfId,
+    published.map((m) => m.id),
+    deps.now(),
+  );
 }

@@ -15,6 +15,7 @@ import { CursorStore } from './cursors';
 import { MessageLedger } from './ledger';
 import { type ArchiveMedia, mediaArchiver } from './media';
 import { type PullerDeps, type PullReport, pullKfAccount } from './puller';
+import { inboundQuarantine } from './quarantine';
 
 export interface InboundServices {
   readonly config: Config;
@@ -55,7 +56,17 @@ export function inboundServices(
     ledger: new MessageLedger(clients.db, config.stateTable),
     budgets: new BudgetStore(clients.db, config.stateTable),
     sendLedger: new SendLedger(clients.db, config.stateTable),
-    publishBatch: sqsBatchPublisher(clients.sqs),
+    publishBatch: sqsBatchPublisher(
+      clients.sqs,
+      config.mediaBucket && clients.s3
+        ? {
+            byQueueUrl: {
+              [config.queues.inboundUrl]: inboundQuarantine({ s3: clients.s3, bucket: config.mediaBucket }),
+            },
+            log: clients.log,
+          }
+        : undefined,
+    ),
     call: platform.call,
     log: clients.log,
     now,

@@ -33,7 +33,8 @@ describe('kf/sync_msg', () => {
     const { call, requests } = corpusPlatform({ '/cgi-bin/kf/sync_msg': page });
     const commits: string[] = [];
     const published: FifoMessage[] = [];
-    const remaining = [60_000, 0];
+    // Time for one page (checked before sync_msg and before its chunk), then none: has_more stops there.
+    const remaining = [60_000, 60_000, 0];
     await pullKfAccount(
       {
         schema: 'kf-bridge.sync-job/v1',

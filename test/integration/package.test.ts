@@ -143,7 +143,7 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue', 'OutboundQueue'],
     'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:BatchGetItem dynamodb:BatchWriteItem':
       ['StateTable'],
-    's3:PutObject': ['MediaBucket/*'],
+    's3:PutObject': ['MediaBucket/media/*', 'MediaBucket/quarantine/*'],
   },
   sender: {
     'sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes': [

@@ -8,10 +8,16 @@ import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { OUTBOUND_SCHEMA } from '../../lib/contracts/outbound';
 import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
 import { enqueueFallbackJobs, TOKENLESS_PULLS_PER_MINUTE } from '../../lib/inbound/fallback';
+import { mediaArchiver } from '../../lib/inbound/media';
+import { CHUNK_TIME_BUDGET_MS } from '../../lib/inbound/puller';
 import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
+import type { Log } from '../../lib/logger';
 import { budgetChanges } from '../../lib/outbound/budgets';
 import { sendRequest } from '../../lib/outbound/sender';
+import type { PlatformDownload } from '../../lib/platform/client';
+import { platformFor } from '../../lib/platform/wiring';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
+import { type RefusalRule, refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, drain, localStack, purge, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
@@ -90,6 +96,36 @@ const inbound = async () =>
   }));
 const says = (customer: string, n: number) =>
   Array.from({ length: n }, (_, i) => sim.sim.customerSays(openKfId, customer, `${customer}-${i}`));
+
+/**
+ * The puller on an SQS client that answers SendMessageBatch as AWS does (size limit, character set, and
+ * `rules`), with the media bucket set, so messages SQS will not take can be quarantined there.
+ */
+function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
+  const awsLike = sqsClient();
+  refuseBatchEntries(awsLike, { ...(options.rules && { rules: options.rules }) });
+  return inboundServices(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
+    sqs: awsLike,
+    db,
+    s3: s3Client(),
+    log: options.log ?? recordingLog().log,
+    now: () => sim.sim.clock.now(),
+  });
+}
+
+/** An image uploaded to the simulator, as a customer's photo would be there. */
+async function uploadedImage(bytes = 'fake-jpeg-bytes-0123456789'): Promise<string> {
+  const form = new FormData();
+  form.append('media', new Blob([Buffer.from(bytes)]), 'photo.jpg');
+  const token = (await fetch(
+    `${sim.url}/cgi-bin/gettoken?corpid=${testEnv.WECOM_CORP_ID}&corpsecret=${testEnv.WECOM_KF_SECRET}`,
+  ).then((r) => r.json())) as { access_token: string };
+  const { media_id } = (await fetch(
+    `${sim.url}/cgi-bin/media/upload?access_token=${token.access_token}&type=image`,
+    { method: 'POST', body: form },
+  ).then((r) => r.json())) as { media_id: string };
+  return media_id;
+}
 
 describe('the sync puller', () => {
   it('publishes every new message once, in order, grouped per customer, and moves the cursor', async () => {
@@ -310,15 +346,7 @@ describe('the sync puller', () => {
         now: () => sim.sim.clock.now(),
       },
     );
-    const form = new FormData();
-    form.append('media', new Blob([Buffer.from('fake-jpeg-bytes-0123456789')]), 'photo.jpg');
-    const token = (await fetch(
-      `${sim.url}/cgi-bin/gettoken?corpid=${testEnv.WECOM_CORP_ID}&corpsecret=${testEnv.WECOM_KF_SECRET}`,
-    ).then((r) => r.json())) as { access_token: string };
-    const { media_id } = (await fetch(
-      `${sim.url}/cgi-bin/media/upload?access_token=${token.access_token}&type=image`,
-      { method: 'POST', body: form },
-    ).then((r) => r.json())) as { media_id: string };
+    const media_id = await uploadedImage();
     const msgid = sim.sim.customerWrites(openKfId, 'wmPhoto', { msgtype: 'image', image: { media_id } });
     sim.sim.customerWrites(openKfId, 'wmPhoto', {
       msgtype: 'image',
@@ -335,6 +363,166 @@ describe('the sync puller', () => {
     );
     expect(await object.Body?.transformToString()).toBe('fake-jpeg-bytes-0123456789');
     expect(without?.message.media).toBeUndefined();
+    expect(without?.message.mediaNotArchived).toEqual({ reason: 'unavailable' });
+  });
+
+  it('archives a page of slow files over several invocations, each within its time, publishing every message once, in order', async () => {
+    const s3 = s3Client();
+    const log = recordingLog().log;
+    const now = () => sim.sim.clock.now();
+    const config = parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' });
+    const media_id = await uploadedImage();
+    const ids = Array.from({ length: 30 }, () =>
+      sim.sim.customerWrites(openKfId, 'wmSlowFiles', { msgtype: 'image', image: { media_id } }),
+    );
+    // Each media/get takes 2.5 s of the invocation's 30 s; past them, Lambda kills the invocation.
+    let spentMs = 0;
+    let downloads = 0;
+    const download = platformFor(config, db, log, now).download;
+    const slowDownload: PlatformDownload = async (...args) => {
+      downloads++;
+      spentMs += 2500;
+      if (spentMs > 30_000) throw new Error('Lambda killed the invocation at its timeout');
+      return download(...args);
+    };
+    const slow: InboundServices = {
+      ...inboundServices(config, { sqs, db, s3, log, now }),
+      archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
+    };
+
+    let pending = job();
+    let killed = 0;
+    for (let invocation = 0; invocation < 10; invocation++) {
+      spentMs = 0;
+      const report = await syncJobHandler(
+        slow,
+        () => 30_000 - spentMs,
+      )(record(pending)).catch(() => {
+        // SQS delivers the killed invocation's job again.
+        killed++;
+        return undefined;
+      });
+      if (report?.complete) break;
+      if (report) pending = JSON.parse((await drain(sqs, syncJobsUrl))[0]?.Body ?? '{}');
+    }
+    const got = await inbound();
+    expect(got.map((m) => m.message.id)).toEqual(ids);
+    expect(got.every((m) => m.message.media?.bucket === 'mediabucket')).toBe(true);
+    expect(killed).toBe(0);
+    // A continuation re-reads the page, and the ledger keeps it from fetching a file twice.
+    expect(downloads).toBe(30);
+  }, 60_000);
+
+  it('publishes a file that cannot be downloaded in time without it, saying why, and leaves one cut short by the pull to the next', async () => {
+    const archiving = inboundServices(
+      parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
+      { sqs, db, s3: s3Client(), log: recordingLog().log, now: () => sim.sim.clock.now() },
+    );
+    const media_id = await uploadedImage();
+    const [late, next] = [1, 2].map(() =>
+      sim.sim.customerWrites(openKfId, 'wmLateFile', { msgtype: 'image', image: { media_id } }),
+    );
+    sim.sim.setFaults([{ endpoint: 'media/get', kind: 'latency', ms: 6000, count: 2 }]);
+    // The invocation has 3 s for files: the first download is all the pull can do, the second can wait.
+    const shortOfTime = () => CHUNK_TIME_BUDGET_MS + 3000;
+    expect(await syncJobHandler(archiving, shortOfTime)(record(job()))).toMatchObject({
+      published: 1,
+      complete: false,
+    });
+    const first = await inbound();
+    expect(first.map((m) => m.message.id)).toEqual([late]);
+    expect(first[0]?.message).toMatchObject({ mediaNotArchived: { reason: 'timeout' } });
+    expect(first[0]?.message.media).toBeUndefined();
+
+    const [continuation] = await drain(sqs, syncJobsUrl);
+    expect(
+      await syncJobHandler(archiving, () => 30_000)(record(JSON.parse(continuation?.Body ?? '{}'))),
+    ).toMatchObject({ published: 1, duplicates: 1, complete: true });
+    const second = await inbound();
+    expect(second.map((m) => m.message.id)).toEqual([next]);
+    expect(second[0]?.message.media).toMatchObject({ bucket: 'mediabucket', bytes: 26 });
+  }, 30_000);
+
+  it("publishes customers' emoji and characters SQS refuses, as JSON that reads back the same, and moves the cursor", async () => {
+    services = awsLikeServices();
+    const texts = ['好的👍', 'odd \uffff character', '最后一条'];
+    const ids = texts.map((text) => sim.sim.customerSays(openKfId, 'wmEmoji', text));
+    expect(await pull()).toMatchObject({ published: 3, complete: true });
+    const got = await inbound();
+    expect(got.map((m) => m.message.id)).toEqual(ids);
+    expect(got.map((m) => m.message.message)).toEqual(texts.map((content) => ({ type: 'text', content })));
+    expect((await services.cursors.read(app, openKfId)).version).toBe(1);
+  });
+
+  it("keeps a message over SQS's size limit in S3 and publishes a stand-in in its place, so the account moves on", async () => {
+    const { log, lines, textAboveDebug } = recordingLog();
+    services = awsLikeServices({ log });
+    const before = sim.sim.customerSays(openKfId, 'wmHuge', 'before');
+    const huge = sim.sim.customerWrites(openKfId, 'wmHuge', {
+      msgtype: 'merged_msg',
+      merged_msg: {
+        title: '聊天记录',
+        item: Array.from({ length: 3000 }, (_, i) => ({
+          send_time: 1_700_000_000 + i,
+          msgtype: 'text',
+          sender_name: '客户',
+          msg_content: JSON.stringify({ text: { content: `第${i}条：一段很长的聊天记录` } }),
+        })),
+      },
+    });
+    const after = sim.sim.customerSays(openKfId, 'wmHuge', 'after');
+    expect(await pull()).toMatchObject({ published: 3, complete: true });
+    expect((await services.cursors.read(app, openKfId)).version).toBe(1);
+
+    const got = (await inbound()).map((m) => m.message);
+    expect(got.map((m) => m.id)).toEqual([before, huge, after]);
+    const standIn = got[1];
+    expect(standIn).toMatchObject({
+      app,
+      channel: 'kf',
+      account: openKfId,
+      customer: 'wmHuge',
+      origin: 'customer',
+      message: {
+        type: 'quarantined',
+        originalType: 'merged_msg',
+        reason: 'too_large',
+        bytes: expect.any(Number),
+        content: { bucket: 'mediabucket', key: expect.stringMatching(/^quarantine\//) },
+      },
+    });
+    const content = standIn?.message.type === 'quarantined' ? standIn.message.content : undefined;
+    const kept = await s3Client().send(new GetObjectCommand({ Bucket: content?.bucket, Key: content?.key }));
+    expect(parseInboundMessage(JSON.parse((await kept.Body?.transformToString()) ?? ''))).toMatchObject({
+      id: huge,
+      message: { type: 'merged_msg', title: '聊天记录' },
+    });
+    expect(
+      lines.filter((line) => line.args[0] === 'message quarantined').map((line) => line.args[1]),
+    ).toEqual([expect.objectContaining({ group: `${app}#${openKfId}#wmHuge`, reason: 'too_large' })]);
+    expect(textAboveDebug()).not.toContain('聊天记录');
+  });
+
+  it('records what went through when SQS refuses one entry, so a retry after its 5-minute deduplication repeats nothing', async () => {
+    const a = says('wmPartA', 3);
+    const b = says('wmPartB', 2);
+    let refusals = 1;
+    services = awsLikeServices({
+      rules: [
+        (entry) =>
+          entry.MessageBody?.includes(`"id":"${a[1]}"`) && refusals-- > 0
+            ? SQS_REFUSALS.internalError
+            : undefined,
+      ],
+    });
+    await expect(pull()).rejects.toMatchObject({ retryable: true });
+    expect([...(await services.ledger.seen(app, openKfId, [...a, ...b]))].sort()).toEqual(
+      [a[0], ...b].sort(),
+    );
+    expect(await pull()).toMatchObject({ published: 2, duplicates: 3, complete: true });
+    const got = await inbound();
+    expect(got.filter((m) => m.message.customer === 'wmPartA').map((m) => m.message.id)).toEqual(a);
+    expect(got.filter((m) => m.message.customer === 'wmPartB').map((m) => m.message.id)).toEqual(b);
   });
 
   it('requests the configured welcome and closing messages on outbound.fifo, once per event', async () => {
