@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -22,10 +23,11 @@ import type { FaultRule } from '../simulator/faults';
 import { kfReplies, mpReplies } from './e2eReplies';
 import { createMeter, type Meter, meterDynamoDb, metered, meterSqs } from './metering';
 import { readServiceDefinition } from './serviceDefinition';
+import { refuseBatchEntries, SQS_REFUSALS } from './sqsBatchRefusals';
 import { startEventSourceMappings } from './sqsEventSource';
 import { type LocalStack, startLocalStack } from './stack';
 
-export type FaultProfile = 'none' | 'default' | 'harsh';
+export type FaultProfile = 'none' | 'default' | 'harsh' | 'aws';
 
 export interface E2eOptions {
   readonly messages: number;
@@ -48,6 +50,12 @@ export interface E2eResult {
     duplicates: number;
     lost: number;
     outOfOrder: number;
+    /** Messages SQS would never take, delivered in order as a stand-in whose content is kept in S3. */
+    quarantined: number;
+    /** Of those, the stand-ins whose S3 content is the message itself, under the same id. */
+    quarantineKept: number;
+    /** Media messages published without their file, by reason (expired, unavailable, timeout, too_large). */
+    mediaNotArchived: Record<string, number>;
   };
   readonly durationMs: number;
   /** From the first customer message to the last one on inbound.fifo; from queueing the replies to the last one recorded. */
@@ -75,6 +83,8 @@ export interface E2eResult {
      * cannot refuse a repeat, so it is not asked again).
      */
     unansweredSends: number;
+    /** Entries of SendMessageBatch calls refused the way AWS refuses them (aws profile). */
+    sqsEntriesRefused: number;
   };
 }
 
@@ -82,8 +92,22 @@ export interface E2eResult {
  * What each profile injects. `crash` is the chance a puller dies between publishing a page and committing its
  * cursor (the first commit of a faulty run always dies).
  */
-const PROFILES: Record<FaultProfile, { rules: FaultRule[]; crash: number; revokeToken: boolean }> = {
+interface Profile {
+  rules: FaultRule[];
+  crash: number;
+  revokeToken: boolean;
+  /** Faults only AWS shows: per-entry batch refusals, content SQS refuses, slow media, an oversized message. */
+  aws?: { transientRefusal: number; slowMediaMs: number };
+}
+
+const PROFILES: Record<FaultProfile, Profile> = {
   none: { rules: [], crash: 0, revokeToken: false },
+  aws: {
+    rules: [{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: -1, probability: 0.05 }],
+    crash: 0.1,
+    revokeToken: false,
+    aws: { transientRefusal: 0.05, slowMediaMs: 2500 },
+  },
   default: {
     rules: [
       { endpoint: 'kf/sync_msg', kind: 'errcode', errcode: -1, probability: 0.1 },
@@ -140,6 +164,8 @@ function consumeInProcess(
     functionName: string;
     log: (line: string) => void;
     pollers: number;
+    /** The function's timeout in serverless.yml: each invocation's time. */
+    timeoutMs: number;
   },
 ) {
   const mapping = {
@@ -154,9 +180,10 @@ function consumeInProcess(
     region: stack.region,
     waitTimeSeconds: 1,
     log: options.log,
-    invoke: metered(options.meter, options.functionName, async (_, event) =>
-      onBatch((event as SQSEvent).Records, { remainingMs: () => 30_000 }),
-    ),
+    invoke: metered(options.meter, options.functionName, async (_, event) => {
+      const deadline = Date.now() + options.timeoutMs;
+      return onBatch((event as SQSEvent).Records, { remainingMs: () => deadline - Date.now() });
+    }),
   });
 }
 
@@ -183,6 +210,22 @@ const MP_APP = {
   aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 };
 const MP_FOLLOWERS = 8;
+/** Text the aws profile's SQS refuses whatever the retry, standing for content only AWS refuses. */
+const PERMANENTLY_REFUSED = 'refused-by-sqs';
+const text = (content: string) => ({ msgtype: 'text', text: { content } });
+/** A chat record of 3000 items: its JSON is over SQS's 256 KiB. */
+const oversized = (i: number) => ({
+  msgtype: 'merged_msg',
+  merged_msg: {
+    title: `message ${i}`,
+    item: Array.from({ length: 3000 }, (_, n) => ({
+      send_time: 1700000000 + n,
+      msgtype: 'text',
+      sender_name: '客户',
+      msg_content: JSON.stringify({ msgtype: 'text', text: { content: `第${n}条聊天记录` } }),
+    })),
+  },
+});
 const E2E_API_KEY = 'e2e-outbound-api-key-0123';
 
 /** Counts what a consumer of inbound.fifo saw against what customers wrote. */
@@ -220,6 +263,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
   const profile = PROFILES[options.faults];
   const started = Date.now();
   const definition = await readServiceDefinition();
+  const functionTimeoutMs = (name: string) => (definition.functions[name]?.timeout ?? 6) * 1000;
   const stack = await startLocalStack({ resources: definition.resources, region: definition.region });
   const sim = await startSimulator({ seed: options.seed, callbacks: { retryDelayMs: 300 } });
   const stops: (() => Promise<void> | void)[] = [() => stack.stop(), () => sim.stop()];
@@ -241,11 +285,28 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       MP_API_BASE: sim.url,
       CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
       OUTBOUND_API_KEY: E2E_API_KEY,
+      MEDIA_BUCKET: stack.buckets.MediaBucket,
+      ...(profile.aws && { INBOUND_MEDIA_TO_S3: 'true' }),
     });
     // The product's clients are metered; the company's consumer and the run's own checks use unmetered ones.
     const meter = createMeter();
     const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
     meterSqs(sqs, meter);
+    // AWS refuses batch entries one by one where the local queue is kind: its size and character limits always,
+    // and on the aws profile passing internal errors and a permanent refusal of chosen content.
+    const refusalRandom = new SeededRandom(options.seed * 104729);
+    const refusals = refuseBatchEntries(sqs, {
+      rules: profile.aws
+        ? [
+            (entry) =>
+              entry.MessageBody?.includes(PERMANENTLY_REFUSED) ? SQS_REFUSALS.invalidContents : undefined,
+            () =>
+              refusalRandom.next() < (profile.aws?.transientRefusal ?? 0)
+                ? SQS_REFUSALS.internalError
+                : undefined,
+          ]
+        : [],
+    });
     const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
     meterDynamoDb(dynamodb, meter);
     const db = DynamoDBDocumentClient.from(dynamodb);
@@ -300,6 +361,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       functionName: 'syncPuller',
       log,
       pollers,
+      timeoutMs: functionTimeoutMs('syncPuller'),
     });
     stops.unshift(() => pullers.stop());
 
@@ -313,6 +375,8 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // The company's consumer of inbound.fifo.
     const inboundUrl = stack.queues.InboundQueue ?? '';
     const delivered: { customer: string; id: string }[] = [];
+    const quarantined: { id: string; message: { content: { bucket: string; key: string } } }[] = [];
+    const mediaNotArchived: Record<string, number> = {};
     let lastDeliveredAt = 0;
     const followersHeard = new Set<string>();
     let consuming = true;
@@ -326,7 +390,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
           if (body.channel === 'mp') {
             if (body.origin === 'customer') followersHeard.add(body.customer);
           } else {
+            // A stand-in counts as its message: in order, once, under the message's id.
             delivered.push({ customer: `${body.account}#${body.customer}`, id: body.id });
+            if (body.message?.type === 'quarantined') quarantined.push(body);
+            const notArchived = body.mediaNotArchived?.reason;
+            if (notArchived) mediaNotArchived[notArchived] = (mediaNotArchived[notArchived] ?? 0) + 1;
             lastDeliveredAt = performance.now();
           }
         }
@@ -372,7 +440,26 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         customer: `wmE2e${openKfId.slice(-4)}${i}`,
       })),
     );
-    sim.sim.setFaults(profile.rules, options.seed);
+    sim.sim.setFaults(
+      [
+        ...profile.rules,
+        ...(profile.aws
+          ? [{ endpoint: 'media/get', kind: 'latency' as const, ms: profile.aws.slowMediaMs }]
+          : []),
+      ],
+      options.seed,
+    );
+    const photo = profile.aws && sim.sim.uploadMedia(CORP.id, 'image', 'photo.jpg', Buffer.alloc(2048, 7));
+    /** On the aws profile, a few messages AWS treats unkindly: characters SQS refuses, a permanently refused
+     * one, an image whose download is slow, and one over SQS's size limit. */
+    const awsWorkload = (i: number): Record<string, unknown> | undefined => {
+      if (!profile.aws) return undefined;
+      if (i % 97 === 13) return text(`message ${i} \uFFFF\uD800 😀`);
+      if (i % 211 === 7) return text(`message ${i} ${PERMANENTLY_REFUSED}`);
+      if (i % 53 === 29) return { msgtype: 'image', image: { media_id: photo } };
+      if (i === 401) return oversized(i);
+      return undefined;
+    };
     const expected = new Map<string, string[]>();
     const workload = new SeededRandom(options.seed);
     const writingStarted = performance.now();
@@ -382,7 +469,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       const key = `${who.openKfId}#${who.customer}`;
       expected.set(key, [
         ...(expected.get(key) ?? []),
-        sim.sim.customerSays(who.openKfId, who.customer, `message ${i}`),
+        sim.sim.customerWrites(who.openKfId, who.customer, awsWorkload(i) ?? text(`message ${i}`)),
       ]);
       if (profile.revokeToken && i === Math.floor(options.messages / 2)) sim.sim.invalidateTokens('revoke');
       // Customers write over time, not in one burst: many callbacks, many pulls, many commits to crash.
@@ -398,7 +485,22 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     }
     // A late repeat would show up within a couple of pulls.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const inbound = tally(expected, delivered);
+    const quarantineKept = (
+      await Promise.all(
+        quarantined.map(async ({ id, message }) => {
+          const object = await stack.clients.s3.send(
+            new GetObjectCommand({ Bucket: message.content.bucket, Key: message.content.key }),
+          );
+          return JSON.parse((await object.Body?.transformToString()) ?? '{}').id === id;
+        }),
+      )
+    ).filter(Boolean).length;
+    const inbound = {
+      ...tally(expected, delivered),
+      quarantined: quarantined.length,
+      quarantineKept,
+      mediaNotArchived,
+    };
     const inboundMs = lastDeliveredAt - writingStarted;
 
     // Official Account followers follow and write; replies go only to those whose message arrived, as a
@@ -423,6 +525,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       functionName: 'sender',
       log,
       pollers,
+      timeoutMs: functionTimeoutMs('sender'),
     });
     stops.unshift(() => senders.stop());
     const requests: OutboundRequest[] = [
@@ -491,6 +594,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         crashesBeforeCursorCommit: crashes,
         platformFaults: sim.sim.faults.log.length,
         tokenRevocations: profile.revokeToken ? 1 : 0,
+        sqsEntriesRefused: refusals.refused.length,
         unansweredSends: sim.sim.faults.log.filter(
           (fault) =>
             (fault.endpoint === 'kf/send_msg' && fault.kind === 'lost_answer') ||

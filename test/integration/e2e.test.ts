@@ -4,7 +4,16 @@ import { runInboundE2e } from '../../local/e2e';
 describe('end to end under the default fault profile', () => {
   it('delivers every customer message exactly once and in order, and every reply exactly once', async () => {
     const result = await runInboundE2e({ messages: 600, faults: 'default', seed: 11 });
-    expect(result.inbound).toEqual({ expected: 600, delivered: 600, duplicates: 0, lost: 0, outOfOrder: 0 });
+    expect(result.inbound).toEqual({
+      expected: 600,
+      delivered: 600,
+      duplicates: 0,
+      lost: 0,
+      outOfOrder: 0,
+      quarantined: 0,
+      quarantineKept: 0,
+      mediaNotArchived: {},
+    });
     expect(result.outbound).toEqual({
       requested: result.outbound.requested,
       delivered: result.outbound.requested,
