@@ -74,7 +74,7 @@ export interface SenderDeps {
   readonly log: Log;
   readonly signal?: AbortSignal;
   /** The queue will not deliver this request again: a transient failure is its outcome. */
-  readonly finalAttempt?: boolean;
+  readonly lastDelivery?: boolean;
 }
 
 /** The platform call a request makes, its files uploaded first. */
@@ -130,7 +130,10 @@ async function platformCall(
 
 const errcodeOf = (error: unknown) => (error instanceof KfBridgeError ? error.errcode : undefined);
 
-/** One outbound.fifo record: parsed, then sent; the queue's last delivery settles even a transient failure. */
+/**
+ * One outbound.fifo record: parsed, then sent. Its last attempt, or the queue's last delivery (receives run ahead
+ * of attempts while a request waits behind a failing one), settles even a transient failure.
+ */
 export async function sendRecord(record: SQSRecord, deps: SenderDeps): Promise<SendOutcome> {
   let body: unknown;
   try {
@@ -141,7 +144,7 @@ export async function sendRecord(record: SQSRecord, deps: SenderDeps): Promise<S
   const receives = Number(record.attributes.ApproximateReceiveCount ?? 1);
   return sendRequest(parseOutboundRequest(body), {
     ...deps,
-    finalAttempt: receives >= deps.config.outboundMaxReceives,
+    lastDelivery: receives >= deps.config.outboundMaxReceives,
   });
 }
 
@@ -250,6 +253,8 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   let earlier = { unknown: false, presented: false };
   /** This attempt's own note, cleared when the platform surely did not carry the send out. */
   let noted = false;
+  /** The request's attempts, this one included, once the ledger has counted it. */
+  let attempts = 0;
   /** Not sent by this attempt; after an earlier attempt that may have got through, that is all that can be said. */
   const unsent = (status: 'rejected' | 'failed', reason: string, errcode?: number) =>
     earlier.unknown ||
@@ -262,7 +267,12 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     // The msgid index maps a later msg_send_fail back to the request and notes the kf attempt. Written first, so
     // whatever ends this attempt knows whether an earlier one may have got through.
     if (msgid) {
-      earlier = await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
+      ({ attempts, ...earlier } = await deps.ledger.indexMsgid(
+        request.app,
+        msgid,
+        request.requestId,
+        deps.now(),
+      ));
       noted = !earlier.unknown;
     }
     verdict = await budgetVerdict(request, app, deps);
@@ -270,8 +280,9 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       const call = await platformCall(request, app, msgid ?? '', deps);
       if (!kf) {
         // One write claims the attempt: of two deliveries racing, only the first calls MP.
-        if (await deps.ledger.noteAttempt(request.app, request.requestId, deps.now()))
-          return earlierUnknown(NOT_AGAIN);
+        const note = await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
+        if (note.earlier) return earlierUnknown(NOT_AGAIN);
+        attempts = note.attempts;
         noted = true;
       }
       await deps.call(app, kf ? 'wecom' : 'mp', call);
@@ -288,8 +299,10 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       await (msgid
         ? deps.ledger.clearMsgidAttempt(request.app, msgid)
         : deps.ledger.clearAttempt(request.app, request.requestId));
-    if (deps.finalAttempt) {
-      const reason = `gave up after the last retry: ${(error as Error).message}`;
+    // An MP attempt that failed before its note (its files, its budget) is counted now.
+    if (attempts === 0 && !kf) attempts = await deps.ledger.countAttempt(request.app, request.requestId);
+    if (deps.lastDelivery || attempts >= deps.config.outboundMaxAttempts) {
+      const reason = `${deps.lastDelivery ? 'gave up after the last retry' : `gave up after ${attempts} attempts`}: ${(error as Error).message}`;
       return unanswered
         ? settle(outcome('uncertain', `${reason}, ${MAY_HAVE_ARRIVED}`, errcodeOf(error)))
         : unsent('failed', reason, errcodeOf(error));

@@ -16,9 +16,11 @@ export function backoffSeconds(receiveCount: number): number {
 
 /**
  * Processes a FIFO batch and reports partial failures. Message groups run side by side, at most `concurrency`
- * at once (default 1); records of one group run in order, and once one fails every later record of its group
- * is reported failed unprocessed, so a customer's order holds. Errors are never swallowed: each failure is
- * logged and left to SQS, retryable ones after a back-off, poison ones straight away.
+ * at once (default 1); records of one group run in order. Errors are never swallowed: each failure is logged and
+ * left to SQS. A retryable one is backed off, and every later record of its group is reported failed unprocessed
+ * and released with the same back-off, so a customer's order holds and the group comes back together. A poison
+ * one (a retry cannot help) goes straight back, on its way to the DLQ, and the rest of its group goes on: it
+ * will never be processed, so nothing overtakes it, and the records behind it do not spend their receives.
  */
 export async function consumeFifo(
   records: SQSRecord[],
@@ -36,9 +38,16 @@ export async function consumeFifo(
       try {
         await handle(record);
       } catch (error) {
-        for (const skipped of members.slice(index))
-          batchItemFailures.push({ itemIdentifier: skipped.messageId });
-        await reportFailure(record, group, error, deps);
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        const seconds = reportFailure(record, group, error, deps.log);
+        await retryIn(record, seconds, deps);
+        if (!isRetryable(error)) continue;
+        // Lambda hands several of a group's records to one invocation: those not reached would otherwise stay in
+        // flight for the queue's whole visibility timeout. Released with the failed one's back-off, none
+        // overtakes it.
+        const skipped = members.slice(index + 1);
+        for (const later of skipped) batchItemFailures.push({ itemIdentifier: later.messageId });
+        await Promise.all(skipped.map((later) => retryIn(later, seconds, deps)));
         return;
       }
     }
@@ -54,33 +63,29 @@ export async function consumeFifo(
   return { batchItemFailures };
 }
 
-async function reportFailure(
-  record: SQSRecord,
-  group: string,
-  error: unknown,
-  deps: FifoConsumerDeps,
-): Promise<void> {
-  // An error outside the hierarchy may be a passing fault too: retry it, the DLQ catches repeats.
-  const retryable = !(error instanceof KfBridgeError) || error.retryable;
+// An error outside the hierarchy may be a passing fault too: retry it, the DLQ catches repeats.
+const isRetryable = (error: unknown) => !(error instanceof KfBridgeError) || error.retryable;
+
+/** Logs a failure; the seconds before the record is delivered again. */
+function reportFailure(record: SQSRecord, group: string, error: unknown, log: Log): number {
+  const retryable = isRetryable(error);
   const attempt = Number(record.attributes.ApproximateReceiveCount ?? 1);
   const reason = error instanceof KfBridgeError ? error.message : 'unexpected error';
   if (retryable)
-    deps.log.warn('record failed; will retry', {
-      messageId: record.messageId,
-      group,
-      attempt,
-      reason,
-      error,
-    });
+    log.warn('record failed; will retry', { messageId: record.messageId, group, attempt, reason, error });
   else
-    deps.log.error('record failed and cannot succeed as is; it will reach the DLQ', {
+    log.error('record failed and cannot succeed as is; it will reach the DLQ', {
       messageId: record.messageId,
       group,
       attempt,
       reason,
     });
+  return retryable ? backoffSeconds(attempt) : 0;
+}
+
+async function retryIn(record: SQSRecord, seconds: number, deps: FifoConsumerDeps): Promise<void> {
   try {
-    await deps.retryIn(record, retryable ? backoffSeconds(attempt) : 0);
+    await deps.retryIn(record, seconds);
   } catch (visibilityError) {
     deps.log.warn('could not set the retry back-off', {
       messageId: record.messageId,

@@ -246,6 +246,39 @@ describe('the sender', () => {
     });
   });
 
+  // Lambda hands a customer's replies to one invocation together: those behind a failing one are received, not
+  // attempted, and the queue's receive count runs ahead of the attempts made.
+  it('gives a request its own attempts, counted in the ledger, however many receives were spent skipping it', async () => {
+    await customerWrote('wmSkipped');
+    const delivery = (req: OutboundRequest, receives: number) =>
+      ({
+        body: JSON.stringify(req),
+        attributes: { ApproximateReceiveCount: String(receives) },
+      }) as unknown as SQSRecord;
+    const busy = () =>
+      sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    // Skipped nine times behind a failing reply, then its first attempt fails: it is retried, not given up on.
+    const behind = request({ type: 'text', content: 'behind' }, 'wmSkipped');
+    busy();
+    await expect(sendRecord(delivery(behind, 10), deps)).rejects.toMatchObject({ errcode: -1 });
+    expect(await sendRecord(delivery(behind, 11), deps)).toMatchObject({ status: 'sent' });
+    // The last attempt is the ledger's count, whatever the receive count says.
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+    };
+    const twice = request({ type: 'text', content: 'twice' }, 'wmSkipped');
+    busy();
+    await expect(sendRecord(delivery(twice, 4), limited)).rejects.toMatchObject({ errcode: -1 });
+    busy();
+    expect(await sendRecord(delivery(twice, 5), limited)).toMatchObject({
+      status: 'failed',
+      errcode: -1,
+      reason: expect.stringMatching(/^gave up after 2 attempts/),
+    });
+    expect(sim.sim.wecom.sent.map((sent) => sent.body.content)).toEqual(['behind']);
+  });
+
   it('replies on an event code with send_msg_on_event', async () => {
     const code = sim.sim.enterSession(openKfId, 'wmWelcome') ?? '';
     const req = request(
