@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { KfBridgeError } from '../errors';
+import { DependencyError, KfBridgeError } from '../errors';
 import type { Log } from '../logger';
 
 export interface FifoConsumerDeps {
@@ -8,6 +8,9 @@ export interface FifoConsumerDeps {
   /** Sets how long a failed record stays invisible: its back-off before SQS delivers it again. */
   readonly retryIn: (record: SQSRecord, seconds: number) => Promise<void>;
 }
+
+/** The handler did not try the record (too little time left in the invocation): it is released at once. */
+export class NotTriedError extends DependencyError {}
 
 /** 1, 2, 4 … 60 s between attempts; SQS redrives to the DLQ after the queue's maxReceiveCount. */
 export function backoffSeconds(receiveCount: number): number {
@@ -18,9 +21,10 @@ export function backoffSeconds(receiveCount: number): number {
  * Processes a FIFO batch and reports partial failures. Message groups run side by side, at most `concurrency`
  * at once (default 1); records of one group run in order. Errors are never swallowed: each failure is logged and
  * left to SQS. A retryable one is backed off, and every later record of its group is reported failed unprocessed
- * and released with the same back-off, so a customer's order holds and the group comes back together. A poison
- * one (a retry cannot help) goes straight back, on its way to the DLQ, and the rest of its group goes on: it
- * will never be processed, so nothing overtakes it, and the records behind it do not spend their receives.
+ * and released with the same back-off, so a customer's order holds and the group comes back together (a record
+ * not tried at all comes back at once). A poison one (a retry cannot help) goes straight back, on its way to the
+ * DLQ, and the rest of its group goes on: it will never be processed, so nothing overtakes it, and the records
+ * behind it do not spend their receives.
  */
 export async function consumeFifo(
   records: SQSRecord[],
@@ -80,7 +84,7 @@ function reportFailure(record: SQSRecord, group: string, error: unknown, log: Lo
       attempt,
       reason,
     });
-  return retryable ? backoffSeconds(attempt) : 0;
+  return retryable && !(error instanceof NotTriedError) ? backoffSeconds(attempt) : 0;
 }
 
 async function retryIn(record: SQSRecord, seconds: number, deps: FifoConsumerDeps): Promise<void> {

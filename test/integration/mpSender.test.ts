@@ -280,7 +280,7 @@ describe('the sender, Official Account', () => {
     expect(await sendRecord(delivery(busy, 7), limited)).toMatchObject({
       status: 'failed',
       errcode: -1,
-      reason: expect.stringMatching(/^gave up after 2 attempts/),
+      reason: expect.stringMatching(/^gave up after 2 attempts: /),
     });
     // A file the sender could not upload is an attempt too, though MP was never called.
     const picture = request(gina, {
@@ -294,7 +294,37 @@ describe('the sender, Official Account', () => {
     await expect(sendRecord(delivery(picture, 3), limited)).rejects.toMatchObject({ errcode: -1 });
     expect(await sendRecord(delivery(picture, 4), limited)).toMatchObject({
       status: 'failed',
-      reason: expect.stringMatching(/^gave up after 2 attempts/),
+      reason: expect.stringMatching(/^gave up after 2 attempts: /),
+    });
+    expect(sim.sim.mp.sent).toHaveLength(0);
+  });
+
+  it('never takes an upload the deadline cut short for a send: the request fails after its attempts', async () => {
+    const hana = follower('Hana');
+    await followerWrote(hana);
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, MP_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+    };
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'mediabucket', Key: `videos/${run}.mp4`, Body: Buffer.from('a video') }),
+    );
+    const video = request(hana, { type: 'video', s3: { bucket: 'mediabucket', key: `videos/${run}.mp4` } });
+    const attempt = async () => {
+      const deadline = Date.now() + 5_000;
+      try {
+        return await sendRequest(video, { ...limited, remainingMs: () => deadline - Date.now() });
+      } finally {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+    };
+    sim.sim.setFaults([{ endpoint: 'media/upload', kind: 'latency', ms: 8_000 }]);
+    await expect(attempt()).rejects.toMatchObject({ retryable: true });
+    expect(await attempt()).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(
+        /^gave up after 2 attempts: \/cgi-bin\/media\/upload .*no answer in time/,
+      ),
     });
     expect(sim.sim.mp.sent).toHaveLength(0);
   });

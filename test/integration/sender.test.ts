@@ -12,6 +12,7 @@ import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/ou
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { platformFor } from '../../lib/platform/wiring';
+import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
@@ -274,9 +275,78 @@ describe('the sender', () => {
     expect(await sendRecord(delivery(twice, 5), limited)).toMatchObject({
       status: 'failed',
       errcode: -1,
-      reason: expect.stringMatching(/^gave up after 2 attempts/),
+      reason: expect.stringMatching(/^gave up after 2 attempts: /),
     });
     expect(sim.sim.wecom.sent.map((sent) => sent.body.content)).toEqual(['behind']);
+  });
+
+  it('releases a request without calling anything when the invocation has too little time left', async () => {
+    await customerWrote('wmLate');
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '1' }),
+    };
+    const late = request({ type: 'text', content: 'late' }, 'wmLate');
+    await expect(sendRequest(late, { ...limited, remainingMs: () => 1_000 })).rejects.toBeInstanceOf(
+      NotTriedError,
+    );
+    expect(sim.sim.wecom.sent).toHaveLength(0);
+    // The release was no attempt: the one allowed is still to come.
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    expect(await sendRequest(late, { ...limited, remainingMs: () => 60_000 })).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^gave up after 1 attempt: /),
+    });
+  });
+
+  it("fails a file that cannot arrive within the invocation's time after its attempts, each over by the deadline", async () => {
+    // A large file on a slow host: the headers come at once, the bytes never finish.
+    const server = createServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      response.write('89504e47');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const platform = platformFor(deps.config, db, recordingLog().log);
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+      resolveMedia: mediaResolver({
+        db,
+        table: testEnv.STATE_TABLE,
+        s3: s3Client(),
+        upload: platform.upload,
+        now: Date.now,
+      }),
+    };
+    await customerWrote('wmSlow');
+    const huge = request({ type: 'image', url: 'https://example.invalid/huge.png' }, 'wmSlow');
+    const attempt = async () => {
+      const deadline = Date.now() + 5_000;
+      try {
+        return await sendRequest(huge, { ...limited, remainingMs: () => deadline - Date.now() });
+      } finally {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+    };
+    const originalFetch = globalThis.fetch;
+    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
+      originalFetch(String(input).replace('https://example.invalid', base), init)) as typeof fetch;
+    try {
+      await expect(attempt()).rejects.toMatchObject({
+        retryable: true,
+        message: 'media from example.invalid did not arrive in time',
+      });
+      expect(await attempt()).toMatchObject({
+        status: 'failed',
+        reason: 'gave up after 2 attempts: media from example.invalid did not arrive in time',
+      });
+    } finally {
+      globalThis.fetch = originalFetch;
+      server.closeAllConnections();
+      server.close();
+    }
+    expect(sim.sim.wecom.sent).toHaveLength(0);
   });
 
   it('replies on an event code with send_msg_on_event', async () => {

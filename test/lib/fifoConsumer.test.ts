@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ContractError, DependencyError } from '../../lib/errors';
-import { consumeFifo } from '../../lib/queue/fifoConsumer';
+import { consumeFifo, NotTriedError } from '../../lib/queue/fifoConsumer';
 import { recordingLog } from '../support/recording';
 
 const record = (id: string, group: string, receives = 1) =>
@@ -104,5 +104,21 @@ describe('consumeFifo', () => {
       messageId: 'a1',
       reason: 'outbound request: requestId: bad',
     });
+  });
+
+  it('releases a record not tried for lack of time at once, with the rest of its group', async () => {
+    const retries: [string, number][] = [];
+    const response = await consumeFifo(
+      [record('a1', 'a', 4), record('a2', 'a', 4)],
+      async () => {
+        throw new NotTriedError('too little time left in this invocation');
+      },
+      { log: recordingLog().log, retryIn: async (r, seconds) => void retries.push([r.messageId, seconds]) },
+    );
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a1', 'a2']);
+    expect(retries).toEqual([
+      ['a1', 0],
+      ['a2', 0],
+    ]);
   });
 });
