@@ -63,7 +63,7 @@ export interface Config {
 }
 
 export const DEFAULT_APP = 'default';
-const APP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const IDENTIFIER = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Settings of the app named `app`: the default app reads `WECOM_CORP_ID`, app `sales` reads `SALES_WECOM_CORP_ID`. */
