@@ -52,7 +52,10 @@ async function fetchUrl(url: string, signal?: AbortSignal): Promise<FetchedFile>
   try {
     const response = await fetch(url, { signal: within });
     if (!response.ok) throw new BadRequestError(`media URL answered HTTP ${response.status}`);
-    if (Number(response.headers.get('content-length')) > MAX_BYTES) throw tooLarge();
+    if (Number(response.headers.get('content-length')) > MAX_BYTES) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
     // A slow file is cut off while its bytes arrive, not only while waiting for the answer.
     const data = Buffer.from(await response.arrayBuffer());
     return {

@@ -453,6 +453,11 @@ describe('the sender', () => {
     const png = Buffer.from('89504e470d0a1a0a-not-really-a-png-but-long-enough');
     const server = createServer((request, response) => {
       if (request.url === '/missing.png') return void response.writeHead(404).end();
+      // A file over WeCom's 20 MB, its size announced: refused before a byte of it is read.
+      if (request.url === '/poster.png')
+        return void response
+          .writeHead(200, { 'content-type': 'image/png', 'content-length': String(30 * 1024 * 1024) })
+          .write('89504e47');
       response.writeHead(200, { 'content-type': 'image/png' }).end(png);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -510,8 +515,13 @@ describe('the sender', () => {
         status: 'failed',
         reason: 'media URL answered HTTP 404',
       });
+      expect(await sendRequest(request(fromUrl('/poster.png'), 'wmMedia'), withMedia)).toMatchObject({
+        status: 'failed',
+        reason: 'media is over 20 MB',
+      });
     } finally {
       globalThis.fetch = originalFetch;
+      server.closeAllConnections();
       server.close();
     }
     expect(sim.sim.media.items.size - storedBefore).toBe(2);
