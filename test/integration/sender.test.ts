@@ -299,6 +299,18 @@ describe('the sender', () => {
     });
   });
 
+  // ofetch drops its own timeout once it is given a signal, as the sender always gives one in Lambda.
+  it('ends a send by its own time limit when the invocation passes a signal of its own', async () => {
+    await customerWrote('wmSlowSend');
+    const slow = request({ type: 'text', content: 'slow' }, 'wmSlowSend');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'latency', ms: 12_000 }]);
+    const invocation = new AbortController();
+    await expect(sendRequest(slow, { ...deps, signal: invocation.signal })).rejects.toMatchObject({
+      name: 'UncertainOutcomeError',
+      message: expect.stringContaining('with no answer in time'),
+    });
+  });
+
   it("fails a file that cannot arrive within the invocation's time after its attempts, each over by the deadline", async () => {
     // A large file on a slow host: the headers come at once, the bytes never finish.
     const server = createServer((_, response) => {
