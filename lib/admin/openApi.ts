@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { contractJsonSchema, type JsonSchema } from '../contracts/jsonSchema';
-import { OUTBOUND_RULES, outboundRequest, SEND_STATUSES } from '../contracts/outbound';
+import { OUTBOUND_RULES, outboundRequest, outboundRequestId, SEND_STATUSES } from '../contracts/outbound';
 import { ADMIN_OPERATIONS, inputJsonSchema, outputJsonSchema, pathFields } from './catalogue';
 import type { AdminOperation } from './operation';
 
@@ -118,7 +118,12 @@ function messagesPaths() {
         tags: ['messages'],
         security,
         parameters: [
-          { name: 'requestId', in: 'path', required: true, schema: { type: 'string' } },
+          {
+            name: 'requestId',
+            in: 'path',
+            required: true,
+            schema: contractJsonSchema(outboundRequestId),
+          },
           APP_PARAMETER,
         ],
         responses: {
@@ -133,6 +138,7 @@ function messagesPaths() {
               },
             },
           },
+          '400': ERRORS['400'],
           '401': ERRORS['401'],
           '404': ERRORS['404'],
         },

@@ -53,14 +53,19 @@ export interface Config {
   readonly adminApiKey?: string;
   /** Sends in flight toward WeCom per sender container (default 10). */
   readonly senderConcurrency: number;
-  /** The outbound queue's maxReceiveCount: on the last receive a transient failure is recorded, not retried. */
+  /** Attempts at one outbound request, counted in the send ledger: the last one's transient failure is its outcome. */
+  readonly outboundMaxAttempts: number;
+  /**
+   * The outbound queue's maxReceiveCount, above the attempts: a request skipped behind a failing one of its
+   * customer is received without being attempted. On the last receive a transient failure is recorded too.
+   */
   readonly outboundMaxReceives: number;
   /** Where statsExport writes `reports/{app}/{day}/`; only that function needs it. */
   readonly reportsBucket?: string;
 }
 
 export const DEFAULT_APP = 'default';
-const APP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const IDENTIFIER = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Settings of the app named `app`: the default app reads `WECOM_CORP_ID`, app `sales` reads `SALES_WECOM_CORP_ID`. */
@@ -167,6 +172,22 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   return Number(value);
 }
 
+function count(env: Env, name: string, fallback: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(value)) throw new ConfigError(`${name} must be a whole number from 1`);
+  return Number(value);
+}
+
+/** Attempts are spent before receives run out, so a request the queue gives up on was tried as often as allowed. */
+function outboundRetries(env: Env): { outboundMaxAttempts: number; outboundMaxReceives: number } {
+  const outboundMaxAttempts = count(env, 'OUTBOUND_MAX_ATTEMPTS', 10);
+  const outboundMaxReceives = count(env, 'OUTBOUND_MAX_RECEIVES', 50);
+  if (outboundMaxReceives < outboundMaxAttempts)
+    throw new ConfigError('OUTBOUND_MAX_RECEIVES must be at least OUTBOUND_MAX_ATTEMPTS');
+  return { outboundMaxAttempts, outboundMaxReceives };
+}
+
 function apiKey<K extends string>(env: Env, setting: string, field: K): Partial<Record<K, string>> {
   const key = read(env, setting);
   if (key === undefined) return {};
@@ -211,7 +232,7 @@ export function parseConfig(env: Env): Config {
     ...apiKey(env, 'OUTBOUND_API_KEY', 'outboundApiKey'),
     ...apiKey(env, 'ADMIN_API_KEY', 'adminApiKey'),
     senderConcurrency: Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
-    outboundMaxReceives: Math.max(1, nonNegativeInteger(env, 'OUTBOUND_MAX_RECEIVES', 10)),
+    ...outboundRetries(env),
     ...(env.REPORTS_BUCKET && { reportsBucket: env.REPORTS_BUCKET }),
   };
 }

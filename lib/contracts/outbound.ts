@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { APP_NAME } from '../config/config';
+import { ContractError } from '../errors';
 import { given, httpsUrl, httpUrl, mediaId, s3Object, text } from './fields';
 import { type CheckRules, exactlyOneOf } from './jsonSchema';
 import { validate } from './validate';
@@ -166,28 +168,56 @@ export const mpOutboundMessage = v.variant('type', [
   v.object({ type: v.literal('typing'), command: v.optional(v.picklist(['Typing', 'CancelTyping'])) }),
 ]);
 
-const requestFields = {
-  schema: v.literal(OUTBOUND_SCHEMA),
-  requestId: v.pipe(v.string(), v.regex(/^[\w.:-]{1,128}$/, '1-128 letters, digits or _ . : -')),
-  app: v.pipe(v.string(), v.minLength(1)),
-};
+/** The caller's idempotency key; a DynamoDB sort key (at most 1024 bytes), well inside it. */
+export const outboundRequestId = v.pipe(
+  v.string(),
+  v.regex(/^[\w.:-]{1,128}$/, '1-128 letters, digits or _ . : -'),
+);
+/** An app as configured (KF_BRIDGE_APPS): no other can be sent for. */
+const app = v.pipe(v.string(), v.regex(APP_NAME, "1-32 lowercase letters, digits or '-'"));
+
+const requestFields = { schema: v.literal(OUTBOUND_SCHEMA), requestId: outboundRequestId, app };
+
+/**
+ * SQS takes a message group id of at most 128 letters, digits and ASCII punctuation, and refuses anything else.
+ * WeChat's ids as its docs show them (open_kfid `wk…` and external_userid `wm…` of 32 characters, openid of 28)
+ * use letters, digits, `_` and `-`: they fit.
+ */
+const SQS_GROUP_ID_MAX = 128;
+const ONLY_SQS_CHARACTERS = 'letters, digits and ASCII punctuation only';
+const recipientId = v.pipe(v.string(), v.minLength(1), v.regex(/^[\x21-\x7e]+$/, ONLY_SQS_CHARACTERS));
+const KF_GROUP_ID_LENGTH = 'with app and openKfId, over the 128 characters of a message group id';
+const MP_GROUP_ID_LENGTH = 'with app, over the 128 characters of a message group id';
+const fitsGroupId = (...parts: string[]) => parts.join('#').length <= SQS_GROUP_ID_MAX;
 
 export const outboundRequest = v.variant('channel', [
-  v.object({
-    ...requestFields,
-    channel: v.literal('kf'),
-    openKfId: v.pipe(v.string(), v.minLength(1)),
-    externalUserId: v.pipe(v.string(), v.minLength(1)),
-    message: kfOutboundMessage,
-  }),
-  v.object({
-    ...requestFields,
-    channel: v.literal('mp'),
-    openid: v.pipe(v.string(), v.minLength(1)),
-    /** Sends as this customer-service account (`prefix@account`), which then shows in chat records. */
-    kfAccount: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{1,10}@[\w-]{1,32}$/, 'prefix@account'))),
-    message: mpOutboundMessage,
-  }),
+  v.pipe(
+    v.object({
+      ...requestFields,
+      channel: v.literal('kf'),
+      openKfId: recipientId,
+      externalUserId: recipientId,
+      message: kfOutboundMessage,
+    }),
+    v.forward(
+      v.check((r) => fitsGroupId(r.app, r.openKfId, r.externalUserId), KF_GROUP_ID_LENGTH),
+      ['externalUserId'],
+    ),
+  ),
+  v.pipe(
+    v.object({
+      ...requestFields,
+      channel: v.literal('mp'),
+      openid: recipientId,
+      /** Sends as this customer-service account (`prefix@account`), which then shows in chat records. */
+      kfAccount: v.optional(v.pipe(v.string(), v.regex(/^[\w-]{1,10}@[\w-]{1,32}$/, 'prefix@account'))),
+      message: mpOutboundMessage,
+    }),
+    v.forward(
+      v.check((r) => fitsGroupId(r.app, r.openid), MP_GROUP_ID_LENGTH),
+      ['openid'],
+    ),
+  ),
 ]);
 
 export type OutboundRequest = v.InferOutput<typeof outboundRequest>;
@@ -201,6 +231,9 @@ const [THUMB_ID, THUMB_URL, THUMB_S3] = ['thumbMediaId', 'thumbUrl', 'thumbS3'] 
 
 /** The contract's own checks in JSON Schema, for the published schema and OpenAPI. */
 export const OUTBOUND_RULES: CheckRules = {
+  // JSON Schema cannot add up lengths: the limit is stated for callers, kf-bridge checks it.
+  [KF_GROUP_ID_LENGTH]: { description: 'app#openKfId#externalUserId is at most 128 characters' },
+  [MP_GROUP_ID_LENGTH]: { description: 'app#openid is at most 128 characters' },
   [ONE_MEDIA]: exactlyOneOf(MEDIA_FIELDS),
   [ONE_THUMB]: exactlyOneOf([THUMB_ID, THUMB_URL, THUMB_S3]),
   [AT_MOST_ONE_THUMB]: {
@@ -216,6 +249,31 @@ export const OUTBOUND_RULES: CheckRules = {
 
 export function parseOutboundRequest(value: unknown): OutboundRequest {
   return validate(outboundRequest, value, 'outbound request');
+}
+
+/** `GET /v1/messages/{requestId}?app=`: the same keys, so a status query never reaches DynamoDB malformed. */
+const statusQuery = v.object({ requestId: outboundRequestId, app });
+
+export function parseStatusQuery(value: unknown): v.InferOutput<typeof statusQuery> {
+  return validate(statusQuery, value, 'status query');
+}
+
+/**
+ * SQS refuses a message over 256 KiB (outbound.fifo keeps the default MaximumMessageSize). Bodies go out with
+ * every non-ASCII character escaped as \uXXXX, 6 bytes each, so that no character can be refused.
+ */
+const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
+const TOO_LARGE_FOR_SQS = 'the request is over the 256 KiB SQS takes, once its non-ASCII text is escaped';
+
+/** Refuses a request that could not be put on outbound.fifo, naming its message (ids and keys are bounded). */
+export function checkQueueable(request: OutboundRequest): void {
+  const json = JSON.stringify(request);
+  let bytes = json.length;
+  for (let i = 0; i < json.length; i++) if (json.charCodeAt(i) > 0x7f) bytes += 5;
+  if (bytes > SQS_MAX_MESSAGE_BYTES)
+    throw new ContractError(`outbound request: message: ${TOO_LARGE_FOR_SQS}`, {
+      issues: [{ path: 'message', message: TOO_LARGE_FOR_SQS }],
+    });
 }
 
 /** One customer's replies stay in order: kf `app#open_kfid#external_userid`, MP `app#openid`. */

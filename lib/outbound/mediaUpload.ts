@@ -21,6 +21,7 @@ const MEDIA_LIFETIME_MS = 3 * 24 * 3600_000;
 const REUSE_MARGIN_MS = 3600_000;
 /** WeCom's largest media is a 20 MB file. */
 const MAX_BYTES = 20 * 1024 * 1024;
+const tooLarge = () => new BadRequestError('media is over 20 MB');
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
@@ -37,22 +38,38 @@ export type ResolveMedia = (
   signal?: AbortSignal,
 ) => Promise<string>;
 
+/** Reading a file, its bytes included; the caller's signal (its invocation's deadline) may end it sooner. */
+const FETCH_TIMEOUT_MS = 15_000;
+
+const withinFetchTime = (signal?: AbortSignal) =>
+  signal
+    ? AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)])
+    : AbortSignal.timeout(FETCH_TIMEOUT_MS);
+
 async function fetchUrl(url: string, signal?: AbortSignal): Promise<FetchedFile> {
-  let response: Response;
+  const host = new URL(url).host;
+  const within = withinFetchTime(signal);
   try {
-    response = await fetch(url, {
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(15_000)]) : AbortSignal.timeout(15_000),
-    });
+    const response = await fetch(url, { signal: within });
+    if (!response.ok) throw new BadRequestError(`media URL answered HTTP ${response.status}`);
+    if (Number(response.headers.get('content-length')) > MAX_BYTES) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
+    // A slow file is cut off while its bytes arrive, not only while waiting for the answer.
+    const data = Buffer.from(await response.arrayBuffer());
+    return {
+      data,
+      contentType: response.headers.get('content-type') ?? 'application/octet-stream',
+      name: new URL(url).pathname.split('/').pop() || 'media',
+    };
   } catch (error) {
-    throw new DependencyError(`could not fetch media from ${new URL(url).host}`, { cause: error });
+    if (error instanceof BadRequestError) throw error;
+    throw new DependencyError(
+      within.aborted ? `media from ${host} did not arrive in time` : `could not fetch media from ${host}`,
+      { cause: error },
+    );
   }
-  if (!response.ok) throw new BadRequestError(`media URL answered HTTP ${response.status}`);
-  const data = Buffer.from(await response.arrayBuffer());
-  return {
-    data,
-    contentType: response.headers.get('content-type') ?? 'application/octet-stream',
-    name: new URL(url).pathname.split('/').pop() || 'media',
-  };
 }
 
 async function fetchS3(
@@ -60,10 +77,12 @@ async function fetchS3(
   source: { bucket: string; key: string },
   signal?: AbortSignal,
 ): Promise<FetchedFile> {
+  const within = withinFetchTime(signal);
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), {
-      abortSignal: signal,
+      abortSignal: within,
     });
+    if ((object.ContentLength ?? 0) > MAX_BYTES) throw tooLarge();
     const data = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
     return {
       data,
@@ -71,9 +90,13 @@ async function fetchS3(
       name: source.key.split('/').pop() || 'media',
     };
   } catch (error) {
+    if (error instanceof BadRequestError) throw error;
     if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NoSuchBucket')
       throw new BadRequestError(`no S3 object ${source.bucket}/${source.key}`);
-    throw new DependencyError('could not read media from S3', { cause: error });
+    throw new DependencyError(
+      within.aborted ? 'media from S3 did not arrive in time' : 'could not read media from S3',
+      { cause: error },
+    );
   }
 }
 
@@ -120,7 +143,7 @@ export function mediaResolver(deps: {
       Item && typeof Item.mediaId === 'string' && Item.mediaId !== 'undefined' ? Item.mediaId : '';
     if (cached && Number(Item?.expiresAt) - deps.now() > REUSE_MARGIN_MS) return cached;
     const fetched = await fetchFile(deps.s3, file, signal);
-    if (fetched.data.length > MAX_BYTES) throw new BadRequestError('media is over 20 MB');
+    if (fetched.data.length > MAX_BYTES) throw tooLarge();
     const extension = EXTENSIONS[fetched.contentType.split(';')[0]?.trim() ?? ''];
     const filename = fetched.name.includes('.') || !extension ? fetched.name : `${fetched.name}.${extension}`;
     const uploaded = await deps.upload(app, platform, {

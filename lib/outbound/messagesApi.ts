@@ -1,5 +1,10 @@
 import type { Config } from '../config/config';
-import { OUTBOUND_SCHEMA, parseOutboundRequest } from '../contracts/outbound';
+import {
+  checkQueueable,
+  OUTBOUND_SCHEMA,
+  parseOutboundRequest,
+  parseStatusQuery,
+} from '../contracts/outbound';
 import { BadRequestError, ContractError, NotFoundError } from '../errors';
 import { authorize } from '../http/apiKey';
 import type { Log } from '../logger';
@@ -33,17 +38,20 @@ export interface ApiResponse {
 /**
  * POST /v1/messages validates an outbound request and puts it on outbound.fifo: 202 with its id and status.
  * GET /v1/messages/{requestId}?app= answers its status: queued, sent, rejected, failed or uncertain (with errcode and
- * reason).
+ * reason). Input past a limit of SQS or DynamoDB (ids, sizes) is answered 400 with the field, never sent to AWS.
  */
 export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   authorize(request.headers, deps.config.outboundApiKey);
   if (request.method === 'GET' && request.requestId) {
-    const app = request.query.app ?? 'default';
-    const outcome = await deps.ledger.read(app, request.requestId);
-    if (!outcome) throw new NotFoundError(`no request '${request.requestId}' for app '${app}'`);
+    const { requestId, app } = parseStatusQuery({
+      requestId: request.requestId,
+      app: request.query.app ?? 'default',
+    });
+    const outcome = await deps.ledger.read(app, requestId);
+    if (!outcome) throw new NotFoundError(`no request '${requestId}' for app '${app}'`);
     return {
       status: 200,
-      body: { requestId: request.requestId, app, ...outcome, at: new Date(outcome.at).toISOString() },
+      body: { requestId, app, ...outcome, at: new Date(outcome.at).toISOString() },
     };
   }
   let body: unknown;
@@ -53,6 +61,7 @@ export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Pro
     throw new BadRequestError('body is not JSON');
   }
   const outbound = parseOutboundRequest({ schema: OUTBOUND_SCHEMA, ...(body as object) });
+  checkQueueable(outbound);
   // Each channel needs its own platform's settings: an Official Account-only app takes MP requests.
   const [platform, settings] =
     outbound.channel === 'mp' ? (['mp', 'Official Account'] as const) : (['wecom', 'WeCom'] as const);

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendStatus } from '../contracts/outbound';
 import { conditional, dynamo } from '../dynamo';
 
@@ -119,22 +119,46 @@ export class SendLedger {
   }
 
   /**
-   * Notes, in one write, that an MP send is about to be attempted (MP has no msgid to refuse a repeat); true when
-   * another attempt's note was already there, whose outcome is unknown.
+   * Notes, in one write, that an MP send is about to be attempted (MP has no msgid to refuse a repeat), and counts
+   * the attempt. `earlier`: another attempt's note was already there, whose outcome is unknown; `attempts`: the
+   * request's attempts, this one included.
    */
-  async noteAttempt(app: string, requestId: string, at: number): Promise<boolean> {
+  async noteAttempt(
+    app: string,
+    requestId: string,
+    at: number,
+  ): Promise<{ earlier: boolean; attempts: number }> {
     const { Attributes } = await dynamo('send ledger attempt', () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, requestId),
-          UpdateExpression: 'SET attemptedAt = :at',
-          ExpressionAttributeValues: { ':at': at },
+          UpdateExpression: 'SET attemptedAt = :at ADD attempts :one',
+          ExpressionAttributeValues: { ':at': at, ':one': 1 },
           ReturnValues: 'UPDATED_OLD',
         }),
       ),
     );
-    return Attributes?.attemptedAt !== undefined;
+    return {
+      earlier: Attributes?.attemptedAt !== undefined,
+      attempts: Number(Attributes?.attempts ?? 0) + 1,
+    };
+  }
+
+  /** Counts an MP attempt that failed before its note (its files, its budget); the request's attempts so far. */
+  async countAttempt(app: string, requestId: string): Promise<number> {
+    const { Attributes } = await dynamo('send ledger attempt count', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'ADD attempts :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    return Number(Attributes?.attempts ?? 1);
   }
 
   /** Clears an MP attempt's note when MP answered that it did not carry the send out. */
@@ -152,29 +176,37 @@ export class SendLedger {
 
   /**
    * Maps a msgid back to its request. The sender writes it before calling WeCom, because WeCom can report a
-   * send undelivered (msg_send_fail) before the call that made it has even returned; so it also notes that a kf
-   * attempt began. `unknown`: an earlier attempt wrote it and did not clear it, so its outcome is unknown;
-   * `presented`: WeCom has seen this msgid before, whatever it answered.
+   * send undelivered (msg_send_fail) before the call that made it has even returned; so it also notes and counts
+   * the kf attempt, in the same write. `unknown`: an earlier attempt wrote it and did not clear it, so its outcome
+   * is unknown; `presented`: WeCom has seen this msgid before, whatever it answered; `attempts`: the request's
+   * attempts, this one included.
    */
   async indexMsgid(
     app: string,
     msgid: string,
     requestId: string,
     at: number,
-  ): Promise<{ unknown: boolean; presented: boolean }> {
+  ): Promise<{ unknown: boolean; presented: boolean; attempts: number }> {
     const { Attributes } = await dynamo('send ledger index', () =>
       this.db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.table,
-          Item: { pk: `SENDMSGID#${app}`, sk: msgid, requestId, ttl: Math.floor(at / 1000) + TTL_SECONDS },
+          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+          UpdateExpression: 'SET requestId = :requestId, #ttl = :ttl REMOVE cleared ADD attempts :one',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':requestId': requestId,
+            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':one': 1,
+          },
           ReturnValues: 'ALL_OLD',
         }),
       ),
     );
-    return {
-      unknown: Attributes !== undefined && Attributes.cleared !== true,
-      presented: Attributes !== undefined,
-    };
+    const earlier = Attributes !== undefined;
+    // An index earlier versions wrote carries no count, but stands for one attempt at least.
+    const before = Number(Attributes?.attempts ?? (earlier ? 1 : 0));
+    return { unknown: earlier && Attributes?.cleared !== true, presented: earlier, attempts: before + 1 };
   }
 
   /**

@@ -6,6 +6,7 @@ import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall, PlatformRequest } from '../platform/client';
 import { lookupErrcode } from '../platform/errcodes';
+import { NotTriedError } from '../queue/fifoConsumer';
 import {
   allowance,
   type BudgetStore,
@@ -73,8 +74,29 @@ export interface SenderDeps {
   readonly now: () => number;
   readonly log: Log;
   readonly signal?: AbortSignal;
+  /**
+   * The time the invocation has left, in ms (Lambda's `getRemainingTimeInMillis`). Without it, only each call's
+   * own time limit bounds a request.
+   */
+  readonly remainingMs?: () => number;
   /** The queue will not deliver this request again: a transient failure is its outcome. */
-  readonly finalAttempt?: boolean;
+  readonly lastDelivery?: boolean;
+}
+
+/** Kept at the end of an invocation to record outcomes and release the records not finished. */
+const RECORDING_MS = 2_000;
+/** The least time a call is given: with less left, a request is not begun, nor its send made. */
+const MIN_CALL_MS = 2_000;
+
+/** The invocation's time as one signal for every call a request makes, ending while outcomes can still be recorded. */
+function withDeadline(deps: SenderDeps): { timed: SenderDeps; timeLeft: () => number } {
+  const timeLeft = () => (deps.remainingMs ? deps.remainingMs() - RECORDING_MS : Number.POSITIVE_INFINITY);
+  if (!deps.remainingMs) return { timed: deps, timeLeft };
+  const deadline = AbortSignal.timeout(Math.max(0, timeLeft()));
+  return {
+    timed: { ...deps, signal: deps.signal ? AbortSignal.any([deps.signal, deadline]) : deadline },
+    timeLeft,
+  };
 }
 
 /** The platform call a request makes, its files uploaded first. */
@@ -130,7 +152,10 @@ async function platformCall(
 
 const errcodeOf = (error: unknown) => (error instanceof KfBridgeError ? error.errcode : undefined);
 
-/** One outbound.fifo record: parsed, then sent; the queue's last delivery settles even a transient failure. */
+/**
+ * One outbound.fifo record: parsed, then sent. Its last attempt, or the queue's last delivery (receives run ahead
+ * of attempts while a request waits behind a failing one), settles even a transient failure.
+ */
 export async function sendRecord(record: SQSRecord, deps: SenderDeps): Promise<SendOutcome> {
   let body: unknown;
   try {
@@ -141,7 +166,7 @@ export async function sendRecord(record: SQSRecord, deps: SenderDeps): Promise<S
   const receives = Number(record.attributes.ApproximateReceiveCount ?? 1);
   return sendRequest(parseOutboundRequest(body), {
     ...deps,
-    finalAttempt: receives >= deps.config.outboundMaxReceives,
+    lastDelivery: receives >= deps.config.outboundMaxReceives,
   });
 }
 
@@ -207,6 +232,10 @@ const NOT_AGAIN = 'not sent again, to avoid a duplicate';
  * sends the same msgid, which WeCom accepts only if the earlier attempt did not get through, and anything but
  * that acceptance leaves the request uncertain (WeCom refuses a repeated msgid with a code it does not publish).
  * For the same reason a refusal in a code WeCom does not publish, of a msgid WeCom has seen before, is uncertain.
+ *
+ * Every call ends while the invocation can still record the outcome (`remainingMs`); a request is begun, and
+ * its send made, only with time left for a call, else it is released untried (NotTriedError). Transient errors
+ * throw for a retry until the request's last attempt, counted in the ledger, or the queue's last delivery.
  */
 export async function sendRequest(request: OutboundRequest, deps: SenderDeps): Promise<SendOutcome> {
   const app = deps.config.apps.get(request.app);
@@ -250,6 +279,19 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   let earlier = { unknown: false, presented: false };
   /** This attempt's own note, cleared when the platform surely did not carry the send out. */
   let noted = false;
+  /** The request's attempts, this one included, once the ledger has counted it. */
+  let attempts = 0;
+  /** This attempt began its work: it was not released untried. */
+  let began = false;
+  /** The send itself was made: only it can have reached the customer. */
+  let sending = false;
+  const { timed, timeLeft } = withDeadline(deps);
+  const ensureTimeTo = (what: string) => {
+    if (timeLeft() < MIN_CALL_MS)
+      throw new NotTriedError(
+        `too little time left in this invocation to ${what}; released for another delivery`,
+      );
+  };
   /** Not sent by this attempt; after an earlier attempt that may have got through, that is all that can be said. */
   const unsent = (status: 'rejected' | 'failed', reason: string, errcode?: number) =>
     earlier.unknown ||
@@ -259,28 +301,40 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
 
   let verdict: BudgetVerdict;
   try {
+    ensureTimeTo('begin');
+    began = true;
     // The msgid index maps a later msg_send_fail back to the request and notes the kf attempt. Written first, so
     // whatever ends this attempt knows whether an earlier one may have got through.
     if (msgid) {
-      earlier = await deps.ledger.indexMsgid(request.app, msgid, request.requestId, deps.now());
+      ({ attempts, ...earlier } = await deps.ledger.indexMsgid(
+        request.app,
+        msgid,
+        request.requestId,
+        deps.now(),
+      ));
       noted = !earlier.unknown;
     }
-    verdict = await budgetVerdict(request, app, deps);
+    verdict = await budgetVerdict(request, app, timed);
     if (!verdict.refusal) {
-      const call = await platformCall(request, app, msgid ?? '', deps);
+      const call = await platformCall(request, app, msgid ?? '', timed);
+      // Files take time: the send waits for a delivery with time for it rather than be cut short.
+      ensureTimeTo('send');
       if (!kf) {
         // One write claims the attempt: of two deliveries racing, only the first calls MP.
-        if (await deps.ledger.noteAttempt(request.app, request.requestId, deps.now()))
-          return earlierUnknown(NOT_AGAIN);
+        const note = await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());
+        if (note.earlier) return earlierUnknown(NOT_AGAIN);
+        attempts = note.attempts;
         noted = true;
       }
+      sending = true;
       await deps.call(app, kf ? 'wecom' : 'mp', call);
     }
   } catch (error) {
     // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.
     if (error instanceof KfBridgeError && !error.retryable)
       return unsent('failed', error.message, error.errcode);
-    const unanswered = error instanceof UncertainOutcomeError;
+    // Only the send can have reached the customer: a file upload or a read that got no answer did not.
+    const unanswered = sending && error instanceof UncertainOutcomeError;
     if (unanswered && !kf)
       return settle(outcome('uncertain', `${error.message}, ${MAY_HAVE_ARRIVED}; ${NOT_AGAIN}`));
     // The platform answered that it did not carry the send out: a retry cannot make a duplicate.
@@ -288,8 +342,14 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       await (msgid
         ? deps.ledger.clearMsgidAttempt(request.app, msgid)
         : deps.ledger.clearAttempt(request.app, request.requestId));
-    if (deps.finalAttempt) {
-      const reason = `gave up after the last retry: ${(error as Error).message}`;
+    // An MP attempt that failed before its note (its files, its budget) is counted now; one released untried is not.
+    if (began && attempts === 0 && !kf)
+      attempts = await deps.ledger.countAttempt(request.app, request.requestId);
+    if (deps.lastDelivery || attempts >= deps.config.outboundMaxAttempts) {
+      const gaveUp = deps.lastDelivery
+        ? 'gave up after the last retry'
+        : `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+      const reason = `${gaveUp}: ${(error as Error).message}`;
       return unanswered
         ? settle(outcome('uncertain', `${reason}, ${MAY_HAVE_ARRIVED}`, errcodeOf(error)))
         : unsent('failed', reason, errcodeOf(error));

@@ -75,6 +75,23 @@ export interface PlatformClientDeps {
 
 type Attempt<T> = { ok: T } | { errcode: number };
 
+/** A platform call's own time limit; a caller's signal (its invocation's deadline) may end it sooner. */
+export const CALL_TIMEOUT_MS = 10_000;
+/** An upload carries a file of up to 20 MB. */
+export const UPLOAD_TIMEOUT_MS = 30_000;
+
+/** The call's own limit and the caller's signal, whichever ends first: ofetch drops `timeout` once given a signal. */
+const within = (ms: number, signal?: AbortSignal) =>
+  signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
+
+/** The call was cut off, by its own limit or the caller's deadline, before an answer came. */
+function cutOff(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return true;
+  }
+  return false;
+}
+
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /** The connection was never made, so the request cannot have arrived. */
@@ -115,7 +132,9 @@ async function withToken<T>(
         ? ` with HTTP ${status}`
         : error instanceof UnreadableAnswer
           ? ' with no errcode'
-          : '';
+          : cutOff(error)
+            ? ' with no answer in time'
+            : '';
       const message = `${request.path} failed${why} for app '${app.name}'`;
       // A 4xx is most likely a gateway refusing a call the platform never saw, but nothing publishes that: a
       // read may be retried on it, a delivery may not. A 5xx may come after the platform acted.
@@ -143,9 +162,8 @@ const fetchOptions = (request: PlatformRequest, query: Record<string, string>) =
   method: request.method ?? (request.body === undefined ? 'GET' : 'POST'),
   query,
   ...(request.body !== undefined && { body: request.body as Record<string, unknown> }),
-  timeout: 10_000,
   retry: 0 as const,
-  ...(request.signal && { signal: request.signal }),
+  signal: within(CALL_TIMEOUT_MS, request.signal),
 });
 
 /**
@@ -204,9 +222,8 @@ export function createPlatformMultipart(deps: PlatformClientDeps): PlatformMulti
           method: 'POST',
           query: { ...query, ...auth },
           body: form,
-          timeout: 30_000,
           retry: 0,
-          ...(signal && { signal }),
+          signal: within(UPLOAD_TIMEOUT_MS, signal),
         }),
       );
     });

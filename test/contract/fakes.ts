@@ -67,8 +67,8 @@ export function senderDeps(call: PlatformCall): SenderDeps {
   const ledger = {
     state: async () => ({}),
     record: async () => true,
-    indexMsgid: async () => ({ unknown: false, presented: false }),
-    noteAttempt: async () => false,
+    indexMsgid: async () => ({ unknown: false, presented: false, attempts: 1 }),
+    noteAttempt: async () => ({ earlier: false, attempts: 1 }),
   };
   return {
     config,

@@ -91,6 +91,48 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
     expect(await drain(sqs, outboundUrl)).toEqual([]);
   });
 
+  // DynamoDB keys and SQS ids have limits of their own: input past them is the caller's error, not an outage.
+  it('answers 400 naming the field for ids AWS would refuse, on POST and GET, and takes real WeChat ids', async () => {
+    const refused = async (request: ApiRequest, path: string) =>
+      expect(handleMessagesApi(request, deps)).rejects.toMatchObject({ status: 400, issues: [{ path }] });
+    await refused(get('r'.repeat(1025)), 'requestId');
+    await refused(get('has space'), 'requestId');
+    await refused({ ...get('d1'), query: { app: 'a'.repeat(2049) } }, 'app');
+    await refused(post({ ...valid('d2'), externalUserId: 'wm 客户' }), 'externalUserId');
+    await refused(post({ ...valid('d3'), externalUserId: `wm${'x'.repeat(120)}` }), 'externalUserId');
+    const mp = { requestId: 'd4', app: 'default', channel: 'mp', message: { type: 'text', content: '您好' } };
+    await refused(post({ ...mp, openid: 'o\u{1F600}' }), 'openid');
+    expect(await drain(sqs, outboundUrl)).toEqual([]);
+    const kf = {
+      ...valid(`d5-${Date.now()}`),
+      openKfId: 'wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw',
+      externalUserId: 'wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw',
+    };
+    expect(await handleMessagesApi(post(kf), deps)).toMatchObject({ status: 202 });
+    const follower = { ...mp, requestId: `d6-${Date.now()}`, openid: 'oLVPpjqs9BhvzwPj5A-vTYAX3GLc' };
+    expect(await handleMessagesApi(post(follower), deps)).toMatchObject({ status: 202 });
+    expect((await drain(sqs, outboundUrl)).map((m) => m.Attributes?.MessageGroupId).sort()).toEqual([
+      'default#oLVPpjqs9BhvzwPj5A-vTYAX3GLc',
+      'default#wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw#wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw',
+    ]);
+  });
+
+  it('answers 400 for a request SQS would refuse as too large once its non-ASCII text is escaped', async () => {
+    const link = (requestId: string, description: string) => ({
+      ...valid(requestId),
+      message: { type: 'link', title: '说明', url: 'https://example.com/a', thumbMediaId: 'm', description },
+    });
+    // 150 KB of UTF-8, 300 KB once each character is written \uXXXX.
+    await expect(handleMessagesApi(post(link('e1', '字'.repeat(50_000))), deps)).rejects.toMatchObject({
+      status: 400,
+      issues: [{ path: 'message', message: expect.stringContaining('256 KiB') }],
+    });
+    expect(await drain(sqs, outboundUrl)).toEqual([]);
+    const id = `e2-${Date.now()}`;
+    expect(await handleMessagesApi(post(link(id, '字'.repeat(40_000))), deps)).toMatchObject({ status: 202 });
+    expect(await drain(sqs, outboundUrl)).toHaveLength(1);
+  });
+
   it('takes each channel for an app with that platform: MP requests for an Official Account-only app', async () => {
     const { WECOM_CORP_ID, WECOM_KF_SECRET, WECOM_CALLBACK_TOKEN, WECOM_ENCODING_AES_KEY, ...mpOnly } =
       testEnv;

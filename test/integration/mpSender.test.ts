@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
 import {
@@ -11,7 +12,7 @@ import {
 } from '../../lib/contracts/outbound';
 import { BudgetStore } from '../../lib/outbound/budgets';
 import { mediaResolver } from '../../lib/outbound/mediaUpload';
-import { type SenderDeps, sendRequest } from '../../lib/outbound/sender';
+import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { platformFor } from '../../lib/platform/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
@@ -259,6 +260,73 @@ describe('the sender, Official Account', () => {
     });
     expect(await sendRequest(reply, deps)).toMatchObject({ status: 'uncertain' });
     expect(sim.sim.mp.sent.map((sent) => sent.body.content)).toEqual(['warm', 'behind a 400']);
+  });
+
+  it('counts attempts in the ledger: MP calls and attempts whose files failed, not the receives spent skipping', async () => {
+    const gina = follower('Gina');
+    await followerWrote(gina);
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, MP_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+    };
+    const delivery = (req: MpOutboundRequest, receives: number) =>
+      ({
+        body: JSON.stringify(req),
+        attributes: { ApproximateReceiveCount: String(receives) },
+      }) as unknown as SQSRecord;
+    const busy = request(gina, { type: 'text', content: 'busy' });
+    sim.sim.setFaults([{ endpoint: 'message/custom/send', kind: 'errcode', errcode: -1, count: 2 }]);
+    await expect(sendRecord(delivery(busy, 6), limited)).rejects.toMatchObject({ errcode: -1 });
+    expect(await sendRecord(delivery(busy, 7), limited)).toMatchObject({
+      status: 'failed',
+      errcode: -1,
+      reason: expect.stringMatching(/^gave up after 2 attempts: /),
+    });
+    // A file the sender could not upload is an attempt too, though MP was never called.
+    const picture = request(gina, {
+      type: 'image',
+      s3: { bucket: 'mediabucket', key: `pictures/${run}.png` },
+    });
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'mediabucket', Key: `pictures/${run}.png`, Body: Buffer.from('a png') }),
+    );
+    sim.sim.setFaults([{ endpoint: 'media/upload', kind: 'errcode', errcode: -1, count: 2 }]);
+    await expect(sendRecord(delivery(picture, 3), limited)).rejects.toMatchObject({ errcode: -1 });
+    expect(await sendRecord(delivery(picture, 4), limited)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^gave up after 2 attempts: /),
+    });
+    expect(sim.sim.mp.sent).toHaveLength(0);
+  });
+
+  it('never takes an upload the deadline cut short for a send: the request fails after its attempts', async () => {
+    const hana = follower('Hana');
+    await followerWrote(hana);
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, MP_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+    };
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'mediabucket', Key: `videos/${run}.mp4`, Body: Buffer.from('a video') }),
+    );
+    const video = request(hana, { type: 'video', s3: { bucket: 'mediabucket', key: `videos/${run}.mp4` } });
+    const attempt = async () => {
+      const deadline = Date.now() + 5_000;
+      try {
+        return await sendRequest(video, { ...limited, remainingMs: () => deadline - Date.now() });
+      } finally {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+    };
+    sim.sim.setFaults([{ endpoint: 'media/upload', kind: 'latency', ms: 8_000 }]);
+    await expect(attempt()).rejects.toMatchObject({ retryable: true });
+    expect(await attempt()).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(
+        /^gave up after 2 attempts: \/cgi-bin\/media\/upload .*no answer in time/,
+      ),
+    });
+    expect(sim.sim.mp.sent).toHaveLength(0);
   });
 
   it('sends a request delivered twice at once only once, and keeps the outcome that is known', async () => {

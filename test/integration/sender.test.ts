@@ -12,6 +12,7 @@ import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/ou
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { platformFor } from '../../lib/platform/wiring';
+import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
@@ -246,6 +247,120 @@ describe('the sender', () => {
     });
   });
 
+  // Lambda hands a customer's replies to one invocation together: those behind a failing one are received, not
+  // attempted, and the queue's receive count runs ahead of the attempts made.
+  it('gives a request its own attempts, counted in the ledger, however many receives were spent skipping it', async () => {
+    await customerWrote('wmSkipped');
+    const delivery = (req: OutboundRequest, receives: number) =>
+      ({
+        body: JSON.stringify(req),
+        attributes: { ApproximateReceiveCount: String(receives) },
+      }) as unknown as SQSRecord;
+    const busy = () =>
+      sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    // Skipped nine times behind a failing reply, then its first attempt fails: it is retried, not given up on.
+    const behind = request({ type: 'text', content: 'behind' }, 'wmSkipped');
+    busy();
+    await expect(sendRecord(delivery(behind, 10), deps)).rejects.toMatchObject({ errcode: -1 });
+    expect(await sendRecord(delivery(behind, 11), deps)).toMatchObject({ status: 'sent' });
+    // The last attempt is the ledger's count, whatever the receive count says.
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+    };
+    const twice = request({ type: 'text', content: 'twice' }, 'wmSkipped');
+    busy();
+    await expect(sendRecord(delivery(twice, 4), limited)).rejects.toMatchObject({ errcode: -1 });
+    busy();
+    expect(await sendRecord(delivery(twice, 5), limited)).toMatchObject({
+      status: 'failed',
+      errcode: -1,
+      reason: expect.stringMatching(/^gave up after 2 attempts: /),
+    });
+    expect(sim.sim.wecom.sent.map((sent) => sent.body.content)).toEqual(['behind']);
+  });
+
+  it('releases a request without calling anything when the invocation has too little time left', async () => {
+    await customerWrote('wmLate');
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '1' }),
+    };
+    const late = request({ type: 'text', content: 'late' }, 'wmLate');
+    await expect(sendRequest(late, { ...limited, remainingMs: () => 1_000 })).rejects.toBeInstanceOf(
+      NotTriedError,
+    );
+    expect(sim.sim.wecom.sent).toHaveLength(0);
+    // The release was no attempt: the one allowed is still to come.
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
+    expect(await sendRequest(late, { ...limited, remainingMs: () => 60_000 })).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^gave up after 1 attempt: /),
+    });
+  });
+
+  // ofetch drops its own timeout once it is given a signal, as the sender always gives one in Lambda.
+  it('ends a send by its own time limit when the invocation passes a signal of its own', async () => {
+    await customerWrote('wmSlowSend');
+    const slow = request({ type: 'text', content: 'slow' }, 'wmSlowSend');
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'latency', ms: 12_000 }]);
+    const invocation = new AbortController();
+    await expect(sendRequest(slow, { ...deps, signal: invocation.signal })).rejects.toMatchObject({
+      name: 'UncertainOutcomeError',
+      message: expect.stringContaining('with no answer in time'),
+    });
+  });
+
+  it("fails a file that cannot arrive within the invocation's time after its attempts, each over by the deadline", async () => {
+    // A large file on a slow host: the headers come at once, the bytes never finish.
+    const server = createServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      response.write('89504e47');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const platform = platformFor(deps.config, db, recordingLog().log);
+    const limited = {
+      ...deps,
+      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
+      resolveMedia: mediaResolver({
+        db,
+        table: testEnv.STATE_TABLE,
+        s3: s3Client(),
+        upload: platform.upload,
+        now: Date.now,
+      }),
+    };
+    await customerWrote('wmSlow');
+    const huge = request({ type: 'image', url: 'https://example.invalid/huge.png' }, 'wmSlow');
+    const attempt = async () => {
+      const deadline = Date.now() + 5_000;
+      try {
+        return await sendRequest(huge, { ...limited, remainingMs: () => deadline - Date.now() });
+      } finally {
+        expect(Date.now()).toBeLessThan(deadline);
+      }
+    };
+    const originalFetch = globalThis.fetch;
+    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
+      originalFetch(String(input).replace('https://example.invalid', base), init)) as typeof fetch;
+    try {
+      await expect(attempt()).rejects.toMatchObject({
+        retryable: true,
+        message: 'media from example.invalid did not arrive in time',
+      });
+      expect(await attempt()).toMatchObject({
+        status: 'failed',
+        reason: 'gave up after 2 attempts: media from example.invalid did not arrive in time',
+      });
+    } finally {
+      globalThis.fetch = originalFetch;
+      server.closeAllConnections();
+      server.close();
+    }
+    expect(sim.sim.wecom.sent).toHaveLength(0);
+  });
+
   it('replies on an event code with send_msg_on_event', async () => {
     const code = sim.sim.enterSession(openKfId, 'wmWelcome') ?? '';
     const req = request(
@@ -350,6 +465,11 @@ describe('the sender', () => {
     const png = Buffer.from('89504e470d0a1a0a-not-really-a-png-but-long-enough');
     const server = createServer((request, response) => {
       if (request.url === '/missing.png') return void response.writeHead(404).end();
+      // A file over WeCom's 20 MB, its size announced: refused before a byte of it is read.
+      if (request.url === '/poster.png')
+        return void response
+          .writeHead(200, { 'content-type': 'image/png', 'content-length': String(30 * 1024 * 1024) })
+          .write('89504e47');
       response.writeHead(200, { 'content-type': 'image/png' }).end(png);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -407,8 +527,13 @@ describe('the sender', () => {
         status: 'failed',
         reason: 'media URL answered HTTP 404',
       });
+      expect(await sendRequest(request(fromUrl('/poster.png'), 'wmMedia'), withMedia)).toMatchObject({
+        status: 'failed',
+        reason: 'media is over 20 MB',
+      });
     } finally {
       globalThis.fetch = originalFetch;
+      server.closeAllConnections();
       server.close();
     }
     expect(sim.sim.media.items.size - storedBefore).toBe(2);

@@ -27,6 +27,8 @@ describe('parseConfig', () => {
     expect(app?.wecom?.apiBase).toBe('https://qyapi.weixin.qq.com');
     expect(app?.mp).toBeUndefined();
     expect(config.callbackMaxClockSkewSeconds).toBe(300);
+    // Receives well above attempts: a reply skipped behind its customer's failing ones keeps its own attempts.
+    expect(config).toMatchObject({ outboundMaxAttempts: 10, outboundMaxReceives: 50 });
   });
 
   it('reads an MP-only app, with or without an AES key', () => {
@@ -82,6 +84,11 @@ describe('parseConfig', () => {
     ],
     [{}, "app 'default' has no settings: set WECOM_CORP_ID (and the other WeCom settings) or MP_APP_ID"],
     [{ MP_APP_ID: 'wx1', MP_APP_SECRET: 's' }, 'MP_TOKEN is not set'],
+    [{ ...wecom, OUTBOUND_MAX_ATTEMPTS: '0' }, 'OUTBOUND_MAX_ATTEMPTS must be a whole number from 1'],
+    [
+      { ...wecom, OUTBOUND_MAX_ATTEMPTS: '12', OUTBOUND_MAX_RECEIVES: '10' },
+      'OUTBOUND_MAX_RECEIVES must be at least OUTBOUND_MAX_ATTEMPTS',
+    ],
   ])('fails fast naming the setting (%#)', (env, message) => {
     expect(() => parseConfig({ ...base, ...env })).toThrow(new ConfigError(message));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OUTBOUND_SCHEMA, parseOutboundRequest } from '../../../lib/contracts/outbound';
+import { OUTBOUND_SCHEMA, outboundGroupId, parseOutboundRequest } from '../../../lib/contracts/outbound';
 import { ContractError } from '../../../lib/errors';
 
 const base = {
@@ -9,6 +9,13 @@ const base = {
   channel: 'kf',
   openKfId: 'wkA',
   externalUserId: 'wmB',
+};
+const mpBase = {
+  schema: OUTBOUND_SCHEMA,
+  requestId: 'mp-1',
+  app: 'default',
+  channel: 'mp',
+  openid: 'oFollower',
 };
 
 describe('outbound request contract', () => {
@@ -55,6 +62,51 @@ describe('outbound request contract', () => {
     expect(() => parseOutboundRequest(value)).toThrow(field);
   });
 
+  // outbound.fifo's message group id is app#openKfId#externalUserId (MP: app#openid): SQS takes at most 128
+  // letters, digits and ASCII punctuation. The same contract holds for requests a company puts on the queue itself.
+  it.each([
+    [{ ...base, externalUserId: 'wm 客户' }, 'externalUserId: letters, digits and ASCII punctuation only'],
+    [{ ...base, openKfId: 'wk\tA' }, 'openKfId: letters, digits and ASCII punctuation only'],
+    [
+      { ...base, externalUserId: `wm${'x'.repeat(115)}` },
+      'externalUserId: with app and openKfId, over the 128 characters of a message group id',
+    ],
+    [
+      { ...mpBase, openid: `o${'x'.repeat(120)}` },
+      'openid: with app, over the 128 characters of a message group id',
+    ],
+    [{ ...base, app: 'Default' }, 'app'],
+    [{ ...base, requestId: 'r'.repeat(129) }, 'requestId'],
+  ])('refuses ids SQS would refuse in the message group id (%#), naming the field', (value, field) => {
+    expect(() => parseOutboundRequest({ ...value, message: { type: 'text', content: 'x' } })).toThrow(field);
+  });
+
+  it("takes WeChat's own ids, at the longest a message group id allows", () => {
+    const text = { type: 'text', content: 'x' };
+    expect(
+      parseOutboundRequest({
+        ...base,
+        app: 'after-sales-and-returns-team-abc',
+        openKfId: 'wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw',
+        externalUserId: 'wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw',
+        message: text,
+      }),
+    ).toMatchObject({ externalUserId: 'wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw' });
+    expect(
+      parseOutboundRequest({ ...mpBase, openid: 'oLVPpjqs9BhvzwPj5A-vTYAX3GLc', message: text }),
+    ).toMatchObject({
+      openid: 'oLVPpjqs9BhvzwPj5A-vTYAX3GLc',
+    });
+    const longest = {
+      ...base,
+      app: 'a',
+      openKfId: 'wk',
+      externalUserId: `wm${'x'.repeat(121)}`,
+      message: text,
+    };
+    expect(outboundGroupId(parseOutboundRequest(longest))).toHaveLength(128);
+  });
+
   it('takes a media file as exactly one of a media_id, an https URL or an S3 object', () => {
     expect(
       parseOutboundRequest({ ...base, message: { type: 'image', url: 'https://cdn.example.com/a.png' } })
@@ -73,14 +125,6 @@ describe('outbound request contract', () => {
     }
   });
 });
-
-const mpBase = {
-  schema: OUTBOUND_SCHEMA,
-  requestId: 'mp-1',
-  app: 'default',
-  channel: 'mp',
-  openid: 'oFollower',
-};
 
 describe('outbound request contract, Official Account', () => {
   it('accepts every MP message type and typing', () => {
