@@ -40,11 +40,11 @@ export function senderWiring(
   const retryIn = visibilityBackoff(clients.sqs, config.queues.outboundUrl);
   return {
     deps,
-    onBatch: (records, { signal }) =>
+    onBatch: (records, { remainingMs, signal }) =>
       consumeFifo(
         records,
         async (record) => {
-          await sendRecord(record, { ...deps, ...(signal && { signal }) });
+          await sendRecord(record, { ...deps, remainingMs, ...(signal && { signal }) });
         },
         { log: clients.log, retryIn, concurrency: config.senderConcurrency },
       ),
