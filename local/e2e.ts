@@ -454,10 +454,10 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
      * one, an image whose download is slow, and one over SQS's size limit. */
     const awsWorkload = (i: number): Record<string, unknown> | undefined => {
       if (!profile.aws) return undefined;
+      if (i === 401) return oversized(i);
       if (i % 97 === 13) return text(`message ${i} \uFFFF\uD800 😀`);
       if (i % 211 === 7) return text(`message ${i} ${PERMANENTLY_REFUSED}`);
       if (i % 53 === 29) return { msgtype: 'image', image: { media_id: photo } };
-      if (i === 401) return oversized(i);
       return undefined;
     };
     const expected = new Map<string, string[]>();
