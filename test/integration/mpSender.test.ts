@@ -4,19 +4,16 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config/config';
+import { type Config, parseConfig } from '../../lib/config/config';
 import {
   type MpOutboundMessage,
   type MpOutboundRequest,
   OUTBOUND_SCHEMA,
 } from '../../lib/contracts/outbound';
-import { BudgetStore } from '../../lib/outbound/budgets';
-import { mediaResolver } from '../../lib/outbound/mediaUpload';
 import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
-import { SendLedger } from '../../lib/outbound/sendLedger';
-import { platformFor } from '../../lib/platform/wiring';
+import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, s3Client } from '../support/aws';
+import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
@@ -38,24 +35,18 @@ beforeEach(() => {
   sim.sim.reset();
   sim.sim.createMpApp({ appId: APP_ID, secret: testEnv.MP_APP_SECRET, token: testEnv.MP_TOKEN });
   const config = parseConfig({ ...testEnv, MP_API_BASE: sim.url });
-  const platform = platformFor(config, db, recordingLog().log);
-  deps = {
-    config,
-    call: platform.call,
-    ledger: new SendLedger(db, testEnv.STATE_TABLE),
-    budgets: new BudgetStore(db, testEnv.STATE_TABLE),
-    resolveMedia: mediaResolver({
-      db,
-      table: testEnv.STATE_TABLE,
-      s3,
-      upload: platform.upload,
-      now: Date.now,
-    }),
-    // The product's clock is the simulator's, so the tests move time for both at once.
-    now: () => sim.sim.clock.now(),
-    log: recordingLog().log,
-  };
+  deps = wired(config);
 });
+
+/** The sender as it deploys; its clock is the simulator's, so the tests move time for both at once. */
+const wired = (config: Config) =>
+  senderWiring(config, {
+    sqs: sqsClient(),
+    db,
+    s3,
+    log: recordingLog().log,
+    now: () => sim.sim.clock.now(),
+  }).deps;
 
 /** Follower ids are fresh per test: budgets live in DynamoDB across tests. */
 const follower = (name: string) => `o${name}${run}`;
@@ -232,7 +223,7 @@ describe('the sender, Official Account', () => {
         ...testEnv,
         MP_API_BASE: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`,
       });
-      const behind = { ...deps, config, call: platformFor(config, db, recordingLog().log).call };
+      const behind = wired(config);
       const reply = request(frank, { type: 'text', content: 'through the gateway' });
       expect(await sendRequest(reply, behind)).toMatchObject({
         status: 'uncertain',

@@ -10,7 +10,8 @@ import { type SyncJob, syncJobGroupId } from '../../lib/contracts/syncJob';
 import { enqueueFallbackJobs, TOKENLESS_PULLS_PER_MINUTE } from '../../lib/inbound/fallback';
 import { mediaArchiver } from '../../lib/inbound/media';
 import { CHUNK_TIME_BUDGET_MS } from '../../lib/inbound/puller';
-import { type InboundServices, inboundServices, syncJobHandler } from '../../lib/inbound/services';
+import { type InboundServices, syncJobHandler } from '../../lib/inbound/services';
+import { syncPullerWiring } from '../../lib/inbound/wiring';
 import type { Log } from '../../lib/logger';
 import { budgetChanges } from '../../lib/outbound/budgets';
 import { sendRequest } from '../../lib/outbound/sender';
@@ -48,12 +49,12 @@ beforeEach(async () => {
   sim.sim.reset();
   sim.sim.createCorp({ corpId: testEnv.WECOM_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET] });
   openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
-  services = inboundServices(parseConfig(configEnv()), {
+  services = syncPullerWiring(parseConfig(configEnv()), {
     sqs,
     db,
     log: recordingLog().log,
     now: () => sim.sim.clock.now(),
-  });
+  }).services;
   await purge(sqs, inboundUrl, syncJobsUrl);
 });
 
@@ -104,13 +105,13 @@ const says = (customer: string, n: number) =>
 function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
   const awsLike = sqsClient();
   refuseBatchEntries(awsLike, { ...(options.rules && { rules: options.rules }) });
-  return inboundServices(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
+  return syncPullerWiring(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
     sqs: awsLike,
     db,
     s3: s3Client(),
     log: options.log ?? recordingLog().log,
     now: () => sim.sim.clock.now(),
-  });
+  }).services;
 }
 
 /** An image uploaded to the simulator, as a customer's photo would be there. */
@@ -336,7 +337,7 @@ describe('the sync puller', () => {
 
   it('archives media files to S3 before publishing, and publishes without them once WeCom dropped them', async () => {
     const s3 = s3Client();
-    const archiving = inboundServices(
+    const archiving = syncPullerWiring(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
         sqs,
@@ -345,7 +346,7 @@ describe('the sync puller', () => {
         log: recordingLog().log,
         now: () => sim.sim.clock.now(),
       },
-    );
+    ).services;
     const media_id = await uploadedImage();
     const msgid = sim.sim.customerWrites(openKfId, 'wmPhoto', { msgtype: 'image', image: { media_id } });
     sim.sim.customerWrites(openKfId, 'wmPhoto', {
@@ -386,7 +387,7 @@ describe('the sync puller', () => {
       return download(...args);
     };
     const slow: InboundServices = {
-      ...inboundServices(config, { sqs, db, s3, log, now }),
+      ...syncPullerWiring(config, { sqs, db, s3, log, now }).services,
       archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
     };
 
@@ -414,10 +415,10 @@ describe('the sync puller', () => {
   }, 60_000);
 
   it('publishes a file that cannot be downloaded in time without it, saying why, and leaves one cut short by the pull to the next', async () => {
-    const archiving = inboundServices(
+    const archiving = syncPullerWiring(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       { sqs, db, s3: s3Client(), log: recordingLog().log, now: () => sim.sim.clock.now() },
-    );
+    ).services;
     const media_id = await uploadedImage();
     const [late, next] = [1, 2].map(() =>
       sim.sim.customerWrites(openKfId, 'wmLateFile', { msgtype: 'image', image: { media_id } }),
@@ -527,7 +528,7 @@ describe('the sync puller', () => {
 
   it('requests the configured welcome and closing messages on outbound.fifo, once per event', async () => {
     const prefix = app.toUpperCase();
-    const replying = inboundServices(
+    const replying = syncPullerWiring(
       parseConfig({
         ...configEnv(),
         [`${prefix}_WECOM_WELCOME_TEXT`]: '欢迎！',
@@ -539,7 +540,7 @@ describe('the sync puller', () => {
         log: recordingLog().log,
         now: () => sim.sim.clock.now(),
       },
-    );
+    ).services;
     const welcomeCode = sim.sim.enterSession(openKfId, 'wmHello');
     sim.sim.customerSays(openKfId, 'wmHello', 'hi');
     const endCode = sim.sim.servicerChangesSession(openKfId, 'wmHello', 'end');

@@ -3,18 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config/config';
+import { type Config, parseConfig } from '../../lib/config/config';
 import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
 import { UncertainOutcomeError } from '../../lib/errors';
-import { BudgetStore } from '../../lib/outbound/budgets';
-import { mediaResolver } from '../../lib/outbound/mediaUpload';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
-import { SendLedger } from '../../lib/outbound/sendLedger';
+import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
-import { platformFor } from '../../lib/platform/wiring';
 import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, s3Client } from '../support/aws';
+import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
@@ -36,16 +33,12 @@ beforeEach(() => {
   sim.sim.createCorp({ corpId: testEnv.WECOM_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET] });
   openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
   const config = parseConfig({ ...testEnv, WECOM_API_BASE: sim.url });
-  deps = {
-    config,
-    call: platformFor(config, db, recordingLog().log).call,
-    ledger: new SendLedger(db, testEnv.STATE_TABLE),
-    budgets: new BudgetStore(db, testEnv.STATE_TABLE),
-    // The product's clock is the simulator's, so the tests move time for both at once.
-    now: () => sim.sim.clock.now(),
-    log: recordingLog().log,
-  };
+  deps = wired(config);
 });
+
+/** The sender as it deploys; its clock is the simulator's, so the tests move time for both at once. */
+const wired = (config: Config, log = recordingLog().log) =>
+  senderWiring(config, { sqs: sqsClient(), db, s3: s3Client(), log, now: () => sim.sim.clock.now() }).deps;
 
 /** A customer writes, and the budget learns of it as the puller would tell it. */
 async function customerWrote(customer: string) {
@@ -209,7 +202,7 @@ describe('the sender', () => {
 
   it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {
     const platformLog = recordingLog();
-    deps = { ...deps, call: platformFor(deps.config, db, platformLog.log).call };
+    deps = wired(deps.config, platformLog.log);
     // The budget knows of a message WeCom never saw: WeCom's own refusal (95002) is recorded.
     await deps.budgets.apply({
       app: 'default',
@@ -319,18 +312,7 @@ describe('the sender', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const platform = platformFor(deps.config, db, recordingLog().log);
-    const limited = {
-      ...deps,
-      config: parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }),
-      resolveMedia: mediaResolver({
-        db,
-        table: testEnv.STATE_TABLE,
-        s3: s3Client(),
-        upload: platform.upload,
-        now: Date.now,
-      }),
-    };
+    const limited = wired(parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }));
     await customerWrote('wmSlow');
     const huge = request({ type: 'image', url: 'https://example.invalid/huge.png' }, 'wmSlow');
     const attempt = async () => {
@@ -484,17 +466,6 @@ describe('the sender', () => {
         ContentType: 'image/png',
       }),
     );
-    const platform = platformFor(deps.config, db, recordingLog().log);
-    const withMedia = {
-      ...deps,
-      resolveMedia: mediaResolver({
-        db,
-        table: testEnv.STATE_TABLE,
-        s3,
-        upload: platform.upload,
-        now: Date.now,
-      }),
-    };
     await customerWrote('wmMedia');
     const storedBefore = sim.sim.media.items.size;
     const fromUrl = (path: string) => ({ type: 'image' as const, url: `https://example.invalid${path}` });
@@ -502,13 +473,13 @@ describe('the sender', () => {
     globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
       originalFetch(String(input).replace('https://example.invalid', base), init)) as typeof fetch;
     try {
-      expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), withMedia)).status).toBe('sent');
-      expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), withMedia)).status).toBe('sent');
+      expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), deps)).status).toBe('sent');
+      expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), deps)).status).toBe('sent');
       expect(
         (
           await sendRequest(
             request({ type: 'image', s3: { bucket: 'mediabucket', key: 'catalogue/photo.png' } }, 'wmMedia'),
-            withMedia,
+            deps,
           )
         ).status,
       ).toBe('sent');
@@ -522,12 +493,12 @@ describe('the sender', () => {
         },
         'wmMedia',
       );
-      expect((await sendRequest(link, withMedia)).status).toBe('sent');
-      expect(await sendRequest(request(fromUrl('/missing.png'), 'wmMedia'), withMedia)).toMatchObject({
+      expect((await sendRequest(link, deps)).status).toBe('sent');
+      expect(await sendRequest(request(fromUrl('/missing.png'), 'wmMedia'), deps)).toMatchObject({
         status: 'failed',
         reason: 'media URL answered HTTP 404',
       });
-      expect(await sendRequest(request(fromUrl('/poster.png'), 'wmMedia'), withMedia)).toMatchObject({
+      expect(await sendRequest(request(fromUrl('/poster.png'), 'wmMedia'), deps)).toMatchObject({
         status: 'failed',
         reason: 'media is over 20 MB',
       });
