@@ -4,8 +4,24 @@ import { ROOT } from './serviceDefinition';
 
 interface FauxqsQueue {
   dequeueFifo(maxCount: number, visibility?: number, dlq?: unknown): { ReceiptHandle: string }[];
+  changeVisibility(receiptHandle: string, seconds: number): void;
+  processTimers(): void;
   readonly fifoLockedGroups: Map<string, number>;
+  readonly fifoMessages: Map<string, { sequenceNumber?: string }[]>;
   readonly inflightMessages: Map<string, { message: { messageGroupId?: string } }>;
+}
+
+/** A message's place in its queue: SQS's sequence numbers grow with every message sent. */
+const sequence = (message: { sequenceNumber?: string }) => BigInt(message.sequenceNumber ?? 0);
+
+/**
+ * fauxqs puts a message coming back (visibility 0, or run out) in front of its group, which kept the order while
+ * a group had one message in flight; with several, they would come back reversed. SQS keeps their order.
+ */
+function inSequence(queue: FauxqsQueue): void {
+  for (const waiting of queue.fifoMessages.values())
+    if (waiting.length > 1)
+      waiting.sort((a, b) => (sequence(a) < sequence(b) ? -1 : sequence(a) > sequence(b) ? 1 : 0));
 }
 
 /**
@@ -40,4 +56,13 @@ export async function receiveFifoGroupsAsSqsDoes(): Promise<void> {
     return received;
   };
   SqsQueue.prototype.dequeueFifo = Object.assign(dequeueFifo, { sqsLike: true as const });
+  const { changeVisibility, processTimers } = SqsQueue.prototype;
+  SqsQueue.prototype.changeVisibility = function (this: FauxqsQueue, receiptHandle: string, seconds: number) {
+    changeVisibility.call(this, receiptHandle, seconds);
+    inSequence(this);
+  };
+  SqsQueue.prototype.processTimers = function (this: FauxqsQueue) {
+    processTimers.call(this);
+    inSequence(this);
+  };
 }

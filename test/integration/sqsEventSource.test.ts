@@ -1,6 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createResources } from '../../local/resources';
@@ -136,6 +142,57 @@ describe('local SQS event-source mapping', () => {
       batch.filter((r) => r.attributes.MessageGroupId === group).map((r) => r.body);
     expect(bodies('a')).toEqual(['a-1', 'a-2', 'a-3']);
     expect(bodies('b')).toEqual(['b-1', 'b-2']);
+  });
+
+  it('gives a group its messages back in order after they return, released or timed out', async () => {
+    const stamp = Date.now();
+    const sendGroup = async (group: string) => {
+      for (const n of [1, 2, 3])
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: mapping.queueUrl,
+            MessageBody: `${group}-${n}`,
+            MessageGroupId: group,
+            MessageDeduplicationId: `${group}-${n}-${stamp}`,
+          }),
+        );
+    };
+    const receive = async () =>
+      (
+        await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: mapping.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        )
+      ).Messages ?? [];
+    // The queue redrives after 2 receives: each way back is tried on a group of its own.
+    await sendGroup('released');
+    for (const message of await receive())
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: mapping.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+    const again = await receive();
+    expect(again.map((m) => m.Body)).toEqual(['released-1', 'released-2', 'released-3']);
+    for (const message of again)
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: mapping.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    await sendGroup('expired');
+    await receive();
+    // Their 1 s visibility runs out.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const back = await receive();
+    expect(back.map((m) => m.Body)).toEqual(['expired-1', 'expired-2', 'expired-3']);
+    for (const message of back)
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: mapping.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
   });
 
   it('treats a malformed batchItemFailures as a failure of the whole batch, as Lambda does', () => {
