@@ -4,7 +4,7 @@ import type { AppConfig, Config } from '../config/config';
 import { type OutboundRequest, parseOutboundRequest, type SendStatus } from '../contracts/outbound';
 import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
-import type { PlatformCall, PlatformRequest } from '../platform/client';
+import { CALL_TIMEOUT_MS, type PlatformCall, type PlatformRequest } from '../platform/client';
 import { lookupErrcode } from '../platform/errcodes';
 import { NotTriedError } from '../queue/fifoConsumer';
 import {
@@ -286,8 +286,8 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   /** The send itself was made: only it can have reached the customer. */
   let sending = false;
   const { timed, timeLeft } = withDeadline(deps);
-  const ensureTimeTo = (what: string) => {
-    if (timeLeft() < MIN_CALL_MS)
+  const ensureTimeTo = (what: string, needs = MIN_CALL_MS) => {
+    if (timeLeft() < needs)
       throw new NotTriedError(
         `too little time left in this invocation to ${what}; released for another delivery`,
       );
@@ -317,8 +317,9 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     verdict = await budgetVerdict(request, app, timed);
     if (!verdict.refusal) {
       const call = await platformCall(request, app, msgid ?? '', timed);
-      // Files take time: the send waits for a delivery with time for it rather than be cut short.
-      ensureTimeTo('send');
+      // Files take time: the send waits for a delivery with time for its whole limit rather than be cut short,
+      // since a send our own deadline cuts off is one whose fate is unknown.
+      ensureTimeTo('send', CALL_TIMEOUT_MS);
       if (!kf) {
         // One write claims the attempt: of two deliveries racing, only the first calls MP.
         const note = await deps.ledger.noteAttempt(request.app, request.requestId, deps.now());

@@ -122,6 +122,9 @@ async function withToken<T>(
   const url = `${apiBase(app, platform)}${request.path}`;
   for (let attempt = 0; ; attempt++) {
     const token = await tokens.getToken(app, platform, request.signal);
+    // A deadline that passed before the request left says nothing was sent: never an unknown outcome.
+    if (request.signal?.aborted)
+      throw new DependencyError(`${request.path} not sent for app '${app.name}': no time left`);
     let result: Attempt<T>;
     try {
       result = await send(url, { ...request.query, access_token: token });

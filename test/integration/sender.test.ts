@@ -284,6 +284,12 @@ describe('the sender', () => {
       NotTriedError,
     );
     expect(sim.sim.wecom.sent).toHaveLength(0);
+    // Time to begin, not for the send's whole limit: a send our own deadline cut off would be of unknown fate.
+    const unhurried = request({ type: 'text', content: 'unhurried' }, 'wmLate');
+    await expect(sendRequest(unhurried, { ...deps, remainingMs: () => 9_000 })).rejects.toBeInstanceOf(
+      NotTriedError,
+    );
+    expect(sim.sim.wecom.sent).toHaveLength(0);
     // The release was no attempt: the one allowed is still to come.
     sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: -1, count: 1 }]);
     expect(await sendRequest(late, { ...limited, remainingMs: () => 60_000 })).toMatchObject({

@@ -93,6 +93,18 @@ describe('a call that delivers a message to a customer', () => {
     expect(failure).toMatchObject({ message: expect.stringContaining('HTTP 404') });
   });
 
+  it('reads a deadline that passed before the request left as not sent, never as an unknown outcome', async () => {
+    const error = await call(app, 'mp', {
+      path: '/cgi-bin/message/custom/send',
+      body: { touser: 'o1' },
+      delivers: true,
+      signal: AbortSignal.abort(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).not.toBeInstanceOf(UncertainOutcomeError);
+    expect(error).toMatchObject({ message: expect.stringContaining('not sent'), retryable: true });
+  });
+
   it('reads an answer without an errcode as an unknown outcome, where a read takes it as success', async () => {
     expect(await deliver('/cgi-bin/empty').catch((error: unknown) => error)).toBeInstanceOf(
       UncertainOutcomeError,
