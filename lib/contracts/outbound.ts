@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { APP_NAME } from '../config/config';
 import { ContractError } from '../errors';
+import { SQS_MAX_MESSAGE_BYTES, sqsBody } from '../queue/sqsBody';
 import { given, httpsUrl, httpUrl, mediaId, s3Object, text } from './fields';
 import { type CheckRules, exactlyOneOf } from './jsonSchema';
 import { validate } from './validate';
@@ -262,15 +263,11 @@ export function parseStatusQuery(value: unknown): v.InferOutput<typeof statusQue
  * SQS refuses a message over 256 KiB (outbound.fifo keeps the default MaximumMessageSize). Bodies go out with
  * every non-ASCII character escaped as \uXXXX, 6 bytes each, so that no character can be refused.
  */
-const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
 const TOO_LARGE_FOR_SQS = 'the request is over the 256 KiB SQS takes, once its non-ASCII text is escaped';
 
 /** Refuses a request that could not be put on outbound.fifo, naming its message (ids and keys are bounded). */
 export function checkQueueable(request: OutboundRequest): void {
-  const json = JSON.stringify(request);
-  let bytes = json.length;
-  for (let i = 0; i < json.length; i++) if (json.charCodeAt(i) > 0x7f) bytes += 5;
-  if (bytes > SQS_MAX_MESSAGE_BYTES)
+  if (sqsBody(JSON.stringify(request)).length > SQS_MAX_MESSAGE_BYTES)
     throw new ContractError(`outbound request: message: ${TOO_LARGE_FOR_SQS}`, {
       issues: [{ path: 'message', message: TOO_LARGE_FOR_SQS }],
     });

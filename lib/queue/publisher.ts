@@ -6,29 +6,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { ContractError, DependencyError } from '../errors';
 import type { Log } from '../logger';
+import { SQS_MAX_MESSAGE_BYTES, sqsBody } from './sqsBody';
 
 export interface FifoMessage {
   /** JSON text: every body kf-bridge publishes is one. */
   readonly body: string;
   readonly groupId: string;
   readonly deduplicationId: string;
-}
-
-/**
- * What one message, and one SendMessageBatch call in total, may carry. AWS raised SQS's ceiling to 1 MiB in
- * 2025, but a queue takes only up to its MaximumMessageSize, which serverless.yml leaves at its default: 256 KiB.
- */
-export const SQS_MAX_MESSAGE_BYTES = 262_144;
-const MAX_BATCH_ENTRIES = 10;
-
-/**
- * The body as sent: every character outside ASCII written as a JSON `\uXXXX` escape, which JSON.parse reads
- * back as the same value. SQS refuses characters outside #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD |
- * #x10000–#x10FFFF (U+FFFF, a lone surrogate); an escaped body has none, so its content cannot be refused.
- * JSON.stringify already escapes control characters and lone surrogates; the body's size is its length.
- */
-export function sqsBody(json: string): string {
-  return json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export type Publish = (queueUrl: string, message: FifoMessage, signal?: AbortSignal) => Promise<void>;
@@ -91,15 +75,16 @@ export class PartlyPublishedError extends DependencyError {
   }
 }
 
-// Codes that refuse the message itself, whatever SenderFault says.
-const REFUSES_THE_MESSAGE = new Set(['InvalidMessageContents', 'InvalidParameterValue']);
-// The caller's fault but not the message's: throttling and the queue's KMS key meet every message alike, so a
-// retry (and, if it lasts, the dead-letter queue's alarm) is the answer, not a quarantine.
-const REFUSES_EVERY_MESSAGE = /^(Kms|RequestThrottled|Throttling|AccessDenied)/;
+const MAX_BATCH_ENTRIES = 10;
 
-function refusesForGood({ Code = '', SenderFault }: BatchResultErrorEntry): boolean {
-  return REFUSES_THE_MESSAGE.has(Code) || (SenderFault === true && !REFUSES_EVERY_MESSAGE.test(Code));
-}
+/**
+ * The codes by which SQS refuses a message for what it is (its content, its size). A quarantine cannot be
+ * undone, so every other refusal (throttling, the queue's KMS key, a code not known here) is retried, and one
+ * that lasts reaches the dead-letter queue and its alarm.
+ */
+const REFUSES_THE_MESSAGE = new Set(['InvalidMessageContents', 'InvalidParameterValue']);
+
+const refusesForGood = ({ Code = '' }: BatchResultErrorEntry) => REFUSES_THE_MESSAGE.has(Code);
 
 interface Pending {
   readonly message: FifoMessage;
@@ -198,6 +183,11 @@ export function sqsBatchPublisher(
           { abortSignal: signal },
         );
         failed = answer.Failed ?? [];
+        // An entry the answer names neither way did not reach the queue as far as anyone can tell.
+        const answered = new Set([...(answer.Successful ?? []), ...failed].map((entry) => entry.Id));
+        for (const index of call.keys())
+          if (!answered.has(String(index)))
+            failed.push({ Id: String(index), Code: 'NotAnswered', SenderFault: false, Message: 'no result' });
       } catch (error) {
         // Whether any of the call got through is unknown: FIFO deduplication absorbs it when the retry resends.
         throw new PartlyPublishedError(`could not enqueue to ${queue}`, published, { cause: error });

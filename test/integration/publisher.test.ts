@@ -5,11 +5,10 @@ import {
   type FifoMessage,
   PartlyPublishedError,
   type Quarantine,
-  SQS_MAX_MESSAGE_BYTES,
   sqsBatchPublisher,
-  sqsBody,
   sqsPublisher,
 } from '../../lib/queue/publisher';
+import { SQS_MAX_MESSAGE_BYTES, sqsBody } from '../../lib/queue/sqsBody';
 import { refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
 import { drain, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
@@ -193,5 +192,34 @@ describe('the batch publisher', () => {
     ]).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DependencyError);
     expect(inGroup(await received(), 'wmNoQ')).toEqual([1]);
+  });
+
+  it('retries a refusal that is not of the message itself, never quarantining it', async () => {
+    const sqs = sqsClient();
+    const kept: string[] = [];
+    const quarantine: Quarantine = async (original) => {
+      kept.push(original.deduplicationId);
+      return original;
+    };
+    refuseBatchEntries(sqs, {
+      rules: [
+        (entry) =>
+          entry.MessageBody?.includes('"n":2')
+            ? { Code: 'UnsupportedOperation', SenderFault: true, Message: 'not now' }
+            : undefined,
+      ],
+    });
+    const publish = sqsBatchPublisher(sqs, {
+      byQueueUrl: { [queueUrl]: quarantine },
+      log: recordingLog().log,
+    });
+    const failure = await publish(queueUrl, [
+      message('wmKms', 1),
+      message('wmKms', 2),
+      message('wmKms', 3),
+    ]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PartlyPublishedError);
+    expect(kept).toEqual([]);
+    expect(inGroup(await received(), 'wmKms')).toEqual([1]);
   });
 });
