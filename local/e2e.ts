@@ -9,7 +9,7 @@ import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
-import type { OutboundRequest } from '../lib/contracts/outbound';
+import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound';
 import { KfBridgeError } from '../lib/errors';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
@@ -21,8 +21,9 @@ import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
 import { kfReplies, mpReplies } from './e2eReplies';
+import { sqsMappingsOf } from './functionMappings';
 import { createMeter, type Meter, meterDynamoDb, metered, meterSqs } from './metering';
-import { readServiceDefinition } from './serviceDefinition';
+import { readServiceDefinition, type ServiceDefinition } from './serviceDefinition';
 import { refuseBatchEntries, SQS_REFUSALS } from './sqsBatchRefusals';
 import { startEventSourceMappings } from './sqsEventSource';
 import { type LocalStack, startLocalStack } from './stack';
@@ -72,6 +73,8 @@ export interface E2eResult {
     failed: number;
     /** Replies that may or may not have reached the customer (an attempt got no clear answer); never sent twice. */
     uncertain: number;
+    /** Replies that reached a customer after one queued behind them. */
+    outOfOrder: number;
   };
   readonly injected: {
     crashesBeforeCursorCommit: number;
@@ -85,6 +88,8 @@ export interface E2eResult {
     unansweredSends: number;
     /** Entries of SendMessageBatch calls refused the way AWS refuses them (aws profile). */
     sqsEntriesRefused: number;
+    /** Customer messages SQS will never take (refused for good, or over its size): each must be quarantined. */
+    toQuarantine: number;
   };
 }
 
@@ -151,38 +156,43 @@ const PROFILES: Record<FaultProfile, Profile> = {
 };
 
 /**
- * Feeds a queue to a function's batch handler the way Lambda's event-source mapping feeds the function:
- * AWS-shaped batches, partial batch failures, several pollers.
+ * Feeds a function's batch handler the way Lambda's event-source mapping feeds the function, with the mapping
+ * serverless.yml declares (batch size, partial batch failures): several pollers, and each invocation ended at
+ * the function's timeout as Lambda ends it (its signal aborted, the whole batch failed and left to come back).
  */
 function consumeInProcess(
+  definition: ServiceDefinition,
   stack: LocalStack,
-  queue: string,
+  functionName: string,
   onBatch: (records: SQSEvent['Records'], invocation: Invocation) => Promise<SQSBatchResponse>,
-  options: {
-    sqs: SQSClient;
-    meter: Meter;
-    functionName: string;
-    log: (line: string) => void;
-    pollers: number;
-    /** The function's timeout in serverless.yml: each invocation's time. */
-    timeoutMs: number;
-  },
+  options: { sqs: SQSClient; meter: Meter; log: (line: string) => void; pollers: number },
 ) {
-  const mapping = {
-    functionName: options.functionName,
-    queueUrl: stack.queues[queue] ?? '',
-    queueArn: stack.queueArns[queue] ?? '',
-    batchSize: 10,
-    reportBatchItemFailures: true,
-  };
+  const mapping = sqsMappingsOf(definition, stack).find((m) => m.functionName === functionName);
+  if (!mapping) throw new Error(`serverless.yml gives ${functionName} no SQS event source`);
+  const timeoutMs = (definition.functions[functionName]?.timeout ?? 6) * 1000;
   return startEventSourceMappings(Array(options.pollers).fill(mapping), {
     sqs: options.sqs,
     region: stack.region,
     waitTimeSeconds: 1,
     log: options.log,
-    invoke: metered(options.meter, options.functionName, async (_, event) => {
-      const deadline = Date.now() + options.timeoutMs;
-      return onBatch((event as SQSEvent).Records, { remainingMs: () => deadline - Date.now() });
+    invoke: metered(options.meter, functionName, async (_, event) => {
+      const deadline = Date.now() + timeoutMs;
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new Error(`${functionName} timed out`)), timeoutMs);
+      const timedOut = new Promise<never>((_, reject) =>
+        timeout.signal.addEventListener('abort', () => reject(timeout.signal.reason)),
+      );
+      try {
+        return await Promise.race([
+          onBatch((event as SQSEvent).Records, {
+            remainingMs: () => deadline - Date.now(),
+            signal: timeout.signal,
+          }),
+          timedOut,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     }),
   });
 }
@@ -194,6 +204,41 @@ function timesReceived(sim: Simulator, request: OutboundRequest): number {
   // Each follower gets one typing and messages of distinct types, so (follower, type) names one request.
   if (message.type === 'typing') return sim.mp.typings.filter((t) => t.touser === openid).length;
   return sim.mp.sent.filter((s) => s.touser === openid && s.msgtype === message.type).length;
+}
+
+/**
+ * Replies that reached their customer after one queued behind them for the same customer: each customer's
+ * requests are posted one after another, so their order on the queue is their order in `requests`.
+ */
+export function repliesOutOfOrder(sim: Simulator, requests: OutboundRequest[]): number {
+  const index = (request: OutboundRequest | undefined) => (request ? requests.indexOf(request) : -1);
+  const deliveries = new Map<string, number[]>();
+  const delivered = (recipient: string, position: number) => {
+    if (position >= 0) deliveries.set(recipient, [...(deliveries.get(recipient) ?? []), position]);
+  };
+  for (const sent of sim.wecom.sent)
+    delivered(
+      `kf#${sent.touser}`,
+      index(requests.find((r) => r.channel === 'kf' && msgidFor(r) === sent.msgid)),
+    );
+  for (const sent of sim.mp.sent)
+    delivered(
+      `mp#${sent.touser}`,
+      index(
+        requests.find(
+          (r) => r.channel === 'mp' && r.openid === sent.touser && r.message.type === sent.msgtype,
+        ),
+      ),
+    );
+  let outOfOrder = 0;
+  for (const positions of deliveries.values()) {
+    let latest = -1;
+    for (const position of positions) {
+      if (position < latest) outOfOrder++;
+      latest = Math.max(latest, position);
+    }
+  }
+  return outOfOrder;
 }
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Log;
@@ -263,7 +308,6 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
   const profile = PROFILES[options.faults];
   const started = Date.now();
   const definition = await readServiceDefinition();
-  const functionTimeoutMs = (name: string) => (definition.functions[name]?.timeout ?? 6) * 1000;
   const stack = await startLocalStack({ resources: definition.resources, region: definition.region });
   const sim = await startSimulator({ seed: options.seed, callbacks: { retryDelayMs: 300 } });
   const stops: (() => Promise<void> | void)[] = [() => stack.stop(), () => sim.stop()];
@@ -355,13 +399,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       }
       return commit(...args);
     };
-    const pullers = consumeInProcess(stack, 'SyncJobsQueue', puller.onBatch, {
+    const pullers = consumeInProcess(definition, stack, 'syncPuller', puller.onBatch, {
       sqs,
       meter,
-      functionName: 'syncPuller',
       log,
       pollers,
-      timeoutMs: functionTimeoutMs('syncPuller'),
     });
     stops.unshift(() => pullers.stop());
 
@@ -450,10 +492,12 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       options.seed,
     );
     const photo = profile.aws && sim.sim.uploadMedia(CORP.id, 'image', 'photo.jpg', Buffer.alloc(2048, 7));
+    let toQuarantine = 0;
     /** On the aws profile, a few messages AWS treats unkindly: characters SQS refuses, a permanently refused
      * one, an image whose download is slow, and one over SQS's size limit. */
     const awsWorkload = (i: number): Record<string, unknown> | undefined => {
       if (!profile.aws) return undefined;
+      if (i === 401 || i % 211 === 7) toQuarantine++;
       if (i === 401) return oversized(i);
       if (i % 97 === 13) return text(`message ${i} \uFFFF\uD800 😀`);
       if (i % 211 === 7) return text(`message ${i} ${PERMANENTLY_REFUSED}`);
@@ -519,13 +563,11 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
 
     // Outbound: kf customers get three replies of every kf type between them; followers typing and five
     // replies of every MP type between them.
-    const senders = consumeInProcess(stack, 'OutboundQueue', senderWiring(config, clients).onBatch, {
+    const senders = consumeInProcess(definition, stack, 'sender', senderWiring(config, clients).onBatch, {
       sqs,
       meter,
-      functionName: 'sender',
       log,
       pollers,
-      timeoutMs: functionTimeoutMs('sender'),
     });
     stops.unshift(() => senders.stop());
     const requests: OutboundRequest[] = [
@@ -539,19 +581,28 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const queuedAt = performance.now();
     // The company's system posts each reply to the messages API, 20 at a time.
     const api = metered(meter, 'api', apiWiring(config, clients).handle);
-    let posted = 0;
+    // Each customer's replies one after another, so their order on the queue is known; customers side by side.
+    const byRecipient = new Map<string, OutboundRequest[]>();
+    for (const request of requests)
+      byRecipient.set(outboundGroupId(request), [
+        ...(byRecipient.get(outboundGroupId(request)) ?? []),
+        request,
+      ]);
+    const recipients = [...byRecipient.values()];
+    let next = 0;
     await Promise.all(
       Array.from({ length: 20 }, async () => {
-        for (let request = requests[posted++]; request; request = requests[posted++]) {
-          const answer = await api({
-            method: 'POST',
-            path: '/v1/messages',
-            query: {},
-            headers: { 'x-api-key': E2E_API_KEY },
-            body: JSON.stringify(request),
-          });
-          if (answer.status !== 202) throw new Error(`messages API answered ${answer.status}`);
-        }
+        for (let replies = recipients[next++]; replies; replies = recipients[next++])
+          for (const request of replies) {
+            const answer = await api({
+              method: 'POST',
+              path: '/v1/messages',
+              query: {},
+              headers: { 'x-api-key': E2E_API_KEY },
+              body: JSON.stringify(request),
+            });
+            if (answer.status !== 202) throw new Error(`messages API answered ${answer.status}`);
+          }
       }),
     );
     log(`${requests.length} outbound requests queued`);
@@ -584,6 +635,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         rejected: outcomes.filter((o) => o?.status === 'rejected').length,
         failed: outcomes.filter((o) => o?.status === 'failed').length,
         uncertain: outcomes.filter((o) => o?.status === 'uncertain').length,
+        outOfOrder: repliesOutOfOrder(sim.sim, requests),
       },
       durationMs: Date.now() - started,
       timings: { inboundMs, outboundMs },
@@ -595,6 +647,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
         platformFaults: sim.sim.faults.log.length,
         tokenRevocations: profile.revokeToken ? 1 : 0,
         sqsEntriesRefused: refusals.refused.length,
+        toQuarantine,
         unansweredSends: sim.sim.faults.log.filter(
           (fault) =>
             (fault.endpoint === 'kf/send_msg' && fault.kind === 'lost_answer') ||

@@ -41,10 +41,16 @@ const { duplicates, lost, outOfOrder, quarantined, quarantineKept } = result.inb
 const outbound = result.outbound;
 const outboundClean =
   outbound.duplicates === 0 &&
+  outbound.outOfOrder === 0 &&
   outbound.rejected === 0 &&
   outbound.failed === 0 &&
   outbound.uncertain <= result.injected.unansweredSends &&
   outbound.delivered >= outbound.requested - outbound.uncertain;
 // A message SQS will never take arrives as a stand-in, its content kept in S3: every one must be accounted for.
-const inboundClean = duplicates === 0 && lost === 0 && outOfOrder === 0 && quarantineKept === quarantined;
+const inboundClean =
+  duplicates === 0 &&
+  lost === 0 &&
+  outOfOrder === 0 &&
+  quarantined === result.injected.toQuarantine &&
+  quarantineKept === quarantined;
 process.exit(inboundClean && outboundClean ? 0 : 1);

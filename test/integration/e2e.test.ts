@@ -21,6 +21,7 @@ describe('end to end under the default fault profile', () => {
       rejected: 0,
       failed: 0,
       uncertain: 0,
+      outOfOrder: 0,
     });
     // kf customers' three replies each, and eight Official Account followers' typing and five replies each.
     expect(result.outbound.requested).toBeGreaterThanOrEqual(60 + 8 * 6);
