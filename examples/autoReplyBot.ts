@@ -1,7 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseInboundMessage } from '../lib/contracts/inbound';
-import { OUTBOUND_SCHEMA, type OutboundRequest } from '../lib/contracts/outbound';
-import { outboundFifoMessage } from '../lib/outbound/eventReplies';
+import { OUTBOUND_SCHEMA, type OutboundRequest, outboundFifoMessage } from '../lib/contracts/outbound';
 import { sqsBatchPublisher } from '../lib/queue/publisher';
 
 /**

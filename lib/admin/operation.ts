@@ -1,7 +1,7 @@
 import type * as v from 'valibot';
+import type { BudgetStore } from '../budgets';
 import type { AppConfig } from '../config/config';
 import type { CheckRules } from '../contracts/jsonSchema';
-import type { BudgetStore } from '../outbound/budgets';
 import type { FetchedFile, ResolveMedia } from '../outbound/mediaUpload';
 import type { PlatformAnswer, PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
 import type { Platform } from '../tokens/platformToken';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
+import type { SessionState } from '../budgets';
 import { given, text } from '../contracts/fields';
 import { anyOf } from '../contracts/jsonSchema';
-import type { SessionState } from '../outbound/budgets';
 import { IMAGE_RULES, imageMediaId, imageWithMediaId } from './imageInput';
 import { type AdminContext, operation, recordsOf } from './operation';
 

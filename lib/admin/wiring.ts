@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import type { Log } from '../logger';
-import { BudgetStore } from '../outbound/budgets';
 import { fetchFile, mediaResolver } from '../outbound/mediaUpload';
 import { platformFor } from '../platform/wiring';
 import type { AdminDeps } from './adminApi';

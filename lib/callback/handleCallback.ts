@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
+import { type BudgetStore, budgetChanges } from '../budgets';
 import type { AppConfig, Config, MpAppConfig, WecomAppConfig } from '../config/config';
-import { inboundMessageGroupId } from '../contracts/inbound';
+import { inboundFifoMessage } from '../contracts/inbound';
 import { parseSyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { assertSignature, type CallbackCipher, decrypt, signature } from '../crypto/wxBizMsgCrypt';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../errors';
 import type { Log } from '../logger';
-import { type BudgetStore, budgetChanges } from '../outbound/budgets';
 import type { Publish } from '../queue/publisher';
 import { parseWechatXml, requiredText, textOf } from '../xml';
 import { normaliseMpMessage } from './mpMessage';
@@ -173,16 +173,8 @@ async function handleMp(
   const inbound = normaliseMpMessage(message, request.app, deps.now());
   // Before publishing, so a consumer answering the message finds the budget already open.
   for (const change of budgetChanges([inbound])) await deps.budgets.apply(change);
-  await deps.publish(
-    deps.config.queues.inboundUrl,
-    {
-      body: JSON.stringify(inbound),
-      groupId: inboundMessageGroupId(inbound),
-      // The id keys on MsgId, CreateTime and sender: MP's retries of a push collapse, followers' equal MsgIds do not.
-      deduplicationId: sha256(`${inbound.app}#mp#${inbound.id}`),
-    },
-    request.signal,
-  );
+  // The id keys on MsgId, CreateTime and sender: MP's retries of a push collapse, followers' equal MsgIds do not.
+  await deps.publish(deps.config.queues.inboundUrl, inboundFifoMessage(inbound), request.signal);
   deps.log.info('inbound message enqueued', { app: inbound.app, channel: 'mp', type: inbound.message.type });
   return ACCEPTED;
 }

@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import type { Log } from '../logger';
-import { BudgetStore } from '../outbound/budgets';
 import { sqsPublisher } from '../queue/publisher';
 import { type CallbackRequest, type CallbackResponse, handleCallback } from './handleCallback';
 

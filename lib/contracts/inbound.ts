@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as v from 'valibot';
+import type { FifoMessage } from '../queue/publisher';
 import { validate } from './validate';
 
 /**
@@ -202,3 +204,14 @@ export function inboundMessageGroupId(message: InboundMessage): string {
     ? `${message.app}#${message.account}#${customer}`
     : `${message.app}#${customer}`;
 }
+
+/** A message's inbound.fifo deduplication id: the same message, pulled or pushed again, is absorbed. */
+export const inboundDeduplicationId = (message: InboundMessage) =>
+  createHash('sha256').update(`${message.app}#${message.channel}#${message.id}`).digest('hex');
+
+/** An inbound message as it goes on inbound.fifo: in its customer's group, with its deduplication id. */
+export const inboundFifoMessage = (message: InboundMessage): FifoMessage => ({
+  body: JSON.stringify(message),
+  groupId: inboundMessageGroupId(message),
+  deduplicationId: inboundDeduplicationId(message),
+});

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { APP_NAME } from '../config/config';
 import { ContractError } from '../errors';
+import type { FifoMessage } from '../queue/publisher';
 import { SQS_MAX_MESSAGE_BYTES, sqsBody } from '../queue/sqsBody';
 import { given, httpsUrl, httpUrl, mediaId, s3Object, text } from './fields';
 import { type CheckRules, exactlyOneOf } from './jsonSchema';
@@ -278,6 +280,15 @@ export const outboundGroupId = (request: OutboundRequest) =>
   request.channel === 'kf'
     ? `${request.app}#${request.openKfId}#${request.externalUserId}`
     : `${request.app}#${request.openid}`;
+
+/** A request as it goes on outbound.fifo: in its customer's group, deduplicated by its request id. */
+export function outboundFifoMessage(request: OutboundRequest): FifoMessage {
+  return {
+    body: JSON.stringify(request),
+    groupId: outboundGroupId(request),
+    deduplicationId: createHash('sha256').update(`${request.app}#${request.requestId}`).digest('hex'),
+  };
+}
 
 /**
  * What became of a request, as `GET /v1/messages/{requestId}` answers it. queued: accepted, not sent yet; sent:

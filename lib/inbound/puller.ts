@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { type BudgetStore, budgetChanges } from '../budgets';
 import type { Config, WecomAppConfig } from '../config/config';
-import { type InboundMessage, inboundMessageGroupId } from '../contracts/inbound';
+import { type InboundMessage, inboundDeduplicationId, inboundFifoMessage } from '../contracts/inbound';
+import { outboundFifoMessage } from '../contracts/outbound';
 import type { SyncJob } from '../contracts/syncJob';
 import { ContractError, PlatformError } from '../errors';
 import type { Log } from '../logger';
-import { type BudgetStore, budgetChanges } from '../outbound/budgets';
-import { eventReplies, outboundFifoMessage } from '../outbound/eventReplies';
+import { eventReplies } from '../outbound/eventReplies';
 import type { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import { ERRCODES, lookupErrcode } from '../platform/errcodes';
@@ -59,9 +59,6 @@ interface SyncPage {
   has_more?: number;
   msg_list?: Record<string, unknown>[];
 }
-
-export const inboundDeduplicationId = (message: InboundMessage) =>
-  createHash('sha256').update(`${message.app}#${message.channel}#${message.id}`).digest('hex');
 
 /** 95007 (published as an invalid or expired msgtoken), or a code WeCom does not publish, may mean the Token. */
 function tokenMayBeSpent(errcode: number | undefined): boolean {
@@ -229,15 +226,7 @@ async function publishChunk(
   // Budgets first: a reply to a message must never find its customer's budget not yet opened.
   for (const change of budgetChanges(ready)) await deps.budgets.apply(change);
   try {
-    await deps.publishBatch(
-      deps.config.queues.inboundUrl,
-      ready.map((message) => ({
-        body: JSON.stringify(message),
-        groupId: inboundMessageGroupId(message),
-        deduplicationId: inboundDeduplicationId(message),
-      })),
-      deps.signal,
-    );
+    await deps.publishBatch(deps.config.queues.inboundUrl, ready.map(inboundFifoMessage), deps.signal);
   } catch (error) {
     if (error instanceof PartlyPublishedError)
       await settle(

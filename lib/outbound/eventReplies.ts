@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { WecomAppConfig } from '../config/config';
 import type { InboundMessage } from '../contracts/inbound';
-import { OUTBOUND_SCHEMA, type OutboundRequest, outboundGroupId } from '../contracts/outbound';
-import type { FifoMessage } from '../queue/publisher';
+import { OUTBOUND_SCHEMA, type OutboundRequest } from '../contracts/outbound';
 
 /**
  * The configured welcome and closing messages for a page of inbound messages: one per enter_session that
@@ -37,12 +35,4 @@ export function eventReplies(messages: InboundMessage[], wecom: WecomAppConfig):
     }
   }
   return replies;
-}
-
-export function outboundFifoMessage(request: OutboundRequest): FifoMessage {
-  return {
-    body: JSON.stringify(request),
-    groupId: outboundGroupId(request),
-    deduplicationId: createHash('sha256').update(`${request.app}#${request.requestId}`).digest('hex'),
-  };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config/config';
 import {
   checkQueueable,
   OUTBOUND_SCHEMA,
+  outboundFifoMessage,
   parseOutboundRequest,
   parseStatusQuery,
 } from '../contracts/outbound';
@@ -9,7 +10,6 @@ import { BadRequestError, ContractError, NotFoundError } from '../errors';
 import { authorize } from '../http/apiKey';
 import type { Log } from '../logger';
 import type { Publish } from '../queue/publisher';
-import { outboundFifoMessage } from './eventReplies';
 import type { SendLedger } from './sendLedger';
 
 export interface ApiRequest {

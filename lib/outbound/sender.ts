@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
-import type { AppConfig, Config } from '../config/config';
-import { type OutboundRequest, parseOutboundRequest, type SendStatus } from '../contracts/outbound';
-import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
-import type { Log } from '../logger';
-import { CALL_TIMEOUT_MS, type PlatformCall, type PlatformRequest } from '../platform/client';
-import { lookupErrcode } from '../platform/errcodes';
-import { NotTriedError } from '../queue/fifoConsumer';
 import {
   allowance,
   type BudgetStore,
@@ -15,7 +8,14 @@ import {
   SESSION_OF_SERVICE_STATE,
   type SessionState,
   typingRefusal,
-} from './budgets';
+} from '../budgets';
+import type { AppConfig, Config } from '../config/config';
+import { type OutboundRequest, parseOutboundRequest, type SendStatus } from '../contracts/outbound';
+import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
+import type { Log } from '../logger';
+import { CALL_TIMEOUT_MS, type PlatformCall, type PlatformRequest } from '../platform/client';
+import { lookupErrcode } from '../platform/errcodes';
+import { NotTriedError } from '../queue/fifoConsumer';
 import type { MediaFile, ResolveMedia } from './mediaUpload';
 import { type KfSendable, kfMenuBody, kfSendBody, type MpSendable, mpSendBody } from './messageBodies';
 import type { SendLedger, SendOutcome } from './sendLedger';

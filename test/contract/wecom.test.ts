@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { BudgetStore } from '../../lib/budgets';
 import type { KfOutboundMessage } from '../../lib/contracts/outbound';
 import { PlatformError } from '../../lib/errors';
 import type { CursorStore } from '../../lib/inbound/cursors';
 import type { MessageLedger } from '../../lib/inbound/ledger';
 import { pullKfAccount } from '../../lib/inbound/puller';
-import type { BudgetStore } from '../../lib/outbound/budgets';
 import { msgidFor, sendRequest } from '../../lib/outbound/sender';
 import type { SendLedger } from '../../lib/outbound/sendLedger';
 import {

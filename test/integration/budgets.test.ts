@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BudgetChange, BudgetStore, budgetRefusal } from '../../lib/outbound/budgets';
+import { type BudgetChange, BudgetStore, budgetRefusal } from '../../lib/budgets';
 import { documentClient } from '../support/aws';
 import { testEnv } from '../support/wechat';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { allowance, budgetChanges, budgetRefusal, typingRefusal } from '../../lib/budgets';
 import { INBOUND_SCHEMA, type InboundMessage } from '../../lib/contracts/inbound';
-import { allowance, budgetChanges, budgetRefusal, typingRefusal } from '../../lib/outbound/budgets';
 
 const message = (
   customer: string,

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { BudgetChange } from '../../../lib/budgets';
 import { type CallbackRequest, handleCallback } from '../../../lib/callback/handleCallback';
 import { parseInboundMessage } from '../../../lib/contracts/inbound';
 import { parseSyncJob } from '../../../lib/contracts/syncJob';
 import { encrypt, signature } from '../../../lib/crypto/wxBizMsgCrypt';
-import type { BudgetChange } from '../../../lib/outbound/budgets';
 import { recordingLog, recordingPublisher } from '../../support/recording';
 import {
   kfEventXml,

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { InboundMessage } from '../contracts/inbound';
-import type { OutboundRequest } from '../contracts/outbound';
-import { conditional, dynamo } from '../dynamo';
+import type { InboundMessage } from './contracts/inbound';
+import type { OutboundRequest } from './contracts/outbound';
+import { conditional, dynamo } from './dynamo';
 
 /** Both platforms allow replies within 48 h of the customer's last message, at most 5 per customer message. */
 export const REPLY_WINDOW_MS = 48 * 3600_000;
