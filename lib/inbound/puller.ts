@@ -7,7 +7,7 @@ import { ContractError, PlatformError } from '../errors';
 import type { Log } from '../logger';
 import { eventReplies } from '../outbound/eventReplies';
 import type { SendLedger } from '../outbound/sendLedger';
-import type { PlatformCall } from '../platform/client';
+import { CALL_TIMEOUT_MS, type PlatformCall } from '../platform/client';
 import { ERRCODES, lookupErrcode } from '../platform/errcodes';
 import { PartlyPublishedError, type PublishBatch } from '../queue/publisher';
 import type { CursorStore } from './cursors';
@@ -88,7 +88,9 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
       deps.log.info('sync job out of time, re-enqueued', { app: job.app, openKfId: job.openKfId, ...report });
       return report;
     };
-    if (deps.remainingMs() < CHUNK_TIME_BUDGET_MS) return continueLater();
+    // A page begins only with time for sync_msg's own limit and a chunk after it: an invocation that timed out
+    // mid-call would fail its whole batch, other accounts' finished jobs with it.
+    if (deps.remainingMs() < CALL_TIMEOUT_MS + CHUNK_TIME_BUDGET_MS) return continueLater();
     const state = await deps.cursors.read(job.app, job.openKfId);
     let page: SyncPage;
     try {

@@ -9,6 +9,9 @@ import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
 import { enqueueFallbackJobs } from './fallback';
 import { type InboundServices, inboundServices, syncJobHandler } from './services';
 
+/** A FIFO event source hands a function at most 10 messages. */
+const MAX_BATCH_SIZE = 10;
+
 /** The sync puller's pieces, built once per container: sync-jobs.fifo batches and the fallback schedule. */
 export function syncPullerWiring(
   config: Config,
@@ -31,7 +34,8 @@ export function syncPullerWiring(
           const report = await pull(record);
           clients.log.info('sync job done', { messageId: record.messageId, ...report });
         },
-        { log: clients.log, retryIn },
+        // Jobs of different kf accounts run side by side: one account's long pull does not hold up the others.
+        { log: clients.log, retryIn, concurrency: MAX_BATCH_SIZE },
       );
     },
     onSchedule: (options) => enqueueFallbackJobs({ ...services, ...options }),

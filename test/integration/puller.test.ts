@@ -16,6 +16,7 @@ import { syncPullerWiring } from '../../lib/inbound/wiring';
 import type { Log } from '../../lib/logger';
 import { sendRequest } from '../../lib/outbound/sender';
 import type { PlatformDownload } from '../../lib/platform/client';
+import { CALL_TIMEOUT_MS } from '../../lib/platform/client';
 import { platformFor } from '../../lib/platform/wiring';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RefusalRule, refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
@@ -205,6 +206,15 @@ describe('the sync puller', () => {
     const [continued] = await drain(sqs, syncJobsUrl);
     expect(continued?.Attributes?.MessageGroupId).toBe(syncJobGroupId(job()));
     expect(JSON.parse(continued?.Body ?? '')).toMatchObject({ app, openKfId });
+    // Time for a chunk but not for sync_msg's own limit before it: the page waits for the next invocation.
+    const pulls = sim.sim.calls.get('kf/sync_msg') ?? 0;
+    expect(await pull(job(), CALL_TIMEOUT_MS + CHUNK_TIME_BUDGET_MS - 1)).toMatchObject({
+      pages: 0,
+      complete: false,
+    });
+    expect(sim.sim.calls.get('kf/sync_msg') ?? 0).toBe(pulls);
+    await drain(sqs, syncJobsUrl);
+
     // A valid callback Token lifts sync_msg's limit of 10 token-less calls a minute.
     sim.sim.wecom.callbackTokens.set('ENCvalidToken', {
       corpId: testEnv.WECOM_CORP_ID,
@@ -424,8 +434,11 @@ describe('the sync puller', () => {
       sim.sim.customerWrites(openKfId, 'wmLateFile', { msgtype: 'image', image: { media_id } }),
     );
     sim.sim.setFaults([{ endpoint: 'media/get', kind: 'latency', ms: 6000, count: 2 }]);
-    // The invocation has 3 s for files: the first download is all the pull can do, the second can wait.
-    const shortOfTime = () => CHUNK_TIME_BUDGET_MS + 3000;
+    // The page begins with time for sync_msg and a chunk; once the page is read, 3 s are left for files: the first
+    // download is all the pull can do, the second can wait.
+    let checks = 0;
+    const shortOfTime = () =>
+      checks++ === 0 ? CALL_TIMEOUT_MS + CHUNK_TIME_BUDGET_MS : CHUNK_TIME_BUDGET_MS + 3000;
     expect(await syncJobHandler(archiving, shortOfTime)(record(job()))).toMatchObject({
       published: 1,
       complete: false,
