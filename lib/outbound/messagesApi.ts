@@ -2,6 +2,7 @@ import type { Config } from '../config/config';
 import {
   checkQueueable,
   OUTBOUND_SCHEMA,
+  type OutboundRequest,
   outboundFifoMessage,
   parseOutboundRequest,
   parseStatusQuery,
@@ -70,6 +71,7 @@ export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Pro
       issues: [{ path: 'app', message: `no app '${outbound.app}' with ${settings} settings` }],
     });
   }
+  checkFilesReadable(outbound, deps.config.mediaBucket);
   const known = await deps.ledger.read(outbound.app, outbound.requestId);
   if (known && known.status !== 'queued')
     return { status: 202, body: { requestId: outbound.requestId, status: known.status } };
@@ -82,4 +84,22 @@ export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Pro
     type: outbound.message.type,
   });
   return { status: 202, body: { requestId: outbound.requestId, status: 'queued' } };
+}
+
+/**
+ * The sender may read S3 objects in the media bucket only: one elsewhere would be refused as AccessDenied on
+ * every attempt, which reads as a passing fault. Said here, where the caller can mend it.
+ */
+function checkFilesReadable(request: OutboundRequest, mediaBucket: string | undefined): void {
+  const message = request.message as { s3?: { bucket: string }; thumbS3?: { bucket: string } };
+  for (const field of ['s3', 'thumbS3'] as const) {
+    const bucket = message[field]?.bucket;
+    if (bucket === undefined || bucket === mediaBucket) continue;
+    const why = mediaBucket
+      ? `kf-bridge reads files from the media bucket ${mediaBucket} only`
+      : 'no media bucket is set';
+    throw new ContractError(`outbound request: message.${field}.bucket: ${why}`, {
+      issues: [{ path: `message.${field}.bucket`, message: why }],
+    });
+  }
 }

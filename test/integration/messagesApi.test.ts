@@ -133,6 +133,32 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
     expect(await drain(sqs, outboundUrl)).toHaveLength(1);
   });
 
+  it('answers 400 for a file in an S3 bucket the sender may not read, and takes one in the media bucket', async () => {
+    const withBucket = {
+      ...deps,
+      config: parseConfig({
+        ...testEnv,
+        OUTBOUND_QUEUE_URL: outboundUrl,
+        OUTBOUND_API_KEY: KEY,
+        MEDIA_BUCKET: 'mediabucket',
+      }),
+    };
+    const image = (requestId: string, bucket: string) => ({
+      ...valid(requestId),
+      message: { type: 'image', s3: { bucket, key: 'photos/a.png' } },
+    });
+    await expect(
+      handleMessagesApi(post(image('s3-elsewhere', 'someone-elses')), withBucket),
+    ).rejects.toMatchObject({
+      status: 400,
+      issues: [
+        { path: 'message.s3.bucket', message: expect.stringContaining('media bucket mediabucket only') },
+      ],
+    });
+    expect(await drain(sqs, outboundUrl)).toEqual([]);
+    expect((await handleMessagesApi(post(image('s3-media', 'mediabucket')), withBucket)).status).toBe(202);
+  });
+
   it('takes each channel for an app with that platform: MP requests for an Official Account-only app', async () => {
     const { WECOM_CORP_ID, WECOM_KF_SECRET, WECOM_CALLBACK_TOKEN, WECOM_ENCODING_AES_KEY, ...mpOnly } =
       testEnv;

@@ -135,6 +135,7 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     'sqs:SendMessage': ['OutboundQueue'],
     'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
     's3:GetObject': ['MediaBucket/*'],
+    's3:ListBucket': ['MediaBucket'],
   },
   syncPuller: {
     'sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes': [
@@ -151,6 +152,7 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     ],
     'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
     's3:GetObject': ['MediaBucket/*'],
+    's3:ListBucket': ['MediaBucket'],
   },
   tokenRefresh: { 'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'] },
   statsExport: {
