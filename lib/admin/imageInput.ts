@@ -73,10 +73,11 @@ export async function imageMediaId(context: AdminContext, image: Image, field: s
  * (40005 otherwise), and knows the format by the file's name.
  */
 export async function jpgBytes(context: AdminContext, image: Image, field: string): Promise<UploadFile> {
+  const tooLarge = `${field} is over 2 MB`;
   const data = image.data
     ? Buffer.from(image.data, 'base64')
-    : (await context.fetchFile(image, context.signal)).data;
-  if (data.length > MAX_IMAGE_BYTES) throw new BadRequestError(`${field} is over 2 MB`);
+    : (await context.fetchFile(image, { maxBytes: MAX_IMAGE_BYTES, tooLarge }, context.signal)).data;
+  if (data.length > MAX_IMAGE_BYTES) throw new BadRequestError(tooLarge);
   if (!isJpg(data))
     throw new BadRequestError(`${field} is not a JPG image (the Official Account takes JPG avatars only)`);
   return { data, filename: `${field}.jpg`, contentType: 'image/jpeg' };

@@ -2,7 +2,7 @@ import type * as v from 'valibot';
 import type { BudgetStore } from '../budgets';
 import type { AppConfig } from '../config/config';
 import type { CheckRules } from '../contracts/jsonSchema';
-import type { FetchedFile, ResolveMedia } from '../outbound/mediaUpload';
+import type { FetchFile, ResolveMedia } from '../outbound/mediaUpload';
 import type { PlatformAnswer, PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
 import type { Platform } from '../tokens/platformToken';
 
@@ -16,11 +16,8 @@ export interface AdminContext {
   readonly upload: PlatformUpload;
   /** The media_id of a file given by URL or S3 object, uploaded once and cached. */
   readonly resolveMedia: ResolveMedia;
-  /** The bytes of a file given by URL or S3 object. */
-  readonly fetchFile: (
-    source: { url?: string; s3?: { bucket: string; key: string } },
-    signal?: AbortSignal,
-  ) => Promise<FetchedFile>;
+  /** The bytes of a file given by URL or S3 object, refused past the limit. */
+  readonly fetchFile: FetchFile;
   /** Where a session's move is recorded, so replies are checked against the session's new state. */
   readonly budgets: Pick<BudgetStore, 'apply'>;
   readonly now: () => number;

@@ -2,28 +2,34 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
+import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Log } from '../logger';
-import { fetchFile, mediaResolver } from '../outbound/mediaUpload';
+import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
 import { platformFor } from '../platform/wiring';
 import type { AdminDeps } from './adminApi';
 
-/** What the admin API runs with: the platform client on the state table's tokens, media from URLs and S3. */
+/**
+ * What the admin API runs with: the platform client on the state table's tokens, media from URLs (public https
+ * only, unless a test hands its own fetcher) and S3.
+ */
 export function adminDeps(
   config: Config,
   db: DynamoDBDocumentClient,
   s3: S3Client,
   log: Log,
   now: () => number = Date.now,
+  safeFetch: SafeFetch = safeFetcher(),
 ): AdminDeps {
   const platform = platformFor(config, db, log, now);
+  const fetchFile = fileFetcher({ s3, safeFetch });
   return {
     config,
     log,
     call: platform.call,
     upload: platform.upload,
     multipart: platform.multipart,
-    resolveMedia: mediaResolver({ db, table: config.stateTable, s3, upload: platform.upload, now }),
-    fetchFile: (source, signal) => fetchFile(s3, source, signal),
+    resolveMedia: mediaResolver({ db, table: config.stateTable, fetchFile, upload: platform.upload, now }),
+    fetchFile,
     budgets: new BudgetStore(db, config.stateTable),
     now,
   };

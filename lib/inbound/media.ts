@@ -4,6 +4,7 @@ import type { InboundMessage } from '../contracts/inbound';
 import { DependencyError, PlatformError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformDownload } from '../platform/client';
+import { MEDIA_MAX_BYTES } from '../platform/mediaLimits';
 
 /** The time a pull can give one file, and whether it may leave the file to a later pull with more. */
 export interface ArchiveTime {
@@ -23,17 +24,6 @@ export type ArchiveMedia = (
   signal?: AbortSignal,
 ) => Promise<InboundMessage | undefined>;
 
-const MB = 1024 * 1024;
-/**
- * WeCom's media limits by type (reference §10, upload: image 10 MB, voice 2 MB, video 10 MB, file 20 MB); a
- * customer's larger file reaches sync_msg as a text hint, not as media.
- */
-export const MEDIA_MAX_BYTES: Readonly<Record<string, number>> = {
-  image: 10 * MB,
-  voice: 2 * MB,
-  video: 10 * MB,
-  file: 20 * MB,
-};
 /** A download gets at most this long (20 MB at 2 MB/s); one that needs longer is not archived. */
 export const MEDIA_DOWNLOAD_TIMEOUT_MS = 10_000;
 /** Less time than this, and a download is not started: most files take a second, a pull's next run has more. */
@@ -68,7 +58,8 @@ export function mediaArchiver(deps: {
   };
   return async (message, time, signal) => {
     const body = message.message;
-    const maxBytes = MEDIA_MAX_BYTES[body.type];
+    // A customer's file over WeCom's limit for its type reaches sync_msg as a text hint, not as media.
+    const maxBytes = MEDIA_MAX_BYTES.wecom[body.type];
     if (maxBytes === undefined || !('mediaId' in body) || !body.mediaId) return message;
     const app = deps.config.apps.get(message.app);
     if (!app) return message;

@@ -4,8 +4,9 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import type { AppConfig } from '../config/config';
 import { dynamo } from '../dynamo';
 import { BadRequestError, DependencyError } from '../errors';
+import type { SafeFetch, SizeLimit } from '../http/safeFetch';
 import type { PlatformUpload } from '../platform/client';
-
+import { MEDIA_MAX_BYTES, sizeText } from '../platform/mediaLimits';
 import type { Platform } from '../tokens/platformToken';
 
 /** A file to send, by one of its three sources, and the media type it is uploaded as. */
@@ -19,9 +20,6 @@ export interface MediaFile {
 /** Both platforms keep uploaded media 3 days; stop reusing a media_id an hour before that. */
 const MEDIA_LIFETIME_MS = 3 * 24 * 3600_000;
 const REUSE_MARGIN_MS = 3600_000;
-/** WeCom's largest media is a 20 MB file. */
-const MAX_BYTES = 20 * 1024 * 1024;
-const tooLarge = () => new BadRequestError('media is over 20 MB');
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
@@ -38,51 +36,24 @@ export type ResolveMedia = (
   signal?: AbortSignal,
 ) => Promise<string>;
 
-/** Reading a file, its bytes included; the caller's signal (its invocation's deadline) may end it sooner. */
-const FETCH_TIMEOUT_MS = 15_000;
-
-const withinFetchTime = (signal?: AbortSignal) =>
-  signal
-    ? AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)])
-    : AbortSignal.timeout(FETCH_TIMEOUT_MS);
-
-async function fetchUrl(url: string, signal?: AbortSignal): Promise<FetchedFile> {
-  const host = new URL(url).host;
-  const within = withinFetchTime(signal);
-  try {
-    const response = await fetch(url, { signal: within });
-    if (!response.ok) throw new BadRequestError(`media URL answered HTTP ${response.status}`);
-    if (Number(response.headers.get('content-length')) > MAX_BYTES) {
-      await response.body?.cancel();
-      throw tooLarge();
-    }
-    // A slow file is cut off while its bytes arrive, not only while waiting for the answer.
-    const data = Buffer.from(await response.arrayBuffer());
-    return {
-      data,
-      contentType: response.headers.get('content-type') ?? 'application/octet-stream',
-      name: new URL(url).pathname.split('/').pop() || 'media',
-    };
-  } catch (error) {
-    if (error instanceof BadRequestError) throw error;
-    throw new DependencyError(
-      within.aborted ? `media from ${host} did not arrive in time` : `could not fetch media from ${host}`,
-      { cause: error },
-    );
-  }
-}
+/** Reading an S3 object, its bytes included; the caller's signal (its invocation's deadline) may end it sooner. */
+const S3_READ_TIMEOUT_MS = 15_000;
 
 async function fetchS3(
   s3: S3Client,
   source: { bucket: string; key: string },
+  limit: SizeLimit,
   signal?: AbortSignal,
 ): Promise<FetchedFile> {
-  const within = withinFetchTime(signal);
+  const within = signal
+    ? AbortSignal.any([signal, AbortSignal.timeout(S3_READ_TIMEOUT_MS)])
+    : AbortSignal.timeout(S3_READ_TIMEOUT_MS);
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), {
       abortSignal: within,
     });
-    if ((object.ContentLength ?? 0) > MAX_BYTES) throw tooLarge();
+    // S3 states an object's size exactly: a larger one is refused before its bytes are read.
+    if ((object.ContentLength ?? 0) > limit.maxBytes) throw new BadRequestError(limit.tooLarge);
     const data = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
     return {
       data,
@@ -106,15 +77,30 @@ export interface FetchedFile {
   readonly name: string;
 }
 
-/** The bytes of a file given by its https URL or S3 object. */
-export function fetchFile(
-  s3: S3Client,
+/** The bytes of a file given by its https URL or S3 object, refused past the limit. */
+export type FetchFile = (
   source: { url?: string; s3?: { bucket: string; key: string } },
+  limit: SizeLimit,
   signal?: AbortSignal,
-): Promise<FetchedFile> {
-  if (source.url) return fetchUrl(source.url, signal);
-  if (source.s3) return fetchS3(s3, source.s3, signal);
-  throw new BadRequestError('the file has no url or s3 source');
+) => Promise<FetchedFile>;
+
+export function fileFetcher(deps: { s3: S3Client; safeFetch: SafeFetch }): FetchFile {
+  return async (source, limit, signal) => {
+    if (source.url) {
+      const fetched = await deps.safeFetch(source.url, limit, signal);
+      return { ...fetched, name: new URL(source.url).pathname.split('/').pop() || 'media' };
+    }
+    if (source.s3) return fetchS3(deps.s3, source.s3, limit, signal);
+    throw new BadRequestError('the file has no url or s3 source');
+  };
+}
+
+/** What the platform takes of a media type, and what a caller is told of a larger file. */
+function mediaLimit(platform: Platform, type: string): SizeLimit {
+  const maxBytes = MEDIA_MAX_BYTES[platform][type];
+  const name = platform === 'wecom' ? 'WeCom' : 'the Official Account';
+  if (maxBytes === undefined) throw new BadRequestError(`${name} takes no ${type} media`);
+  return { maxBytes, tooLarge: `${type} media is over ${sizeText(maxBytes)}, ${name}'s limit` };
 }
 
 /**
@@ -124,7 +110,7 @@ export function fetchFile(
 export function mediaResolver(deps: {
   db: DynamoDBDocumentClient;
   table: string;
-  s3: S3Client;
+  fetchFile: FetchFile;
   upload: PlatformUpload;
   now: () => number;
 }): ResolveMedia {
@@ -142,8 +128,7 @@ export function mediaResolver(deps: {
     const cached =
       Item && typeof Item.mediaId === 'string' && Item.mediaId !== 'undefined' ? Item.mediaId : '';
     if (cached && Number(Item?.expiresAt) - deps.now() > REUSE_MARGIN_MS) return cached;
-    const fetched = await fetchFile(deps.s3, file, signal);
-    if (fetched.data.length > MAX_BYTES) throw tooLarge();
+    const fetched = await deps.fetchFile(file, mediaLimit(platform, file.type), signal);
     const extension = EXTENSIONS[fetched.contentType.split(';')[0]?.trim() ?? ''];
     const filename = fetched.name.includes('.') || !extension ? fetched.name : `${fetched.name}.${extension}`;
     const uploaded = await deps.upload(app, platform, {

@@ -4,18 +4,27 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
+import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Invocation } from '../invocation';
 import type { Log } from '../logger';
 import { platformFor } from '../platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
-import { mediaResolver } from './mediaUpload';
+import { fileFetcher, mediaResolver } from './mediaUpload';
 import { type SenderDeps, sendRecord } from './sender';
 import { SendLedger } from './sendLedger';
 
 /** The sender's pieces, built once per container: outbound.fifo batches, each request sent once. */
 export function senderWiring(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3: S3Client; log: Log; now?: () => number },
+  clients: {
+    sqs: SQSClient;
+    db: DynamoDBDocumentClient;
+    s3: S3Client;
+    log: Log;
+    now?: () => number;
+    /** How files are read from callers' URLs: public https only, unless a test hands its own. */
+    safeFetch?: SafeFetch;
+  },
 ): {
   deps: SenderDeps;
   onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
@@ -30,7 +39,7 @@ export function senderWiring(
     resolveMedia: mediaResolver({
       db: clients.db,
       table: config.stateTable,
-      s3: clients.s3,
+      fetchFile: fileFetcher({ s3: clients.s3, safeFetch: clients.safeFetch ?? safeFetcher() }),
       upload: platform.upload,
       now,
     }),

@@ -14,6 +14,7 @@ import { type RunningSimulator, startSimulator } from '../../simulator';
 import { startAdminApi } from '../support/adminApi';
 import { documentClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
+import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
 
 const KEY = 'admin-test-key-0123456789';
@@ -379,6 +380,53 @@ describe('sessions and customers', () => {
       memberDepartmentIds: [2, 3],
       groupChatIds: [],
     });
+  });
+});
+
+describe('avatars by URL', () => {
+  it('refuses an avatar whose host resolves to loopback, before any platform call', async () => {
+    const local = await cli('kf-accounts', 'add', '--name', '售后', '--avatar', 'https://localhost/a.png');
+    expect(local).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('media URL host localhost resolves to an internal address (loopback)'),
+    });
+    expect(platformCalls('media/upload') + platformCalls('kf/account/add')).toBe(0);
+  });
+
+  it('refuses an Official Account avatar past 2 MB as it arrives, without waiting for the rest', async () => {
+    let hungUp: Promise<unknown> | undefined;
+    // A JPG of no announced size, past 2 MB, whose end never comes.
+    const host = await publicHost((_, response) => {
+      hungUp = new Promise((resolve) => response.on('close', resolve));
+      response
+        .writeHead(200, { 'content-type': 'image/jpeg' })
+        .write(Buffer.alloc(2 * 1024 * 1024 + 65_536, 0xff));
+    });
+    const fetching = adminDeps(
+      deps.config,
+      documentClient(),
+      s3Client(),
+      recordingLog().log,
+      Date.now,
+      host.safeFetch,
+    );
+    const request = {
+      method: 'PUT',
+      path: `/v1/admin/mp/kf-accounts/${MP_KF}/avatar`,
+      query: {},
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ avatar: { url: host.url('/face.jpg') } }),
+    };
+    try {
+      await expect(handleAdminApi(request, fetching)).rejects.toMatchObject({
+        status: 400,
+        message: 'avatar is over 2 MB',
+      });
+      await hungUp;
+    } finally {
+      await host.stop();
+    }
+    expect(platformCalls('uploadheadimg')).toBe(0);
   });
 });
 

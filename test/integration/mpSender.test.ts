@@ -10,11 +10,13 @@ import {
   type MpOutboundRequest,
   OUTBOUND_SCHEMA,
 } from '../../lib/contracts/outbound';
+import type { SafeFetch } from '../../lib/http/safeFetch';
 import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
+import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
 
 const db = documentClient();
@@ -38,14 +40,18 @@ beforeEach(() => {
   deps = wired(config);
 });
 
-/** The sender as it deploys; its clock is the simulator's, so the tests move time for both at once. */
-const wired = (config: Config) =>
+/**
+ * The sender as it deploys; its clock is the simulator's, so the tests move time for both at once. Files come
+ * from public https hosts only, unless a test hands a fetcher for its own host.
+ */
+const wired = (config: Config, safeFetch?: SafeFetch) =>
   senderWiring(config, {
     sqs: sqsClient(),
     db,
     s3,
     log: recordingLog().log,
     now: () => sim.sim.clock.now(),
+    ...(safeFetch && { safeFetch }),
   }).deps;
 
 /** Follower ids are fresh per test: budgets live in DynamoDB across tests. */
@@ -327,6 +333,30 @@ describe('the sender, Official Account', () => {
     await Promise.all([sendRequest(reply, deps), sendRequest(reply, deps)]);
     expect(sim.sim.mp.sent).toHaveLength(1);
     expect(await deps.ledger.read('default', reply.requestId)).toMatchObject({ status: 'sent' });
+  });
+
+  it("refuses a thumbnail by URL over the Official Account's 64 KB, without uploading it", async () => {
+    const iris = follower('Iris');
+    await followerWrote(iris);
+    const host = await publicHost((_, response) => {
+      response.writeHead(200, { 'content-type': 'image/jpeg' }).end(Buffer.alloc(100 * 1024, 0xff));
+    });
+    const stored = sim.sim.media.items.size;
+    try {
+      const music = request(iris, {
+        type: 'music',
+        musicUrl: 'https://example.com/song.mp3',
+        thumbUrl: host.url('/cover.jpg'),
+      });
+      expect(await sendRequest(music, wired(deps.config, host.safeFetch))).toMatchObject({
+        status: 'failed',
+        reason: "thumb media is over 64 KB, the Official Account's limit",
+      });
+    } finally {
+      await host.stop();
+    }
+    expect(sim.sim.media.items.size).toBe(stored);
+    expect(sim.sim.mp.sent).toHaveLength(0);
   });
 
   it("records MP's own refusal, and uploads a thumbnail from S3 as MP's thumb media", async () => {

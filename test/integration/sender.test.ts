@@ -6,6 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../lib/config/config';
 import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '../../lib/contracts/outbound';
 import { UncertainOutcomeError } from '../../lib/errors';
+import type { SafeFetch } from '../../lib/http/safeFetch';
+import type { Log } from '../../lib/logger';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
@@ -13,6 +15,7 @@ import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
+import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
 
 const db = documentClient();
@@ -36,9 +39,22 @@ beforeEach(() => {
   deps = wired(config);
 });
 
-/** The sender as it deploys; its clock is the simulator's, so the tests move time for both at once. */
-const wired = (config: Config, log = recordingLog().log) =>
-  senderWiring(config, { sqs: sqsClient(), db, s3: s3Client(), log, now: () => sim.sim.clock.now() }).deps;
+/**
+ * The sender as it deploys; its clock is the simulator's, so the tests move time for both at once. Files come
+ * from public https hosts only, unless a test hands a fetcher for its own host.
+ */
+const wired = (
+  config: Config,
+  { log = recordingLog().log, safeFetch }: { log?: Log; safeFetch?: SafeFetch } = {},
+) =>
+  senderWiring(config, {
+    sqs: sqsClient(),
+    db,
+    s3: s3Client(),
+    log,
+    now: () => sim.sim.clock.now(),
+    ...(safeFetch && { safeFetch }),
+  }).deps;
 
 /** A customer writes, and the budget learns of it as the puller would tell it. */
 async function customerWrote(customer: string) {
@@ -202,7 +218,7 @@ describe('the sender', () => {
 
   it('records refusals a retry cannot change as failed, and throws transient errors for a retry', async () => {
     const platformLog = recordingLog();
-    deps = wired(deps.config, platformLog.log);
+    deps = wired(deps.config, { log: platformLog.log });
     // The budget knows of a message WeCom never saw: WeCom's own refusal (95002) is recorded.
     await deps.budgets.apply({
       app: 'default',
@@ -312,15 +328,15 @@ describe('the sender', () => {
 
   it("fails a file that cannot arrive within the invocation's time after its attempts, each over by the deadline", async () => {
     // A large file on a slow host: the headers come at once, the bytes never finish.
-    const server = createServer((_, response) => {
+    const host = await publicHost((_, response) => {
       response.writeHead(200, { 'content-type': 'image/png' });
       response.write('89504e47');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const limited = wired(parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }));
+    const limited = wired(parseConfig({ ...testEnv, WECOM_API_BASE: sim.url, OUTBOUND_MAX_ATTEMPTS: '2' }), {
+      safeFetch: host.safeFetch,
+    });
     await customerWrote('wmSlow');
-    const huge = request({ type: 'image', url: 'https://example.invalid/huge.png' }, 'wmSlow');
+    const huge = request({ type: 'image', url: host.url('/huge.png') }, 'wmSlow');
     const attempt = async () => {
       const deadline = Date.now() + 5_000;
       try {
@@ -329,9 +345,6 @@ describe('the sender', () => {
         expect(Date.now()).toBeLessThan(deadline);
       }
     };
-    const originalFetch = globalThis.fetch;
-    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
-      originalFetch(String(input).replace('https://example.invalid', base), init)) as typeof fetch;
     try {
       await expect(attempt()).rejects.toMatchObject({
         retryable: true,
@@ -342,9 +355,7 @@ describe('the sender', () => {
         reason: 'gave up after 2 attempts: media from example.invalid did not arrive in time',
       });
     } finally {
-      globalThis.fetch = originalFetch;
-      server.closeAllConnections();
-      server.close();
+      await host.stop();
     }
     expect(sim.sim.wecom.sent).toHaveLength(0);
   });
@@ -451,18 +462,16 @@ describe('the sender', () => {
 
   it('uploads media given as an https URL or an S3 object once, and reuses its media_id', async () => {
     const png = Buffer.from('89504e470d0a1a0a-not-really-a-png-but-long-enough');
-    const server = createServer((request, response) => {
+    const host = await publicHost((request, response) => {
       if (request.url === '/missing.png') return void response.writeHead(404).end();
-      // A file over WeCom's 20 MB, its size announced: refused before a byte of it is read.
+      // An image over WeCom's 10 MB, its size announced: refused before a byte of it is read.
       if (request.url === '/poster.png')
         return void response
           .writeHead(200, { 'content-type': 'image/png', 'content-length': String(30 * 1024 * 1024) })
           .write('89504e47');
       response.writeHead(200, { 'content-type': 'image/png' }).end(png);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    // The resolver insists on https for callers; the test serves plain http on loopback and says so.
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    deps = wired(deps.config, { safeFetch: host.safeFetch });
     const s3 = s3Client();
     await s3.send(
       new PutObjectCommand({
@@ -474,10 +483,7 @@ describe('the sender', () => {
     );
     await customerWrote('wmMedia');
     const storedBefore = sim.sim.media.items.size;
-    const fromUrl = (path: string) => ({ type: 'image' as const, url: `https://example.invalid${path}` });
-    const originalFetch = globalThis.fetch;
-    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
-      originalFetch(String(input).replace('https://example.invalid', base), init)) as typeof fetch;
+    const fromUrl = (path: string) => ({ type: 'image' as const, url: host.url(path) });
     try {
       expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), deps)).status).toBe('sent');
       expect((await sendRequest(request(fromUrl('/photo.png'), 'wmMedia'), deps)).status).toBe('sent');
@@ -506,12 +512,10 @@ describe('the sender', () => {
       });
       expect(await sendRequest(request(fromUrl('/poster.png'), 'wmMedia'), deps)).toMatchObject({
         status: 'failed',
-        reason: 'media is over 20 MB',
+        reason: "image media is over 10 MB, WeCom's limit",
       });
     } finally {
-      globalThis.fetch = originalFetch;
-      server.closeAllConnections();
-      server.close();
+      await host.stop();
     }
     expect(sim.sim.media.items.size - storedBefore).toBe(2);
     const [first, second, third, fourth] = sim.sim.wecom.sent;
@@ -522,5 +526,61 @@ describe('the sender', () => {
       thumb_media_id: third?.body.media_id,
     });
     expect(sim.sim.media.get(testEnv.WECOM_CORP_ID, String(first?.body.media_id)).data).toEqual(png);
+  });
+
+  it('refuses a file whose URL redirects to an internal address, and fetches nothing from there', async () => {
+    let internalRequests = 0;
+    const internal = createServer((_, response) => {
+      internalRequests++;
+      response.writeHead(200, { 'content-type': 'image/png' }).end('internal only');
+    });
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+    const secret = `http://127.0.0.1:${(internal.address() as AddressInfo).port}/secret.png`;
+    const host = await publicHost((_, response) => void response.writeHead(302, { location: secret }).end());
+    deps = wired(deps.config, { safeFetch: host.safeFetch });
+    await customerWrote('wmRedirect');
+    try {
+      const redirected = request({ type: 'image', url: host.url('/photo.png') }, 'wmRedirect');
+      expect(await sendRequest(redirected, deps)).toMatchObject({
+        status: 'failed',
+        reason: 'media URL redirects to a URL that is not https',
+      });
+    } finally {
+      await host.stop();
+      internal.close();
+    }
+    expect(internalRequests).toBe(0);
+    expect(sim.sim.wecom.sent).toHaveLength(0);
+  });
+
+  it('refuses a file whose host resolves to loopback', async () => {
+    await customerWrote('wmLoopback');
+    const local = request({ type: 'file', url: 'https://localhost/report.pdf' }, 'wmLoopback');
+    expect(await sendRequest(local, deps)).toMatchObject({
+      status: 'failed',
+      reason: 'media URL host localhost resolves to an internal address (loopback)',
+    });
+  });
+
+  it("refuses a file past its type's limit as it arrives, without waiting for the rest", async () => {
+    let hungUp: Promise<unknown> | undefined;
+    // An image of no announced size, past WeCom's 10 MB, whose end never comes.
+    const host = await publicHost((_, response) => {
+      hungUp = new Promise((resolve) => response.on('close', resolve));
+      response.writeHead(200, { 'content-type': 'image/png' }).write(Buffer.alloc(10 * 1024 * 1024 + 65_536));
+    });
+    deps = wired(deps.config, { safeFetch: host.safeFetch });
+    await customerWrote('wmEndless');
+    try {
+      const endless = request({ type: 'image', url: host.url('/endless.png') }, 'wmEndless');
+      expect(await sendRequest(endless, deps)).toMatchObject({
+        status: 'failed',
+        reason: "image media is over 10 MB, WeCom's limit",
+      });
+      await hungUp;
+    } finally {
+      await host.stop();
+    }
+    expect(sim.sim.wecom.sent).toHaveLength(0);
   });
 });
