@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CallbackRequest } from '../../lib/callback/handleCallback';
+import { callbackWiring } from '../../lib/callback/wiring';
+import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
+import { errorResponse } from '../../lib/http/httpApi';
 import { callbackHttpEvent } from '../../local/callbackEvent';
-import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, localStack, purge, sqsClient } from '../support/aws';
+import { recordingLog } from '../support/recording';
 import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
 type Handler = (
@@ -145,4 +149,65 @@ describe('callback function against the local stack', () => {
       body: 'temporarily unavailable',
     });
   });
+});
+
+/** The callback function's wiring on the local stack, answering as its HTTP middleware does, every log line kept. */
+function wired(env: Record<string, string> = {}) {
+  const { log, lines, textAboveDebug } = recordingLog();
+  const config = parseConfig({
+    ...testEnv,
+    SYNC_JOBS_QUEUE_URL: syncJobsUrl,
+    INBOUND_QUEUE_URL: inboundUrl,
+    ...env,
+  });
+  const wiring = callbackWiring(config, { sqs, db: documentClient(), log });
+  const answer = async (request: CallbackRequest) => {
+    try {
+      const { status, body } = await wiring.handle(request);
+      return { status, body };
+    } catch (error) {
+      const { statusCode, body } = errorResponse(error, log);
+      return { status: statusCode, body };
+    }
+  };
+  return { answer, lines, textAboveDebug };
+}
+
+describe('unauthenticated garbage', () => {
+  const nested = `<xml>${'<a>'.repeat(5000)}secret words${'</a>'.repeat(5000)}</xml>`;
+  const polluting = '<xml><__proto__><polluted>secret words</polluted></__proto__></xml>';
+
+  it.each([
+    [
+      'deeply nested XML to WeCom',
+      { ...wecomPost(kfEventXml('wkX', 'ENCx')), body: nested },
+      'callback body nests elements deeper than 8',
+    ],
+    [
+      'a __proto__ element to WeCom',
+      { ...wecomPost(kfEventXml('wkX', 'ENCx')), body: polluting },
+      'callback body has a reserved element name <__proto__>',
+    ],
+    [
+      'deeply nested XML on a captured MP signature',
+      { ...mpPost(mpTextXml('oX', 'x', '1'), { safe: true }), body: nested },
+      'callback body nests elements deeper than 8',
+    ],
+    [
+      'a __proto__ element on a captured MP signature',
+      { ...mpPost(mpTextXml('oX', 'x', '1'), { safe: true }), body: polluting },
+      'callback body has a reserved element name <__proto__>',
+    ],
+  ])(
+    'answers %s 400, logs one WARN without the body, no ERROR, enqueues nothing',
+    async (_, request, reason) => {
+      const { answer, lines, textAboveDebug } = wired();
+      await expect(answer(request)).resolves.toEqual({ status: 400, body: reason });
+      expect(lines).toEqual([{ level: 'warn', args: ['request refused', { status: 400, reason }] }]);
+      expect(textAboveDebug()).not.toContain('secret words');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(await drain(sqs, syncJobsUrl)).toEqual([]);
+      expect(await drain(sqs, inboundUrl)).toEqual([]);
+    },
+  );
 });
