@@ -328,6 +328,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       MP_ENCODING_AES_KEY: MP_APP.aesKey,
       MP_API_BASE: sim.url,
       CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
+      KF_BRIDGE_STAGE: 'local',
       OUTBOUND_API_KEY: E2E_API_KEY,
       MEDIA_BUCKET: stack.buckets.MediaBucket,
       ...(profile.aws && { INBOUND_MEDIA_TO_S3: 'true' }),

@@ -26,6 +26,8 @@ const mp = {
 };
 const timestamp = '1763683200';
 const nonce = '1597212914';
+// Two pushes never share a timestamp and nonce: the callback refuses a second body on one (a replay).
+const plaintextNonce = '1597212915';
 const random = Buffer.from('kfbridgeexample0');
 
 const httpApiEvent = (method: 'GET' | 'POST', query: Record<string, string>, body = '') =>
@@ -71,7 +73,12 @@ export const events: Record<string, unknown> = {
   }),
   'callback-mp-text.json': httpApiEvent(
     'POST',
-    { signature: signature(mp.token, timestamp, nonce), timestamp, nonce, openid: 'oDemoCustomer0001' },
+    {
+      signature: signature(mp.token, timestamp, plaintextNonce),
+      timestamp,
+      nonce: plaintextNonce,
+      openid: 'oDemoCustomer0001',
+    },
     mpText,
   ),
   'callback-mp-text-safe-mode.json': httpApiEvent(

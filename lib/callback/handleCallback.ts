@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
 import { type BudgetStore, budgetChanges } from '../budgets';
-import type { AppConfig, Config, MpAppConfig, WecomAppConfig } from '../config/config';
+import {
+  type AppConfig,
+  type Config,
+  type MpAppConfig,
+  settingName,
+  type WecomAppConfig,
+} from '../config/config';
 import { inboundFifoMessage } from '../contracts/inbound';
 import { parseSyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { assertSignature, type CallbackCipher, decrypt, signature } from '../crypto/wxBizMsgCrypt';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../errors';
 import type { Log } from '../logger';
 import type { Publish } from '../queue/publisher';
-import { parseWechatXml, requiredText, textOf } from '../xml';
+import { parseWechatXml, requiredText, textOf, type XmlElement } from '../xml';
 import { normaliseMpMessage } from './mpMessage';
+import type { Push, ReplayGuard } from './replayGuard';
 
 export interface CallbackRequest {
   readonly method: string;
@@ -30,6 +37,8 @@ export interface CallbackDeps {
   readonly publish: Publish;
   /** MP messages arrive only here, so this is where a follower's reply budget learns of them. */
   readonly budgets: Pick<BudgetStore, 'apply'>;
+  /** Pushes seen across every container: a replayed timestamp, nonce and signature never does work twice. */
+  readonly replays: ReplayGuard;
   readonly now: () => Date;
   readonly log: Log;
 }
@@ -51,6 +60,35 @@ function checkTimestamp(timestamp: string, deps: CallbackDeps): void {
   if (skew > 0 && Math.abs(deps.now().getTime() / 1000 - Number(timestamp)) > skew) {
     throw new UnauthorizedError('timestamp is outside the allowed clock skew');
   }
+}
+
+/** The last second the timestamp check accepts a push's timestamp, after which its record may go. */
+function replayWindowEnd(timestamp: string, deps: CallbackDeps): number {
+  const skew = deps.config.callbackMaxClockSkewSeconds;
+  // The check is off only on the local stage: a day is long enough for anything run there.
+  if (skew === 0) return Math.floor(deps.now().getTime() / 1000) + 86_400;
+  return Number(timestamp) + skew + 1;
+}
+
+/**
+ * Does a verified push's work once. The push is claimed first, so another body on its timestamp, nonce and
+ * signature is refused (401) before any work, and recorded done only after the work, so a push that failed
+ * (503) is done again when the platform retries it. A crash between the work and the record makes the retry
+ * do it again: the message goes out with the same deduplication id, which SQS FIFO drops for 5 minutes (MP
+ * re-sends a push it has no answer to within 5 s; WeCom does not publish its interval), and its budget change
+ * counts a message id once.
+ */
+async function once(push: Push, deps: CallbackDeps, work: () => Promise<void>): Promise<CallbackResponse> {
+  const claim = await deps.replays.claim(push, replayWindowEnd(push.timestamp, deps));
+  if (claim === 'processed') {
+    deps.log.info('callback repeated: already done', { app: push.app });
+    return ACCEPTED;
+  }
+  if (claim === 'unfinished')
+    deps.log.info('callback repeated before it was done: doing it again', { app: push.app });
+  await work();
+  await deps.replays.processed(push);
+  return ACCEPTED;
 }
 
 /** Entry point for `/callback/{app}`: routes to WeCom or MP by the signature parameters WeChat sends. */
@@ -125,18 +163,20 @@ async function handleWecom(
     token: requiredText(event, 'Token', 'kf_msg_or_event'),
     receivedAt: deps.now().toISOString(),
   });
-  // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
-  await deps.publish(
-    deps.config.queues.syncJobsUrl,
-    {
-      body: JSON.stringify(job),
-      groupId: syncJobGroupId(job),
-      deduplicationId: sha256(`${job.app}#${job.openKfId}#${job.token}`),
-    },
-    request.signal,
-  );
-  deps.log.info('sync job enqueued', { app: job.app, openKfId: job.openKfId });
-  return ACCEPTED;
+  const push = { app: request.app, timestamp, nonce, signature: msgSignature, body: request.body };
+  return once(push, deps, async () => {
+    // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
+    await deps.publish(
+      deps.config.queues.syncJobsUrl,
+      {
+        body: JSON.stringify(job),
+        groupId: syncJobGroupId(job),
+        deduplicationId: sha256(`${job.app}#${job.openKfId}#${job.token}`),
+      },
+      request.signal,
+    );
+    deps.log.info('sync job enqueued', { app: job.app, openKfId: job.openKfId });
+  });
 }
 
 async function handleMp(
@@ -146,7 +186,8 @@ async function handleMp(
 ): Promise<CallbackResponse> {
   const timestamp = param(request, 'timestamp');
   const nonce = param(request, 'nonce');
-  assertSignature(signature(mp.token, timestamp, nonce), param(request, 'signature'), 'signature');
+  const mpSignature = param(request, 'signature');
+  assertSignature(signature(mp.token, timestamp, nonce), mpSignature, 'signature');
   checkTimestamp(timestamp, deps);
 
   if (request.method === 'GET') {
@@ -155,26 +196,55 @@ async function handleMp(
     return { status: 200, body: echostr };
   }
 
-  let message = parseWechatXml(request.body, 'callback body');
-  if (request.query.encrypt_type === 'aes') {
-    if (!mp.aesKey)
-      throw new BadRequestError('safe mode push but MP_ENCODING_AES_KEY is not set for this app');
-    const cipher: CallbackCipher = { token: mp.token, receiveId: mp.appId, aesKey: mp.aesKey };
-    const encrypted = requiredText(message, 'Encrypt', 'callback body');
-    assertSignature(
-      signature(mp.token, timestamp, nonce, encrypted),
-      param(request, 'msg_signature'),
-      'msg_signature',
-    );
-    message = parseWechatXml(decrypt(cipher, encrypted), 'decrypted message');
-  }
+  const message = mpMessage(request, mp, timestamp, nonce);
   deps.log.debug('mp callback received', { app: request.app, message });
-
   const inbound = normaliseMpMessage(message, request.app, deps.now());
-  // Before publishing, so a consumer answering the message finds the budget already open.
-  for (const change of budgetChanges([inbound])) await deps.budgets.apply(change);
-  // The id keys on MsgId, CreateTime and sender: MP's retries of a push collapse, followers' equal MsgIds do not.
-  await deps.publish(deps.config.queues.inboundUrl, inboundFifoMessage(inbound), request.signal);
-  deps.log.info('inbound message enqueued', { app: inbound.app, channel: 'mp', type: inbound.message.type });
-  return ACCEPTED;
+  // Keyed on `signature`, which every MP push carries whatever its mode, so no mode escapes the guard.
+  const push = { app: request.app, timestamp, nonce, signature: mpSignature, body: request.body };
+  return once(push, deps, async () => {
+    // Before publishing, so a consumer answering the message finds the budget already open.
+    for (const change of budgetChanges([inbound])) await deps.budgets.apply(change);
+    // The id keys on MsgId, CreateTime and sender: MP's retries of a push collapse, followers' equal MsgIds do not.
+    await deps.publish(deps.config.queues.inboundUrl, inboundFifoMessage(inbound), request.signal);
+    deps.log.info('inbound message enqueued', {
+      app: inbound.app,
+      channel: 'mp',
+      type: inbound.message.type,
+    });
+  });
+}
+
+/** What a safe-mode body holds: the account's original id and the ciphertext. */
+const SAFE_MODE_ENVELOPE = new Set(['ToUserName', 'Encrypt']);
+
+/**
+ * The message an MP push carries, as the app's mode allows. MP's `signature` covers only token, timestamp and
+ * nonce, so a plaintext body is taken only in plaintext mode; safe and compatible mode take the ciphertext,
+ * which `msg_signature` covers (compatible mode's plaintext copy is ignored).
+ */
+function mpMessage(request: CallbackRequest, mp: MpAppConfig, timestamp: string, nonce: string): XmlElement {
+  const mode = settingName(request.app, 'MP_MESSAGE_MODE');
+  const encrypted = request.query.encrypt_type === 'aes';
+  if (!encrypted && mp.messageMode !== 'plaintext')
+    throw new UnauthorizedError(
+      `plaintext push refused: the app takes ${mp.messageMode}-mode pushes only (${mode})`,
+    );
+  const body = parseWechatXml(request.body, 'callback body');
+  if (!encrypted) return body;
+  if (!mp.aesKey)
+    throw new BadRequestError(
+      `safe-mode push but ${settingName(request.app, 'MP_ENCODING_AES_KEY')} is not set`,
+    );
+  const ciphertext = requiredText(body, 'Encrypt', 'callback body');
+  assertSignature(
+    signature(mp.token, timestamp, nonce, ciphertext),
+    param(request, 'msg_signature'),
+    'msg_signature',
+  );
+  if (mp.messageMode === 'safe' && Object.keys(body).some((name) => !SAFE_MODE_ENVELOPE.has(name)))
+    throw new BadRequestError(
+      `compatible-mode push refused: the body carries plaintext beside <Encrypt> (${mode} is safe)`,
+    );
+  const cipher: CallbackCipher = { token: mp.token, receiveId: mp.appId, aesKey: mp.aesKey };
+  return parseWechatXml(decrypt(cipher, ciphertext), 'decrypted message');
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config/config';
 import type { Log } from '../logger';
 import { sqsPublisher } from '../queue/publisher';
 import { type CallbackRequest, type CallbackResponse, handleCallback } from './handleCallback';
+import { DynamoReplayGuard } from './replayGuard';
 
 /** The callback function's pieces, built once per container from its clients. */
 export function callbackWiring(
@@ -15,6 +16,7 @@ export function callbackWiring(
     config,
     publish: sqsPublisher(clients.sqs),
     budgets: new BudgetStore(clients.db, config.stateTable),
+    replays: new DynamoReplayGuard(clients.db, config.stateTable),
     now: clients.now ?? (() => new Date()),
     log: clients.log,
   };

@@ -15,12 +15,20 @@ export interface WecomAppConfig {
   readonly closingText?: string;
 }
 
+export const MP_MESSAGE_MODES = ['safe', 'compatible', 'plaintext'] as const;
+/**
+ * How the Official Account pushes (its 消息加解密方式): `safe` only ciphertext, `compatible` plaintext and
+ * ciphertext in one body, `plaintext` no encryption. Pushes are taken as the mode says, never weaker.
+ */
+export type MpMessageMode = (typeof MP_MESSAGE_MODES)[number];
+
 export interface MpAppConfig {
   readonly appId: string;
   readonly appSecret: string;
   readonly token: string;
   /** Absent when the account only uses plaintext mode. */
   readonly aesKey?: Buffer;
+  readonly messageMode: MpMessageMode;
   readonly apiBase: string;
 }
 
@@ -32,7 +40,7 @@ export interface AppConfig {
 
 export interface Config {
   readonly apps: ReadonlyMap<string, AppConfig>;
-  /** 0 turns the callback timestamp check off. */
+  /** 0 turns the callback timestamp check off, which only the local stage may do. */
   readonly callbackMaxClockSkewSeconds: number;
   readonly queues: {
     readonly syncJobsUrl: string;
@@ -112,7 +120,7 @@ function httpUrl(env: Env, name: string, fallback: string): string {
 }
 
 const WECOM_SETTINGS = ['WECOM_CORP_ID', 'WECOM_KF_SECRET', 'WECOM_CALLBACK_TOKEN', 'WECOM_ENCODING_AES_KEY'];
-const MP_SETTINGS = ['MP_APP_ID', 'MP_APP_SECRET', 'MP_TOKEN', 'MP_ENCODING_AES_KEY'];
+const MP_SETTINGS = ['MP_APP_ID', 'MP_APP_SECRET', 'MP_TOKEN', 'MP_ENCODING_AES_KEY', 'MP_MESSAGE_MODE'];
 
 function wecomApp(env: Env, app: string): WecomAppConfig | undefined {
   const name = (setting: string) => settingName(app, setting);
@@ -139,6 +147,17 @@ function optionalText<K extends string>(env: Env, setting: string, field: K): Pa
   return { [field]: value } as Partial<Record<K, string>>;
 }
 
+/** Safe mode wherever there is a key to decrypt with: a plaintext push is signed without its body. */
+function messageMode(env: Env, setting: string, keySetting: string): MpMessageMode {
+  const hasKey = read(env, keySetting) !== undefined;
+  const mode = read(env, setting) ?? (hasKey ? 'safe' : 'plaintext');
+  if (!(MP_MESSAGE_MODES as readonly string[]).includes(mode))
+    throw new ConfigError(`${setting} must be safe, compatible or plaintext`);
+  if (mode !== 'plaintext' && !hasKey)
+    throw new ConfigError(`${setting} is ${mode}, which needs ${keySetting}`);
+  return mode as MpMessageMode;
+}
+
 function mpApp(env: Env, app: string): MpAppConfig | undefined {
   const name = (setting: string) => settingName(app, setting);
   if (!MP_SETTINGS.some((setting) => read(env, name(setting)) !== undefined)) return undefined;
@@ -148,6 +167,7 @@ function mpApp(env: Env, app: string): MpAppConfig | undefined {
     appSecret: required(env, name('MP_APP_SECRET')),
     token: callbackToken(env, name('MP_TOKEN')),
     ...(encodingAesKey && { aesKey: decodeEncodingAesKey(encodingAesKey, name('MP_ENCODING_AES_KEY')) }),
+    messageMode: messageMode(env, name('MP_MESSAGE_MODE'), name('MP_ENCODING_AES_KEY')),
     apiBase: httpUrl(env, name('MP_API_BASE'), 'https://api.weixin.qq.com'),
   };
 }
@@ -170,6 +190,20 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number of seconds`);
   return Number(value);
+}
+
+/**
+ * Without the timestamp check a captured callback URL works forever; the local stage needs it off for recorded
+ * events and a simulated clock. Deployed stages set KF_BRIDGE_STAGE from serverless.yml.
+ */
+function callbackMaxClockSkew(env: Env): number {
+  const setting = 'CALLBACK_MAX_CLOCK_SKEW_SECONDS';
+  const skew = nonNegativeInteger(env, setting, 300);
+  if (skew === 0 && read(env, 'KF_BRIDGE_STAGE') !== 'local')
+    throw new ConfigError(
+      `${setting} is 0, which turns the timestamp check off: allowed on the local stage only`,
+    );
+  return skew;
 }
 
 function count(env: Env, name: string, fallback: number): number {
@@ -220,7 +254,7 @@ export function parseConfig(env: Env): Config {
   }
   return {
     apps,
-    callbackMaxClockSkewSeconds: nonNegativeInteger(env, 'CALLBACK_MAX_CLOCK_SKEW_SECONDS', 300),
+    callbackMaxClockSkewSeconds: callbackMaxClockSkew(env),
     queues: {
       syncJobsUrl: httpUrl(env, 'SYNC_JOBS_QUEUE_URL', ''),
       inboundUrl: httpUrl(env, 'INBOUND_QUEUE_URL', ''),

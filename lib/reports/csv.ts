@@ -3,11 +3,18 @@ const BOM = '\uFEFF';
 
 export type Cell = string | number | boolean | undefined;
 
+/** Text a spreadsheet would run as a formula (OWASP, CSV injection): customers write chat records, admins name accounts. */
+const FORMULA = /^[=+\-@\t\r]/;
+
+const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`;
+
 function cell(value: Cell): string {
   if (value === undefined) return '';
+  // Numbers come from the platform's figures: a negative one is a value, never a formula.
+  if (typeof value === 'string' && FORMULA.test(value)) return quoted(`'${value}`);
   const text = String(value);
   // RFC 4180: quote a field holding a comma, quote, CR or LF, doubling its quotes.
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return /[",\r\n]/.test(text) ? quoted(text) : text;
 }
 
 /** A CSV file: BOM, one header row, the columns in the order given, CRLF line ends as RFC 4180 has them. */

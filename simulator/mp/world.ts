@@ -18,6 +18,8 @@ const EVENT_GRANTS = new Set(['subscribe', 'SCAN', 'CLICK', 'scancode_push', 'sc
 const EVENT_WINDOW_MS = 60_000;
 const EVENT_REPLIES = 3;
 
+export type MpPushMode = 'plaintext' | 'compatible' | 'safe';
+
 export interface MpUser {
   /** 0 when the follower has only triggered events. */
   lastMessageAt: number;
@@ -35,7 +37,8 @@ export interface MpApp {
   /** The account's original id, the ToUserName of every push. */
   readonly originalId: string;
   callbackUrl?: string;
-  mode: 'plaintext' | 'safe';
+  /** The 消息加解密方式: safe pushes only ciphertext, compatible plaintext and ciphertext in one body. */
+  mode: MpPushMode;
   /** The new customer service is switched on; without it every customer-service API answers 65400. */
   customServiceEnabled: boolean;
   readonly kfAccounts: Map<string, MpKfAccount>;
@@ -96,7 +99,7 @@ export class MpWorld {
     token: string;
     encodingAesKey?: string;
     callbackUrl?: string;
-    mode?: 'plaintext' | 'safe';
+    mode?: MpPushMode;
     customServiceEnabled?: boolean;
   }): MpApp {
     const app: MpApp = {
@@ -228,7 +231,12 @@ export class MpWorld {
       ...message,
       ...(msgId && { MsgId: msgId }),
     });
-    const xml = `<xml>${fields.map(([name, value]) => (typeof value === 'number' ? `<${name}>${value}</${name}>` : `<${name}><![CDATA[${value}]]></${name}>`)).join('')}</xml>`;
+    const elements = fields
+      .map(([name, value]) =>
+        typeof value === 'number' ? `<${name}>${value}</${name}>` : `<${name}><![CDATA[${value}]]></${name}>`,
+      )
+      .join('');
+    const xml = `<xml>${elements}</xml>`;
     pusher.push(app.appId, app.callbackUrl, () => {
       const timestamp = String(this.clock.nowSeconds());
       const nonce = String(randomBytes(4).readUInt32BE());
@@ -248,9 +256,12 @@ export class MpWorld {
       const encrypted = encrypt(cipher, xml);
       query.encrypt_type = 'aes';
       query.msg_signature = signature(app.token, timestamp, nonce, encrypted);
+      // Compatible mode sends the plaintext message and its ciphertext in one body; safe mode the ciphertext only.
+      const plaintext =
+        app.mode === 'compatible' ? elements : `<ToUserName><![CDATA[${app.originalId}]]></ToUserName>`;
       return {
         query: new URLSearchParams(query).toString(),
-        body: `<xml><ToUserName><![CDATA[${app.originalId}]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+        body: `<xml>${plaintext}<Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
       };
     });
     return msgId ?? '';

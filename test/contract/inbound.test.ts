@@ -235,6 +235,7 @@ function callbackDeps(env: Record<string, string> = {}) {
     config: testConfig(env),
     publish,
     budgets: { apply: async () => {} },
+    replays: { claim: async () => 'new' as const, processed: async () => {} },
     now: () => new Date(),
     log,
   };
@@ -249,6 +250,7 @@ describe('callbacks', () => {
       WECOM_CALLBACK_TOKEN: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
       WECOM_ENCODING_AES_KEY: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
       CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0',
+      KF_BRIDGE_STAGE: 'local',
     });
     const answer = await handleCallback(
       {
@@ -288,7 +290,8 @@ describe('callbacks', () => {
 
   it('publishes a real MP push, plaintext and safe mode alike', async () => {
     for (const safe of [false, true]) {
-      const { deps, published } = callbackDeps();
+      // An app with an AES key takes safe-mode pushes only; plaintext mode is an app without one.
+      const { deps, published } = callbackDeps(safe ? {} : { MP_ENCODING_AES_KEY: '' });
       await handleCallback(mpPost(corpusText('mp/push.text.xml'), { safe }), deps);
       const inbound = parseInboundMessage(JSON.parse(published[0]?.message.body ?? '{}'));
       expect(inbound).toMatchObject({ mpMsgId: '1234567890123456', customer: 'fromUser', account: 'toUser' });

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CallbackRequest } from '../../lib/callback/handleCallback';
+import { callbackWiring } from '../../lib/callback/wiring';
+import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
+import { errorResponse } from '../../lib/http/httpApi';
 import { callbackHttpEvent } from '../../local/callbackEvent';
-import { drain, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, localStack, purge, sqsClient } from '../support/aws';
+import { recordingLog } from '../support/recording';
 import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
 type Handler = (
@@ -144,5 +149,171 @@ describe('callback function against the local stack', () => {
       statusCode: 503,
       body: 'temporarily unavailable',
     });
+  });
+});
+
+const db = documentClient();
+let sends = 0;
+/** The callback's own SQS client, counting what it sends: FIFO deduplication would hide a second send. */
+const callbackSqs = sqsClient();
+callbackSqs.middlewareStack.add(
+  (next, context) => async (args) => {
+    if (context.commandName === 'SendMessageCommand') sends++;
+    return next(args);
+  },
+  { step: 'initialize' },
+);
+
+/**
+ * A callback container on the local stack (each call is another one, sharing only the stack), answering as its
+ * HTTP middleware does, every log line kept.
+ */
+function wired(env: Record<string, string> = {}, state: DynamoDBDocumentClient = db) {
+  const { log, lines, textAboveDebug } = recordingLog();
+  const config = parseConfig({
+    ...testEnv,
+    SYNC_JOBS_QUEUE_URL: syncJobsUrl,
+    INBOUND_QUEUE_URL: inboundUrl,
+    ...env,
+  });
+  const wiring = callbackWiring(config, { sqs: callbackSqs, db: state, log });
+  const answer = async (request: CallbackRequest) => {
+    try {
+      const { status, body } = await wiring.handle(request);
+      return { status, body };
+    } catch (error) {
+      const { statusCode, body } = errorResponse(error, log);
+      return { status: statusCode, body };
+    }
+  };
+  return { answer, lines, textAboveDebug };
+}
+
+describe('unauthenticated garbage', () => {
+  const nested = `<xml>${'<a>'.repeat(5000)}secret words${'</a>'.repeat(5000)}</xml>`;
+  const polluting = '<xml><__proto__><polluted>secret words</polluted></__proto__></xml>';
+
+  it.each([
+    [
+      'deeply nested XML to WeCom',
+      { ...wecomPost(kfEventXml('wkX', 'ENCx')), body: nested },
+      'callback body nests elements deeper than 8',
+    ],
+    [
+      'a __proto__ element to WeCom',
+      { ...wecomPost(kfEventXml('wkX', 'ENCx')), body: polluting },
+      'callback body has a reserved element name <__proto__>',
+    ],
+    [
+      'deeply nested XML on a captured MP signature',
+      { ...mpPost(mpTextXml('oX', 'x', '1'), { safe: true }), body: nested },
+      'callback body nests elements deeper than 8',
+    ],
+    [
+      'a __proto__ element on a captured MP signature',
+      { ...mpPost(mpTextXml('oX', 'x', '1'), { safe: true }), body: polluting },
+      'callback body has a reserved element name <__proto__>',
+    ],
+  ])(
+    'answers %s 400, logs one WARN without the body, no ERROR, enqueues nothing',
+    async (_, request, reason) => {
+      const { answer, lines, textAboveDebug } = wired();
+      await expect(answer(request)).resolves.toEqual({ status: 400, body: reason });
+      expect(lines).toEqual([{ level: 'warn', args: ['request refused', { status: 400, reason }] }]);
+      expect(textAboveDebug()).not.toContain('secret words');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(await drain(sqs, syncJobsUrl)).toEqual([]);
+      expect(await drain(sqs, inboundUrl)).toEqual([]);
+    },
+  );
+});
+
+describe('forged and replayed pushes, across containers', () => {
+  const customers = async () =>
+    (await drain(sqs, inboundUrl)).map(
+      (message) => parseInboundMessage(JSON.parse(message.Body ?? '')).customer,
+    );
+  /** A plaintext body forged on the query of a real push, whose `signature` covers only token, timestamp and nonce. */
+  const forged = (captured: CallbackRequest, openid: string): CallbackRequest => {
+    const { encrypt_type: _, msg_signature: __, ...query } = captured.query;
+    return { ...captured, query, body: mpTextXml(openid, 'forged', '77700001') };
+  };
+
+  beforeEach(() => {
+    sends = 0;
+  });
+
+  it('refuses plaintext bodies forged on a captured safe-mode push with 401, enqueuing nothing', async () => {
+    const captured = mpPost(mpTextXml('oRealSafe', 'real', '77700002'), { safe: true });
+    await expect(wired().answer(captured)).resolves.toEqual({ status: 200, body: 'success' });
+    for (const openid of ['oForged1', 'oForged2', 'oForged3'])
+      await expect(wired().answer(forged(captured, openid))).resolves.toEqual({
+        status: 401,
+        body: 'plaintext push refused: the app takes safe-mode pushes only (MP_MESSAGE_MODE)',
+      });
+    expect(await customers()).toEqual(['oRealSafe']);
+  });
+
+  it('refuses other bodies on a plaintext-mode push already seen by another container with 401, enqueuing nothing', async () => {
+    const plaintext = { MP_ENCODING_AES_KEY: '' };
+    const captured = mpPost(mpTextXml('oRealPlain', 'real', '77700003'));
+    await expect(wired(plaintext).answer(captured)).resolves.toEqual({ status: 200, body: 'success' });
+    for (const openid of ['oForged1', 'oForged2', 'oForged3'])
+      await expect(wired(plaintext).answer(forged(captured, openid))).resolves.toEqual({
+        status: 401,
+        body: 'timestamp, nonce and signature were already used with another body',
+      });
+    expect(await customers()).toEqual(['oRealPlain']);
+    expect(sends).toBe(1);
+  });
+
+  it("answers the platform's retries of a push success, enqueuing it once, and keeps its record for the clock skew", async () => {
+    const mp = mpPost(mpTextXml('oRetried', 'once', '77700004'), { safe: true });
+    const wecom = wecomPost(kfEventXml('wkRetried', 'ENCretried'));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(wired().answer(mp)).resolves.toEqual({ status: 200, body: 'success' });
+      await expect(wired().answer(wecom)).resolves.toEqual({ status: 200, body: 'success' });
+    }
+    expect(sends).toBe(2);
+    expect(await customers()).toEqual(['oRetried']);
+    expect(await drain(sqs, syncJobsUrl)).toHaveLength(1);
+    const { timestamp = '', nonce = '', signature = '' } = mp.query;
+    const { Item } = await db.send(
+      new GetCommand({
+        TableName: testEnv.STATE_TABLE,
+        Key: {
+          pk: 'PUSH#default',
+          sk: createHash('sha256').update(`${timestamp}\n${nonce}\n${signature}`).digest('hex'),
+        },
+      }),
+    );
+    expect(Item).toMatchObject({
+      bodyHash: createHash('sha256').update(mp.body).digest('hex'),
+      processed: true,
+      ttl: Number(timestamp) + 300 + 1,
+    });
+  });
+
+  it('does a push that failed (503) when the platform retries it', async () => {
+    const push = mpPost(mpTextXml('oUnlucky', 'again', '77700005'), { safe: true });
+    const failing = wired({ INBOUND_QUEUE_URL: `${stack.endpoints.sqs}/000000000000/missing.fifo` });
+    await expect(failing.answer(push)).resolves.toEqual({ status: 503, body: 'temporarily unavailable' });
+    await expect(wired().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
+    expect(await customers()).toEqual(['oUnlucky']);
+  });
+
+  it('lands a push once when its container dies between enqueuing it and recording it: FIFO drops the retry', async () => {
+    const push = mpPost(mpTextXml('oCrash', 'crash', '77700006'), { safe: true });
+    const dying = {
+      send: (command: { input: { UpdateExpression?: string } }, options?: unknown) => {
+        if (command.input.UpdateExpression === 'SET #processed = :yes') throw new Error('container killed');
+        return db.send(command as never, options as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    await expect(wired({}, dying).answer(push)).resolves.toMatchObject({ status: 503 });
+    await expect(wired().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
+    await expect(wired().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
+    expect(sends).toBe(2);
+    expect(await customers()).toEqual(['oCrash']);
   });
 });

@@ -42,7 +42,17 @@ function simulateHistory() {
       }
     }
     const mpApp = sim.sim.mp.apps.get(testEnv.MP_APP_ID);
-    if (mpApp) sim.sim.mp.record(mpApp, `oFollower${day % 3}`, 2003, `公众号, "第${day}天"`, 'kf01@gh_test');
+    if (mpApp) {
+      sim.sim.mp.record(mpApp, `oFollower${day % 3}`, 2003, `公众号, "第${day}天"`, 'kf01@gh_test');
+      // A follower who writes a spreadsheet formula.
+      sim.sim.mp.record(
+        mpApp,
+        'oFormula',
+        2003,
+        `=HYPERLINK("https://x.example/${day}","第${day}天")`,
+        'kf01@gh_test',
+      );
+    }
     sim.sim.advanceClock(24 * 3600_000);
   }
 }
@@ -64,6 +74,12 @@ async function objects(prefix: string): Promise<Map<string, Buffer>> {
 }
 
 const calls = (endpoint: string) => sim.sim.calls.get(endpoint) ?? 0;
+
+/** A JSON Lines value as its CSV cell reads back: text a spreadsheet would run as a formula starts with a quote (OWASP). */
+const asCsvText = (value: unknown) => {
+  if (value === undefined) return '';
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
+};
 
 beforeAll(async () => {
   sim = await startSimulator();
@@ -120,7 +136,7 @@ describe('statistics and chat-record export', () => {
     );
   });
 
-  it('writes CSV that parses back to the same rows as the JSON Lines, names with commas, quotes and newlines intact', () => {
+  it('writes CSV that parses back to the same rows as the JSON Lines, names with commas, quotes and newlines intact, formulas neutralised', () => {
     const csvRows = (day: Day, base: string) =>
       parse(first.get(`reports/default/${day}/${base}.csv`) as Buffer, {
         bom: true,
@@ -142,9 +158,7 @@ describe('statistics and chat-record export', () => {
       expect(rows.length).toBeGreaterThan(0);
       expect(rows).toEqual(
         lines.map((line) =>
-          Object.fromEntries(
-            Object.keys(rows[0] ?? {}).map((c) => [c, line[c] === undefined ? '' : String(line[c])]),
-          ),
+          Object.fromEntries(Object.keys(rows[0] ?? {}).map((c) => [c, asCsvText(line[c])])),
         ),
       );
     }
@@ -153,11 +167,16 @@ describe('statistics and chat-record export', () => {
         .map((row) => row.account_name)
         .sort(),
     ).toEqual([...ACCOUNT_NAMES].sort());
-    for (const row of csvRows(day, 'chat-records'))
-      expect(row).toMatchObject({
+    expect(csvRows(day, 'chat-records')).toEqual([
+      expect.objectContaining({
         direction: 'kf_received',
         text: expect.stringMatching(/^公众号, "第\d+天"$/),
-      });
+      }),
+      expect.objectContaining({
+        direction: 'kf_received',
+        text: expect.stringMatching(/^'=HYPERLINK\("https:\/\/x\.example\/\d+","第\d+天"\)$/),
+      }),
+    ]);
   });
 
   it('writes byte-identical files when the same range runs again, each listed in its manifest', async () => {

@@ -54,6 +54,31 @@ describe('CSV and JSON Lines', () => {
     ]);
   });
 
+  it('neutralise text a spreadsheet would run as a formula, per OWASP: a leading quote, the cell quoted', () => {
+    const risky = ['=HYPERLINK("https://x.example","点我")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd'];
+    const csv = toCsv(
+      ['text', 'count'],
+      [...risky.map((text) => ({ text, count: -1 })), { text: 'a=b', count: 2 }],
+    );
+    expect(csv).toBe(
+      '\uFEFFtext,count\r\n' +
+        [
+          `"'=HYPERLINK(""https://x.example"",""点我"")",-1`,
+          `"'+1+1",-1`,
+          `"'-2+3",-1`,
+          `"'@SUM(A1)",-1`,
+          `"'\tcmd",-1`,
+          `"'\rcmd",-1`,
+          'a=b,2',
+        ].join('\r\n') +
+        '\r\n',
+    );
+    expect((parse(csv, { bom: true, columns: true }) as { text: string }[]).map((row) => row.text)).toEqual([
+      ...risky.map((text) => `'${text}`),
+      'a=b',
+    ]);
+  });
+
   it('write one object a line, keys in column order, absent values left out', () => {
     expect(toJsonLines([...columns], rows)).toBe(
       '{"name":"售后, \\"加急\\"","note":"第一行\\n第二行","count":3,"rate":0.25}\n{"name":"plain","count":0}\n',

@@ -25,6 +25,56 @@ describe('parseWechatXml', () => {
     expect(() => parseWechatXml(bomb)).toThrow(new BadRequestError('XML must not contain a DTD'));
   });
 
+  it("reads WeChat's deepest payload: five elements, an attribute, a self-closing element", () => {
+    const pics =
+      '<xml><SendPicsInfo><Count>1</Count><PicList><item id="1"><PicMd5Sum><![CDATA[<a>]]></PicMd5Sum><Empty/></item></PicList></SendPicsInfo></xml>';
+    expect(parseWechatXml(pics)).toEqual({
+      SendPicsInfo: { Count: '1', PicList: { item: { PicMd5Sum: '<a>', Empty: '' } } },
+    });
+  });
+
+  it.each([
+    [
+      'deep nesting',
+      `<xml>${'<a>'.repeat(200)}x${'</a>'.repeat(200)}</xml>`,
+      'XML nests elements deeper than 8',
+    ],
+    [
+      'one level too deep',
+      `<xml>${'<a>'.repeat(7)}<b/>${'</a>'.repeat(7)}</xml>`,
+      'XML nests elements deeper than 8',
+    ],
+    [
+      'a __proto__ element',
+      '<xml><__proto__><polluted>1</polluted></__proto__></xml>',
+      'XML has a reserved element name <__proto__>',
+    ],
+    [
+      'a constructor element',
+      '<xml><constructor><prototype>1</prototype></constructor></xml>',
+      'XML has a reserved element name <constructor>',
+    ],
+    [
+      'a prototype element',
+      '<xml><prototype>1</prototype></xml>',
+      'XML has a reserved element name <prototype>',
+    ],
+    ['a toString element', '<xml><toString>1</toString></xml>', 'XML has a reserved element name <toString>'],
+    [
+      'an overlong element name',
+      `<xml><${'A'.repeat(65)}>1</${'A'.repeat(65)}></xml>`,
+      'XML has an element name WeChat never uses',
+    ],
+    [
+      'a namespaced element name',
+      '<xml><a:b xmlns:a="urn:x">1</a:b></xml>',
+      'XML has an element name WeChat never uses',
+    ],
+  ])('refuses %s with a BadRequestError, touching no prototype', (_, body, message) => {
+    expect(() => parseWechatXml(body)).toThrow(new BadRequestError(message));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it.each([
     ['unclosed tags', '<xml><A></xml>', 'XML is malformed'],
     ['text', 'hello', 'XML is malformed'],

@@ -41,6 +41,7 @@ describe('pushes to the server URL', () => {
     await s.sim.callbacks.idle();
     const [push] = s.receiver.received;
     const q = push?.query ?? new URLSearchParams();
+    expect(Object.keys(parseWechatXml(push?.body ?? ''))).toEqual(['ToUserName', 'Encrypt']);
     expect(q.get('encrypt_type')).toBe('aes');
     expect(q.get('openid')).toBe('oFollower');
     expect(q.get('signature')).toBe(signature(APP.token, q.get('timestamp') ?? '', q.get('nonce') ?? ''));
@@ -60,6 +61,35 @@ describe('pushes to the server URL', () => {
       Content: '你好',
       MsgId: msgId,
     });
+  });
+
+  it('pushes in compatible mode: the plaintext message and its ciphertext in one body, signed as in safe mode', async () => {
+    s.sim.createMpApp({
+      appId: 'wxcompat00000001',
+      secret: 's',
+      token: 'compattoken',
+      encodingAesKey: APP.encodingAesKey,
+      callbackUrl: s.receiver.url,
+      mode: 'compatible',
+    });
+    const msgId = s.sim.mpUserWrites('wxcompat00000001', 'oCompat', { MsgType: 'text', Content: '你好' });
+    await s.sim.callbacks.idle();
+    const push = s.receiver.received.at(-1);
+    const q = push?.query ?? new URLSearchParams();
+    const body = parseWechatXml(push?.body ?? '');
+    const encrypted = textOf(body, 'Encrypt') ?? '';
+    expect(q.get('encrypt_type')).toBe('aes');
+    expect(q.get('msg_signature')).toBe(
+      signature('compattoken', q.get('timestamp') ?? '', q.get('nonce') ?? '', encrypted),
+    );
+    const message = { FromUserName: 'oCompat', MsgType: 'text', Content: '你好', MsgId: msgId };
+    expect(body).toMatchObject(message);
+    const cipher = {
+      token: 'compattoken',
+      receiveId: 'wxcompat00000001',
+      aesKey: decodeEncodingAesKey(APP.encodingAesKey),
+    };
+    expect(parseWechatXml(decrypt(cipher, encrypted))).toMatchObject(message);
   });
 
   it('pushes in plaintext mode when the account uses it', async () => {

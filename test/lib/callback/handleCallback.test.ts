@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BudgetChange } from '../../../lib/budgets';
 import { type CallbackRequest, handleCallback } from '../../../lib/callback/handleCallback';
+import type { Claim, Push } from '../../../lib/callback/replayGuard';
 import { parseInboundMessage } from '../../../lib/contracts/inbound';
 import { parseSyncJob } from '../../../lib/contracts/syncJob';
 import { encrypt, signature } from '../../../lib/crypto/wxBizMsgCrypt';
+import { DependencyError, UnauthorizedError } from '../../../lib/errors';
 import { recordingLog, recordingPublisher } from '../../support/recording';
 import {
   kfEventXml,
@@ -18,6 +20,27 @@ import {
   wecomPost,
   wecomVerify,
 } from '../../support/wechat';
+
+/** The replay guard's contract, in memory; the DynamoDB guard is held to it in test/integration/callback.test.ts. */
+function memoryReplays() {
+  const seen = new Map<string, { body: string; processed: boolean; expiresAt: number }>();
+  const key = (push: Push) => [push.app, push.timestamp, push.nonce, push.signature].join('\n');
+  return {
+    seen,
+    claim: async (push: Push, expiresAt: number): Promise<Claim> => {
+      const known = seen.get(key(push));
+      if (known && known.body !== push.body)
+        throw new UnauthorizedError('timestamp, nonce and signature were already used with another body');
+      seen.set(key(push), { body: push.body, processed: known?.processed ?? false, expiresAt });
+      if (!known) return 'new';
+      return known.processed ? 'processed' : 'unfinished';
+    },
+    processed: async (push: Push) => {
+      const known = seen.get(key(push));
+      if (known) known.processed = true;
+    },
+  };
+}
 
 function setup(overrides: Record<string, string> = {}) {
   const { publish, published } = recordingPublisher();
@@ -33,10 +56,19 @@ function setup(overrides: Record<string, string> = {}) {
     events.push('publish');
     return publish(...args);
   };
-  const deps = { config: testConfig(overrides), publish: recorded, budgets, now: () => new Date(), log };
+  const replays = memoryReplays();
+  const deps = {
+    config: testConfig(overrides),
+    publish: recorded,
+    budgets,
+    replays,
+    now: () => new Date(),
+    log,
+  };
   return {
     deps,
     events,
+    replays,
     published,
     lines,
     textAboveDebug,
@@ -116,6 +148,18 @@ describe('WeCom event (POST)', () => {
     expect(ids[2]).not.toBe(ids[0]);
   });
 
+  it("answers WeCom's retry of a push success without enqueuing it again; another body on its triple 401", async () => {
+    const { call, published, replays } = setup();
+    const push = wecomPost(kfEventXml('wkAAA', 'ENCtoken1'));
+    await expect(call(push)).resolves.toEqual({ status: 200, body: 'success' });
+    await expect(call(push)).resolves.toEqual({ status: 200, body: 'success' });
+    const other = signedWith(push, encrypt(wecomCipher, kfEventXml('wkAAA', 'ENCtoken1')));
+    await expect(call({ ...other, query: push.query })).rejects.toMatchObject({ status: 401 });
+    expect(published).toHaveLength(1);
+    const stale = Number(push.query.timestamp) + 300;
+    expect([...replays.seen.values()]).toEqual([{ body: push.body, processed: true, expiresAt: stale + 1 }]);
+  });
+
   it('answers success to any other message or event, logs it at info and enqueues nothing', async () => {
     const { call, published, lines } = setup();
     const plain = `<xml><ToUserName><![CDATA[${testEnv.WECOM_CORP_ID}]]></ToUserName><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_account_auth_change]]></Event></xml>`;
@@ -190,7 +234,7 @@ describe('WeCom event (POST)', () => {
       status: 401,
       message: 'timestamp is outside the allowed clock skew',
     });
-    const relaxed = setup({ CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0' });
+    const relaxed = setup({ CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0', KF_BRIDGE_STAGE: 'local' });
     await expect(
       relaxed.call(wecomPost(kfEventXml('wkAAA', 't'), { timestamp: '1348831860' })),
     ).resolves.toMatchObject({
@@ -230,7 +274,7 @@ describe('Official Account', () => {
     ['plaintext', false],
     ['safe', true],
   ])('normalises a %s-mode text into inbound.fifo, opening the reply budget first', async (_, safe) => {
-    const { call, published, events } = setup();
+    const { call, published, events } = setup(safe ? {} : { MP_ENCODING_AES_KEY: '' });
     await expect(
       call(mpPost(mpTextXml('oCustomer1', '你好, "world"', '23000001'), { safe })),
     ).resolves.toEqual({
@@ -258,9 +302,9 @@ describe('Official Account', () => {
   it("gives two followers' messages with the same MsgId different deduplication ids, a repeated push the same", async () => {
     const { call, published } = setup();
     const push = mpTextXml('oFollowerA', 'a', '23000002');
-    await call(mpPost(push));
-    await call(mpPost(push));
-    await call(mpPost(mpTextXml('oFollowerB', 'b', '23000002')));
+    await call(mpPost(push, { safe: true }));
+    await call(mpPost(push, { safe: true }));
+    await call(mpPost(mpTextXml('oFollowerB', 'b', '23000002'), { safe: true }));
     const [first, repeated, other] = published.map(({ message }) => message.deduplicationId);
     expect(repeated).toBe(first);
     expect(other).not.toBe(first);
@@ -285,5 +329,94 @@ describe('Official Account', () => {
       status: 400,
       message: 'receive id does not match this app',
     });
+  });
+
+  /** A plaintext push forged on the query of a real one: MP's `signature` covers only token, timestamp and nonce. */
+  const forged = (captured: CallbackRequest, openid: string): CallbackRequest => {
+    const { encrypt_type: _, msg_signature: __, ...query } = captured.query;
+    return { ...captured, query, body: mpTextXml(openid, 'forged', '66600001') };
+  };
+
+  it('refuses plaintext bodies on a captured safe-mode query (an app with an AES key) with 401, enqueuing nothing', async () => {
+    const { call, published } = setup();
+    const captured = mpPost(mpTextXml('oReal', 'real', '23000003'), { safe: true });
+    await expect(call(captured)).resolves.toEqual({ status: 200, body: 'success' });
+    for (const openid of ['oForged1', 'oForged2', 'oForged3'])
+      await expect(call(forged(captured, openid))).rejects.toMatchObject({
+        status: 401,
+        message: 'plaintext push refused: the app takes safe-mode pushes only (MP_MESSAGE_MODE)',
+      });
+    expect(published.map(({ message }) => parseInboundMessage(JSON.parse(message.body)).customer)).toEqual([
+      'oReal',
+    ]);
+  });
+
+  it('refuses other bodies on a used plaintext-mode triple with 401, enqueuing nothing', async () => {
+    const { call, published, events } = setup({ MP_ENCODING_AES_KEY: '' });
+    const captured = mpPost(mpTextXml('oReal', 'real', '23000004'));
+    await expect(call(captured)).resolves.toEqual({ status: 200, body: 'success' });
+    for (const openid of ['oForged1', 'oForged2', 'oForged3'])
+      await expect(call(forged(captured, openid))).rejects.toMatchObject({
+        status: 401,
+        message: 'timestamp, nonce and signature were already used with another body',
+      });
+    expect(published).toHaveLength(1);
+    expect(events).toHaveLength(2);
+  });
+
+  it("answers MP's retry of a push success without enqueuing it or opening its budget again", async () => {
+    const { call, published, events } = setup();
+    const push = mpPost(mpTextXml('oRetried', 'once', '23000005'), { safe: true });
+    for (let attempt = 0; attempt < 3; attempt++)
+      await expect(call(push)).resolves.toEqual({ status: 200, body: 'success' });
+    expect(published).toHaveLength(1);
+    expect(events).toEqual([expect.stringMatching(/^budget oRetried /), 'publish']);
+  });
+
+  it('does the work of a push that failed (503) again when MP retries it, and records it done only then', async () => {
+    const { call, deps, published, replays } = setup();
+    const push = mpPost(mpTextXml('oUnlucky', 'again', '23000006'), { safe: true });
+    const publish = deps.publish;
+    deps.publish = async () => {
+      throw new DependencyError('could not enqueue to inbound.fifo');
+    };
+    await expect(call(push)).rejects.toMatchObject({ status: 503 });
+    expect([...replays.seen.values()]).toEqual([expect.objectContaining({ processed: false })]);
+    deps.publish = publish;
+    await expect(call(push)).resolves.toEqual({ status: 200, body: 'success' });
+    expect(published).toHaveLength(1);
+    expect([...replays.seen.values()]).toEqual([expect.objectContaining({ processed: true })]);
+  });
+
+  it('takes the encrypted part of a compatible-mode push, only when the app is set to compatible mode', async () => {
+    const safe = mpPost(mpTextXml('oCompat', 'encrypted words', '23000007'), { safe: true });
+    const plaintext = mpTextXml('oCompat', 'plaintext words', '23000007').replace(/^<xml>|<\/xml>$/g, '');
+    const compatible = { ...safe, body: safe.body.replace('<Encrypt>', `${plaintext}<Encrypt>`) };
+    await expect(setup().call(compatible)).rejects.toMatchObject({
+      status: 400,
+      message:
+        'compatible-mode push refused: the body carries plaintext beside <Encrypt> (MP_MESSAGE_MODE is safe)',
+    });
+    const { call, published } = setup({ MP_MESSAGE_MODE: 'compatible' });
+    await expect(call(compatible)).resolves.toEqual({ status: 200, body: 'success' });
+    expect(parseInboundMessage(JSON.parse(published[0]?.message.body ?? '{}')).message).toEqual({
+      type: 'text',
+      content: 'encrypted words',
+    });
+    await expect(call(forged(compatible, 'oForged'))).rejects.toMatchObject({ status: 401 });
+    expect(published).toHaveLength(1);
+  });
+
+  it('takes plaintext pushes from an app with an AES key only when it is set to plaintext mode', async () => {
+    const { call, published } = setup({ MP_MESSAGE_MODE: 'plaintext' });
+    await expect(call(mpPost(mpTextXml('oPlain', 'hi', '23000008')))).resolves.toEqual({
+      status: 200,
+      body: 'success',
+    });
+    await expect(call(mpPost(mpTextXml('oSafe', 'hi', '23000009'), { safe: true }))).resolves.toEqual({
+      status: 200,
+      body: 'success',
+    });
+    expect(published).toHaveLength(2);
   });
 });

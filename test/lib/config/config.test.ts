@@ -45,6 +45,43 @@ describe('parseConfig', () => {
     expect(config.apps.get('default')?.mp?.aesKey).toBeUndefined();
   });
 
+  it('takes MP pushes in safe mode when an AES key is set, in plaintext mode otherwise, or as MP_MESSAGE_MODE says', () => {
+    const mp = { MP_APP_ID: 'wx45f133bf6fce646e', MP_APP_SECRET: 's', MP_TOKEN: 'tok123' };
+    const mode = (env: Record<string, string>) =>
+      parseConfig({ ...base, ...mp, ...env }).apps.get('default')?.mp?.messageMode;
+    expect(mode({})).toBe('plaintext');
+    expect(mode({ MP_ENCODING_AES_KEY: KEY })).toBe('safe');
+    expect(mode({ MP_ENCODING_AES_KEY: KEY, MP_MESSAGE_MODE: 'compatible' })).toBe('compatible');
+    expect(mode({ MP_ENCODING_AES_KEY: KEY, MP_MESSAGE_MODE: 'plaintext' })).toBe('plaintext');
+    expect(
+      parseConfig({
+        ...base,
+        ...wecom,
+        KF_BRIDGE_APPS: 'sales',
+        SALES_MP_APP_ID: 'wxsales',
+        SALES_MP_APP_SECRET: 's',
+        SALES_MP_TOKEN: 'salesToken',
+        SALES_MP_ENCODING_AES_KEY: KEY,
+        SALES_MP_MESSAGE_MODE: 'compatible',
+      }).apps.get('sales')?.mp?.messageMode,
+    ).toBe('compatible');
+  });
+
+  it('turns the callback timestamp check off only on the local stage', () => {
+    expect(
+      parseConfig({ ...base, ...wecom, CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0', KF_BRIDGE_STAGE: 'local' })
+        .callbackMaxClockSkewSeconds,
+    ).toBe(0);
+    for (const stage of [{}, { KF_BRIDGE_STAGE: 'prod' }])
+      expect(() =>
+        parseConfig({ ...base, ...wecom, ...stage, CALLBACK_MAX_CLOCK_SKEW_SECONDS: '0' }),
+      ).toThrow(
+        new ConfigError(
+          'CALLBACK_MAX_CLOCK_SKEW_SECONDS is 0, which turns the timestamp check off: allowed on the local stage only',
+        ),
+      );
+  });
+
   it('reads more apps keyed by name, each with its own settings', () => {
     const config = parseConfig({
       ...base,
@@ -84,6 +121,15 @@ describe('parseConfig', () => {
     ],
     [{}, "app 'default' has no settings: set WECOM_CORP_ID (and the other WeCom settings) or MP_APP_ID"],
     [{ MP_APP_ID: 'wx1', MP_APP_SECRET: 's' }, 'MP_TOKEN is not set'],
+    [
+      { MP_APP_ID: 'wx1', MP_APP_SECRET: 's', MP_TOKEN: 'tok123', MP_MESSAGE_MODE: 'aes' },
+      'MP_MESSAGE_MODE must be safe, compatible or plaintext',
+    ],
+    [
+      { MP_APP_ID: 'wx1', MP_APP_SECRET: 's', MP_TOKEN: 'tok123', MP_MESSAGE_MODE: 'safe' },
+      'MP_MESSAGE_MODE is safe, which needs MP_ENCODING_AES_KEY',
+    ],
+    [{ ...wecom, MP_MESSAGE_MODE: 'plaintext' }, 'MP_APP_ID is not set'],
     [{ ...wecom, OUTBOUND_MAX_ATTEMPTS: '0' }, 'OUTBOUND_MAX_ATTEMPTS must be a whole number from 1'],
     [
       { ...wecom, OUTBOUND_MAX_ATTEMPTS: '12', OUTBOUND_MAX_RECEIVES: '10' },

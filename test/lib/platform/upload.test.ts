@@ -22,7 +22,7 @@ beforeAll(async () => {
   const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   app = {
     name: 'default',
-    mp: { appId: 'wx1', appSecret: 's', token: 't', apiBase },
+    mp: { appId: 'wx1', appSecret: 's', token: 't', messageMode: 'plaintext', apiBase },
     wecom: { apiBase } as AppConfig['wecom'],
   };
 });
