@@ -6,48 +6,20 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, readServiceDefinition } from '../../local/serviceDefinition';
+import { readServiceDefinition } from '../../local/serviceDefinition';
+import {
+  logicalName,
+  packageProd,
+  type Resource,
+  readTemplate,
+  type Template,
+} from '../support/serverlessPackage';
 import { testEnv } from '../support/wechat';
 
 const run = promisify(execFile);
 let out: string;
 let functions: string[];
 let template: Template;
-
-interface Resource {
-  Type: string;
-  Condition?: string;
-  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON, read by the assertions
-  Properties: Record<string, any>;
-}
-interface Template {
-  Resources: Record<string, Resource>;
-  Conditions: Record<string, unknown>;
-  Outputs: Record<string, { Condition?: string; Value: unknown }>;
-}
-
-/** Packages the prod stage offline (no AWS credentials, no network) into a new folder; returns the folder. */
-async function packageProd(...params: string[]): Promise<string> {
-  const into = await mkdtemp(join(tmpdir(), 'kf-bridge-package-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  await run(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
-      'package',
-      '--stage',
-      'prod',
-      '--package',
-      into,
-      ...params.flatMap((param) => ['--param', param]),
-    ],
-    { cwd: ROOT, env },
-  );
-  return into;
-}
-
-const readTemplate = async (folder: string): Promise<Template> =>
-  JSON.parse(await readFile(join(folder, 'cloudformation-template-update-stack.json'), 'utf8'));
 
 beforeAll(async () => {
   functions = Object.keys((await readServiceDefinition()).functions);
@@ -115,7 +87,6 @@ describe('serverless package', () => {
   });
 });
 
-const logicalName = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const resource = (id: string): Resource => {
   const found = template.Resources[id];
   if (!found) throw new Error(`no resource ${id} in the template`);
@@ -129,11 +100,13 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   callback: {
     'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue'],
-    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'],
+    'dynamodb:UpdateItem': ['StateTable BUDGET#*#mp'],
   },
   api: {
     'sqs:SendMessage': ['OutboundQueue'],
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* TOKEN#*'],
+    'dynamodb:GetItem dynamodb:PutItem': ['StateTable MEDIA#*'],
+    'dynamodb:UpdateItem': ['StateTable BUDGET#*'],
     's3:GetObject': ['MediaBucket/*'],
     's3:ListBucket': ['MediaBucket'],
   },
@@ -142,32 +115,39 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
       'SyncJobsQueue',
     ],
     'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue', 'OutboundQueue'],
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:BatchGetItem dynamodb:BatchWriteItem':
-      ['StateTable'],
+    'dynamodb:GetItem dynamodb:UpdateItem dynamodb:Query': ['StateTable CURSORS#*'],
+    'dynamodb:BatchGetItem dynamodb:BatchWriteItem': ['StateTable MSGID#*'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable BUDGET#* SENDMSGID#* SEND#* TOKEN#*'],
     's3:PutObject': ['MediaBucket/media/*', 'MediaBucket/quarantine/*'],
   },
   sender: {
     'sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes': [
       'OutboundQueue',
     ],
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* SENDMSGID#* BUDGET#* TOKEN#*'],
+    'dynamodb:GetItem dynamodb:PutItem': ['StateTable MEDIA#*'],
     's3:GetObject': ['MediaBucket/*'],
     's3:ListBucket': ['MediaBucket'],
   },
-  tokenRefresh: { 'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'] },
+  tokenRefresh: { 'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable TOKEN#*'] },
   statsExport: {
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem': ['StateTable'],
+    'dynamodb:GetItem dynamodb:PutItem dynamodb:DeleteItem': ['StateTable EXPORT#*'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable TOKEN#*'],
     's3:PutObject': ['ReportsBucket/reports/*'],
   },
 };
 
-/** A statement's resources, named the way EXPECTED_GRANTS names them. */
-function resourceNames(statement: { Resource: unknown }): string[] {
+/** A statement's resources, named the way EXPECTED_GRANTS names them: state-table items with their key prefixes. */
+function resourceNames(statement: { Resource: unknown; Condition?: unknown }): string[] {
+  const leadingKeys = (statement.Condition as Record<string, Record<string, string[]>> | undefined)?.[
+    'ForAllValues:StringLike'
+  ]?.['dynamodb:LeadingKeys'];
   return [statement.Resource].flat().map((r) => {
     const value = r as { 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: string };
-    if (value['Fn::GetAtt']) return value['Fn::GetAtt'][0];
-    const sub = value['Fn::Sub'] ?? String(r);
-    return sub.replace(/^\$\{(\w+)\.Arn\}/, '$1');
+    const name = value['Fn::GetAtt']
+      ? value['Fn::GetAtt'][0]
+      : (value['Fn::Sub'] ?? String(r)).replace(/^\$\{(\w+)\.Arn\}/, '$1');
+    return leadingKeys ? [name, ...leadingKeys].join(' ') : name;
   });
 }
 
@@ -190,10 +170,12 @@ describe('the CloudFormation template', () => {
         expect(statement.Effect).toBe('Allow');
         for (const action of statement.Action) expect(action, name).not.toContain('*');
         const actions = statement.Action.join(' ');
-        if (actions === 'ssm:GetParametersByPath') {
-          expect(statement.Resource).toEqual({
-            'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kf-bridge/prod',
-          });
+        if (actions === 'ssm:GetParameters') {
+          // Which parameters, exactly, is test/integration/iam.test.ts's to check.
+          for (const parameter of [statement.Resource].flat())
+            expect((parameter as { 'Fn::Sub': string })['Fn::Sub']).toMatch(
+              /^arn:\$\{AWS::Partition\}:ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter\/kf-bridge\/prod\/(\*_)?[A-Z_]+$/,
+            );
         } else if (actions === 'kms:Decrypt') {
           // The only grant on "*": decryption of SecureString settings, and only through SSM.
           expect(statement.Condition).toEqual({
@@ -205,6 +187,7 @@ describe('the CloudFormation template', () => {
           ]);
         } else {
           expect(statement.Resource, `${name} ${actions}`).not.toBe('*');
+          expect(grants[actions], `${name} ${actions} in one statement`).toBeUndefined();
           grants[actions] = resourceNames(statement);
         }
       }
