@@ -4,9 +4,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { GetPolicyCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServiceDefinition } from '../../local/serviceDefinition';
+import { type DeployedResource, deployToMoto, startMotoServer } from '../support/moto';
 import {
   logicalName,
   packageProd,
@@ -20,15 +22,21 @@ const run = promisify(execFile);
 let out: string;
 let functions: string[];
 let template: Template;
+/** The same stage packaged with --param fixedEgressIp=true. */
+let egressOut: string;
+let egress: Template;
 
 beforeAll(async () => {
   functions = Object.keys((await readServiceDefinition()).functions);
   out = await packageProd();
   template = await readTemplate(out);
+  egressOut = await packageProd('fixedEgressIp=true');
+  egress = await readTemplate(egressOut);
 }, 180_000);
 
 afterAll(async () => {
   await rm(out, { recursive: true, force: true });
+  await rm(egressOut, { recursive: true, force: true });
 });
 
 async function unzip(zipPath: string, into: string) {
@@ -284,16 +292,12 @@ describe('the CloudFormation template', () => {
     });
   });
 
-  it('has no fixed egress IP by default, and with fixedEgressIp=true a NAT gateway on an Elastic IP for the WeCom callers', async () => {
+  it('has no fixed egress IP by default, and with fixedEgressIp=true a NAT gateway on an Elastic IP for the WeCom callers', () => {
     const egressResources = Object.entries(template.Resources).filter(
       ([, r]) => r.Condition === 'FixedEgressIp',
     );
     expect(egressResources.length).toBeGreaterThan(0);
     expect(template.Conditions.FixedEgressIp).toEqual({ 'Fn::Equals': ['false', 'true'] });
-
-    const folder = await packageProd('fixedEgressIp=true');
-    const egress = await readTemplate(folder);
-    await rm(folder, { recursive: true, force: true });
     expect(egress.Conditions.FixedEgressIp).toEqual({ 'Fn::Equals': ['true', 'true'] });
     const r = egress.Resources;
     expect(r.EgressNatGateway?.Properties.AllocationId).toEqual({
@@ -328,5 +332,127 @@ describe('the CloudFormation template', () => {
         'AWSLambdaVPCAccessExecutionRole',
       );
     }
-  }, 180_000);
+  });
+});
+
+/** The error-level findings of cfn-lint on a template; warnings pass, as CloudFormation deploys with them. */
+async function cfnLintErrors(file: string): Promise<string[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run('cfn-lint', ['--format', 'json', file]));
+  } catch (error) {
+    // cfn-lint exits non-zero when it found anything; a missing cfn-lint has no output to read.
+    const found = (error as { stdout?: string }).stdout;
+    if (!found)
+      throw new Error("cfn-lint did not run: install the Python package 'cfn-lint'", { cause: error });
+    stdout = found;
+  }
+  return (JSON.parse(stdout) as { Level: string; Rule: { Id: string }; Message: string }[])
+    .filter((finding) => finding.Level === 'Error')
+    .map((finding) => `${finding.Rule.Id} ${finding.Message}`);
+}
+
+/**
+ * Types moto's CloudFormation does not implement: it accepts the template and creates nothing for them.
+ * cfn-lint checks them against CloudFormation's own resource schemas.
+ */
+const NOT_IN_MOTO = [
+  'AWS::ApiGatewayV2::Api',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Stage',
+  'AWS::CloudWatch::Alarm',
+  'AWS::Logs::MetricFilter',
+  'AWS::S3::BucketPolicy',
+];
+
+/**
+ * moto names no physical id for a function's version or permission: the function's published versions and its
+ * resource policy show them instead.
+ */
+async function createdWithoutId(
+  lambda: LambdaClient,
+  declared: Resource,
+  byId: Map<string | undefined, DeployedResource>,
+): Promise<boolean> {
+  const target = declared.Properties.FunctionName;
+  const FunctionName = byId.get(target?.Ref ?? target?.['Fn::GetAtt']?.[0])?.physicalId;
+  if (!FunctionName) return false;
+  if (declared.Type === 'AWS::Lambda::Version') {
+    const { Versions = [] } = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName }));
+    return Versions.some((version) => version.Version !== '$LATEST');
+  }
+  if (declared.Type === 'AWS::Lambda::Permission') {
+    const { Policy = '{}' } = await lambda.send(new GetPolicyCommand({ FunctionName }));
+    const statements = (JSON.parse(Policy) as { Statement?: { Principal?: { Service?: string } }[] })
+      .Statement;
+    return !!statements?.some((statement) => statement.Principal?.Service === declared.Properties.Principal);
+  }
+  return false;
+}
+
+/** Evaluates the template's conditions, all of which compare literals once the stage is packaged. */
+function holds(condition: unknown): boolean {
+  const { 'Fn::Equals': equals, 'Fn::Not': not } = condition as {
+    'Fn::Equals'?: unknown[];
+    'Fn::Not'?: unknown[];
+  };
+  if (equals) return equals[0] === equals[1];
+  if (not) return !holds(not[0]);
+  throw new Error(`cannot evaluate condition ${JSON.stringify(condition)}`);
+}
+
+describe('the packaged template, outside our own reading', () => {
+  const variants = () => [
+    { name: 'default', folder: out, template },
+    { name: 'fixedEgressIp=true', folder: egressOut, template: egress },
+  ];
+
+  it('passes cfn-lint with no errors, with and without fixedEgressIp', async () => {
+    for (const { name, folder } of variants())
+      for (const file of [
+        'cloudformation-template-create-stack.json',
+        'cloudformation-template-update-stack.json',
+      ])
+        expect(await cfnLintErrors(join(folder, file)), `${name} ${file}`).toEqual([]);
+  });
+
+  it('deploys to an independent CloudFormation (moto) with every resource created, with and without fixedEgressIp', async () => {
+    const moto = await startMotoServer();
+    const lambda = new LambdaClient(moto.clientConfig);
+    const problems: string[] = [];
+    try {
+      for (const { name, folder, template: packaged } of variants()) {
+        await deployToMoto(moto, folder, async (deployed) => {
+          const byId = new Map(deployed.filter((r) => r.logicalId).map((r) => [r.logicalId, r]));
+          const expected = Object.entries(packaged.Resources).filter(
+            ([, r]) => !r.Condition || holds(packaged.Conditions[r.Condition]),
+          );
+          const notCreated = new Set<string>();
+          for (const [id, declared] of expected) {
+            const created = byId.get(id);
+            if (NOT_IN_MOTO.includes(declared.Type)) {
+              if (created)
+                problems.push(`${name} ${id}: moto now creates ${declared.Type}; check it like the rest`);
+              notCreated.add(declared.Type);
+            } else if (
+              created?.type !== declared.Type ||
+              !/^(CREATE|UPDATE)_COMPLETE$/.test(created.status ?? '') ||
+              !(created.physicalId || (await createdWithoutId(lambda, declared, byId)))
+            )
+              problems.push(`${name} ${id}: ${JSON.stringify(created)}`);
+          }
+          if ([...notCreated].sort().join() !== NOT_IN_MOTO.join())
+            problems.push(`${name}: not created ${[...notCreated].sort().join()}`);
+          // Nothing is there whose condition is false.
+          const unexpected = [...byId.keys()].filter((id) => !expected.some(([e]) => e === id));
+          if (unexpected.length) problems.push(`${name}: unexpected ${unexpected.join()}`);
+        });
+      }
+    } finally {
+      lambda.destroy();
+      await moto.stop();
+    }
+    expect(problems).toEqual([]);
+  }, 240_000);
 });
