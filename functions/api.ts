@@ -13,7 +13,7 @@ import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
 
 const log = createLogger('api');
-const config = loadConfigOnce();
+const config = loadConfigOnce('api');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),

@@ -10,7 +10,7 @@ import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
 
 const log = createLogger('callback');
-const config = loadConfigOnce();
+const config = loadConfigOnce('callback');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),

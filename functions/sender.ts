@@ -10,7 +10,7 @@ import { createLogger } from '../lib/logger';
 import { senderWiring } from '../lib/outbound/wiring';
 
 const log = createLogger('sender');
-const config = loadConfigOnce();
+const config = loadConfigOnce('sender');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),

@@ -10,7 +10,7 @@ import type { ExportSummary } from '../lib/reports/export';
 import { statsExportWiring } from '../lib/reports/wiring';
 
 const log = createLogger('statsExport');
-const config = loadConfigOnce();
+const config = loadConfigOnce('statsExport');
 const clients = {
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
   s3: new S3Client(awsClientConfig('s3')),

@@ -10,7 +10,7 @@ import { syncPullerWiring } from '../lib/inbound/wiring';
 import { createLogger } from '../lib/logger';
 
 const log = createLogger('syncPuller');
-const config = loadConfigOnce();
+const config = loadConfigOnce('syncPuller');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),

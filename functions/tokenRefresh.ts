@@ -8,7 +8,7 @@ import { createLogger } from '../lib/logger';
 import { tokenRefreshWiring } from '../lib/tokens/wiring';
 
 const log = createLogger('tokenRefresh');
-const config = loadConfigOnce();
+const config = loadConfigOnce('tokenRefresh');
 const clients = { db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))), log };
 let wiring: ReturnType<typeof tokenRefreshWiring> | undefined;
 

@@ -9,6 +9,7 @@ import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
+import type { FunctionName } from '../lib/config/functionSettings';
 import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound';
 import { KfBridgeError } from '../lib/errors';
 import { syncPullerWiring } from '../lib/inbound/wiring';
@@ -22,7 +23,19 @@ import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
 import { kfReplies, mpReplies } from './e2eReplies';
 import { sqsMappingsOf } from './functionMappings';
-import { createMeter, type Meter, meterDynamoDb, metered, meterSqs } from './metering';
+import {
+  type AwsCallLog,
+  actingAs,
+  asFunction,
+  createAwsCallLog,
+  createMeter,
+  localTarget,
+  type Meter,
+  meterDynamoDb,
+  metered,
+  meterSqs,
+  recordAwsCalls,
+} from './metering';
 import { readServiceDefinition, type ServiceDefinition } from './serviceDefinition';
 import { refuseBatchEntries, SQS_REFUSALS } from './sqsBatchRefusals';
 import { startEventSourceMappings } from './sqsEventSource';
@@ -63,6 +76,8 @@ export interface E2eResult {
   readonly timings: { inboundMs: number; outboundMs: number };
   /** What the product asked of SQS, DynamoDB and its functions; the company's own consumer is not counted. */
   readonly usage: Meter;
+  /** Every distinct AWS call each function made, for checking against its role. */
+  readonly awsCalls: Pick<AwsCallLog, 'target' | 'calls'>;
   readonly faults: FaultProfile;
   readonly seed: number;
   readonly outbound: {
@@ -170,7 +185,7 @@ function consumeInProcess(
   const mapping = sqsMappingsOf(definition, stack).find((m) => m.functionName === functionName);
   if (!mapping) throw new Error(`serverless.yml gives ${functionName} no SQS event source`);
   const timeoutMs = (definition.functions[functionName]?.timeout ?? 6) * 1000;
-  return startEventSourceMappings(Array(options.pollers).fill(mapping), {
+  const mappingOptions: Parameters<typeof startEventSourceMappings>[1] = {
     sqs: options.sqs,
     region: stack.region,
     waitTimeSeconds: 1,
@@ -194,7 +209,11 @@ function consumeInProcess(
         clearTimeout(timer);
       }
     }),
-  });
+  };
+  // Lambda's pollers use the function's role, as the function does.
+  return actingAs(functionName, () =>
+    startEventSourceMappings(Array(options.pollers).fill(mapping), mappingOptions),
+  );
 }
 
 /** How many times the simulator recorded a request reaching its customer. */
@@ -312,7 +331,8 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
   const sim = await startSimulator({ seed: options.seed, callbacks: { retryDelayMs: 300 } });
   const stops: (() => Promise<void> | void)[] = [() => stack.stop(), () => sim.stop()];
   try {
-    const config = parseConfig({
+    // Each function runs with only its own settings, as deployed.
+    const env = {
       SYNC_JOBS_QUEUE_URL: stack.queues.SyncJobsQueue,
       INBOUND_QUEUE_URL: stack.queues.InboundQueue,
       OUTBOUND_QUEUE_URL: stack.queues.OutboundQueue,
@@ -332,11 +352,15 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       OUTBOUND_API_KEY: E2E_API_KEY,
       MEDIA_BUCKET: stack.buckets.MediaBucket,
       ...(profile.aws && { INBOUND_MEDIA_TO_S3: 'true' }),
-    });
+    };
+    const configOf = (functionName: FunctionName) => parseConfig(env, functionName);
     // The product's clients are metered; the company's consumer and the run's own checks use unmetered ones.
     const meter = createMeter();
+    const awsCalls = createAwsCallLog(localTarget(definition, stack));
     const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
     meterSqs(sqs, meter);
+    recordAwsCalls(sqs, 'sqs', awsCalls);
+    recordAwsCalls(stack.clients.s3, 's3', awsCalls);
     // AWS refuses batch entries one by one where the local queue is kind: its size and character limits always,
     // and on the aws profile passing internal errors and a permanent refusal of chosen content.
     const refusalRandom = new SeededRandom(options.seed * 104729);
@@ -354,19 +378,20 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     });
     const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
     meterDynamoDb(dynamodb, meter);
+    recordAwsCalls(dynamodb, 'dynamodb', awsCalls);
     const db = DynamoDBDocumentClient.from(dynamodb);
     const pollers = options.pollers ?? 1;
 
     const clients = { sqs, db, s3: stack.clients.s3, log: silent };
-    const puller = syncPullerWiring(config, clients);
+    const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const observedLedger = new SendLedger(
       DynamoDBDocumentClient.from(stack.clients.dynamodb),
-      config.stateTable,
+      configOf('sender').stateTable,
     );
 
     // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP.
-    const callback = callbackWiring(config, clients);
-    const handleCallback = metered(meter, 'callback', callback.handle);
+    const callback = callbackWiring(configOf('callback'), clients);
+    const handleCallback = metered(meter, 'callback', asFunction('callback', callback.handle));
     const callbackServer = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -409,7 +434,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     stops.unshift(() => pullers.stop());
 
     // The fallback schedule, compressed from a minute to 5 s.
-    const onSchedule = metered(meter, 'syncPullerSchedule', puller.onSchedule);
+    const onSchedule = metered(meter, 'syncPullerSchedule', asFunction('syncPuller', puller.onSchedule));
     const fallback = setInterval(() => {
       onSchedule({ periodMs: 5000 }).catch((error: Error) => log(`fallback failed: ${error.message}`));
     }, 5000);
@@ -564,12 +589,18 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
 
     // Outbound: kf customers get three replies of every kf type between them; followers typing and five
     // replies of every MP type between them.
-    const senders = consumeInProcess(definition, stack, 'sender', senderWiring(config, clients).onBatch, {
-      sqs,
-      meter,
-      log,
-      pollers,
-    });
+    const senders = consumeInProcess(
+      definition,
+      stack,
+      'sender',
+      senderWiring(configOf('sender'), clients).onBatch,
+      {
+        sqs,
+        meter,
+        log,
+        pollers,
+      },
+    );
     stops.unshift(() => senders.stop());
     const requests: OutboundRequest[] = [
       ...kfReplies([...expected.keys()], (type, filename, data) =>
@@ -581,7 +612,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     ];
     const queuedAt = performance.now();
     // The company's system posts each reply to the messages API, 20 at a time.
-    const api = metered(meter, 'api', apiWiring(config, clients).handle);
+    const api = metered(meter, 'api', asFunction('api', apiWiring(configOf('api'), clients).handle));
     // Each customer's replies one after another, so their order on the queue is known; customers side by side.
     const byRecipient = new Map<string, OutboundRequest[]>();
     for (const request of requests)
@@ -641,6 +672,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       durationMs: Date.now() - started,
       timings: { inboundMs, outboundMs },
       usage: meter,
+      awsCalls,
       faults: options.faults,
       seed: options.seed,
       injected: {

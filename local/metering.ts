@@ -1,5 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { ServiceDefinition } from './serviceDefinition';
+import type { LocalStack } from './stack';
 
 /**
  * What a run asked of the billed services, counted the way AWS bills them: SQS requests by action (a receive
@@ -85,4 +90,190 @@ export function metered<A extends unknown[], R>(
       meter.invocations[functionName] = entry;
     }
   };
+}
+
+/**
+ * One request a function made of AWS, as IAM authorises it: the action, the resource's ARN and, for state-table
+ * items, the partition keys (what `dynamodb:LeadingKeys` conditions see).
+ */
+export interface AwsCall {
+  readonly functionName: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly leadingKeys?: readonly string[];
+}
+
+/** Where the calls of a run went: its account, region, and the stack's resources by logical id. */
+export interface AwsTarget {
+  readonly accountId: string;
+  readonly region: string;
+  /** Queue, table and bucket names by CloudFormation logical id. */
+  readonly physicalIds: Readonly<Record<string, string>>;
+  /** The state table's partition key attribute. */
+  readonly partitionKey: string;
+}
+
+/** The distinct AWS calls of a run, each once. */
+export interface AwsCallLog {
+  readonly target: AwsTarget;
+  readonly calls: readonly AwsCall[];
+  record(call: AwsCall): void;
+}
+
+/** The local stack built from `definition`, as a target of AWS calls. */
+export function localTarget(definition: ServiceDefinition, stack: LocalStack): AwsTarget {
+  const schema = definition.resources.StateTable?.Properties?.KeySchema as
+    | { AttributeName: string; KeyType: string }[]
+    | undefined;
+  const partitionKey = schema?.find((key) => key.KeyType === 'HASH')?.AttributeName;
+  if (!partitionKey) throw new Error('serverless.yml gives StateTable no partition key');
+  const queueArns = Object.entries(stack.queueArns);
+  return {
+    // arn:aws:sqs:<region>:<account>:<name>
+    accountId: queueArns[0]?.[1].split(':')[4] ?? '',
+    region: stack.region,
+    physicalIds: {
+      ...Object.fromEntries(queueArns.map(([logicalId, arn]) => [logicalId, arn.split(':')[5] ?? ''])),
+      ...stack.tables,
+      ...stack.buckets,
+    },
+    partitionKey,
+  };
+}
+
+export function createAwsCallLog(target: AwsTarget): AwsCallLog {
+  const calls: AwsCall[] = [];
+  const seen = new Set<string>();
+  return {
+    target,
+    calls,
+    record(call) {
+      const key = JSON.stringify(call);
+      if (seen.has(key)) return;
+      seen.add(key);
+      calls.push(call);
+    },
+  };
+}
+
+const acting = new AsyncLocalStorage<string>();
+
+/** Runs `work` as the function `functionName`: the AWS calls it makes, however deep, are recorded as that function's. */
+export function actingAs<T>(functionName: string, work: () => T): T {
+  return acting.run(functionName, work);
+}
+
+/** `handler`, run as the function `functionName`. */
+export function asFunction<A extends unknown[], R>(
+  functionName: string,
+  handler: (...args: A) => R,
+): (...args: A) => R {
+  return (...args) => actingAs(functionName, () => handler(...args));
+}
+
+/** SDK operations authorised by another action's name; any other operation is its own action. */
+const AUTHORISED_AS: Record<string, string> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+  HeadObject: 'GetObject',
+  ListObjectsV2: 'ListBucket',
+  ListObjects: 'ListBucket',
+  CreateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+};
+
+type AnyInput = Record<string, unknown>;
+type Service = 'sqs' | 'dynamodb' | 's3' | 'ssm';
+
+/** A marshalled (`{ S: "…" }`) or plain attribute value, as text. */
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : (value as { S?: string } | undefined)?.S;
+
+/** The partition keys a DynamoDB request touches in `table`, by the request's shape. */
+function partitionKeys(operation: string, input: AnyInput, table: string, partitionKey: string): string[] {
+  const ofKey = (key: unknown) => text((key as AnyInput | undefined)?.[partitionKey]);
+  const requests = (input.RequestItems as Record<string, unknown> | undefined)?.[table];
+  const keys: unknown[] =
+    operation === 'BatchGetItem'
+      ? ((requests as { Keys?: unknown[] } | undefined)?.Keys ?? [])
+      : operation === 'BatchWriteItem'
+        ? (
+            (requests as
+              | { PutRequest?: { Item: unknown }; DeleteRequest?: { Key: unknown } }[]
+              | undefined) ?? []
+          ).map((request) => request.PutRequest?.Item ?? request.DeleteRequest?.Key)
+        : operation === 'Query'
+          ? [queriedKey(input, partitionKey)]
+          : [input.Key ?? input.Item];
+  return [...new Set(keys.map(ofKey).filter((key): key is string => key !== undefined))];
+}
+
+/** A Query's `pk = :value` condition as a key. */
+function queriedKey(input: AnyInput, partitionKey: string): AnyInput | undefined {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  for (const [, name, value] of String(input.KeyConditionExpression ?? '').matchAll(/([#\w]+)\s*=\s*(:\w+)/g))
+    if ((names[name ?? ''] ?? name) === partitionKey) return { [partitionKey]: values[value ?? ''] };
+  return undefined;
+}
+
+/** The resources a request acts on, as IAM names them, each with the partition keys it touches there. */
+function resourcesOf(
+  service: Service,
+  operation: string,
+  input: AnyInput,
+  log: AwsCallLog,
+): { resource: string; leadingKeys?: string[] }[] {
+  const { region, accountId } = log.target;
+  switch (service) {
+    case 'sqs': {
+      const [account, queue] = new URL(String(input.QueueUrl)).pathname.split('/').slice(-2);
+      return [{ resource: `arn:aws:sqs:${region}:${account}:${queue}` }];
+    }
+    case 'dynamodb': {
+      const tables = input.TableName ? [String(input.TableName)] : Object.keys(input.RequestItems ?? {});
+      return tables.map((table) => ({
+        resource: `arn:aws:dynamodb:${region}:${accountId}:table/${table}`,
+        leadingKeys: partitionKeys(operation, input, table, log.target.partitionKey),
+      }));
+    }
+    case 's3':
+      return [{ resource: `arn:aws:s3:::${input.Bucket}${input.Key === undefined ? '' : `/${input.Key}`}` }];
+    case 'ssm':
+      return ((input.Names as string[] | undefined) ?? [String(input.Name)]).map((name) => ({
+        resource: `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`,
+      }));
+  }
+}
+
+/**
+ * Records every request the client makes on behalf of a function (see actingAs), before it is sent: IAM
+ * authorises the attempt, whatever its outcome.
+ */
+export function recordAwsCalls(
+  client: SQSClient | DynamoDBClient | S3Client | SSMClient,
+  service: Service,
+  log: AwsCallLog,
+): void {
+  (client as SQSClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const functionName = acting.getStore();
+      if (functionName) {
+        const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        const action = `${service}:${AUTHORISED_AS[operation] ?? operation}`;
+        for (const { resource, leadingKeys } of resourcesOf(
+          service,
+          operation,
+          args.input as AnyInput,
+          log,
+        )) {
+          log.record({ functionName, action, resource, ...(leadingKeys && { leadingKeys }) });
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'kfBridgeAwsCalls' },
+  );
 }

@@ -1,5 +1,17 @@
 import { decodeEncodingAesKey } from '../crypto/wxBizMsgCrypt';
 import { ConfigError } from '../errors';
+import {
+  APP_SETTINGS,
+  type AppSetting,
+  DEFAULT_APP,
+  FUNCTION_SETTINGS,
+  type FunctionName,
+  GLOBAL_SETTINGS,
+  type GlobalSetting,
+  settingName,
+} from './functionSettings';
+
+export { DEFAULT_APP, settingName };
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -72,14 +84,8 @@ export interface Config {
   readonly reportsBucket?: string;
 }
 
-export const DEFAULT_APP = 'default';
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const IDENTIFIER = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Settings of the app named `app`: the default app reads `WECOM_CORP_ID`, app `sales` reads `SALES_WECOM_CORP_ID`. */
-export function settingName(app: string, name: string): string {
-  return app === DEFAULT_APP ? name : `${app.toUpperCase().replaceAll('-', '_')}_${name}`;
-}
 
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -119,32 +125,101 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return value.replace(/\/+$/, '');
 }
 
-const WECOM_SETTINGS = ['WECOM_CORP_ID', 'WECOM_KF_SECRET', 'WECOM_CALLBACK_TOKEN', 'WECOM_ENCODING_AES_KEY'];
-const MP_SETTINGS = ['MP_APP_ID', 'MP_APP_SECRET', 'MP_TOKEN', 'MP_ENCODING_AES_KEY', 'MP_MESSAGE_MODE'];
+/**
+ * The settings one function may read (lib/config/functionSettings.ts); without a function, all of them. A
+ * setting outside them is never read, and its field throws when used, so a function that starts using one
+ * fails every test that reaches it until the declaration (and with it the function's role) includes it.
+ */
+interface Access {
+  readonly functionName?: FunctionName;
+  readonly global: ReadonlySet<GlobalSetting>;
+  readonly perApp: ReadonlySet<AppSetting>;
+}
 
-function wecomApp(env: Env, app: string): WecomAppConfig | undefined {
-  const name = (setting: string) => settingName(app, setting);
-  if (!WECOM_SETTINGS.some((setting) => read(env, name(setting)) !== undefined)) return undefined;
-  return {
-    corpId: identifier(env, name('WECOM_CORP_ID')),
-    kfSecret: required(env, name('WECOM_KF_SECRET')),
-    callbackToken: callbackToken(env, name('WECOM_CALLBACK_TOKEN')),
-    aesKey: decodeEncodingAesKey(
-      required(env, name('WECOM_ENCODING_AES_KEY')),
-      name('WECOM_ENCODING_AES_KEY'),
-    ),
-    apiBase: httpUrl(env, name('WECOM_API_BASE'), 'https://qyapi.weixin.qq.com'),
-    ...optionalText(env, name('WECOM_WELCOME_TEXT'), 'welcomeText'),
-    ...optionalText(env, name('WECOM_CLOSING_TEXT'), 'closingText'),
+function accessOf(functionName?: FunctionName): Access {
+  if (!functionName) return { global: new Set(GLOBAL_SETTINGS), perApp: new Set(APP_SETTINGS) };
+  const { global, perApp } = FUNCTION_SETTINGS[functionName];
+  return { functionName, global: new Set(global), perApp: new Set(perApp) };
+}
+
+type FieldSpecs<T> = {
+  readonly [K in keyof T]-?: readonly [setting: string, granted: boolean, value: () => T[K]];
+};
+
+/** Adds the fields to `target`: a granted one is read (and left out when unset), any other is withheld. */
+function withFields<T extends object, F extends object>(
+  target: T,
+  access: Access,
+  specs: FieldSpecs<F>,
+): T & F {
+  for (const [field, [setting, granted, value]] of Object.entries(specs) as [
+    string,
+    FieldSpecs<F>[keyof F],
+  ][]) {
+    if (!granted) {
+      Object.defineProperty(target, field, {
+        enumerable: false,
+        get() {
+          throw new ConfigError(`${setting} is not among the ${access.functionName} function's settings`);
+        },
+      });
+      continue;
+    }
+    const read = value();
+    if (read !== undefined) (target as Record<string, unknown>)[field] = read;
+  }
+  return target as T & F;
+}
+
+const WECOM_SETTINGS: readonly AppSetting[] = [
+  'WECOM_CORP_ID',
+  'WECOM_KF_SECRET',
+  'WECOM_CALLBACK_TOKEN',
+  'WECOM_ENCODING_AES_KEY',
+];
+const MP_SETTINGS: readonly AppSetting[] = [
+  'MP_APP_ID',
+  'MP_APP_SECRET',
+  'MP_TOKEN',
+  'MP_ENCODING_AES_KEY',
+  'MP_MESSAGE_MODE',
+];
+
+/** Whether the app has settings of this platform, as far as the function can see. */
+function hasAny(env: Env, app: string, settings: readonly AppSetting[], access: Access): boolean {
+  return settings.some(
+    (setting) => access.perApp.has(setting) && read(env, settingName(app, setting)) !== undefined,
+  );
+}
+
+/** A field of `app` read from its own name of `setting`, if the function may read it. */
+function appFieldSpec(app: string, access: Access) {
+  return <T>(setting: AppSetting, value: (name: string) => T) => {
+    const name = settingName(app, setting);
+    return [name, access.perApp.has(setting), () => value(name)] as const;
   };
 }
 
-function optionalText<K extends string>(env: Env, setting: string, field: K): Partial<Record<K, string>> {
+function wecomApp(env: Env, app: string, access: Access): WecomAppConfig | undefined {
+  if (!hasAny(env, app, WECOM_SETTINGS, access)) return undefined;
+  const spec = appFieldSpec(app, access);
+  return withFields<object, WecomAppConfig>({}, access, {
+    corpId: spec('WECOM_CORP_ID', (name) => identifier(env, name)),
+    kfSecret: spec('WECOM_KF_SECRET', (name) => required(env, name)),
+    callbackToken: spec('WECOM_CALLBACK_TOKEN', (name) => callbackToken(env, name)),
+    aesKey: spec('WECOM_ENCODING_AES_KEY', (name) => decodeEncodingAesKey(required(env, name), name)),
+    apiBase: spec('WECOM_API_BASE', (name) => httpUrl(env, name, 'https://qyapi.weixin.qq.com')),
+    welcomeText: spec('WECOM_WELCOME_TEXT', (name) => optionalText(env, name)),
+    closingText: spec('WECOM_CLOSING_TEXT', (name) => optionalText(env, name)),
+  });
+}
+
+function optionalText(env: Env, setting: string): string | undefined {
   const value = read(env, setting);
-  if (value === undefined) return {};
   // WeCom limits a text message to 2048 bytes.
-  if (Buffer.byteLength(value, 'utf8') > 2048) throw new ConfigError(`${setting} is over 2048 bytes`);
-  return { [field]: value } as Partial<Record<K, string>>;
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') > 2048)
+    throw new ConfigError(`${setting} is over 2048 bytes`);
+  return value;
 }
 
 /** Safe mode wherever there is a key to decrypt with: a plaintext push is signed without its body. */
@@ -158,21 +233,40 @@ function messageMode(env: Env, setting: string, keySetting: string): MpMessageMo
   return mode as MpMessageMode;
 }
 
-function mpApp(env: Env, app: string): MpAppConfig | undefined {
-  const name = (setting: string) => settingName(app, setting);
-  if (!MP_SETTINGS.some((setting) => read(env, name(setting)) !== undefined)) return undefined;
-  const encodingAesKey = read(env, name('MP_ENCODING_AES_KEY'));
-  return {
-    appId: identifier(env, name('MP_APP_ID')),
-    appSecret: required(env, name('MP_APP_SECRET')),
-    token: callbackToken(env, name('MP_TOKEN')),
-    ...(encodingAesKey && { aesKey: decodeEncodingAesKey(encodingAesKey, name('MP_ENCODING_AES_KEY')) }),
-    messageMode: messageMode(env, name('MP_MESSAGE_MODE'), name('MP_ENCODING_AES_KEY')),
-    apiBase: httpUrl(env, name('MP_API_BASE'), 'https://api.weixin.qq.com'),
-  };
+function mpApp(env: Env, app: string, access: Access): MpAppConfig | undefined {
+  if (!hasAny(env, app, MP_SETTINGS, access)) return undefined;
+  const spec = appFieldSpec(app, access);
+  return withFields<object, MpAppConfig>({}, access, {
+    appId: spec('MP_APP_ID', (name) => identifier(env, name)),
+    appSecret: spec('MP_APP_SECRET', (name) => required(env, name)),
+    token: spec('MP_TOKEN', (name) => callbackToken(env, name)),
+    aesKey: spec('MP_ENCODING_AES_KEY', (name) => {
+      const encodingAesKey = read(env, name);
+      return encodingAesKey === undefined ? undefined : decodeEncodingAesKey(encodingAesKey, name);
+    }),
+    messageMode: spec('MP_MESSAGE_MODE', (name) =>
+      messageMode(env, name, settingName(app, 'MP_ENCODING_AES_KEY')),
+    ),
+    apiBase: spec('MP_API_BASE', (name) => httpUrl(env, name, 'https://api.weixin.qq.com')),
+  });
 }
 
-function appNames(env: Env): string[] {
+/**
+ * Without the timestamp check a captured callback URL works forever; the local stage needs it off for recorded
+ * events and a simulated clock. Deployed stages set KF_BRIDGE_STAGE from serverless.yml.
+ */
+function callbackMaxClockSkew(env: Env): number {
+  const setting = 'CALLBACK_MAX_CLOCK_SKEW_SECONDS';
+  const skew = nonNegativeInteger(env, setting, 300);
+  if (skew === 0 && read(env, 'KF_BRIDGE_STAGE') !== 'local')
+    throw new ConfigError(
+      `${setting} is 0, which turns the timestamp check off: allowed on the local stage only`,
+    );
+  return skew;
+}
+
+/** The configured apps, the default first (`KF_BRIDGE_APPS` lists the others). */
+export function appNames(env: Env): string[] {
   const extra = (read(env, 'KF_BRIDGE_APPS') ?? '')
     .split(',')
     .map((name) => name.trim())
@@ -192,20 +286,6 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   return Number(value);
 }
 
-/**
- * Without the timestamp check a captured callback URL works forever; the local stage needs it off for recorded
- * events and a simulated clock. Deployed stages set KF_BRIDGE_STAGE from serverless.yml.
- */
-function callbackMaxClockSkew(env: Env): number {
-  const setting = 'CALLBACK_MAX_CLOCK_SKEW_SECONDS';
-  const skew = nonNegativeInteger(env, setting, 300);
-  if (skew === 0 && read(env, 'KF_BRIDGE_STAGE') !== 'local')
-    throw new ConfigError(
-      `${setting} is 0, which turns the timestamp check off: allowed on the local stage only`,
-    );
-  return skew;
-}
-
 function count(env: Env, name: string, fallback: number): number {
   const value = read(env, name);
   if (value === undefined) return fallback;
@@ -222,11 +302,11 @@ function outboundRetries(env: Env): { outboundMaxAttempts: number; outboundMaxRe
   return { outboundMaxAttempts, outboundMaxReceives };
 }
 
-function apiKey<K extends string>(env: Env, setting: string, field: K): Partial<Record<K, string>> {
+function apiKey(env: Env, setting: string): string | undefined {
   const key = read(env, setting);
-  if (key === undefined) return {};
-  if (key.length < 16) throw new ConfigError(`${setting} must be at least 16 characters`);
-  return { [field]: key } as Partial<Record<K, string>>;
+  if (key !== undefined && key.length < 16)
+    throw new ConfigError(`${setting} must be at least 16 characters`);
+  return key;
 }
 
 function mediaArchive(env: Env): { inboundMediaBucket?: string; mediaBucket?: string } {
@@ -239,12 +319,16 @@ function mediaArchive(env: Env): { inboundMediaBucket?: string; mediaBucket?: st
   return { inboundMediaBucket: bucket, mediaBucket: bucket };
 }
 
-/** Parses and checks every setting; the first problem throws a ConfigError naming the setting. */
-export function parseConfig(env: Env): Config {
+/**
+ * Parses and checks the settings of `functionName` (all settings without one); the first problem throws a
+ * ConfigError naming the setting.
+ */
+export function parseConfig(env: Env, functionName?: FunctionName): Config {
+  const access = accessOf(functionName);
   const apps = new Map<string, AppConfig>();
   for (const name of appNames(env)) {
-    const wecom = wecomApp(env, name);
-    const mp = mpApp(env, name);
+    const wecom = wecomApp(env, name, access);
+    const mp = mpApp(env, name, access);
     if (!wecom && !mp) {
       throw new ConfigError(
         `app '${name}' has no settings: set ${settingName(name, 'WECOM_CORP_ID')} (and the other WeCom settings) or ${settingName(name, 'MP_APP_ID')}`,
@@ -252,7 +336,9 @@ export function parseConfig(env: Env): Config {
     }
     apps.set(name, { name, ...(wecom && { wecom }), ...(mp && { mp }) });
   }
-  return {
+  const global = <T>(setting: GlobalSetting, value: () => T) =>
+    [setting, access.global.has(setting), value] as const;
+  const config = {
     apps,
     callbackMaxClockSkewSeconds: callbackMaxClockSkew(env),
     queues: {
@@ -263,10 +349,18 @@ export function parseConfig(env: Env): Config {
     stateTable: required(env, 'STATE_TABLE'),
     tokenRefreshMarginSeconds: nonNegativeInteger(env, 'TOKEN_REFRESH_MARGIN_SECONDS', 1200),
     ...mediaArchive(env),
-    ...apiKey(env, 'OUTBOUND_API_KEY', 'outboundApiKey'),
-    ...apiKey(env, 'ADMIN_API_KEY', 'adminApiKey'),
-    senderConcurrency: Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
     ...outboundRetries(env),
     ...(env.REPORTS_BUCKET && { reportsBucket: env.REPORTS_BUCKET }),
   };
+  return withFields<typeof config, Pick<Config, 'outboundApiKey' | 'adminApiKey' | 'senderConcurrency'>>(
+    config,
+    access,
+    {
+      outboundApiKey: global('OUTBOUND_API_KEY', () => apiKey(env, 'OUTBOUND_API_KEY')),
+      adminApiKey: global('ADMIN_API_KEY', () => apiKey(env, 'ADMIN_API_KEY')),
+      senderConcurrency: global('SENDER_CONCURRENCY', () =>
+        Math.max(1, nonNegativeInteger(env, 'SENDER_CONCURRENCY', 10)),
+      ),
+    },
+  );
 }

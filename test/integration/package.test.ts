@@ -4,59 +4,39 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { GetPolicyCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, readServiceDefinition } from '../../local/serviceDefinition';
+import { readServiceDefinition } from '../../local/serviceDefinition';
+import { type DeployedResource, deployToMoto, startMotoServer } from '../support/moto';
+import {
+  logicalName,
+  packageProd,
+  type Resource,
+  readTemplate,
+  type Template,
+} from '../support/serverlessPackage';
 import { testEnv } from '../support/wechat';
 
 const run = promisify(execFile);
 let out: string;
 let functions: string[];
 let template: Template;
-
-interface Resource {
-  Type: string;
-  Condition?: string;
-  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON, read by the assertions
-  Properties: Record<string, any>;
-}
-interface Template {
-  Resources: Record<string, Resource>;
-  Conditions: Record<string, unknown>;
-  Outputs: Record<string, { Condition?: string; Value: unknown }>;
-}
-
-/** Packages the prod stage offline (no AWS credentials, no network) into a new folder; returns the folder. */
-async function packageProd(...params: string[]): Promise<string> {
-  const into = await mkdtemp(join(tmpdir(), 'kf-bridge-package-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  await run(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
-      'package',
-      '--stage',
-      'prod',
-      '--package',
-      into,
-      ...params.flatMap((param) => ['--param', param]),
-    ],
-    { cwd: ROOT, env },
-  );
-  return into;
-}
-
-const readTemplate = async (folder: string): Promise<Template> =>
-  JSON.parse(await readFile(join(folder, 'cloudformation-template-update-stack.json'), 'utf8'));
+/** The same stage packaged with --param fixedEgressIp=true. */
+let egressOut: string;
+let egress: Template;
 
 beforeAll(async () => {
   functions = Object.keys((await readServiceDefinition()).functions);
   out = await packageProd();
   template = await readTemplate(out);
+  egressOut = await packageProd('fixedEgressIp=true');
+  egress = await readTemplate(egressOut);
 }, 180_000);
 
 afterAll(async () => {
   await rm(out, { recursive: true, force: true });
+  await rm(egressOut, { recursive: true, force: true });
 });
 
 async function unzip(zipPath: string, into: string) {
@@ -115,7 +95,6 @@ describe('serverless package', () => {
   });
 });
 
-const logicalName = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const resource = (id: string): Resource => {
   const found = template.Resources[id];
   if (!found) throw new Error(`no resource ${id} in the template`);
@@ -129,11 +108,13 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   callback: {
     'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue'],
-    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'],
+    'dynamodb:UpdateItem': ['StateTable BUDGET#*#mp PUSH#*'],
   },
   api: {
     'sqs:SendMessage': ['OutboundQueue'],
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* TOKEN#*'],
+    'dynamodb:GetItem dynamodb:PutItem': ['StateTable MEDIA#*'],
+    'dynamodb:UpdateItem': ['StateTable BUDGET#*'],
     's3:GetObject': ['MediaBucket/*'],
     's3:ListBucket': ['MediaBucket'],
   },
@@ -142,32 +123,39 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
       'SyncJobsQueue',
     ],
     'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue', 'OutboundQueue'],
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:BatchGetItem dynamodb:BatchWriteItem':
-      ['StateTable'],
+    'dynamodb:GetItem dynamodb:UpdateItem dynamodb:Query': ['StateTable CURSORS#*'],
+    'dynamodb:BatchGetItem dynamodb:BatchWriteItem': ['StateTable MSGID#*'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable BUDGET#* SENDMSGID#* SEND#* TOKEN#*'],
     's3:PutObject': ['MediaBucket/media/*', 'MediaBucket/quarantine/*'],
   },
   sender: {
     'sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes': [
       'OutboundQueue',
     ],
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem': ['StateTable'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* SENDMSGID#* BUDGET#* TOKEN#*'],
+    'dynamodb:GetItem dynamodb:PutItem': ['StateTable MEDIA#*'],
     's3:GetObject': ['MediaBucket/*'],
     's3:ListBucket': ['MediaBucket'],
   },
-  tokenRefresh: { 'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable'] },
+  tokenRefresh: { 'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable TOKEN#*'] },
   statsExport: {
-    'dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem': ['StateTable'],
+    'dynamodb:GetItem dynamodb:PutItem dynamodb:DeleteItem': ['StateTable EXPORT#*'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable TOKEN#*'],
     's3:PutObject': ['ReportsBucket/reports/*'],
   },
 };
 
-/** A statement's resources, named the way EXPECTED_GRANTS names them. */
-function resourceNames(statement: { Resource: unknown }): string[] {
+/** A statement's resources, named the way EXPECTED_GRANTS names them: state-table items with their key prefixes. */
+function resourceNames(statement: { Resource: unknown; Condition?: unknown }): string[] {
+  const leadingKeys = (statement.Condition as Record<string, Record<string, string[]>> | undefined)?.[
+    'ForAllValues:StringLike'
+  ]?.['dynamodb:LeadingKeys'];
   return [statement.Resource].flat().map((r) => {
     const value = r as { 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: string };
-    if (value['Fn::GetAtt']) return value['Fn::GetAtt'][0];
-    const sub = value['Fn::Sub'] ?? String(r);
-    return sub.replace(/^\$\{(\w+)\.Arn\}/, '$1');
+    const name = value['Fn::GetAtt']
+      ? value['Fn::GetAtt'][0]
+      : (value['Fn::Sub'] ?? String(r)).replace(/^\$\{(\w+)\.Arn\}/, '$1');
+    return leadingKeys ? [name, ...leadingKeys].join(' ') : name;
   });
 }
 
@@ -190,10 +178,12 @@ describe('the CloudFormation template', () => {
         expect(statement.Effect).toBe('Allow');
         for (const action of statement.Action) expect(action, name).not.toContain('*');
         const actions = statement.Action.join(' ');
-        if (actions === 'ssm:GetParametersByPath') {
-          expect(statement.Resource).toEqual({
-            'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kf-bridge/prod',
-          });
+        if (actions === 'ssm:GetParameters') {
+          // Which parameters, exactly, is test/integration/iam.test.ts's to check.
+          for (const parameter of [statement.Resource].flat())
+            expect((parameter as { 'Fn::Sub': string })['Fn::Sub']).toMatch(
+              /^arn:\$\{AWS::Partition\}:ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter\/kf-bridge\/prod\/(\*_)?[A-Z_]+$/,
+            );
         } else if (actions === 'kms:Decrypt') {
           // The only grant on "*": decryption of SecureString settings, and only through SSM.
           expect(statement.Condition).toEqual({
@@ -205,6 +195,7 @@ describe('the CloudFormation template', () => {
           ]);
         } else {
           expect(statement.Resource, `${name} ${actions}`).not.toBe('*');
+          expect(grants[actions], `${name} ${actions} in one statement`).toBeUndefined();
           grants[actions] = resourceNames(statement);
         }
       }
@@ -301,16 +292,12 @@ describe('the CloudFormation template', () => {
     });
   });
 
-  it('has no fixed egress IP by default, and with fixedEgressIp=true a NAT gateway on an Elastic IP for the WeCom callers', async () => {
+  it('has no fixed egress IP by default, and with fixedEgressIp=true a NAT gateway on an Elastic IP for the WeCom callers', () => {
     const egressResources = Object.entries(template.Resources).filter(
       ([, r]) => r.Condition === 'FixedEgressIp',
     );
     expect(egressResources.length).toBeGreaterThan(0);
     expect(template.Conditions.FixedEgressIp).toEqual({ 'Fn::Equals': ['false', 'true'] });
-
-    const folder = await packageProd('fixedEgressIp=true');
-    const egress = await readTemplate(folder);
-    await rm(folder, { recursive: true, force: true });
     expect(egress.Conditions.FixedEgressIp).toEqual({ 'Fn::Equals': ['true', 'true'] });
     const r = egress.Resources;
     expect(r.EgressNatGateway?.Properties.AllocationId).toEqual({
@@ -345,5 +332,127 @@ describe('the CloudFormation template', () => {
         'AWSLambdaVPCAccessExecutionRole',
       );
     }
-  }, 180_000);
+  });
+});
+
+/** The error-level findings of cfn-lint on a template; warnings pass, as CloudFormation deploys with them. */
+async function cfnLintErrors(file: string): Promise<string[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run('cfn-lint', ['--format', 'json', file]));
+  } catch (error) {
+    // cfn-lint exits non-zero when it found anything; a missing cfn-lint has no output to read.
+    const found = (error as { stdout?: string }).stdout;
+    if (!found)
+      throw new Error("cfn-lint did not run: install the Python package 'cfn-lint'", { cause: error });
+    stdout = found;
+  }
+  return (JSON.parse(stdout) as { Level: string; Rule: { Id: string }; Message: string }[])
+    .filter((finding) => finding.Level === 'Error')
+    .map((finding) => `${finding.Rule.Id} ${finding.Message}`);
+}
+
+/**
+ * Types moto's CloudFormation does not implement: it accepts the template and creates nothing for them.
+ * cfn-lint checks them against CloudFormation's own resource schemas.
+ */
+const NOT_IN_MOTO = [
+  'AWS::ApiGatewayV2::Api',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Stage',
+  'AWS::CloudWatch::Alarm',
+  'AWS::Logs::MetricFilter',
+  'AWS::S3::BucketPolicy',
+];
+
+/**
+ * moto names no physical id for a function's version or permission: the function's published versions and its
+ * resource policy show them instead.
+ */
+async function createdWithoutId(
+  lambda: LambdaClient,
+  declared: Resource,
+  byId: Map<string | undefined, DeployedResource>,
+): Promise<boolean> {
+  const target = declared.Properties.FunctionName;
+  const FunctionName = byId.get(target?.Ref ?? target?.['Fn::GetAtt']?.[0])?.physicalId;
+  if (!FunctionName) return false;
+  if (declared.Type === 'AWS::Lambda::Version') {
+    const { Versions = [] } = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName }));
+    return Versions.some((version) => version.Version !== '$LATEST');
+  }
+  if (declared.Type === 'AWS::Lambda::Permission') {
+    const { Policy = '{}' } = await lambda.send(new GetPolicyCommand({ FunctionName }));
+    const statements = (JSON.parse(Policy) as { Statement?: { Principal?: { Service?: string } }[] })
+      .Statement;
+    return !!statements?.some((statement) => statement.Principal?.Service === declared.Properties.Principal);
+  }
+  return false;
+}
+
+/** Evaluates the template's conditions, all of which compare literals once the stage is packaged. */
+function holds(condition: unknown): boolean {
+  const { 'Fn::Equals': equals, 'Fn::Not': not } = condition as {
+    'Fn::Equals'?: unknown[];
+    'Fn::Not'?: unknown[];
+  };
+  if (equals) return equals[0] === equals[1];
+  if (not) return !holds(not[0]);
+  throw new Error(`cannot evaluate condition ${JSON.stringify(condition)}`);
+}
+
+describe('the packaged template, outside our own reading', () => {
+  const variants = () => [
+    { name: 'default', folder: out, template },
+    { name: 'fixedEgressIp=true', folder: egressOut, template: egress },
+  ];
+
+  it('passes cfn-lint with no errors, with and without fixedEgressIp', async () => {
+    for (const { name, folder } of variants())
+      for (const file of [
+        'cloudformation-template-create-stack.json',
+        'cloudformation-template-update-stack.json',
+      ])
+        expect(await cfnLintErrors(join(folder, file)), `${name} ${file}`).toEqual([]);
+  });
+
+  it('deploys to an independent CloudFormation (moto) with every resource created, with and without fixedEgressIp', async () => {
+    const moto = await startMotoServer();
+    const lambda = new LambdaClient(moto.clientConfig);
+    const problems: string[] = [];
+    try {
+      for (const { name, folder, template: packaged } of variants()) {
+        await deployToMoto(moto, folder, async (deployed) => {
+          const byId = new Map(deployed.filter((r) => r.logicalId).map((r) => [r.logicalId, r]));
+          const expected = Object.entries(packaged.Resources).filter(
+            ([, r]) => !r.Condition || holds(packaged.Conditions[r.Condition]),
+          );
+          const notCreated = new Set<string>();
+          for (const [id, declared] of expected) {
+            const created = byId.get(id);
+            if (NOT_IN_MOTO.includes(declared.Type)) {
+              if (created)
+                problems.push(`${name} ${id}: moto now creates ${declared.Type}; check it like the rest`);
+              notCreated.add(declared.Type);
+            } else if (
+              created?.type !== declared.Type ||
+              !/^(CREATE|UPDATE)_COMPLETE$/.test(created.status ?? '') ||
+              !(created.physicalId || (await createdWithoutId(lambda, declared, byId)))
+            )
+              problems.push(`${name} ${id}: ${JSON.stringify(created)}`);
+          }
+          if ([...notCreated].sort().join() !== NOT_IN_MOTO.join())
+            problems.push(`${name}: not created ${[...notCreated].sort().join()}`);
+          // Nothing is there whose condition is false.
+          const unexpected = [...byId.keys()].filter((id) => !expected.some(([e]) => e === id));
+          if (unexpected.length) problems.push(`${name}: unexpected ${unexpected.join()}`);
+        });
+      }
+    } finally {
+      lambda.destroy();
+      await moto.stop();
+    }
+    expect(problems).toEqual([]);
+  }, 240_000);
 });

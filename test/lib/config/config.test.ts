@@ -1,4 +1,4 @@
-import type { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { GetParametersCommand, GetParametersCommandInput, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, settingName } from '../../../lib/config/config';
 import { withSsmParameters } from '../../../lib/config/ssm';
@@ -156,34 +156,142 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig for one function', () => {
+  const mp = { MP_APP_ID: 'wx45f133bf6fce646e', MP_APP_SECRET: 's', MP_TOKEN: 'tok123' };
+
+  it("gives the callback its apps' callback tokens, AES keys and ids, and withholds secrets and API keys", () => {
+    const { WECOM_KF_SECRET: _, ...withoutSecret } = wecom;
+    const config = parseConfig(
+      {
+        ...base,
+        ...withoutSecret,
+        MP_APP_ID: mp.MP_APP_ID,
+        MP_TOKEN: mp.MP_TOKEN,
+        ADMIN_API_KEY: 'a'.repeat(16),
+      },
+      'callback',
+    );
+    const app = config.apps.get('default');
+    expect(app?.wecom).toMatchObject({
+      corpId: wecom.WECOM_CORP_ID,
+      callbackToken: wecom.WECOM_CALLBACK_TOKEN,
+    });
+    expect(app?.wecom?.aesKey).toHaveLength(32);
+    expect(app?.mp).toMatchObject({ appId: mp.MP_APP_ID, token: mp.MP_TOKEN });
+    expect(() => app?.wecom?.kfSecret).toThrow(
+      new ConfigError("WECOM_KF_SECRET is not among the callback function's settings"),
+    );
+    expect(() => app?.mp?.appSecret).toThrow(
+      new ConfigError("MP_APP_SECRET is not among the callback function's settings"),
+    );
+    expect(() => config.adminApiKey).toThrow(
+      new ConfigError("ADMIN_API_KEY is not among the callback function's settings"),
+    );
+    expect(() => config.outboundApiKey).toThrow(
+      new ConfigError("OUTBOUND_API_KEY is not among the callback function's settings"),
+    );
+  });
+
+  it("gives the api its keys and the apps' secrets, and withholds callback tokens and AES keys", () => {
+    const config = parseConfig(
+      { ...base, ...wecom, KF_BRIDGE_APPS: 'sales', SALES_MP_APP_ID: 'wxsales', SALES_MP_APP_SECRET: 's' },
+      'api',
+    );
+    expect(config.apps.get('default')?.wecom?.kfSecret).toBe('secret');
+    expect(config.apps.get('sales')?.mp).toMatchObject({ appId: 'wxsales', appSecret: 's' });
+    expect(config.outboundApiKey).toBeUndefined();
+    expect(() => config.apps.get('default')?.wecom?.callbackToken).toThrow(
+      new ConfigError("WECOM_CALLBACK_TOKEN is not among the api function's settings"),
+    );
+    expect(() => config.apps.get('sales')?.mp?.token).toThrow(
+      new ConfigError("SALES_MP_TOKEN is not among the api function's settings"),
+    );
+  });
+
+  it('checks only the settings the function reads', () => {
+    expect(() => parseConfig({ ...base, ...wecom, WECOM_CALLBACK_TOKEN: 'a!' }, 'sender')).not.toThrow();
+    expect(() => parseConfig({ ...base, ...wecom, WECOM_KF_SECRET: '' }, 'sender')).toThrow(
+      new ConfigError('WECOM_KF_SECRET is not set'),
+    );
+  });
+});
+
 describe('withSsmParameters', () => {
-  const fakeSsm = (pages: { Parameters: { Name: string; Value: string }[]; NextToken?: string }[]) => {
-    const calls: unknown[] = [];
+  const fakeSsm = (parameters: Record<string, string>) => {
+    const calls: GetParametersCommandInput[] = [];
     const client = {
-      send: async (command: GetParametersByPathCommand) => {
+      send: async (command: GetParametersCommand) => {
         calls.push(command.input);
-        return pages[calls.length - 1];
+        return {
+          Parameters: (command.input.Names ?? [])
+            .filter((name) => parameters[name] !== undefined)
+            .map((name) => ({ Name: name, Value: parameters[name] })),
+        };
       },
     } as unknown as SSMClient;
     return { client, calls };
   };
+  const asked = (calls: GetParametersCommandInput[]) => calls.map((call) => [...(call.Names ?? [])].sort());
 
-  it('reads every page under the prefix, decrypted, and lets the environment win', async () => {
-    const { client, calls } = fakeSsm([
-      { Parameters: [{ Name: '/kf-bridge/prod/WECOM_KF_SECRET', Value: 'from-ssm' }], NextToken: 'p2' },
-      { Parameters: [{ Name: '/kf-bridge/prod/WECOM_CORP_ID', Value: 'ww-ssm' }] },
+  it("asks for the function's settings by name, decrypted, then the other apps', and lets the environment win", async () => {
+    const { client, calls } = fakeSsm({
+      '/kf-bridge/prod/KF_BRIDGE_APPS': 'sales',
+      '/kf-bridge/prod/WECOM_CORP_ID': 'ww-ssm',
+      '/kf-bridge/prod/WECOM_CALLBACK_TOKEN': 'tokenSsm',
+      '/kf-bridge/prod/SALES_MP_TOKEN': 'salesToken',
+      '/kf-bridge/prod/ADMIN_API_KEY': 'never-asked-for-by-the-callback',
+    });
+    const env = await withSsmParameters(
+      { WECOM_CORP_ID: 'ww-env', EMPTY: '' },
+      client,
+      '/kf-bridge/prod',
+      'callback',
+    );
+    expect(env).toEqual({
+      KF_BRIDGE_APPS: 'sales',
+      WECOM_CORP_ID: 'ww-env',
+      WECOM_CALLBACK_TOKEN: 'tokenSsm',
+      SALES_MP_TOKEN: 'salesToken',
+    });
+    expect(calls.every((call) => call.WithDecryption)).toBe(true);
+    const names = (settings: string[]) => settings.map((name) => `/kf-bridge/prod/${name}`).sort();
+    expect(asked(calls)).toEqual([
+      names([
+        'KF_BRIDGE_APPS',
+        'WECOM_CALLBACK_TOKEN',
+        'WECOM_ENCODING_AES_KEY',
+        'MP_APP_ID',
+        'MP_TOKEN',
+        'MP_ENCODING_AES_KEY',
+        'MP_MESSAGE_MODE',
+      ]),
+      names([
+        'SALES_WECOM_CORP_ID',
+        'SALES_MP_APP_ID',
+        'SALES_WECOM_CALLBACK_TOKEN',
+        'SALES_WECOM_ENCODING_AES_KEY',
+        'SALES_MP_TOKEN',
+        'SALES_MP_ENCODING_AES_KEY',
+        'SALES_MP_MESSAGE_MODE',
+      ]),
     ]);
-    const env = await withSsmParameters({ WECOM_CORP_ID: 'ww-env', EMPTY: '' }, client, '/kf-bridge/prod');
-    expect(env).toEqual({ WECOM_KF_SECRET: 'from-ssm', WECOM_CORP_ID: 'ww-env' });
-    expect(calls).toEqual([
-      { Path: '/kf-bridge/prod/', WithDecryption: true, NextToken: undefined },
-      { Path: '/kf-bridge/prod/', WithDecryption: true, NextToken: 'p2' },
-    ]);
+  });
+
+  it('asks for at most 10 names a call, as SSM allows', async () => {
+    const { client, calls } = fakeSsm({ '/kf-bridge/prod/KF_BRIDGE_APPS': 'a,b,c' });
+    await withSsmParameters({}, client, '/kf-bridge/prod/', 'api');
+    const names = asked(calls).flat();
+    expect(asked(calls).every((call) => call.length <= 10)).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(
+      expect.arrayContaining(['/kf-bridge/prod/ADMIN_API_KEY', '/kf-bridge/prod/C_MP_APP_SECRET']),
+    );
+    expect(names.filter((name) => name.includes('TOKEN') || name.includes('AES_KEY'))).toEqual([]);
   });
 
   it('fails with a ConfigError naming the path when SSM cannot be read', async () => {
     const client = { send: async () => Promise.reject(new Error('AccessDenied')) } as unknown as SSMClient;
-    await expect(withSsmParameters({}, client, '/kf-bridge/prod/')).rejects.toThrow(
+    await expect(withSsmParameters({}, client, '/kf-bridge/prod/', 'sender')).rejects.toThrow(
       new ConfigError('could not read settings from SSM under /kf-bridge/prod/'),
     );
   });

@@ -1,0 +1,226 @@
+import { rm } from 'node:fs/promises';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config/config';
+import {
+  APP_SETTINGS,
+  appSettingNames,
+  FUNCTION_NAMES,
+  FUNCTION_SETTINGS,
+  type FunctionName,
+  GLOBAL_SETTINGS,
+  settingName,
+} from '../../lib/config/functionSettings';
+import { withSsmParameters } from '../../lib/config/ssm';
+import { type E2eResult, runInboundE2e } from '../../local/e2e';
+import { type AwsCall, actingAs, createAwsCallLog, recordAwsCalls } from '../../local/metering';
+import { allows, type Placement, rolePolicies } from '../support/iamPolicies';
+import { type MotoServer, startMotoServer } from '../support/moto';
+import { packageProd, readTemplate, type Template } from '../support/serverlessPackage';
+import { testEnv } from '../support/wechat';
+
+let template: Template;
+/** The prod stage's resources placed in one made-up account, each named after its logical id. */
+let prod: Placement;
+let prefix: string;
+
+beforeAll(async () => {
+  const folder = await packageProd();
+  template = await readTemplate(folder);
+  await rm(folder, { recursive: true, force: true });
+  prod = {
+    accountId: '123456789012',
+    region: 'ap-southeast-1',
+    physicalIds: Object.fromEntries(Object.keys(template.Resources).map((id) => [id, id.toLowerCase()])),
+  };
+  prefix = template.Resources.CallbackLambdaFunction?.Properties.Environment.Variables.KF_BRIDGE_SSM_PREFIX;
+}, 180_000);
+
+const parameterArn = (placement: Pick<Placement, 'region' | 'accountId'>, name: string) =>
+  `arn:aws:ssm:${placement.region}:${placement.accountId}:parameter${name}`;
+
+/**
+ * Whether `functionName`'s role in the packaged template may read the setting `name`: by name, or by a path
+ * above it (GetParametersByPath answers with every parameter beneath).
+ */
+async function mayRead(functionName: FunctionName, name: string): Promise<boolean> {
+  const policies = rolePolicies(template, functionName, prod);
+  const full = `${prefix}${name}`;
+  const paths = full
+    .split('/')
+    .slice(1, -1)
+    .map((_, i, parts) => `/${parts.slice(0, i + 1).join('/')}`);
+  const requests = [
+    { action: 'ssm:GetParameters', resource: parameterArn(prod, full) },
+    ...paths.map((path) => ({ action: 'ssm:GetParametersByPath', resource: parameterArn(prod, path) })),
+  ];
+  for (const request of requests) if (await allows(policies, request, prod.accountId)) return true;
+  return false;
+}
+
+describe('settings per function, on the packaged template', () => {
+  const APPS = ['default', 'sales', 'after-sales'];
+
+  it('lets each function read exactly the settings it declares, for every app', async () => {
+    const wrong: string[] = [];
+    for (const functionName of FUNCTION_NAMES) {
+      const declared = new Set([
+        ...FUNCTION_SETTINGS[functionName].global,
+        ...APPS.flatMap((app) => appSettingNames(functionName, app)),
+      ]);
+      const every = [
+        ...GLOBAL_SETTINGS,
+        ...APPS.flatMap((app) => APP_SETTINGS.map((s) => settingName(app, s))),
+      ];
+      for (const name of every)
+        if ((await mayRead(functionName, name)) !== declared.has(name))
+          wrong.push(`${functionName} ${declared.has(name) ? 'cannot' : 'can'} read ${name}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("keeps the internet-facing callback from the API keys and every app's secret", async () => {
+    for (const name of [
+      'ADMIN_API_KEY',
+      'OUTBOUND_API_KEY',
+      'WECOM_KF_SECRET',
+      'MP_APP_SECRET',
+      'SALES_WECOM_KF_SECRET',
+      'SALES_MP_APP_SECRET',
+    ])
+      expect(await mayRead('callback', name), name).toBe(false);
+    for (const name of ['WECOM_CALLBACK_TOKEN', 'WECOM_ENCODING_AES_KEY', 'SALES_MP_TOKEN'])
+      expect(await mayRead('callback', name), name).toBe(true);
+  });
+
+  it('decrypts settings only through SSM', async () => {
+    const key = `arn:aws:kms:${prod.region}:${prod.accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    // A key's default policy, which leaves the decision to the account's IAM policies.
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${prod.accountId}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+      ],
+    };
+    for (const functionName of FUNCTION_NAMES) {
+      const policies = rolePolicies(template, functionName, prod);
+      const decrypt = (viaService: string) =>
+        allows(
+          policies,
+          {
+            action: 'kms:Decrypt',
+            resource: key,
+            context: { 'kms:ViaService': viaService },
+            resourcePolicy: keyPolicy,
+          },
+          prod.accountId,
+        );
+      expect(await decrypt(`ssm.${prod.region}.amazonaws.com`), functionName).toBe(true);
+      expect(await decrypt(`s3.${prod.region}.amazonaws.com`), functionName).toBe(false);
+    }
+  });
+
+  describe('against SSM (moto)', () => {
+    let moto: MotoServer;
+    beforeAll(async () => {
+      moto = await startMotoServer(prod.region);
+      const ssm = new SSMClient(moto.clientConfig);
+      const settings: Record<string, string> = {
+        ...Object.fromEntries(Object.entries(testEnv).filter(([name]) => /^(WECOM|MP)_/.test(name))),
+        KF_BRIDGE_APPS: 'sales',
+        SALES_MP_APP_ID: 'wxsales00000000001',
+        SALES_MP_APP_SECRET: 'sales-mp-secret',
+        SALES_MP_TOKEN: 'salesToken',
+        OUTBOUND_API_KEY: 'outbound-api-key-0123456789',
+        ADMIN_API_KEY: 'admin-api-key-0123456789',
+      };
+      for (const [name, value] of Object.entries(settings))
+        await ssm.send(
+          new PutParameterCommand({ Name: `${prefix}${name}`, Value: value, Type: 'SecureString' }),
+        );
+      ssm.destroy();
+    }, 60_000);
+    afterAll(() => moto?.stop());
+
+    it("loads every function's settings with only calls its role allows", async () => {
+      const infrastructure = Object.fromEntries(
+        Object.entries(testEnv).filter(([name]) => !/^(WECOM|MP)_/.test(name)),
+      );
+      for (const functionName of FUNCTION_NAMES) {
+        const log = createAwsCallLog({ ...prod, partitionKey: 'pk' });
+        const ssm = new SSMClient(moto.clientConfig);
+        recordAwsCalls(ssm, 'ssm', log);
+        const env = await actingAs(functionName, () =>
+          withSsmParameters(infrastructure, ssm, prefix, functionName),
+        );
+        ssm.destroy();
+        const config = parseConfig(env, functionName);
+        expect([...config.apps.keys()], functionName).toEqual(['default', 'sales']);
+        expect(log.calls.length, functionName).toBeGreaterThan(0);
+        for (const call of log.calls)
+          expect(
+            await allows(rolePolicies(template, functionName, prod), call, prod.accountId),
+            `${functionName}: ${call.action} ${call.resource}`,
+          ).toBe(true);
+      }
+    });
+  });
+});
+
+describe('every AWS call of an e2e run is allowed by its function role', () => {
+  let result: E2eResult;
+  beforeAll(async () => {
+    // The aws profile reaches S3 too: archived media and a quarantined message.
+    result = await runInboundE2e({ messages: 60, faults: 'aws', seed: 17 });
+  }, 240_000);
+
+  const deniedOf = async (calls: readonly AwsCall[], asFunction?: FunctionName) => {
+    const denied: string[] = [];
+    for (const call of calls) {
+      const functionName = asFunction ?? (call.functionName as FunctionName);
+      const policies = rolePolicies(template, functionName, result.awsCalls.target);
+      if (!(await allows(policies, call, result.awsCalls.target.accountId)))
+        denied.push(`${functionName}: ${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`);
+    }
+    return denied;
+  };
+
+  it('records the calls of every function the run exercises, with the partition keys of each item call', () => {
+    expect(result.inbound.delivered).toBe(result.inbound.expected);
+    const { calls } = result.awsCalls;
+    expect(new Set(calls.map((call) => call.functionName))).toEqual(
+      new Set(['callback', 'syncPuller', 'sender', 'api']),
+    );
+    const services = new Set(calls.map((call) => call.action.split(':')[0]));
+    expect(services).toEqual(new Set(['sqs', 'dynamodb', 's3']));
+    for (const call of calls.filter((c) => c.action.startsWith('dynamodb:')))
+      expect(call.leadingKeys?.length, JSON.stringify(call)).toBeGreaterThan(0);
+  });
+
+  it('allows each of them by the role of the function that made it, in the packaged template', async () => {
+    expect(await deniedOf(result.awsCalls.calls)).toEqual([]);
+  });
+
+  it('refuses item calls to roles whose items they are not (dynamodb:LeadingKeys)', async () => {
+    const itemCalls = (functionName: string, prefixes: string[]) =>
+      result.awsCalls.calls.filter(
+        (call) =>
+          call.functionName === functionName &&
+          call.action.startsWith('dynamodb:') &&
+          call.leadingKeys?.every((key) => prefixes.some((p) => key.startsWith(p))),
+      );
+    // The sender's send ledger and tokens are not the callback's; the puller's cursors and msgid ledger are
+    // not tokenRefresh's.
+    const senderItems = itemCalls('sender', ['SEND#', 'SENDMSGID#', 'TOKEN#']);
+    const pullerItems = itemCalls('syncPuller', ['CURSORS#', 'MSGID#']);
+    expect(senderItems.length).toBeGreaterThan(0);
+    expect(pullerItems.length).toBeGreaterThan(0);
+    expect(await deniedOf(senderItems, 'callback')).toHaveLength(senderItems.length);
+    expect(await deniedOf(pullerItems, 'tokenRefresh')).toHaveLength(pullerItems.length);
+  });
+});
