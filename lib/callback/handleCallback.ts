@@ -163,7 +163,8 @@ async function handleWecom(
     token: requiredText(event, 'Token', 'kf_msg_or_event'),
     receivedAt: deps.now().toISOString(),
   });
-  const push = { app: request.app, timestamp, nonce, signature: msgSignature, body: request.body };
+  // The push is what msg_signature covers: the ciphertext, however the envelope around it is spelled.
+  const push = { app: request.app, timestamp, nonce, signature: msgSignature.toLowerCase(), body: encrypted };
   return once(push, deps, async () => {
     // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
     await deps.publish(
@@ -196,11 +197,13 @@ async function handleMp(
     return { status: 200, body: echostr };
   }
 
-  const message = mpMessage(request, mp, timestamp, nonce);
+  const { message, signedBy, signed } = mpMessage(request, mp, timestamp, nonce);
   deps.log.debug('mp callback received', { app: request.app, message });
   const inbound = normaliseMpMessage(message, request.app, deps.now());
-  // Keyed on `signature`, which every MP push carries whatever its mode, so no mode escapes the guard.
-  const push = { app: request.app, timestamp, nonce, signature: mpSignature, body: request.body };
+  // An encrypted push is its ciphertext, which msg_signature covers: a retry MP encrypts afresh is a push of its
+  // own (the queue's deduplication on MsgId absorbs it). A plaintext push is the body on a signature that does
+  // not cover it: another body on that signature is refused.
+  const push = { app: request.app, timestamp, nonce, signature: signedBy.toLowerCase(), body: signed };
   return once(push, deps, async () => {
     // Before publishing, so a consumer answering the message finds the budget already open.
     for (const change of budgetChanges([inbound])) await deps.budgets.apply(change);
@@ -222,7 +225,12 @@ const SAFE_MODE_ENVELOPE = new Set(['ToUserName', 'Encrypt']);
  * nonce, so a plaintext body is taken only in plaintext mode; safe and compatible mode take the ciphertext,
  * which `msg_signature` covers (compatible mode's plaintext copy is ignored).
  */
-function mpMessage(request: CallbackRequest, mp: MpAppConfig, timestamp: string, nonce: string): XmlElement {
+function mpMessage(
+  request: CallbackRequest,
+  mp: MpAppConfig,
+  timestamp: string,
+  nonce: string,
+): { message: XmlElement; signedBy: string; signed: string } {
   const mode = settingName(request.app, 'MP_MESSAGE_MODE');
   const encrypted = request.query.encrypt_type === 'aes';
   if (!encrypted && mp.messageMode !== 'plaintext')
@@ -230,21 +238,19 @@ function mpMessage(request: CallbackRequest, mp: MpAppConfig, timestamp: string,
       `plaintext push refused: the app takes ${mp.messageMode}-mode pushes only (${mode})`,
     );
   const body = parseWechatXml(request.body, 'callback body');
-  if (!encrypted) return body;
+  if (!encrypted) return { message: body, signedBy: param(request, 'signature'), signed: request.body };
   if (!mp.aesKey)
     throw new BadRequestError(
       `safe-mode push but ${settingName(request.app, 'MP_ENCODING_AES_KEY')} is not set`,
     );
   const ciphertext = requiredText(body, 'Encrypt', 'callback body');
-  assertSignature(
-    signature(mp.token, timestamp, nonce, ciphertext),
-    param(request, 'msg_signature'),
-    'msg_signature',
-  );
+  const msgSignature = param(request, 'msg_signature');
+  assertSignature(signature(mp.token, timestamp, nonce, ciphertext), msgSignature, 'msg_signature');
   if (mp.messageMode === 'safe' && Object.keys(body).some((name) => !SAFE_MODE_ENVELOPE.has(name)))
     throw new BadRequestError(
       `compatible-mode push refused: the body carries plaintext beside <Encrypt> (${mode} is safe)`,
     );
   const cipher: CallbackCipher = { token: mp.token, receiveId: mp.appId, aesKey: mp.aesKey };
-  return parseWechatXml(decrypt(cipher, ciphertext), 'decrypted message');
+  const message = parseWechatXml(decrypt(cipher, ciphertext), 'decrypted message');
+  return { message, signedBy: msgSignature, signed: ciphertext };
 }

@@ -157,7 +157,9 @@ describe('WeCom event (POST)', () => {
     await expect(call({ ...other, query: push.query })).rejects.toMatchObject({ status: 401 });
     expect(published).toHaveLength(1);
     const stale = Number(push.query.timestamp) + 300;
-    expect([...replays.seen.values()]).toEqual([{ body: push.body, processed: true, expiresAt: stale + 1 }]);
+    // What msg_signature covers is held: the ciphertext.
+    const ciphertext = /<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(push.body)?.[1];
+    expect([...replays.seen.values()]).toEqual([{ body: ciphertext, processed: true, expiresAt: stale + 1 }]);
   });
 
   it('answers success to any other message or event, logs it at info and enqueues nothing', async () => {
@@ -362,6 +364,46 @@ describe('Official Account', () => {
       });
     expect(published).toHaveLength(1);
     expect(events).toHaveLength(2);
+  });
+
+  it('refuses other bodies on a used plaintext-mode triple however the signature is spelled', async () => {
+    const { call, published } = setup({ MP_ENCODING_AES_KEY: '' });
+    const captured = mpPost(mpTextXml('oReal', 'real', '23000014'));
+    await call(captured);
+    const recased = forged(
+      {
+        ...captured,
+        query: { ...captured.query, signature: (captured.query.signature ?? '').toUpperCase() },
+      },
+      'oForged',
+    );
+    await expect(call(recased)).rejects.toMatchObject({ status: 401 });
+    expect(published).toHaveLength(1);
+  });
+
+  it('takes a retry MP encrypted afresh after a failure (its own push), and one whose envelope was respelled as the same', async () => {
+    const { call, deps, published } = setup();
+    const plain = mpTextXml('oUnlucky', 'hello', '23000015');
+    const first = mpPost(plain, { safe: true });
+    const publish = deps.publish;
+    deps.publish = async () => {
+      throw new DependencyError('could not enqueue to inbound.fifo');
+    };
+    await expect(call(first)).rejects.toMatchObject({ status: 503 });
+    deps.publish = publish;
+    // MP does not say a retry is the same bytes: the same timestamp and nonce, a new ciphertext.
+    const { timestamp = '', nonce = '' } = first.query;
+    const encrypted = encrypt(mpCipher, plain);
+    const reencrypted = {
+      ...first,
+      query: { ...first.query, msg_signature: signature(mpCipher.token, timestamp, nonce, encrypted) },
+      body: `<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+    };
+    await expect(call(reencrypted)).resolves.toEqual({ status: 200, body: 'success' });
+    // The same ciphertext in a respelled envelope is the same push, done once.
+    const respelled = { ...reencrypted, body: reencrypted.body.replace('<Encrypt>', '\n<Encrypt>') };
+    await expect(call(respelled)).resolves.toEqual({ status: 200, body: 'success' });
+    expect(published).toHaveLength(1);
   });
 
   it("answers MP's retry of a push success without enqueuing it or opening its budget again", async () => {
