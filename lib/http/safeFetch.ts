@@ -77,7 +77,14 @@ function get(url: URL, deps: SafeFetchDeps, hop: number, signal: AbortSignal): P
   return new Promise((resolve, reject) => {
     const outgoing = request(
       url,
-      { lookup: checkedLookup(deps, hop), signal, agent: false, ...(deps.ca && { ca: deps.ca }) },
+      {
+        lookup: checkedLookup(deps, hop),
+        signal,
+        agent: false,
+        // The file as it is: Node does not decompress, and a compressed body must not be taken for the file.
+        headers: { 'accept-encoding': 'identity' },
+        ...(deps.ca && { ca: deps.ca }),
+      },
       resolve,
     );
     outgoing.on('error', reject);
@@ -90,6 +97,11 @@ async function readWithin(response: IncomingMessage, limit: SizeLimit): Promise<
   if (Number(response.headers['content-length']) > limit.maxBytes) {
     response.destroy();
     throw new BadRequestError(limit.tooLarge);
+  }
+  const encoding = response.headers['content-encoding'];
+  if (encoding && encoding !== 'identity') {
+    response.destroy();
+    throw new BadRequestError(`media URL answered in ${encoding}, not the file itself`);
   }
   const chunks: Buffer[] = [];
   let size = 0;

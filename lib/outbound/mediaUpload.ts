@@ -53,7 +53,11 @@ async function fetchS3(
       abortSignal: within,
     });
     // S3 states an object's size exactly: a larger one is refused before its bytes are read.
-    if ((object.ContentLength ?? 0) > limit.maxBytes) throw new BadRequestError(limit.tooLarge);
+    if ((object.ContentLength ?? 0) > limit.maxBytes) {
+      // Its bytes are left unread: the connection they would come on is closed, not kept from the pool.
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw new BadRequestError(limit.tooLarge);
+    }
     const data = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
     return {
       data,

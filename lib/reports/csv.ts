@@ -4,17 +4,19 @@ const BOM = '\uFEFF';
 export type Cell = string | number | boolean | undefined;
 
 /** Text a spreadsheet would run as a formula (OWASP, CSV injection): customers write chat records, admins name accounts. */
-const FORMULA = /^[=+\-@\t\r]/;
+const FORMULA = /^[=+\-@\t\r\0]/;
 
 const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`;
 
+/**
+ * Every text is quoted (RFC 4180, its quotes doubled): a spreadsheet whose locale separates cells with `;` would
+ * otherwise split `a;=1+1` and run the part after it. Text that begins like a formula is prefixed with `'`.
+ * Numbers come from the platform's figures: a negative one is a value, never a formula.
+ */
 function cell(value: Cell): string {
   if (value === undefined) return '';
-  // Numbers come from the platform's figures: a negative one is a value, never a formula.
-  if (typeof value === 'string' && FORMULA.test(value)) return quoted(`'${value}`);
-  const text = String(value);
-  // RFC 4180: quote a field holding a comma, quote, CR or LF, doubling its quotes.
-  return /[",\r\n]/.test(text) ? quoted(text) : text;
+  if (typeof value !== 'string') return String(value);
+  return quoted(FORMULA.test(value) ? `'${value}` : value);
 }
 
 /** A CSV file: BOM, one header row, the columns in the order given, CRLF line ends as RFC 4180 has them. */

@@ -43,10 +43,10 @@ describe('CSV and JSON Lines', () => {
   ];
   const columns = ['name', 'note', 'count', 'rate'] as const;
 
-  it('write a BOM, one header row, quoted fields where needed and CRLF line ends', () => {
+  it('write a BOM, one header row, every text quoted and CRLF line ends', () => {
     const csv = toCsv([...columns], rows);
     expect(csv).toBe(
-      '\uFEFFname,note,count,rate\r\n"售后, ""加急""","第一行\n第二行",3,0.25\r\nplain,,0,\r\n',
+      '\uFEFF"name","note","count","rate"\r\n"售后, ""加急""","第一行\n第二行",3,0.25\r\n"plain",,0,\r\n',
     );
     expect(parse(csv, { bom: true, columns: true })).toEqual([
       { name: '售后, "加急"', note: '第一行\n第二行', count: '3', rate: '0.25' },
@@ -58,10 +58,14 @@ describe('CSV and JSON Lines', () => {
     const risky = ['=HYPERLINK("https://x.example","点我")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd'];
     const csv = toCsv(
       ['text', 'count'],
-      [...risky.map((text) => ({ text, count: -1 })), { text: 'a=b', count: 2 }],
+      [
+        ...risky.map((text) => ({ text, count: -1 })),
+        { text: 'a=b', count: 2 },
+        { text: 'a;=1+1', count: 3 },
+      ],
     );
     expect(csv).toBe(
-      '\uFEFFtext,count\r\n' +
+      '\uFEFF"text","count"\r\n' +
         [
           `"'=HYPERLINK(""https://x.example"",""点我"")",-1`,
           `"'+1+1",-1`,
@@ -69,13 +73,16 @@ describe('CSV and JSON Lines', () => {
           `"'@SUM(A1)",-1`,
           `"'\tcmd",-1`,
           `"'\rcmd",-1`,
-          'a=b,2',
+          '"a=b",2',
+          // Quoted, so a spreadsheet whose locale separates cells with ';' keeps it one cell.
+          '"a;=1+1",3',
         ].join('\r\n') +
         '\r\n',
     );
     expect((parse(csv, { bom: true, columns: true }) as { text: string }[]).map((row) => row.text)).toEqual([
       ...risky.map((text) => `'${text}`),
       'a=b',
+      'a;=1+1',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { internalKind } from '../../../lib/http/internalAddress';
 import { type ResolvedAddress, safeFetcher } from '../../../lib/http/safeFetch';
@@ -18,6 +19,8 @@ let plainInternal: ReturnType<typeof createServer>;
 let internalRequests = 0;
 /** Resolves when the client hangs up on an endless body. */
 let hungUp: Promise<void>;
+
+let sawEncoding: string | string[] | undefined;
 
 function publicFiles(request: IncomingMessage, response: ServerResponse) {
   const internalHttps = `https://127.0.0.2:${files.port}/secret`;
@@ -38,6 +41,13 @@ function publicFiles(request: IncomingMessage, response: ServerResponse) {
     return void response
       .writeHead(200, { 'content-type': 'image/png', 'content-length': String(50 * MB) })
       .write(Buffer.alloc(64 * 1024));
+  if (request.url === '/gzipped') {
+    // Asked for the file as it is, the server compresses it anyway.
+    sawEncoding = request.headers['accept-encoding'];
+    return void response
+      .writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' })
+      .end(gzipSync(PNG));
+  }
   if (request.url === '/endless') {
     // Past the limit, then nothing more and no end: only a reader that counts as it goes can answer.
     hungUp = new Promise((resolve) => response.on('close', resolve));
@@ -187,6 +197,13 @@ describe('safeFetcher', () => {
   it('refuses a body past the limit as its bytes arrive, and hangs up without waiting for the rest', async () => {
     await expect(fetchFile(url('/endless'), LIMIT)).rejects.toMatchObject(refused('media is over 1 MB'));
     await hungUp;
+  });
+
+  it('asks for the file as it is, and refuses a compressed answer rather than take it for the file', async () => {
+    await expect(fetchFile(url('/gzipped'), LIMIT)).rejects.toMatchObject(
+      refused('media URL answered in gzip, not the file itself'),
+    );
+    expect(sawEncoding).toBe('identity');
   });
 
   it('follows at most 5 redirects', async () => {
