@@ -1,5 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { awsClientConfig } from '../aws';
+import { KfBridgeError } from '../errors';
 import { type Config, parseConfig } from './config';
 import type { FunctionName } from './functionSettings';
 import { withSsmParameters } from './ssm';
@@ -14,28 +15,34 @@ export type { FunctionName } from './functionSettings';
 export async function loadConfig(
   functionName: FunctionName,
   env: NodeJS.ProcessEnv = process.env,
+  ssm: SSMClient = new SSMClient(awsClientConfig('ssm', env)),
 ): Promise<Config> {
   const prefix = env.KF_BRIDGE_SSM_PREFIX?.trim();
-  return parseConfig(
-    prefix
-      ? await withSsmParameters(env, new SSMClient(awsClientConfig('ssm', env)), prefix, functionName)
-      : env,
-    functionName,
-  );
+  return parseConfig(prefix ? await withSsmParameters(env, ssm, prefix, functionName) : env, functionName);
 }
 
 /**
  * Starts loading at cold start and hands every invocation the same result. Handlers await it instead of
  * using top-level await, which `serverless invoke local` cannot load (it require()s the handler).
- * A bad setting fails every invocation with the ConfigError that names it.
+ * A bad setting fails every invocation with the ConfigError that names it; a load that failed for a passing
+ * reason (SSM throttled) is tried again by the next invocation, not kept for the container's life.
  */
 export function loadConfigOnce(
   functionName: FunctionName,
   env: NodeJS.ProcessEnv = process.env,
+  ssm?: SSMClient,
 ): () => Promise<Config> {
-  const loading = loadConfig(functionName, env);
-  loading.catch(() => {
-    // Reported by the first invocation that awaits it.
-  });
-  return () => loading;
+  const start = () => {
+    const attempt = loadConfig(functionName, env, ssm);
+    attempt.catch((error: unknown) => {
+      // Reported by the first invocation that awaits it.
+      if (error instanceof KfBridgeError && error.retryable) loading = undefined;
+    });
+    return attempt;
+  };
+  let loading: Promise<Config> | undefined = start();
+  return () => {
+    loading ??= start();
+    return loading;
+  };
 }

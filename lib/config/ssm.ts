@@ -1,5 +1,5 @@
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError } from '../errors';
+import { DependencyError } from '../errors';
 import { appNames, type Env } from './config';
 import { appSettingNames, DEFAULT_APP, FUNCTION_SETTINGS, type FunctionName } from './functionSettings';
 
@@ -28,7 +28,8 @@ export async function withSsmParameters(
     try {
       return await readParameters(ssm, path, wanted);
     } catch (error) {
-      throw new ConfigError(`could not read settings from SSM under ${path}`, { cause: error });
+      // SSM throttles bursts of cold starts: a passing fault, which the next invocation tries again.
+      throw new DependencyError(`could not read settings from SSM under ${path}`, { cause: error });
     }
   };
   const first = {

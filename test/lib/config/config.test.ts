@@ -1,8 +1,10 @@
 import type { GetParametersCommand, GetParametersCommandInput, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
+import { loadConfigOnce } from '../../../lib/config';
 import { parseConfig, settingName } from '../../../lib/config/config';
 import { withSsmParameters } from '../../../lib/config/ssm';
 import { ConfigError } from '../../../lib/errors';
+import { testEnv } from '../../support/wechat';
 
 const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
 const base = {
@@ -289,10 +291,32 @@ describe('withSsmParameters', () => {
     expect(names.filter((name) => name.includes('TOKEN') || name.includes('AES_KEY'))).toEqual([]);
   });
 
-  it('fails with a ConfigError naming the path when SSM cannot be read', async () => {
-    const client = { send: async () => Promise.reject(new Error('AccessDenied')) } as unknown as SSMClient;
-    await expect(withSsmParameters({}, client, '/kf-bridge/prod/', 'sender')).rejects.toThrow(
-      new ConfigError('could not read settings from SSM under /kf-bridge/prod/'),
-    );
+  it('fails retryably, naming the path, when SSM cannot be read (a burst of cold starts is throttled)', async () => {
+    const client = {
+      send: async () => Promise.reject(new Error('ThrottlingException')),
+    } as unknown as SSMClient;
+    await expect(withSsmParameters({}, client, '/kf-bridge/prod/', 'sender')).rejects.toMatchObject({
+      name: 'DependencyError',
+      retryable: true,
+      message: 'could not read settings from SSM under /kf-bridge/prod/',
+    });
+  });
+
+  it('loads again on the next invocation after a passing failure, and keeps the error of a bad setting', async () => {
+    let calls = 0;
+    const flaky = {
+      send: async () => {
+        calls++;
+        if (calls === 1) throw new Error('ThrottlingException');
+        return { Parameters: [] };
+      },
+    } as unknown as SSMClient;
+    const env = { ...testEnv, KF_BRIDGE_SSM_PREFIX: '/kf-bridge/prod/' };
+    const config = loadConfigOnce('sender', env, flaky);
+    await expect(config()).rejects.toMatchObject({ retryable: true });
+    await expect(config()).resolves.toMatchObject({ stateTable: testEnv.STATE_TABLE });
+    const broken = loadConfigOnce('sender', { ...testEnv, SENDER_CONCURRENCY: 'many' });
+    await expect(broken()).rejects.toBeInstanceOf(ConfigError);
+    await expect(broken()).rejects.toBeInstanceOf(ConfigError);
   });
 });
