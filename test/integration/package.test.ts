@@ -104,6 +104,14 @@ const ofType = (type: string) => Object.entries(template.Resources).filter(([, r
 const ref = (id: string) => ({ Ref: id });
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
+const VPC_ACCESS_WHEN_FIXED_EGRESS = {
+  'Fn::If': [
+    'FixedEgressIp',
+    [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' }],
+    { Ref: 'AWS::NoValue' },
+  ],
+};
+
 /** What each function may do, and nothing more: actions by the resource they apply to. */
 const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   callback: {
@@ -200,7 +208,12 @@ describe('the CloudFormation template', () => {
         }
       }
       expect(grants, name).toEqual(EXPECTED_GRANTS[name]);
+      // No policy reaches a role but its inline ones, and the VPC access policy when the egress IP is on.
+      expect([undefined, VPC_ACCESS_WHEN_FIXED_EGRESS]).toContainEqual(
+        resource(`${logicalName(name)}Role`).Properties.ManagedPolicyArns,
+      );
     }
+    expect(ofType('AWS::IAM::Policy').concat(ofType('AWS::IAM::ManagedPolicy'))).toEqual([]);
   });
 
   it("gives every queue a dead-letter queue, and a visibility timeout of at least 6 times its consumer's timeout", () => {
