@@ -1,7 +1,11 @@
 import type { BundleMeasure } from './bundles';
 
-/** What CI holds every change to: bundles no more than 10 % over the recorded baseline, the callback's p99. */
-export const BUDGETS = { bundleGrowth: 0.1, callbackP99Us: 5000 } as const;
+/**
+ * What CI holds every change to: bundles no more than 10 % over the recorded baseline, the callback's p99. The
+ * callback claims each push against replay with two conditional writes (a DynamoDB Local round trip is a few
+ * milliseconds here), so its p99 is held under 25 ms, far inside the platforms' 5 s.
+ */
+export const BUDGETS = { bundleGrowth: 0.1, callbackP99Us: 25_000 } as const;
 
 export interface Baseline {
   readonly recorded: string;
