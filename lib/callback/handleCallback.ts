@@ -164,7 +164,14 @@ async function handleWecom(
     receivedAt: deps.now().toISOString(),
   });
   // The push is what msg_signature covers: the ciphertext, however the envelope around it is spelled.
-  const push = { app: request.app, timestamp, nonce, signature: msgSignature.toLowerCase(), body: encrypted };
+  const push = {
+    app: request.app,
+    timestamp,
+    nonce,
+    signature: msgSignature.toLowerCase(),
+    body: encrypted,
+    ...(request.signal && { signal: request.signal }),
+  };
   return once(push, deps, async () => {
     // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
     await deps.publish(
@@ -203,7 +210,14 @@ async function handleMp(
   // An encrypted push is its ciphertext, which msg_signature covers: a retry MP encrypts afresh is a push of its
   // own (the queue's deduplication on MsgId absorbs it). A plaintext push is the body on a signature that does
   // not cover it: another body on that signature is refused.
-  const push = { app: request.app, timestamp, nonce, signature: signedBy.toLowerCase(), body: signed };
+  const push = {
+    app: request.app,
+    timestamp,
+    nonce,
+    signature: signedBy.toLowerCase(),
+    body: signed,
+    ...(request.signal && { signal: request.signal }),
+  };
   return once(push, deps, async () => {
     // Before publishing, so a consumer answering the message finds the budget already open.
     for (const change of budgetChanges([inbound])) await deps.budgets.apply(change);

@@ -10,6 +10,8 @@ export interface Push {
   readonly nonce: string;
   readonly signature: string;
   readonly body: string;
+  /** The request's deadline: the guard's calls end with it. */
+  readonly signal?: AbortSignal;
 }
 
 /** What the guard knew of a push: never seen, seen but its work not finished, or finished. */
@@ -53,6 +55,7 @@ export class DynamoReplayGuard implements ReplayGuard {
           ExpressionAttributeValues: { ':body': sha256(push.body), ':ttl': expiresAt },
           ReturnValues: 'ALL_OLD',
         }),
+        { abortSignal: push.signal },
       );
       if (!Attributes) return 'new';
       return Attributes.processed === true ? 'processed' : 'unfinished';
@@ -73,6 +76,7 @@ export class DynamoReplayGuard implements ReplayGuard {
           ExpressionAttributeNames: { '#processed': 'processed' },
           ExpressionAttributeValues: { ':yes': true },
         }),
+        { abortSignal: push.signal },
       ),
     );
   }
