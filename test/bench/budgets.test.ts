@@ -11,9 +11,9 @@ const bundle = (bytes: number, importRatio: number) => ({ callback: { bytes, imp
 
 describe('CI budgets', () => {
   it('passes bundles within 10 % of the baseline and a callback p99 under 25 ms', () => {
-    expect(budgetViolations({ bundles: bundle(110_000, 1.65), callback: { p99Us: 24_999 } }, baseline)).toEqual(
-      [],
-    );
+    expect(
+      budgetViolations({ bundles: bundle(110_000, 1.65), callback: { p99Us: 24_999 } }, baseline),
+    ).toEqual([]);
   });
 
   it('names each bundle that grew past 10 %, in bytes or in import time relative to the reference', () => {
