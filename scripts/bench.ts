@@ -12,6 +12,17 @@ import { measureTokenStampede } from '../bench/tokens';
 import { ROOT, readServiceDefinition } from '../local/serviceDefinition';
 import { startLocalStack } from '../local/stack';
 import { startSimulator } from '../simulator';
+import { answerHelp } from './usage';
+
+answerHelp(`
+usage: npm run bench -- [--json] [--only bundles,callback,throughput,tokens,cost] [--check] [--record]
+                       [--messages N]
+
+Measures bundle sizes and import times, the callback against its crypto floor, pipeline throughput, the token
+stampede and a cost model. --json prints one JSON object; --check holds the bundles and the callback to CI's
+budgets (bench/baseline.json; exit 1 on a breach); --record writes this run's bundles as the new baseline.
+See BENCHMARKS.md.
+`);
 
 /**
  * `npm run bench [-- --json] [--only bundles,callback,throughput,tokens,cost] [--check] [--record]`: measures,

@@ -1,5 +1,16 @@
 import { parseArgs } from 'node:util';
 import { type FaultProfile, runInboundE2e } from '../local/e2e';
+import { answerHelp } from './usage';
+
+answerHelp(`
+usage: npm run e2e -- [--json] [--faults none|default|harsh|aws] [--seed S] [--messages N]
+
+Customers write through the simulator, the product's own wiring runs on the embedded stack, and a consumer
+counts what reached inbound.fifo; then replies of every kf and MP type go through the sender. Prints one JSON
+line and exits 0 only with nothing inbound duplicated, lost or out of order, no reply delivered twice or out of
+order, and every message SQS will never take accounted for. Defaults: --faults default --seed 1
+--messages 1000.
+`);
 
 /**
  * `npm run e2e -- --json [--faults none|default|harsh|aws] [--seed S] [--messages N]`: customers write through the

@@ -11,6 +11,16 @@ import { exportReports } from '../lib/reports/export';
 import { ExportProgress } from '../lib/reports/progress';
 import { exportRange } from '../lib/reports/range';
 import { localFunctionEnvironment, readServiceDefinition } from '../local/serviceDefinition';
+import { answerHelp } from './usage';
+
+answerHelp(`
+usage: npm run export -- [--from yyyy-mm-dd --to yyyy-mm-dd]
+
+Runs the statsExport function's work against npm start's stack and simulator (or what the environment points
+at): daily kf statistics and Official Account chat records to the reports bucket, as CSV, JSON Lines and an
+HTML report. Without dates it exports yesterday; a run that stops continues when started again with the same
+dates.
+`);
 
 /**
  * `npm run export -- [--from yyyy-mm-dd --to yyyy-mm-dd]`: the statsExport function's work, run here against

@@ -1,4 +1,12 @@
 import { startSimulator } from '../simulator';
+import { answerHelp } from './usage';
+
+answerHelp(`
+usage: npm run sim
+
+The WeCom + Official Account simulator alone, on http://127.0.0.1:$SIM_PORT (default 4001): its web view at /,
+its control API under /_sim. Point a client at it with WECOM_API_BASE / MP_API_BASE. Ctrl+C stops it.
+`);
 
 /** `npm run sim`: the WeCom + Official Account simulator alone (SIM_PORT, default 4001). */
 const running = await startSimulator({ port: Number(process.env.SIM_PORT ?? 4001) }).catch((error: Error) => {
