@@ -1,10 +1,11 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config/config';
 import type { InboundMessage } from '../contracts/inbound';
-import { DependencyError, PlatformError } from '../errors';
+import { PlatformError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformDownload } from '../platform/client';
 import { MEDIA_MAX_BYTES } from '../platform/mediaLimits';
+import { putObject } from '../s3';
 
 /** The time a pull can give one file, and whether it may leave the file to a later pull with more. */
 export interface ArchiveTime {
@@ -88,19 +89,17 @@ export function mediaArchiver(deps: {
     if (file.data.length > maxBytes) return without(message, 'too_large');
     const name = (file.filename ?? body.mediaId).replace(/[^\w.-]/g, '_');
     const key = `media/${message.app}/${message.account}/${message.id}/${name}`;
-    try {
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: deps.bucket,
-          Key: key,
-          Body: file.data,
-          ContentType: file.contentType,
-        }),
-        { abortSignal: signal },
-      );
-    } catch (error) {
-      throw new DependencyError(`could not archive media to ${deps.bucket}`, { cause: error });
-    }
+    await putObject(
+      deps.s3,
+      {
+        bucket: deps.bucket,
+        key,
+        body: file.data,
+        contentType: file.contentType,
+        what: `archiving media to ${deps.bucket}`,
+      },
+      signal,
+    );
     return {
       ...message,
       media: { bucket: deps.bucket, key, contentType: file.contentType, bytes: file.data.length },

@@ -1,7 +1,7 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { type InboundMessage, parseInboundMessage } from '../contracts/inbound';
-import { DependencyError } from '../errors';
 import type { Quarantine } from '../queue/publisher';
+import { putObject } from '../s3';
 
 /**
  * inbound.fifo's quarantine: the inbound message SQS will not take is kept whole in the media bucket under
@@ -12,19 +12,17 @@ export function inboundQuarantine(deps: { s3: S3Client; bucket: string }): Quara
   return async (message, refusal, signal) => {
     const original = JSON.parse(message.body) as InboundMessage;
     const key = `quarantine/${original.app}/${original.account}/${message.deduplicationId}.json`;
-    try {
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: deps.bucket,
-          Key: key,
-          Body: message.body,
-          ContentType: 'application/json',
-        }),
-        { abortSignal: signal },
-      );
-    } catch (error) {
-      throw new DependencyError(`could not quarantine a message to ${deps.bucket}`, { cause: error });
-    }
+    await putObject(
+      deps.s3,
+      {
+        bucket: deps.bucket,
+        key,
+        body: message.body,
+        contentType: 'application/json',
+        what: `quarantining a message to ${deps.bucket}`,
+      },
+      signal,
+    );
     const { message: body, ...routing } = original;
     const standIn = parseInboundMessage({
       ...routing,

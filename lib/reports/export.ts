@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { AppConfig, Config } from '../config/config';
-import { ConfigError, DependencyError } from '../errors';
+import { ConfigError } from '../errors';
 import type { Log } from '../logger';
 import type { PlatformCall } from '../platform/client';
+import { putObject } from '../s3';
 import {
   type ChatRecord,
   chatRecords,
@@ -210,19 +211,12 @@ function dayFiles(app: string, day: Day, kf: KfData | undefined, chat: ChatRecor
 
 async function writeDay(deps: ExportDeps, bucket: string, app: string, day: Day, files: File[]) {
   for (const file of files) {
-    try {
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: `reports/${app}/${day}/${file.name}`,
-          Body: Buffer.from(file.body),
-          ContentType: file.contentType,
-        }),
-        { abortSignal: deps.signal },
-      );
-    } catch (error) {
-      throw new DependencyError(`writing reports/${app}/${day}/${file.name} failed`, { cause: error });
-    }
+    const key = `reports/${app}/${day}/${file.name}`;
+    await putObject(
+      deps.s3,
+      { bucket, key, body: Buffer.from(file.body), contentType: file.contentType, what: `writing ${key}` },
+      deps.signal,
+    );
   }
 }
 
