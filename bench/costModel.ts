@@ -44,30 +44,54 @@ export function costPerMillionMessages(input: CostInput) {
     if (BEHIND_HTTP_API.has(name)) httpRequests += count;
   }
   const sqsRequests = Object.values(input.usage.sqs).reduce((sum, n) => sum + n, 0);
-  const perMessage = 1e6 / messages;
-  const dollars = {
-    lambda: (lambdaRequests * PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm) * perMessage,
-    sqs: sqsRequests * PRICES.sqsFifoRequest * perMessage,
-    dynamodb:
-      (input.usage.dynamodb.writeUnits * PRICES.dynamodbWriteUnit +
-        input.usage.dynamodb.readUnits * PRICES.dynamodbReadUnit) *
-      perMessage,
-    apiGateway: httpRequests * PRICES.httpApiRequest * perMessage,
+  const perMessage: UsagePerMessage = {
+    lambdaInvocations: lambdaRequests / messages,
+    lambdaGbSeconds: gbSeconds / messages,
+    sqsRequests: sqsRequests / messages,
+    dynamodbWriteUnits: input.usage.dynamodb.writeUnits / messages,
+    dynamodbReadUnits: input.usage.dynamodb.readUnits / messages,
+    httpApiRequests: httpRequests / messages,
   };
-  const total = Object.values(dollars).reduce((sum, n) => sum + n, 0);
   const rounded = (n: number) => Number(n.toFixed(3));
   return {
     messages,
     perMessage: {
-      lambdaInvocations: rounded(lambdaRequests / messages),
-      lambdaGbSeconds: Number((gbSeconds / messages).toFixed(6)),
-      sqsRequests: rounded(sqsRequests / messages),
-      dynamodbWriteUnits: rounded(input.usage.dynamodb.writeUnits / messages),
-      dynamodbReadUnits: rounded(input.usage.dynamodb.readUnits / messages),
-      httpApiRequests: rounded(httpRequests / messages),
+      lambdaInvocations: rounded(perMessage.lambdaInvocations),
+      lambdaGbSeconds: Number(perMessage.lambdaGbSeconds.toFixed(6)),
+      sqsRequests: rounded(perMessage.sqsRequests),
+      dynamodbWriteUnits: rounded(perMessage.dynamodbWriteUnits),
+      dynamodbReadUnits: rounded(perMessage.dynamodbReadUnits),
+      httpApiRequests: rounded(perMessage.httpApiRequests),
     },
     usdPerMillion: Object.fromEntries(
-      [...Object.entries(dollars), ['total', total]].map(([name, value]) => [name, rounded(value as number)]),
-    ) as Record<keyof typeof dollars | 'total', number>,
+      Object.entries(usdPerMillionMessages(perMessage)).map(([name, value]) => [name, rounded(value)]),
+    ) as ReturnType<typeof usdPerMillionMessages>,
   };
+}
+
+/** What one message (in or out) asks of the billed services, on average. */
+export interface UsagePerMessage {
+  readonly lambdaInvocations: number;
+  readonly lambdaGbSeconds: number;
+  readonly sqsRequests: number;
+  readonly dynamodbWriteUnits: number;
+  readonly dynamodbReadUnits: number;
+  readonly httpApiRequests: number;
+}
+
+/** US dollars per million messages for a usage per message, by service and in total, unrounded. */
+export function usdPerMillionMessages(perMessage: UsagePerMessage) {
+  const dollars = {
+    lambda:
+      (perMessage.lambdaInvocations * PRICES.lambdaRequest +
+        perMessage.lambdaGbSeconds * PRICES.lambdaGbSecondArm) *
+      1e6,
+    sqs: perMessage.sqsRequests * PRICES.sqsFifoRequest * 1e6,
+    dynamodb:
+      (perMessage.dynamodbWriteUnits * PRICES.dynamodbWriteUnit +
+        perMessage.dynamodbReadUnits * PRICES.dynamodbReadUnit) *
+      1e6,
+    apiGateway: perMessage.httpApiRequests * PRICES.httpApiRequest * 1e6,
+  };
+  return { ...dollars, total: Object.values(dollars).reduce((sum, n) => sum + n, 0) };
 }
