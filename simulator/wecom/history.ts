@@ -63,8 +63,11 @@ export class StatisticsHistory {
       if (!guaranteed && servicers.length > 0 && chance(0.65))
         servicer = servicers[Math.floor(random.next() * servicers.length)];
       if (!servicer) {
-        log.push({ kind: 'session_assigned', at, openKfId, externalUserId, to: 'ai' });
+        // Some write and leave before anyone takes them: customers, not sessions.
+        const leaves = chance(0.25);
+        if (!leaves) log.push({ kind: 'session_assigned', at, openKfId, externalUserId, to: 'ai' });
         says();
+        if (leaves) continue;
         if (servicers.length === 0 || !chance(0.25)) continue;
         at += 60_000;
         log.push({ kind: 'ai_transfer', at, openKfId, externalUserId });
