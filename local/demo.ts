@@ -28,7 +28,9 @@ export function configureDemo(sim: Simulator, settings: Record<string, string>, 
     },
     users: ['demo_servicer'],
   });
-  const openKfId = sim.createKfAccount(need('WECOM_CORP_ID'), 'kf-bridge 演示客服');
+  const openKfId = sim.createKfAccount(need('WECOM_CORP_ID'), 'kf-bridge 演示客服', {
+    servicers: ['demo_servicer'],
+  });
   const mp = sim.createMpApp({
     appId: need('MP_APP_ID'),
     secret: need('MP_APP_SECRET'),

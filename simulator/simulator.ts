@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ERRCODES } from '../lib/platform/errcodes';
 import { CallbackPusher, type CallbackSettings } from './callbacks';
 import { SeededRandom, SimClock, WxError } from './core';
 import { FaultInjector, type FaultRule } from './faults';
@@ -6,6 +7,7 @@ import { Limits } from './limits';
 import { MediaStore } from './media';
 import { type MpApp, MpWorld } from './mp/world';
 import { resolveContactWay } from './wecom/accounts';
+import { StatisticsHistory } from './wecom/history';
 import {
   customerRates,
   customerWrites,
@@ -20,6 +22,8 @@ import { WecomWorld } from './wecom/world';
 export interface SimulatorOptions {
   seed?: number;
   callbacks?: Partial<CallbackSettings>;
+  /** Days before the start with made-up kf statistics, for reports (default 30; 0 for none). */
+  statisticsHistoryDays?: number;
 }
 
 /** A one-pixel PNG: the avatar media of accounts created through the control API. */
@@ -51,7 +55,11 @@ export class Simulator extends EventEmitter {
     this.random = new SeededRandom(options.seed ?? 1);
     this.faults = new FaultInjector(() => this.random);
     this.media = new MediaStore(this.clock);
-    this.wecom = new WecomWorld(this.clock, this.media);
+    this.wecom = new WecomWorld(
+      this.clock,
+      this.media,
+      new StatisticsHistory(options.seed ?? 1, this.clock.now(), options.statisticsHistoryDays ?? 30),
+    );
     this.mp = new MpWorld(this.clock, this.media);
     this.callbacks = new CallbackPusher(
       { timeoutMs: 5000, retryDelayMs: 5000, retries: 3, ...options.callbacks },
@@ -92,12 +100,23 @@ export class Simulator extends EventEmitter {
     });
   }
 
-  /** A kf account made in the admin console; `managedByApi: false` keeps it away from the API. */
-  createKfAccount(corpId: string, name: string, options: { managedByApi?: boolean } = {}): string {
+  /**
+   * A kf account made in the admin console, with the members (of the corp) who serve it; `managedByApi: false`
+   * keeps it away from the API.
+   */
+  createKfAccount(
+    corpId: string,
+    name: string,
+    options: { managedByApi?: boolean; servicers?: string[] } = {},
+  ): string {
     return this.mutate(() => {
-      this.wecom.corp(corpId);
+      const corp = this.wecom.corp(corpId);
+      const stranger = options.servicers?.find((userid) => !corp.users.has(userid));
+      if (stranger) throw new WxError(ERRCODES.WECOM_USER_NOT_FOUND.code, `invalid userid ${stranger}`);
       const avatar = this.uploadMedia(corpId, 'image', 'avatar.png', AVATAR);
-      return this.wecom.createAccount(corpId, name, avatar, options.managedByApi ?? true).openKfId;
+      const account = this.wecom.createAccount(corpId, name, avatar, options.managedByApi ?? true);
+      for (const userid of options.servicers ?? []) account.servicers.set(userid, { status: 0, stopType: 0 });
+      return account.openKfId;
     });
   }
 

@@ -16,6 +16,7 @@ import {
 } from './collect';
 import { type Cell, toCsv, toJsonLines } from './csv';
 import { addDays, availableDays, checkRange, type Day, daysFrom, windows } from './days';
+import { writeToFolder } from './folder';
 import { renderReport } from './html';
 import type { ExportProgress } from './progress';
 
@@ -61,6 +62,8 @@ export interface ExportDeps {
   readonly config: Config;
   readonly call: PlatformCall;
   readonly s3: S3Client;
+  /** A local folder that gets every file too (`{folder}/{app}/{day}/`); with it the bucket is optional. */
+  readonly folder?: string;
   readonly progress: ExportProgress;
   readonly now: () => number;
   readonly log: Log;
@@ -209,7 +212,9 @@ function dayFiles(app: string, day: Day, kf: KfData | undefined, chat: ChatRecor
   return files;
 }
 
-async function writeDay(deps: ExportDeps, bucket: string, app: string, day: Day, files: File[]) {
+async function writeDay(deps: ExportDeps, bucket: string | undefined, app: string, day: Day, files: File[]) {
+  if (deps.folder) await writeToFolder(deps.folder, app, day, files);
+  if (!bucket) return;
   for (const file of files) {
     const key = `reports/${app}/${day}/${file.name}`;
     await putObject(
@@ -248,14 +253,15 @@ async function fetchKfWindow(deps: ExportDeps, app: AppConfig, data: KfData, win
 }
 
 /**
- * Exports `from`..`to` for every app: per day, `reports/{app}/{day}/` gets CSV and JSON Lines of the kf
- * accounts' and servicers' statistics and of an Official Account's chat records, an HTML report and a
- * manifest. Statistics are fetched in windows of at most 31 days, starting 13 days early for the trend chart;
- * after each window the days written are recorded, so a run that stops continues where it stopped.
+ * Exports `from`..`to` for every app: per day, `reports/{app}/{day}/` in the bucket (and `{app}/{day}/` in the
+ * local folder, if one is given) gets CSV and JSON Lines of the kf accounts' and servicers' statistics and of
+ * an Official Account's chat records, an HTML report and a manifest. Statistics are fetched in windows of at
+ * most 31 days, starting 13 days early for the trend chart; after each window the days written are recorded,
+ * so a run that stops continues where it stopped.
  */
 export async function exportReports(range: { from: Day; to: Day }, deps: ExportDeps): Promise<ExportSummary> {
   const bucket = deps.config.reportsBucket;
-  if (!bucket) throw new ConfigError('REPORTS_BUCKET is not set');
+  if (!bucket && !deps.folder) throw new ConfigError('REPORTS_BUCKET is not set');
   checkRange(range.from, range.to, deps.now());
   const apps = [...deps.config.apps.values()];
   const total = apps.length * daysFrom(range.from, range.to).length;

@@ -9,13 +9,19 @@ const TTL_SECONDS = 30 * 24 * 3600;
  * finished range leaves nothing behind, so running it again exports it again.
  */
 export class ExportProgress {
+  /**
+   * `destination` names where the files go beyond the bucket (a local folder): a run into another folder
+   * starts afresh rather than continue one that wrote its first days elsewhere.
+   */
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly destination = '',
   ) {}
 
   private key(app: string, range: { from: Day; to: Day }) {
-    return { pk: `EXPORT#${app}`, sk: `${range.from}..${range.to}` };
+    const sk = `${range.from}..${range.to}`;
+    return { pk: `EXPORT#${app}`, sk: this.destination ? `${sk} ${this.destination}` : sk };
   }
 
   async doneThrough(app: string, range: { from: Day; to: Day }): Promise<Day | undefined> {

@@ -1,6 +1,6 @@
 import { DAY } from '../core';
 import { type Body, invalid, optionalString } from '../params';
-import type { Activity } from './model';
+import type { Activity, KfAccount } from './model';
 import type { WecomWorld } from './world';
 
 // Statistics days run 00:00–24:00 China time (UTC+8, no daylight saving).
@@ -38,13 +38,17 @@ const of = <K extends Activity['kind']>(list: Activity[], kind: K) =>
 
 function perDay(
   world: WecomWorld,
+  account: KfAccount,
   body: Body,
   filter: (a: Activity) => boolean,
   compute: (list: Activity[]) => Record<string, number> | undefined,
 ) {
   return {
     statistic_list: days(world, body).map((day) => {
-      const list = world.activity.filter((a) => a.at >= day && a.at < day + DAY && filter(a));
+      const list = [
+        ...world.history.activity(account, day),
+        ...world.activity.filter((a) => a.at >= day && a.at < day + DAY),
+      ].filter(filter);
       const statistic = list.length > 0 ? compute(list) : undefined;
       // A day without data comes back without `statistic`.
       return { stat_time: day / 1000, ...(statistic && { statistic }) };
@@ -56,6 +60,7 @@ export function corpStatistic(world: WecomWorld, corpId: string, body: Body) {
   const account = world.account(corpId, body.open_kfid);
   return perDay(
     world,
+    account,
     body,
     (a) => a.openKfId === account.openKfId,
     (list) => {
@@ -101,7 +106,7 @@ export function servicerStatistic(world: WecomWorld, corpId: string, body: Body)
     'servicerUserId' in a &&
     a.servicerUserId !== undefined &&
     (servicer === undefined || a.servicerUserId === servicer);
-  return perDay(world, body, mine, (list) => {
+  return perDay(world, account, body, mine, (list) => {
     const sessions = of(list, 'session_assigned').filter((a) => a.to === 'servicer');
     const replies = of(list, 'servicer_reply');
     const firstReplies = [...new Map(replies.map((r) => [r.externalUserId, r])).values()];

@@ -1,6 +1,7 @@
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { DAY, HOUR, randomId, type SimClock, WxError } from '../core';
 import type { MediaStore } from '../media';
+import type { StatisticsHistory } from './history';
 import type {
   AccessToken,
   Activity,
@@ -37,6 +38,8 @@ export class WecomWorld {
   constructor(
     readonly clock: SimClock,
     readonly media: MediaStore,
+    /** The made-up past the statistics add to what happened since the simulator started. */
+    readonly history: StatisticsHistory,
   ) {}
 
   corp(corpId: string): Corp {

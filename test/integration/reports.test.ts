@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { chromium } from 'playwright-core';
@@ -8,8 +13,9 @@ import { platformFor } from '../../lib/platform/wiring';
 import { addDays, type Day, dayOf, daysFrom } from '../../lib/reports/days';
 import { type ExportDeps, exportReports } from '../../lib/reports/export';
 import { ExportProgress } from '../../lib/reports/progress';
+import { ROOT } from '../../local/serviceDefinition';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, s3Client } from '../support/aws';
+import { documentClient, localStack, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { REPORT_DAY_FILES } from '../support/reports';
 import { testEnv } from '../support/wechat';
@@ -239,4 +245,113 @@ describe('statistics and chat-record export', () => {
       await browser.close();
     }
   });
+});
+
+/** Every bar of one chart in a report: its series, day and length (height for columns, width for rows). */
+function bars(html: string, chart: string) {
+  const svg = html.match(new RegExp(`<svg class="chart" data-chart="${chart}"[\\s\\S]*?</svg>`))?.[0] ?? '';
+  return [...svg.matchAll(/<rect class="bar"([^>]*)>/g)].map(([, attributes = '']) => {
+    const attribute = (name: string) => attributes.match(new RegExp(`${name}="([^"]*)"`))?.[1];
+    return {
+      series: attribute('data-series'),
+      day: attribute('data-day'),
+      length: Number(attribute(chart === 'sessions-per-day' ? 'height' : 'width')),
+    };
+  });
+}
+
+describe('npm run export against the simulator started today', () => {
+  // Another corp and Official Account: no token another simulator handed out is cached for them.
+  const LOCAL_CORP_ID = 'wwreports00000002';
+  const LOCAL_MP_APP_ID = 'wxreports00000002';
+  const SERVICERS = ['alice', 'bob'];
+  let today: RunningSimulator;
+
+  beforeAll(async () => {
+    // As npm start's simulator: the days before it started have statistics, nothing else happened.
+    today = await startSimulator();
+    today.sim.createCorp({ corpId: LOCAL_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET], users: SERVICERS });
+    for (const name of ACCOUNT_NAMES)
+      today.sim.createKfAccount(LOCAL_CORP_ID, name, { servicers: SERVICERS });
+    today.sim.createMpApp({ appId: LOCAL_MP_APP_ID, secret: testEnv.MP_APP_SECRET, token: testEnv.MP_TOKEN });
+  });
+
+  afterAll(async () => {
+    await today.stop();
+  });
+
+  it('exports a past week into the folder it names, every chart of every day full of data, and into the bucket', async () => {
+    const yesterday = addDays(dayOf(today.sim.clock.now()), -1);
+    const week = { from: addDays(yesterday, -6), to: yesterday };
+    const out = join(await mkdtemp(join(tmpdir(), 'kf-bridge-export-')), 'not', 'there', 'yet');
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !/^(AWS_|KF_BRIDGE_|WECOM_|MP_|REPORTS_)/.test(name)),
+    );
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        'scripts/export.ts',
+        '--from',
+        week.from,
+        '--to',
+        week.to,
+        '--out',
+        out,
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...inherited,
+          ...localStack().env,
+          ...testEnv,
+          WECOM_CORP_ID: LOCAL_CORP_ID,
+          WECOM_API_BASE: today.url,
+          MP_APP_ID: LOCAL_MP_APP_ID,
+          MP_API_BASE: today.url,
+          REPORTS_BUCKET: BUCKET,
+        },
+      },
+    );
+    const printed = stdout
+      .split('\n')
+      .flatMap((line) => line.match(/^\s+(\/\S+report\.html)$/)?.slice(1) ?? []);
+    expect(stdout).toContain(`reports in ${out}`);
+    expect(printed).toEqual(
+      daysFrom(week.from, week.to).map((day) => join(out, 'default', day, 'report.html')),
+    );
+    for (const [index, path] of printed.entries()) {
+      const day = daysFrom(week.from, week.to)[index] as Day;
+      expect(existsSync(path), path).toBe(true);
+      const html = await readFile(path, 'utf8');
+      expect(html, `${day}: a chart or table without data`).not.toContain('class="empty"');
+      const trend = bars(html, 'sessions-per-day');
+      expect(trend.map((bar) => bar.day)).toEqual(daysFrom(addDays(day, -13), day).flatMap((d) => [d, d]));
+      for (const bar of trend) expect(bar.length, `${day}: ${bar.series} on ${bar.day}`).toBeGreaterThan(0);
+      for (const chart of ['reply-rate', 'first-reply']) {
+        const lengths = bars(html, chart).map((bar) => bar.length);
+        expect(lengths, `${day}: ${chart}`).toHaveLength(ACCOUNT_NAMES.length * SERVICERS.length);
+        for (const length of lengths) expect(length, `${day}: ${chart}`).toBeGreaterThan(0);
+      }
+      const satisfaction = bars(html, 'satisfaction');
+      expect(satisfaction, `${day}: satisfaction`).toHaveLength(3 * ACCOUNT_NAMES.length * SERVICERS.length);
+      expect(
+        satisfaction.filter((bar) => bar.series === 'satisfied' && bar.length > 0).length,
+      ).toBeGreaterThan(0);
+      const csvRows = async (base: string) =>
+        (
+          parse(await readFile(join(out, 'default', day, `${base}.csv`)), {
+            bom: true,
+            columns: true,
+          }) as unknown[]
+        ).length;
+      expect(await csvRows('corp-statistics')).toBe(ACCOUNT_NAMES.length);
+      expect(await csvRows('servicer-statistics')).toBe(ACCOUNT_NAMES.length * SERVICERS.length);
+      // The bucket got the same files, as the deployed function writes them.
+      const stored = await s3.send(
+        new GetObjectCommand({ Bucket: BUCKET, Key: `reports/default/${day}/report.html` }),
+      );
+      expect(await stored.Body?.transformToString()).toBe(html);
+    }
+  }, 120_000);
 });

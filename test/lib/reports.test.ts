@@ -1,7 +1,11 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { toCsv, toJsonLines } from '../../lib/reports/csv';
 import { addDays, checkRange, dayOf, startOf, windows } from '../../lib/reports/days';
+import { writeToFolder } from '../../lib/reports/folder';
 import { exportRange } from '../../lib/reports/range';
 
 describe('report days (China time)', () => {
@@ -89,6 +93,24 @@ describe('CSV and JSON Lines', () => {
   it('write one object a line, keys in column order, absent values left out', () => {
     expect(toJsonLines([...columns], rows)).toBe(
       '{"name":"售后, \\"加急\\"","note":"第一行\\n第二行","count":3,"rate":0.25}\n{"name":"plain","count":0}\n',
+    );
+  });
+});
+
+describe('a local reports folder', () => {
+  it('gets a folder per app and day, created with its parents', async () => {
+    const folder = join(await mkdtemp(join(tmpdir(), 'kf-bridge-reports-')), 'new', 'reports');
+    await writeToFolder(folder, 'default', '2026-11-20', [{ name: 'report.html', body: '<!doctype html>' }]);
+    expect(await readFile(join(folder, 'default', '2026-11-20', 'report.html'), 'utf8')).toBe(
+      '<!doctype html>',
+    );
+  });
+
+  it('that cannot be written is named in a short error', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'kf-bridge-reports-')), 'a-file');
+    await writeFile(file, '');
+    await expect(writeToFolder(file, 'default', '2026-11-20', [])).rejects.toThrow(
+      new RegExp(`^writing the reports into ${file} failed: ENOTDIR`),
     );
   });
 });

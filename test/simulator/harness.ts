@@ -81,8 +81,11 @@ export type Api = (
   options?: { method?: string; token?: string | null; query?: Record<string, string> },
 ) => Promise<WxAnswer>;
 
-export async function setup(options: { callbacks?: { timeoutMs?: number; retryDelayMs?: number } } = {}) {
+export async function setup(
+  options: { callbacks?: { timeoutMs?: number; retryDelayMs?: number }; statisticsHistoryDays?: number } = {},
+) {
   const running: RunningSimulator = await startSimulator({
+    ...options,
     callbacks: { retryDelayMs: 20, ...options.callbacks },
   });
   const receiver = await startReceiver();
