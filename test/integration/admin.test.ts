@@ -159,10 +159,10 @@ describe('kf-accounts', () => {
       avatarPath,
     );
     expect(long.code).toBe(EXIT.usage);
-    expect(long.stderr).toContain('  --name: at most 16 characters');
+    expect(long.stderr).toBe('kf-bridge: --name is longer than 16 characters\n');
     const none = await cli('kf-accounts', 'update', '--open-kf-id', 'wk1');
     expect(none.code).toBe(EXIT.usage);
-    expect(none.stderr).toContain('--name: name or avatar required');
+    expect(none.stderr).toBe('kf-bridge: --name or --avatar required\n');
     const missing = await cli('kf-accounts', 'add', '--name', 'x', '--avatar', '/no/such/file.png');
     expect(missing).toMatchObject({
       code: EXIT.usage,
@@ -222,7 +222,7 @@ describe('kf-accounts', () => {
 
     const orphan = await cli('kf-accounts', 'link', '--open-kf-id', openKfId, '--scene-param', 'x');
     expect(orphan.code).toBe(EXIT.usage);
-    expect(orphan.stderr).toContain('--scene-param: sceneParam needs a scene');
+    expect(orphan.stderr).toBe('kf-bridge: --scene-param needs a --scene\n');
     const plain = await cli('kf-accounts', 'link', '--open-kf-id', openKfId, '--json');
     expect(plain.json.url).toMatch(/^https:\/\/work\.weixin\.qq\.com\/kf\/kfc/);
   });
@@ -265,8 +265,8 @@ describe('servicers', () => {
       { userId: 'zhangsan', result: 'removed' },
       { userId: 'lisi', result: 'unchanged' },
     ]);
-    expect((await cli('servicers', 'remove', '--open-kf-id', openKfId)).stderr).toContain(
-      '--user-ids: userIds or departmentIds required',
+    expect((await cli('servicers', 'remove', '--open-kf-id', openKfId)).stderr).toBe(
+      'kf-bridge: --user-ids or --department-ids required\n',
     );
   });
 
@@ -295,7 +295,7 @@ describe('sessions and customers', () => {
 
     const missing = await trans('servicer');
     expect(missing.code).toBe(EXIT.usage);
-    expect(missing.stderr).toContain('--servicer-user-id: servicerUserId is required for state servicer');
+    expect(missing.stderr).toContain('kf-bridge: --servicer-user-id is required for --state servicer');
     const busy = await trans('servicer', '--servicer-user-id', 'lisi');
     expect(busy.code).toBe(EXIT.refused);
     expect(busy.stderr).toContain(
@@ -481,7 +481,7 @@ describe('Official Account kf accounts and sessions', () => {
   it('refuses a malformed account locally, and says when the limit or the permission stops it', async () => {
     const bad = await cli('mp-accounts', 'add', '--kf-account', 'alice', '--nickname', '小爱');
     expect(bad.code).toBe(EXIT.usage);
-    expect(bad.stderr).toContain('--kf-account: prefix@ the Official Account WeChat id');
+    expect(bad.stderr).toBe('kf-bridge: --kf-account must be prefix@ the Official Account WeChat id\n');
 
     for (let i = 0; i < 100; i++)
       await cli('mp-accounts', 'add', '--kf-account', `kf${i}@kfbridge_demo`, '--nickname', `客服${i}`);
@@ -600,8 +600,14 @@ describe('what scripts rely on', () => {
       }),
     });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { issues: { path: string }[] };
+    const body = (await response.json()) as { issues: { path: string; message: string }[] };
     expect(body.issues.map((issue) => issue.path).sort()).toEqual(['avatar', 'avatar.url', 'extra', 'name']);
+    expect(body.issues.map((issue) => issue.message).sort()).toEqual([
+      'avatar must have exactly one of mediaId, url, s3 or data',
+      'avatar.url must be an https URL',
+      'extra is not a known field',
+      'name must not be empty',
+    ]);
     const wrongMethod = await fetch(`${api.url}/v1/admin/kf/accounts`, {
       method: 'PUT',
       headers: { 'x-api-key': KEY },
