@@ -393,6 +393,72 @@ describe('avatars by URL', () => {
     expect(platformCalls('media/upload') + platformCalls('kf/account/add')).toBe(0);
   });
 
+  it('says why an avatar URL could not be fetched, as a usage error: the platform is not at fault', async () => {
+    const unresolvable = await cli(
+      'kf-accounts',
+      'add',
+      '--name',
+      '售后',
+      '--avatar',
+      'https://nowhere.invalid/a.png',
+    );
+    expect(unresolvable).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringMatching(
+        /^kf-bridge: avatar https:\/\/nowhere\.invalid\/a\.png could not be fetched: (no such host|its host name did not resolve)\n$/,
+      ),
+    });
+    const host = await publicHost((request, response) => {
+      if (request.url === '/refused.png') request.socket.destroy();
+      else response.writeHead(404).end('no such file');
+    });
+    const fetching = adminDeps(
+      deps.config,
+      documentClient(),
+      s3Client(),
+      recordingLog().log,
+      Date.now,
+      host.safeFetch,
+    );
+    const add = (avatarUrl: string) =>
+      handleAdminApi(
+        {
+          method: 'POST',
+          path: '/v1/admin/kf/accounts',
+          query: {},
+          headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: '售后', avatar: { url: avatarUrl } }),
+        },
+        fetching,
+      );
+    const setMpAvatar = (avatarUrl: string) =>
+      handleAdminApi(
+        {
+          method: 'PUT',
+          path: `/v1/admin/mp/kf-accounts/${MP_KF}/avatar`,
+          query: {},
+          headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ avatar: { url: avatarUrl } }),
+        },
+        fetching,
+      );
+    try {
+      await expect(add(host.url('/gone.png'))).rejects.toMatchObject({
+        status: 400,
+        message: `avatar ${host.url('/gone.png')} could not be fetched: media URL answered HTTP 404`,
+      });
+      await expect(setMpAvatar(host.url('/refused.png'))).rejects.toMatchObject({
+        status: 400,
+        message: `avatar ${host.url('/refused.png')} could not be fetched: the connection was reset`,
+      });
+    } finally {
+      await host.stop();
+    }
+    expect(
+      platformCalls('media/upload') + platformCalls('kf/account/add') + platformCalls('uploadheadimg'),
+    ).toBe(0);
+  });
+
   it('refuses an Official Account avatar past 2 MB as it arrives, without waiting for the rest', async () => {
     let hungUp: Promise<unknown> | undefined;
     // A JPG of no announced size, past 2 MB, whose end never comes.

@@ -1,0 +1,37 @@
+import { BadRequestError, DependencyError, UnfetchableFileError } from '../errors';
+import type { FetchFile } from '../outbound/mediaUpload';
+
+const NETWORK_FAILURES: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'its host name did not resolve',
+  ECONNREFUSED: 'the connection was refused',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+};
+
+function cause(error: unknown): string {
+  if (!(error instanceof DependencyError)) return (error as Error).message;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return error.message;
+  return NETWORK_FAILURES[code] ?? `${error.message} (${code})`;
+}
+
+/**
+ * Files an admin command is given (avatars) are the caller's input, and the caller is waiting: one that cannot be
+ * read (missing, an unknown or refusing host, an internal address, no answer in time) is theirs to fix, said
+ * with its cause, not "temporarily unavailable" as for the sender, whose retries may outlast a host's hiccup.
+ * An S3 failure other than a missing object stays a dependency failure: the bucket is the deployment's own.
+ */
+export function callerFileFetcher(fetchFile: FetchFile): FetchFile {
+  return async (source, limit, signal) => {
+    try {
+      return await fetchFile(source, limit, signal);
+    } catch (error) {
+      // The size refusal is already said in the caller's words.
+      if (error instanceof BadRequestError && error.message === limit.tooLarge) throw error;
+      if (source.s3 && !(error instanceof BadRequestError)) throw error;
+      const where = source.url ?? `s3://${source.s3?.bucket}/${source.s3?.key}`;
+      throw new UnfetchableFileError(`${where} could not be fetched: ${cause(error)}`, { cause: error });
+    }
+  };
+}
