@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { given, httpsUrl, mediaId, s3Object } from '../contracts/fields';
 import { exactlyOneOf } from '../contracts/jsonSchema';
-import { BadRequestError, UnfetchableFileError } from '../errors';
+import { BadRequestError, CallerFileError } from '../errors';
 import type { UploadFile } from '../platform/client';
 import type { AdminContext } from './operation';
 
@@ -45,14 +45,15 @@ export const IMAGE_RULES = {
 };
 
 const isJpg = (bytes: Buffer) => bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+const isPng = (bytes: Buffer) => bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+/** WeCom's image media are JPG or PNG: anything else is said here rather than relayed as its 40005. */
+export const isJpgOrPng = (bytes: Buffer) => isJpg(bytes) || isPng(bytes);
 
 type Image = v.InferOutput<typeof imageBytesOnly> & { mediaId?: string };
 
 function inlineImage(data: string, field: string): UploadFile {
   const bytes = Buffer.from(data, 'base64');
-  // WeCom's image media are JPG or PNG; say so here rather than relay its 40005.
-  if (bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])))
-    return { data: bytes, filename: 'avatar.png', contentType: 'image/png' };
+  if (isPng(bytes)) return { data: bytes, filename: 'avatar.png', contentType: 'image/png' };
   if (isJpg(bytes)) return { data: bytes, filename: 'avatar.jpg', contentType: 'image/jpeg' };
   throw new BadRequestError(`${field}.data is not a JPG or PNG image`);
 }
@@ -62,7 +63,7 @@ async function named<T>(field: string, fetching: Promise<T>): Promise<T> {
   try {
     return await fetching;
   } catch (error) {
-    if (error instanceof UnfetchableFileError)
+    if (error instanceof CallerFileError)
       throw new BadRequestError(`${field} ${error.message}`, { cause: error });
     throw error;
   }

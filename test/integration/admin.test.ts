@@ -410,6 +410,8 @@ describe('avatars by URL', () => {
     });
     const host = await publicHost((request, response) => {
       if (request.url === '/refused.png') request.socket.destroy();
+      else if (request.url === '/page.png')
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<html>moved</html>');
       else response.writeHead(404).end('no such file');
     });
     const fetching = adminDeps(
@@ -446,6 +448,10 @@ describe('avatars by URL', () => {
       await expect(add(host.url('/gone.png'))).rejects.toMatchObject({
         status: 400,
         message: `avatar ${host.url('/gone.png')} could not be fetched: media URL answered HTTP 404`,
+      });
+      await expect(add(host.url('/page.png'))).rejects.toMatchObject({
+        status: 400,
+        message: `avatar ${host.url('/page.png')} is not a JPG or PNG image`,
       });
       await expect(setMpAvatar(host.url('/refused.png'))).rejects.toMatchObject({
         status: 400,
