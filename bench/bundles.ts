@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { parse } from 'yaml';
 import { ROOT } from '../local/serviceDefinition';
 import { median, round } from './stats';
@@ -41,25 +41,32 @@ function referenceModule(): string {
   return parts.join('\n');
 }
 
+const readService = async () => parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
+
+/** The esbuild options `serverless package` builds with: serverless.yml's custom.esbuild. */
+export async function packageBuildOptions(): Promise<BuildOptions> {
+  const esbuild = (await readService()).custom.esbuild;
+  return {
+    bundle: esbuild.bundle,
+    minify: esbuild.minify,
+    keepNames: esbuild.keepNames,
+    target: esbuild.target,
+    platform: esbuild.platform,
+    format: esbuild.format,
+    banner: esbuild.banner,
+    logLevel: 'silent',
+  };
+}
+
 /** Builds each function as `serverless package` does: serverless.yml's esbuild settings, one entry per handler. */
 async function buildAll(out: string): Promise<Record<string, string>> {
-  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
-  const esbuild = service.custom.esbuild;
+  const service = await readService();
+  const options = await packageBuildOptions();
   const entries: Record<string, string> = {};
   for (const [name, fn] of Object.entries<{ handler: string }>(service.functions)) {
     const entry = fn.handler.replace(/\.[^.]+$/, '');
     const outfile = join(out, `${name}.js`);
-    await build({
-      entryPoints: [join(ROOT, `${entry}.ts`)],
-      outfile,
-      bundle: esbuild.bundle,
-      minify: esbuild.minify,
-      target: esbuild.target,
-      platform: esbuild.platform,
-      format: esbuild.format,
-      banner: esbuild.banner,
-      logLevel: 'silent',
-    });
+    await build({ ...options, entryPoints: [join(ROOT, `${entry}.ts`)], outfile });
     entries[name] = outfile;
   }
   return entries;

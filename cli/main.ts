@@ -2,8 +2,8 @@ import { ADMIN_OPERATIONS, inputJsonSchema, operationName, pathFields } from '..
 import type { AdminOperation } from '../lib/admin/operation';
 import { validate } from '../lib/contracts/validate';
 import { ContractError } from '../lib/errors';
-import { type Flag, flagsOf, flagValue, inputFrom, kebab, parseArgs, UsageError } from './flags';
-import { render } from './render';
+import { type Flag, flagsOf, flagValue, inputFrom, parseArgs, UsageError } from './flags';
+import { inFlags, render } from './render';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { done: 0, failed: 1, usage: 2, refused: 3, unreachable: 4, retryLater: 5 } as const;
@@ -167,16 +167,17 @@ function reportError(
   json: boolean,
   error: { error: string; errcode?: unknown; issues?: { path: string; message: string }[] },
   hint?: string,
+  fields: readonly string[] = [],
 ): void {
   if (json) {
     io.stderr(`${JSON.stringify(error)}\n`);
     return;
   }
-  const lines = [`kf-bridge: ${error.error}`];
-  for (const issue of error.issues ?? []) {
-    const field = issue.path.split('.')[0] as string;
-    lines.push(`  --${kebab(field)}${issue.path.slice(field.length)}: ${issue.message}`);
-  }
+  // Each invalid field on a line of its own; the error then only repeats them.
+  const problems = error.issues?.length
+    ? error.issues.map((issue) => inFlags(issue.message, fields))
+    : [error.error];
+  const lines = problems.map((problem) => `kf-bridge: ${problem}`);
   if (hint) lines.push(hint);
   io.stderr(`${lines.join('\n')}\n`);
 }
@@ -198,6 +199,7 @@ async function allPages(first: ApiAnswer, next: (offset: number) => Promise<ApiA
 /** Runs `kf-bridge <group> <command> [flags]` and answers the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
+  let fields: string[] = [];
   try {
     const [group, command] = argv;
     if (!group || group.startsWith('-')) {
@@ -219,6 +221,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       throw new UsageError(`no command '${command}' in ${group}; the commands are ${commands.join(', ')}`);
     }
     const flags = flagsOf(inputJsonSchema(operation), operation.files);
+    fields = flags.map((flag) => flag.field);
     const booleans = new Set(flags.filter((flag) => flag.schema.type === 'boolean').map((flag) => flag.name));
     const parsed = parseArgs(argv.slice(2), booleans);
     if (parsed.flags.has('help')) {
@@ -244,14 +247,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (answer.status >= 300) {
       const code = refusalCode(answer);
       const hint = code === EXIT.unreachable ? 'check --api-key (ADMIN_API_KEY of the stage)' : undefined;
-      reportError(io, json, answer.body as { error: string }, hint);
+      reportError(io, json, answer.body as { error: string }, hint, fields);
       return code;
     }
     io.stdout(json ? `${JSON.stringify(answer.body, null, 2)}\n` : render(answer.body));
     return typeof answer.body.refused === 'number' && answer.body.refused > 0 ? EXIT.refused : EXIT.done;
   } catch (error) {
     if (error instanceof ContractError) {
-      reportError(io, json, { error: error.message, issues: error.issues });
+      reportError(io, json, { error: error.message, issues: error.issues }, undefined, fields);
       return EXIT.usage;
     }
     if (error instanceof UsageError) {

@@ -1,3 +1,5 @@
+import { kebab } from './flags';
+
 /** Human output: a table for each list of records, `key  value` lines for the rest. */
 
 // CJK and full-width forms take two terminal columns.
@@ -48,4 +50,11 @@ export function render(result: Record<string, unknown>): string {
     lines.push(...table(rows));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A validation problem as the CLI's user knows it: each input field it names (`avatar.url`) is its flag. */
+export function inFlags(problem: string, fields: readonly string[]): string {
+  return problem.replace(/\b([a-z][A-Za-z0-9]*)(?:\.[\w.]+)?/g, (named, field: string) =>
+    fields.includes(field) ? `--${kebab(field)}` : named,
+  );
 }

@@ -29,6 +29,9 @@ export class BadRequestError extends KfBridgeError {
   override readonly status = 400;
 }
 
+/** A file the caller named (an https URL, an S3 object) could not be fetched, or is not what it must be. */
+export class CallerFileError extends BadRequestError {}
+
 /** The signature does not match, or the timestamp is outside the allowed clock skew. */
 export class UnauthorizedError extends KfBridgeError {
   override readonly status = 401;

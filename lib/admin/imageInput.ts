@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { given, httpsUrl, mediaId, s3Object } from '../contracts/fields';
 import { exactlyOneOf } from '../contracts/jsonSchema';
-import { BadRequestError } from '../errors';
+import { BadRequestError, CallerFileError } from '../errors';
 import type { UploadFile } from '../platform/client';
 import type { AdminContext } from './operation';
 
@@ -45,16 +45,28 @@ export const IMAGE_RULES = {
 };
 
 const isJpg = (bytes: Buffer) => bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+const isPng = (bytes: Buffer) => bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+/** WeCom's image media are JPG or PNG: anything else is said here rather than relayed as its 40005. */
+export const isJpgOrPng = (bytes: Buffer) => isJpg(bytes) || isPng(bytes);
 
 type Image = v.InferOutput<typeof imageBytesOnly> & { mediaId?: string };
 
 function inlineImage(data: string, field: string): UploadFile {
   const bytes = Buffer.from(data, 'base64');
-  // WeCom's image media are JPG or PNG; say so here rather than relay its 40005.
-  if (bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])))
-    return { data: bytes, filename: 'avatar.png', contentType: 'image/png' };
+  if (isPng(bytes)) return { data: bytes, filename: 'avatar.png', contentType: 'image/png' };
   if (isJpg(bytes)) return { data: bytes, filename: 'avatar.jpg', contentType: 'image/jpeg' };
   throw new BadRequestError(`${field}.data is not a JPG or PNG image`);
+}
+
+/** A file that could not be fetched, named by the caller's field: `avatar https://… could not be fetched: …`. */
+async function named<T>(field: string, fetching: Promise<T>): Promise<T> {
+  try {
+    return await fetching;
+  } catch (error) {
+    if (error instanceof CallerFileError)
+      throw new BadRequestError(`${field} ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 /** The media_id of an image, uploaded with `media/upload` unless it is one already. */
@@ -65,7 +77,7 @@ export async function imageMediaId(context: AdminContext, image: Image, field: s
     const file = inlineImage(image.data, field);
     return (await context.upload(app, 'wecom', { type: 'image', file, ...(signal && { signal }) })).mediaId;
   }
-  return context.resolveMedia(app, 'wecom', { type: 'image', ...image }, signal);
+  return named(field, context.resolveMedia(app, 'wecom', { type: 'image', ...image }, signal));
 }
 
 /**
@@ -76,7 +88,8 @@ export async function jpgBytes(context: AdminContext, image: Image, field: strin
   const tooLarge = `${field} is over 2 MB`;
   const data = image.data
     ? Buffer.from(image.data, 'base64')
-    : (await context.fetchFile(image, { maxBytes: MAX_IMAGE_BYTES, tooLarge }, context.signal)).data;
+    : (await named(field, context.fetchFile(image, { maxBytes: MAX_IMAGE_BYTES, tooLarge }, context.signal)))
+        .data;
   if (data.length > MAX_IMAGE_BYTES) throw new BadRequestError(tooLarge);
   if (!isJpg(data))
     throw new BadRequestError(`${field} is not a JPG image (the Official Account takes JPG avatars only)`);

@@ -7,6 +7,7 @@ import type { Log } from '../logger';
 import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
 import { platformFor } from '../platform/wiring';
 import type { AdminDeps } from './adminApi';
+import { callerImageFetcher } from './callerImages';
 
 /**
  * What the admin API runs with: the platform client on the state table's tokens, media from URLs (public https
@@ -21,7 +22,7 @@ export function adminDeps(
   safeFetch: SafeFetch = safeFetcher(),
 ): AdminDeps {
   const platform = platformFor(config, db, log, now);
-  const fetchFile = fileFetcher({ s3, safeFetch });
+  const fetchFile = callerImageFetcher(fileFetcher({ s3, safeFetch }));
   return {
     config,
     log,

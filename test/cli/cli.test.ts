@@ -73,6 +73,31 @@ describe('kf-bridge CLI', () => {
       error: 'cannot reach the kf-bridge API at https://api.example (ECONNREFUSED)',
     });
   });
+  it('names each invalid flag once, as a flag, one line per problem', async () => {
+    const missing = io();
+    expect(await runCli(['kf-accounts', 'update', '--name', '售后', '--local'], missing.io)).toBe(EXIT.usage);
+    expect(missing.out.stderr).toBe('kf-bridge: --open-kf-id is required\n');
+    const two = io();
+    expect(await runCli(['kf-accounts', 'update', '--open-kf-id', 'wk1', '--local'], two.io)).toBe(
+      EXIT.usage,
+    );
+    expect(two.out.stderr).toBe('kf-bridge: --name or --avatar required\n');
+    const several = io();
+    const args = ['servicers', 'add', '--user-ids', 'a b', '--department-ids', '0', '--local'];
+    expect(await runCli(args, several.io)).toBe(EXIT.usage);
+    expect(several.out.stderr).toBe(
+      'kf-bridge: --open-kf-id is required\nkf-bridge: --department-ids must be at least 1\n',
+    );
+    const json = io();
+    expect(await runCli(['kf-accounts', 'update', '--name', 'x', '--local', '--json'], json.io)).toBe(
+      EXIT.usage,
+    );
+    expect(JSON.parse(json.out.stderr)).toEqual({
+      error: 'kf-accounts update: openKfId is required',
+      issues: [{ path: 'openKfId', message: 'openKfId is required' }],
+    });
+    expect([missing, two, several, json].flatMap((run) => run.out.fetched)).toEqual([]);
+  });
 });
 
 describe('flags', () => {

@@ -159,10 +159,10 @@ describe('kf-accounts', () => {
       avatarPath,
     );
     expect(long.code).toBe(EXIT.usage);
-    expect(long.stderr).toContain('  --name: at most 16 characters');
+    expect(long.stderr).toBe('kf-bridge: --name is longer than 16 characters\n');
     const none = await cli('kf-accounts', 'update', '--open-kf-id', 'wk1');
     expect(none.code).toBe(EXIT.usage);
-    expect(none.stderr).toContain('--name: name or avatar required');
+    expect(none.stderr).toBe('kf-bridge: --name or --avatar required\n');
     const missing = await cli('kf-accounts', 'add', '--name', 'x', '--avatar', '/no/such/file.png');
     expect(missing).toMatchObject({
       code: EXIT.usage,
@@ -222,7 +222,7 @@ describe('kf-accounts', () => {
 
     const orphan = await cli('kf-accounts', 'link', '--open-kf-id', openKfId, '--scene-param', 'x');
     expect(orphan.code).toBe(EXIT.usage);
-    expect(orphan.stderr).toContain('--scene-param: sceneParam needs a scene');
+    expect(orphan.stderr).toBe('kf-bridge: --scene-param needs a --scene\n');
     const plain = await cli('kf-accounts', 'link', '--open-kf-id', openKfId, '--json');
     expect(plain.json.url).toMatch(/^https:\/\/work\.weixin\.qq\.com\/kf\/kfc/);
   });
@@ -265,8 +265,8 @@ describe('servicers', () => {
       { userId: 'zhangsan', result: 'removed' },
       { userId: 'lisi', result: 'unchanged' },
     ]);
-    expect((await cli('servicers', 'remove', '--open-kf-id', openKfId)).stderr).toContain(
-      '--user-ids: userIds or departmentIds required',
+    expect((await cli('servicers', 'remove', '--open-kf-id', openKfId)).stderr).toBe(
+      'kf-bridge: --user-ids or --department-ids required\n',
     );
   });
 
@@ -295,7 +295,7 @@ describe('sessions and customers', () => {
 
     const missing = await trans('servicer');
     expect(missing.code).toBe(EXIT.usage);
-    expect(missing.stderr).toContain('--servicer-user-id: servicerUserId is required for state servicer');
+    expect(missing.stderr).toContain('kf-bridge: --servicer-user-id is required for --state servicer');
     const busy = await trans('servicer', '--servicer-user-id', 'lisi');
     expect(busy.code).toBe(EXIT.refused);
     expect(busy.stderr).toContain(
@@ -393,6 +393,78 @@ describe('avatars by URL', () => {
     expect(platformCalls('media/upload') + platformCalls('kf/account/add')).toBe(0);
   });
 
+  it('says why an avatar URL could not be fetched, as a usage error: the platform is not at fault', async () => {
+    const unresolvable = await cli(
+      'kf-accounts',
+      'add',
+      '--name',
+      '售后',
+      '--avatar',
+      'https://nowhere.invalid/a.png',
+    );
+    expect(unresolvable).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringMatching(
+        /^kf-bridge: avatar https:\/\/nowhere\.invalid\/a\.png could not be fetched: (no such host|its host name did not resolve)\n$/,
+      ),
+    });
+    const host = await publicHost((request, response) => {
+      if (request.url === '/refused.png') request.socket.destroy();
+      else if (request.url === '/page.png')
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<html>moved</html>');
+      else response.writeHead(404).end('no such file');
+    });
+    const fetching = adminDeps(
+      deps.config,
+      documentClient(),
+      s3Client(),
+      recordingLog().log,
+      Date.now,
+      host.safeFetch,
+    );
+    const add = (avatarUrl: string) =>
+      handleAdminApi(
+        {
+          method: 'POST',
+          path: '/v1/admin/kf/accounts',
+          query: {},
+          headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: '售后', avatar: { url: avatarUrl } }),
+        },
+        fetching,
+      );
+    const setMpAvatar = (avatarUrl: string) =>
+      handleAdminApi(
+        {
+          method: 'PUT',
+          path: `/v1/admin/mp/kf-accounts/${MP_KF}/avatar`,
+          query: {},
+          headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ avatar: { url: avatarUrl } }),
+        },
+        fetching,
+      );
+    try {
+      await expect(add(host.url('/gone.png'))).rejects.toMatchObject({
+        status: 400,
+        message: `avatar ${host.url('/gone.png')} could not be fetched: media URL answered HTTP 404`,
+      });
+      await expect(add(host.url('/page.png'))).rejects.toMatchObject({
+        status: 400,
+        message: `avatar ${host.url('/page.png')} is not a JPG or PNG image`,
+      });
+      await expect(setMpAvatar(host.url('/refused.png'))).rejects.toMatchObject({
+        status: 400,
+        message: `avatar ${host.url('/refused.png')} could not be fetched: the connection was reset`,
+      });
+    } finally {
+      await host.stop();
+    }
+    expect(
+      platformCalls('media/upload') + platformCalls('kf/account/add') + platformCalls('uploadheadimg'),
+    ).toBe(0);
+  });
+
   it('refuses an Official Account avatar past 2 MB as it arrives, without waiting for the rest', async () => {
     let hungUp: Promise<unknown> | undefined;
     // A JPG of no announced size, past 2 MB, whose end never comes.
@@ -481,7 +553,7 @@ describe('Official Account kf accounts and sessions', () => {
   it('refuses a malformed account locally, and says when the limit or the permission stops it', async () => {
     const bad = await cli('mp-accounts', 'add', '--kf-account', 'alice', '--nickname', '小爱');
     expect(bad.code).toBe(EXIT.usage);
-    expect(bad.stderr).toContain('--kf-account: prefix@ the Official Account WeChat id');
+    expect(bad.stderr).toBe('kf-bridge: --kf-account must be prefix@ the Official Account WeChat id\n');
 
     for (let i = 0; i < 100; i++)
       await cli('mp-accounts', 'add', '--kf-account', `kf${i}@kfbridge_demo`, '--nickname', `客服${i}`);
@@ -600,8 +672,14 @@ describe('what scripts rely on', () => {
       }),
     });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { issues: { path: string }[] };
+    const body = (await response.json()) as { issues: { path: string; message: string }[] };
     expect(body.issues.map((issue) => issue.path).sort()).toEqual(['avatar', 'avatar.url', 'extra', 'name']);
+    expect(body.issues.map((issue) => issue.message).sort()).toEqual([
+      'avatar must have exactly one of mediaId, url, s3 or data',
+      'avatar.url must be an https URL',
+      'extra is not a known field',
+      'name must not be empty',
+    ]);
     const wrongMethod = await fetch(`${api.url}/v1/admin/kf/accounts`, {
       method: 'PUT',
       headers: { 'x-api-key': KEY },

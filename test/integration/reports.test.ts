@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
 import { platformFor } from '../../lib/platform/wiring';
@@ -16,6 +15,7 @@ import { ExportProgress } from '../../lib/reports/progress';
 import { ROOT } from '../../local/serviceDefinition';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, localStack, s3Client } from '../support/aws';
+import { itInBrowser, launchBrowser } from '../support/browser';
 import { recordingLog } from '../support/recording';
 import { REPORT_DAY_FILES } from '../support/reports';
 import { testEnv } from '../support/wechat';
@@ -219,17 +219,10 @@ describe('statistics and chat-record export', () => {
     for (const [key, body] of first) expect(after.get(key)?.equals(body), key).toBe(true);
   });
 
-  it('renders an HTML report with its charts, needing nothing but the file', async () => {
-    const chromiumPath = '/usr/bin/chromium';
-    if (!existsSync(chromiumPath))
-      throw new Error(`${chromiumPath} is missing: apt-get install chromium (.ci/run installs it)`);
+  itInBrowser('renders an HTML report with its charts, needing nothing but the file', async () => {
     const html = String(first.get(`reports/default/${range.to}/report.html`));
     expect(html).not.toMatch(/(src|href)=["']?https?:/);
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       await page.setContent(html);

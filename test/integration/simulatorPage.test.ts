@@ -1,30 +1,15 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalSystem } from '../../local/system';
+import { describeInBrowser, launchBrowser } from '../support/browser';
 import { startTestSystem } from '../support/localSystem';
 
-const CHROMIUM = '/usr/bin/chromium';
 let system: LocalSystem;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
+  browser = await launchBrowser();
   system = await startTestSystem({ demoBot: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }, 120_000);
 
 afterAll(async () => {
@@ -32,7 +17,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-describe('the simulator web page, in a real browser', () => {
+describeInBrowser('the simulator web page, in a real browser', () => {
   it("shows a message typed on the page, and the demo bot's answer after its round trip through kf-bridge", async () => {
     const page = await browser.newPage();
     await page.goto(`${system.simulator.url}/`);

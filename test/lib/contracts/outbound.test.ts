@@ -38,7 +38,7 @@ describe('outbound request contract', () => {
     [{ ...base, requestId: 'has space' }, 'requestId'],
     [
       { ...base, message: { type: 'text', content: '字'.repeat(683) } },
-      'message.content: at most 2048 bytes',
+      'message.content is longer than 2048 bytes',
     ],
     [{ ...base, message: { type: 'location', latitude: 91, longitude: 0 } }, 'message.latitude'],
     [
@@ -65,15 +65,18 @@ describe('outbound request contract', () => {
   // outbound.fifo's message group id is app#openKfId#externalUserId (MP: app#openid): SQS takes at most 128
   // letters, digits and ASCII punctuation. The same contract holds for requests a company puts on the queue itself.
   it.each([
-    [{ ...base, externalUserId: 'wm 客户' }, 'externalUserId: letters, digits and ASCII punctuation only'],
-    [{ ...base, openKfId: 'wk\tA' }, 'openKfId: letters, digits and ASCII punctuation only'],
+    [
+      { ...base, externalUserId: 'wm 客户' },
+      'externalUserId must be letters, digits and ASCII punctuation only',
+    ],
+    [{ ...base, openKfId: 'wk\tA' }, 'openKfId must be letters, digits and ASCII punctuation only'],
     [
       { ...base, externalUserId: `wm${'x'.repeat(115)}` },
-      'externalUserId: with app and openKfId, over the 128 characters of a message group id',
+      'externalUserId, with app and openKfId, is over the 128 characters of a message group id',
     ],
     [
       { ...mpBase, openid: `o${'x'.repeat(120)}` },
-      'openid: with app, over the 128 characters of a message group id',
+      'openid, with app, is over the 128 characters of a message group id',
     ],
     [{ ...base, app: 'Default' }, 'app'],
     [{ ...base, requestId: 'r'.repeat(129) }, 'requestId'],
@@ -168,7 +171,7 @@ describe('outbound request contract, Official Account', () => {
           ],
         },
       },
-      'message.articles: exactly one article',
+      'message.articles must have exactly one article',
     ],
     [
       { ...mpBase, message: { type: 'music', musicUrl: 'https://x/a.mp3' } },
