@@ -10,6 +10,7 @@ import { platformFor } from '../lib/platform/wiring';
 import { exportReports } from '../lib/reports/export';
 import { ExportProgress } from '../lib/reports/progress';
 import { exportRange } from '../lib/reports/range';
+import { localEndpoints } from '../local/endpoints';
 import { localFunctionEnvironment, readServiceDefinition } from '../local/serviceDefinition';
 import { answerHelp } from './usage';
 
@@ -32,7 +33,8 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const { values } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
 const definition = await readServiceDefinition();
 // As on Lambda, where the runtime sets the region.
-const env = { AWS_REGION: definition.region, ...localFunctionEnvironment(definition, process.env) };
+const { ports } = await localEndpoints(process.env);
+const env = { AWS_REGION: definition.region, ...localFunctionEnvironment(definition, process.env, ports) };
 const region = env.AWS_REGION;
 const bar = (done: number, total: number, label: string) => {
   if (!process.stderr.isTTY) return;
