@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { localEndpoints } from '../local/endpoints';
 import { readServiceDefinition } from '../local/serviceDefinition';
 import { runCli } from './main';
 
@@ -10,4 +11,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   fetch,
   readFile: (path) => readFile(path),
   localAdminKey: async () => (await readServiceDefinition()).localParams.ADMIN_API_KEY ?? '',
+  localApiUrl: async () => (await localEndpoints(process.env)).apiUrl,
 });

@@ -16,6 +16,8 @@ export interface CliIo {
   readonly readFile: (path: string) => Promise<Buffer>;
   /** The admin key `npm start` runs with unless ADMIN_API_KEY overrides it (serverless.yml's local stage). */
   readonly localAdminKey: () => Promise<string>;
+  /** Where `npm start` serves the HTTP API (local/endpoints.ts: HTTP_PORT, else its record, else 3000). */
+  readonly localApiUrl: () => Promise<string>;
 }
 
 const GLOBAL_FLAGS = ['app', 'json', 'local', 'url', 'api-key', 'help'];
@@ -34,7 +36,8 @@ ${GROUPS.map(
 
 Where to:
   --local                  the system \`npm start\` runs here, against its simulator
-                           (HTTP_PORT, default 3000; ADMIN_API_KEY, default the local one)
+                           (where it recorded it runs, else HTTP_PORT, default 3000;
+                           ADMIN_API_KEY, default the local one)
   --url URL --api-key KEY  a deployed stage: its ApiUrl output and ADMIN_API_KEY
                            (or KF_BRIDGE_URL and KF_BRIDGE_API_KEY in the environment)
 Options:
@@ -95,7 +98,7 @@ async function targetOf(
   if (flags.has('local')) {
     if (flag('url')) throw new UsageError('give --local or --url, not both');
     return {
-      url: `http://127.0.0.1:${io.env.HTTP_PORT || 3000}`,
+      url: await io.localApiUrl(),
       key: flag('api-key') ?? (io.env.ADMIN_API_KEY || (await io.localAdminKey())),
     };
   }
@@ -150,6 +153,17 @@ async function callApi(
       body: { error: `the API answered HTTP ${response.status} without JSON` },
     };
   }
+}
+
+/**
+ * What went wrong, in the API's words: its own `error`; API Gateway's `message` when the function failed; a
+ * Lambda error's `errorMessage` if something answered one as a success.
+ */
+function failureOf(answer: ApiAnswer): string {
+  const { error, message, errorMessage } = answer.body;
+  if (typeof error === 'string') return error;
+  const said = typeof message === 'string' ? message : typeof errorMessage === 'string' ? errorMessage : '';
+  return `the API failed (HTTP ${answer.status})${said ? `: ${said.split('\n')[0]}` : ''}`;
 }
 
 /** The exit code of an answer the API refused, by its status and whether the platform gave an errcode. */
@@ -244,10 +258,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     let answer = await call();
     if (input.offset === undefined && input.limit === undefined)
       answer = await allPages(answer, (offset) => call({ offset }));
-    if (answer.status >= 300) {
-      const code = refusalCode(answer);
+    if (answer.status >= 300 || answer.body.errorMessage !== undefined) {
+      const code = answer.status >= 300 ? refusalCode(answer) : EXIT.failed;
       const hint = code === EXIT.unreachable ? 'check --api-key (ADMIN_API_KEY of the stage)' : undefined;
-      reportError(io, json, answer.body as { error: string }, hint, fields);
+      // A Lambda error's stack trace is for the logs, not for the caller.
+      const body = answer.body.errorMessage === undefined ? answer.body : {};
+      reportError(io, json, { ...body, error: failureOf(answer) }, hint, fields);
       return code;
     }
     io.stdout(json ? `${JSON.stringify(answer.body, null, 2)}\n` : render(answer.body));

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { CallbackRequest } from '../lib/callback/handleCallback';
+import { LOCAL_PORTS } from './endpoints';
 
 /**
  * A callback request shaped the way API Gateway's HTTP API (payload 2.0) hands it to the callback function:
@@ -21,7 +22,7 @@ export function callbackHttpEvent(
     rawQueryString: Object.entries(query)
       .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
       .join('&'),
-    headers: { 'content-type': 'text/xml', host: 'localhost:3000' },
+    headers: { 'content-type': 'text/xml', host: `localhost:${LOCAL_PORTS.http.fallback}` },
     queryStringParameters: query,
     pathParameters: { app: request.app },
     requestContext: {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { LOCAL_PORTS, type LocalPorts } from './endpoints';
 
 /** The parts of the resolved `serverless.yml` the local stack needs. */
 export interface ServiceDefinition {
@@ -27,7 +28,7 @@ export interface CloudFormationResource {
 export const ROOT = new URL('..', import.meta.url).pathname;
 const CACHE_DIR = join(ROOT, '.local');
 /** Bumped when ServiceDefinition changes shape, so an older cached copy is not read. */
-const SHAPE = 'v2';
+const SHAPE = 'v3';
 
 /**
  * Resolves serverless.yml with the framework itself (so variables mean exactly what they mean on deploy),
@@ -46,12 +47,17 @@ export async function readServiceDefinition(): Promise<ServiceDefinition> {
   } catch {
     // Not cached yet.
   }
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !/^(WECOM_|MP_|CALLBACK_|FAUXQS_PORT|DYNAMODB_PORT|OUTBOUND_API_KEY|ADMIN_API_KEY)/.test(name),
+  const env = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !/^(WECOM_|MP_|CALLBACK_|KF_BRIDGE_|OUTBOUND_API_KEY|ADMIN_API_KEY)/.test(name),
+      ),
     ),
-  );
+    // The default ports, whatever is running: localFunctionEnvironment puts the chosen ones in.
+    ...Object.fromEntries(
+      Object.values(LOCAL_PORTS).map(({ variable, fallback }) => [variable, String(fallback)]),
+    ),
+  };
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -79,24 +85,26 @@ export async function readServiceDefinition(): Promise<ServiceDefinition> {
 }
 
 /**
- * The environment `serverless invoke local` would give a function against `npm start`'s stack: the local
- * stage's, on the ports in FAUXQS_PORT and DYNAMODB_PORT, with the caller's environment over it.
+ * The environment `serverless invoke local` would give a function against the local system on these ports
+ * (local/endpoints.ts): the local stage's, with the caller's environment over it.
  */
 export function localFunctionEnvironment(
   definition: ServiceDefinition,
   env: NodeJS.ProcessEnv,
+  ports: LocalPorts,
 ): Record<string, string | undefined> {
-  const ports: [string, string | undefined][] = [
-    ['4566', env.FAUXQS_PORT],
-    ['8000', env.DYNAMODB_PORT],
-  ];
+  const chosen = new Map(
+    Object.entries(LOCAL_PORTS).map(([name, { fallback }]) => [
+      String(fallback),
+      String(ports[name as keyof LocalPorts]),
+    ]),
+  );
   const local = Object.fromEntries(
     Object.entries(definition.environment).map(([name, value]) => [
       name,
-      ports.reduce(
-        (text, [port, chosen]) =>
-          chosen ? text.replaceAll(`127.0.0.1:${port}`, `127.0.0.1:${chosen}`) : text,
-        String(value),
+      String(value).replace(
+        /127\.0\.0\.1:(\d+)/g,
+        (_address, port: string) => `127.0.0.1:${chosen.get(port) ?? port}`,
       ),
     ]),
   );

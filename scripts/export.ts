@@ -13,6 +13,7 @@ import { exportReports } from '../lib/reports/export';
 import { dayFolder } from '../lib/reports/folder';
 import { ExportProgress } from '../lib/reports/progress';
 import { exportRange } from '../lib/reports/range';
+import { localEndpoints } from '../local/endpoints';
 import { localFunctionEnvironment, ROOT, readServiceDefinition } from '../local/serviceDefinition';
 import { answerHelp } from './usage';
 
@@ -50,7 +51,8 @@ try {
 }
 const definition = await readServiceDefinition();
 // As on Lambda, where the runtime sets the region.
-const env = { AWS_REGION: definition.region, ...localFunctionEnvironment(definition, process.env) };
+const { ports } = await localEndpoints(process.env);
+const env = { AWS_REGION: definition.region, ...localFunctionEnvironment(definition, process.env, ports) };
 const region = env.AWS_REGION;
 const bar = (done: number, total: number, label: string) => {
   if (!process.stderr.isTTY) return;

@@ -1,3 +1,4 @@
+import { portsFrom } from '../local/endpoints';
 import { startSimulator } from '../simulator';
 import { answerHelp } from './usage';
 
@@ -9,10 +10,12 @@ its control API under /_sim. Point a client at it with WECOM_API_BASE / MP_API_B
 `);
 
 /** `npm run sim`: the WeCom + Official Account simulator alone (SIM_PORT, default 4001). */
-const running = await startSimulator({ port: Number(process.env.SIM_PORT ?? 4001) }).catch((error: Error) => {
-  console.error(`simulator could not start: ${error.message}`);
-  process.exit(1);
-});
+const running = await (async () => startSimulator({ port: portsFrom(process.env).sim }))().catch(
+  (error: Error) => {
+    console.error(`simulator could not start: ${error.message}`);
+    process.exit(1);
+  },
+);
 console.log(
   `WeCom + MP simulator on ${running.url}  (web view: ${running.url}/ , control API: ${running.url}/_sim/state)`,
 );

@@ -1,9 +1,12 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Flag, inputFrom, parseArgs, UsageError } from '../../cli/flags';
 import { EXIT, runCli } from '../../cli/main';
 import { render } from '../../cli/render';
+import { localEndpoints } from '../../local/endpoints';
 
-function io(env: Record<string, string> = {}) {
+function io(env: Record<string, string> = {}, answer?: () => Response) {
   const out = { stdout: '', stderr: '', fetched: [] as string[] };
   return {
     out,
@@ -17,10 +20,14 @@ function io(env: Record<string, string> = {}) {
       },
       fetch: (async (url: string) => {
         out.fetched.push(url);
+        if (answer) return answer();
         throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
       }) as unknown as typeof fetch,
       readFile: async (path: string) => Buffer.from(`bytes of ${path}`),
       localAdminKey: async () => 'local-admin-key-0123456789',
+      // No npm start recorded here: the variables and defaults alone.
+      localApiUrl: async () =>
+        (await localEndpoints(env, join(tmpdir(), 'no-kf-bridge', 'local.json'))).apiUrl,
     },
   };
 }
@@ -97,6 +104,32 @@ describe('kf-bridge CLI', () => {
       issues: [{ path: 'openKfId', message: 'openKfId is required' }],
     });
     expect([missing, two, several, json].flatMap((run) => run.out.fetched)).toEqual([]);
+  });
+});
+
+describe('kf-bridge CLI on a failed function', () => {
+  const json = (status: number, body: object) => () =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('exits 1 with a short error when the function failed (API Gateway answers 500)', async () => {
+    const failed = io({}, json(500, { message: 'Internal Server Error' }));
+    expect(await runCli(['kf-accounts', 'list', '--local'], failed.io)).toBe(EXIT.failed);
+    expect(failed.out.stderr).toBe('kf-bridge: the API failed (HTTP 500): Internal Server Error\n');
+    expect(failed.out.stdout).toBe('');
+  });
+
+  it('exits 1 on a Lambda error answered as a success, without its stack trace', async () => {
+    const lambdaError = {
+      errorMessage: "Cannot find module '/srv/.esbuild/.build/functions/api.js'\nRequire stack: …",
+      errorType: 'Error',
+      stackTrace: ['Error: Cannot find module', '    at importModule'],
+    };
+    const failed = io({}, json(200, lambdaError));
+    expect(await runCli(['kf-accounts', 'list', '--local', '--json'], failed.io)).toBe(EXIT.failed);
+    expect(JSON.parse(failed.out.stderr)).toEqual({
+      error: "the API failed (HTTP 200): Cannot find module '/srv/.esbuild/.build/functions/api.js'",
+    });
+    expect(failed.out.stdout).toBe('');
   });
 });
 

@@ -83,6 +83,7 @@ async function cli(...args: string[]): Promise<Run> {
     fetch,
     readFile: (path) => readFile(path),
     localAdminKey: async () => KEY,
+    localApiUrl: async () => api.url,
   });
   const json = args.includes('--json') && code === EXIT.done ? JSON.parse(stdout) : {};
   if (args.includes('--json') && code === EXIT.done) {
@@ -635,6 +636,7 @@ describe('what scripts rely on', () => {
         fetch,
         readFile,
         localAdminKey: async () => KEY,
+        localApiUrl: async () => api.url,
       },
     );
     expect(wrongKey).toBe(EXIT.unreachable);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { privateBuildFolder } from '../../local/buildFolder';
 import { ROOT } from '../../local/serviceDefinition';
 import { eventFileText, events } from '../../scripts/make-events';
 
@@ -10,9 +11,13 @@ const run = promisify(execFile);
 
 describe('serverless invoke local', () => {
   it('answers the sample WeCom verification without AWS credentials or a running stack', async () => {
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !/^(AWS_|KF_BRIDGE_|WECOM_|MP_)/.test(name)),
-    );
+    const build = await privateBuildFolder('invoke');
+    const env = {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !/^(AWS_|KF_BRIDGE_|WECOM_|MP_)/.test(name)),
+      ),
+      ...build.env,
+    };
     const { stdout } = await run(
       process.execPath,
       [
@@ -28,7 +33,7 @@ describe('serverless invoke local', () => {
         'CALLBACK_MAX_CLOCK_SKEW_SECONDS=0',
       ],
       { cwd: ROOT, env },
-    );
+    ).finally(() => build.remove());
     const result = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect(result).toMatchObject({ statusCode: 200, body: '4751219183615370571' });
   }, 60_000);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { addDays, dayOf } from '../../lib/reports/days';
+import { privateBuildFolder } from '../../local/buildFolder';
 import { ROOT } from '../../local/serviceDefinition';
 import type { LocalSystem } from '../../local/system';
 import { drain } from '../support/aws';
@@ -41,16 +42,20 @@ async function inboundFrom(customer: string) {
   );
 }
 
-/** `serverless invoke local` against this stack and simulator; osls reads stdin without --data, so it is always given. */
-function invokeLocal(functionName: string, data: object) {
+/**
+ * `serverless invoke local` against this stack and simulator, found by their port variables alone (as a user
+ * sets them); osls reads stdin without --data, so it is always given.
+ */
+async function invokeLocal(functionName: string, data: object) {
+  const build = await privateBuildFolder('invoke');
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ...testEnv,
+    ...build.env,
     DYNAMODB_PORT: system.stack.env.DYNAMODB_PORT,
     FAUXQS_PORT: system.stack.env.FAUXQS_PORT,
-    WECOM_API_BASE: system.simulator.url,
-    MP_API_BASE: system.simulator.url,
+    SIM_PORT: new URL(system.simulator.url).port,
   };
   return promisify(execFile)(
     process.execPath,
@@ -64,7 +69,7 @@ function invokeLocal(functionName: string, data: object) {
       JSON.stringify(data),
     ],
     { cwd: ROOT, env },
-  );
+  ).finally(() => build.remove());
 }
 
 /** The function's result: the last JSON object invoke local prints. */

@@ -3,7 +3,9 @@ import { type LocalSystem, startLocalSystem } from '../../local/system';
 import { testEnv } from './wechat';
 
 /** What `npm start` runs, on free ports, with the test app's settings in place of the demo app's. */
-export async function startTestSystem(options: { demoBot?: boolean } = {}): Promise<LocalSystem> {
+export async function startTestSystem(
+  options: { demoBot?: boolean; log?: (line: string) => void } = {},
+): Promise<LocalSystem> {
   return startLocalSystem({
     httpPort: await freePort(),
     lambdaPort: await freePort(),
@@ -11,7 +13,7 @@ export async function startTestSystem(options: { demoBot?: boolean } = {}): Prom
     fauxqsPort: await freePort(),
     simPort: await freePort(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    log: () => {},
+    log: options.log ?? (() => {}),
     demoBot: options.demoBot ?? false,
   });
 }

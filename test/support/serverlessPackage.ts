@@ -3,6 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { privateBuildFolder } from '../../local/buildFolder';
 import { ROOT } from '../../local/serviceDefinition';
 
 export interface Resource {
@@ -21,7 +22,12 @@ export interface Template {
 /** Packages the prod stage offline (no AWS credentials, no network) into a new folder; returns the folder. */
 export async function packageProd(...params: string[]): Promise<string> {
   const into = await mkdtemp(join(tmpdir(), 'kf-bridge-package-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  // Its own build folder: tests package in parallel, beside a running local system.
+  const build = await privateBuildFolder('package');
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_'))),
+    ...build.env,
+  };
   await promisify(execFile)(
     process.execPath,
     [
@@ -34,7 +40,7 @@ export async function packageProd(...params: string[]): Promise<string> {
       ...params.flatMap((param) => ['--param', param]),
     ],
     { cwd: ROOT, env },
-  );
+  ).finally(() => build.remove());
   return into;
 }
 
