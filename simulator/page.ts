@@ -30,7 +30,7 @@ export const PAGE = `<!doctype html>
   .customer-head { display: flex; gap: 10px; align-items: center; padding: 6px 10px; background: #f6f8fa; font-size: 13px; flex-wrap: wrap; }
   .state { padding: 1px 8px; border-radius: 10px; background: #ddf4ff; }
   .state-3 { background: #fff8c5; } .state-4 { background: #eaeef2; } .state-2 { background: #ffebe9; }
-  .conversation { padding: 8px 10px; display: flex; flex-direction: column; gap: 4px; max-height: 320px; overflow: auto; }
+  .conversation { padding: 8px 10px; display: flex; flex-direction: column; gap: 4px; max-height: 480px; overflow: auto; }
   .message { max-width: 70%; padding: 5px 9px; border-radius: 6px; font-size: 14px; white-space: pre-wrap; word-break: break-word; }
   .from-customer { align-self: flex-start; background: #fff; border: 1px solid #d0d7de; }
   .from-api { align-self: flex-end; background: #95ec69; }
@@ -171,7 +171,9 @@ const stepHtml = (s) => '<li class="step step-' + s.outcome + '"><span class="st
 const traceHtml = (id) => expanded.has(id)
   ? '<ol class="trace" data-trace-of="' + esc(id) + '">' + (traces.get(id) || [{ step: 'trace', outcome: 'waiting', detail: 'reading…' }]).map(stepHtml).join('') + '</ol>'
   : '';
-const messageHtml = (m) => '<div class="message from-' + m.from + '" data-trace-id="' + esc(m.id) + '" title="' + time(m.at) + ' · click for its trace">' + esc(m.text) +
+// A long message would push the rest of the conversation out of sight: its start and its length are enough.
+const clip = (text) => { const chars = [...text]; return chars.length > 200 ? chars.slice(0, 200).join('') + '… (' + chars.length + ' characters)' : text; };
+const messageHtml = (m) => '<div class="message from-' + m.from + '" data-trace-id="' + esc(m.id) + '" title="' + time(m.at) + ' · click for its trace">' + esc(clip(m.text)) +
   (m.from === 'refused' ? '<span class="why">refused by the platform: click for the reason</span>' : '') + '</div>' + traceHtml(m.id);
 const unsentHtml = (r) => '<div class="message from-unsent">' + esc(r.title) +
   r.steps.map((s) => '<span class="why">' + esc(s.step + ': ' + s.detail) + '</span>').join('') + '</div>';
