@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startAutoReplyBot } from '../examples/autoReplyBot';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
+import { traceSource } from '../lib/trace/trace';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { privateBuildFolder } from './buildFolder';
 import { configureDemo, effectiveSettings } from './demo';
@@ -96,12 +98,31 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     dynamodbPort: options.dynamodbPort,
     fauxqsPort: options.fauxqsPort,
   });
-  const simulator = await startSimulator({ port: options.simPort });
+  const settings = effectiveSettings(definition.localParams, options.env);
+  const simulator = await startSimulator({
+    port: options.simPort,
+    // The page's traces read the product's ledgers and dead-letter queues for the demo app it configures.
+    traceSource: traceSource({
+      db: DynamoDBDocumentClient.from(stack.clients.dynamodb),
+      table: stack.tables.StateTable ?? '',
+      sqs: stack.clients.sqs,
+      deadLetterQueues: {
+        syncJobs: stack.queues.SyncJobsDlq ?? '',
+        inbound: stack.queues.InboundDlq ?? '',
+        outbound: stack.queues.OutboundDlq ?? '',
+      },
+      apps: new Map([
+        [
+          'default',
+          { wecom: { corpId: settings.WECOM_CORP_ID ?? '' }, mp: { appId: settings.MP_APP_ID ?? '' } },
+        ],
+      ]),
+    }),
+  });
   const httpUrl = `http://127.0.0.1:${options.httpPort}`;
   const buildFolder = await privateBuildFolder('offline');
   // Callers reach serverless offline through the HTTP front (local/httpFront.ts), on the port they were given.
   const offlinePort = await freePort();
-  const settings = effectiveSettings(definition.localParams, options.env);
   const demo = configureDemo(simulator.sim, settings, `${httpUrl}/callback/default`);
   const offline = spawn(
     process.execPath,

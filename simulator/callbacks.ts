@@ -3,9 +3,15 @@ import type { FaultInjector } from './faults';
 export interface CallbackDelivery {
   readonly target: string;
   readonly url: string;
-  readonly attempts: { at: number; status?: number; error?: string }[];
+  /** The message the push tells of (a kf msgid, an MP MsgId), when a customer's message caused it. */
+  about?: string;
+  /** `answer`: the start of the app's answer to a push it refused, which usually says why. */
+  readonly attempts: { at: number; status?: number; answer?: string; error?: string }[];
   delivered: boolean;
 }
+
+/** Enough of a refusal's answer to read its reason. */
+const ANSWER_SHOWN = 300;
 
 export interface CallbackSettings {
   /** WeCom drops a callback that has not answered within 5 s. */
@@ -61,7 +67,8 @@ export class CallbackPusher {
           },
         );
         record.status = response.status;
-        await response.arrayBuffer();
+        const answer = await response.text();
+        if (response.status !== 200) record.answer = answer.slice(0, ANSWER_SHOWN);
         if (response.status === 200) {
           delivery.delivered = true;
           return;

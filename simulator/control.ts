@@ -1,6 +1,7 @@
 import type { FaultRule } from './faults';
 import type { LimitSettings } from './limits';
 import type { Simulator } from './simulator';
+import { kfConversation, mpConversation, platformSawMsgid, simulatorTrace } from './trace';
 
 /** A readable picture of the simulator for the web page and `GET /_sim/state`. */
 export function snapshot(sim: Simulator) {
@@ -12,28 +13,16 @@ export function snapshot(sim: Simulator) {
     // Through world.session, so a session past its 48 h shows as over.
     customers: [...account.sessions.keys()].map((customer) => {
       const session = sim.wecom.session(account, customer);
-      const fromStream = account.stream
-        .filter(
-          (item) =>
-            item.message.external_userid === session.externalUserId ||
-            (item.message.event as { external_userid?: string })?.external_userid === session.externalUserId,
-        )
-        .map((item) => ({ at: item.at, from: origin(item.message.origin), text: preview(item.message) }));
-      const fromApi = sim.wecom.sent
-        .filter((sent) => sent.openKfId === account.openKfId && sent.touser === session.externalUserId)
-        .map((sent) => ({
-          at: sent.at,
-          from: 'api',
-          text: preview({ msgtype: sent.msgtype, [sent.msgtype]: sent.body }),
-        }));
       return {
         externalUserId: session.externalUserId,
         state: session.state,
         servicerUserId: session.servicerUserId,
         repliesLeft: session.repliesLeft,
         windowEndsAt:
-          session.lastCustomerMessageAt === undefined ? null : session.lastCustomerMessageAt + 48 * 3600_000,
-        conversation: [...fromStream, ...fromApi].sort((a, b) => a.at - b.at),
+          session.lastCustomerMessageAt === undefined
+            ? null
+            : session.lastCustomerMessageAt + REPLY_WINDOW_MS,
+        conversation: kfConversation(sim, account.openKfId, session.externalUserId),
       };
     }),
   }));
@@ -41,13 +30,20 @@ export function snapshot(sim: Simulator) {
     appId: app.appId,
     originalId: app.originalId,
     mode: app.mode,
+    callbackUrl: app.callbackUrl ?? null,
     users: [...app.users].map(([openid, user]) => ({
       openid,
       repliesLeft: user.repliesLeft,
-      lastMessageAt: user.lastMessageAt,
+      lastMessageAt: user.lastMessageAt || null,
+      windowEndsAt: user.lastMessageAt ? user.lastMessageAt + REPLY_WINDOW_MS : null,
+      conversation: mpConversation(sim, app.appId, openid),
     })),
     sent: sim.mp.sent.filter((sent) => sent.appId === app.appId).length,
   }));
+  const refused = sim.callbacks.deliveries.filter(
+    (delivery) => !delivery.delivered && delivery.attempts.some((attempt) => attempt.status !== undefined),
+  );
+  const lastRefusal = refused.at(-1)?.attempts.at(-1);
   return {
     now,
     clockOffsetMs: now - Date.now(),
@@ -64,19 +60,60 @@ export function snapshot(sim: Simulator) {
       total: sim.callbacks.deliveries.length,
       delivered: sim.callbacks.deliveries.filter((d) => d.delivered).length,
       lost: sim.callbacks.deliveries.filter((d) => d.attempts.length === 0).length,
+      refused: refused.length,
+      lastRefusal: lastRefusal
+        ? `HTTP ${lastRefusal.status}${lastRefusal.answer ? ` ${lastRefusal.answer}` : ''}`
+        : null,
     },
+    traced: sim.traceSource !== undefined,
   };
 }
 
-const origin = (value: unknown) =>
-  ({ 3: 'customer', 4: 'event', 5: 'servicer' })[value as 3 | 4 | 5] ?? 'unknown';
+/** The 48 h after a customer's last message in which replies are allowed, on both platforms. */
+const REPLY_WINDOW_MS = 48 * 3600_000;
 
-function preview(message: Record<string, unknown>): string {
-  const type = String(message.msgtype);
-  const body = message[type] as Record<string, unknown> | undefined;
-  if (type === 'text') return String(body?.content ?? '');
-  if (type === 'event') return `[${String(body?.event_type)}]`;
-  return `[${type}]`;
+/** A conversation item's whole path: the simulator's side, then the product's. */
+async function traceOf(sim: Simulator, id: string) {
+  const own = simulatorTrace(sim, id);
+  if (!own) throw new ControlError(`no message ${id}`);
+  if (!own.subject) return { id, steps: own.steps };
+  if (!sim.traceSource)
+    return {
+      id,
+      steps: [
+        ...own.steps,
+        {
+          step: 'product',
+          outcome: 'unknown',
+          detail: "the product's side is not connected (npm start connects it)",
+        },
+      ],
+    };
+  try {
+    return { id, steps: [...own.steps, ...(await sim.traceSource.steps(own.subject))] };
+  } catch (error) {
+    return {
+      id,
+      steps: [
+        ...own.steps,
+        {
+          step: 'product',
+          outcome: 'unknown',
+          detail: `the product's state could not be read: ${(error as Error).message}`,
+        },
+      ],
+    };
+  }
+}
+
+/** Replies the product settled without the platform receiving them (the platform's own refusals are traced). */
+async function unsent(sim: Simulator) {
+  if (!sim.traceSource) return { connected: false, replies: [] };
+  const replies = await sim.traceSource.unsent();
+  return {
+    connected: true,
+    replies: replies.filter((reply) => !reply.msgid || !platformSawMsgid(sim, reply.msgid)),
+  };
 }
 
 type Json = Record<string, unknown>;
@@ -224,6 +261,12 @@ export function control(
     }
     case 'GET /_sim/callbacks':
       return { deliveries: sim.callbacks.deliveries };
+    case 'GET /_sim/calls':
+      return { calls: sim.callLog.calls };
+    case 'GET /_sim/trace':
+      return traceOf(sim, query.get('id') ?? '');
+    case 'GET /_sim/unsent':
+      return unsent(sim);
     default:
       throw new ControlError(`no control route ${route}`);
   }

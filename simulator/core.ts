@@ -18,6 +18,13 @@ export class SimClock {
   }
 }
 
+/**
+ * The timestamp a push is signed with: the platform's wall clock, which the app checks against its own to refuse
+ * replays. Moving the business clock (48 h windows, expiries, message times) must not move it, or every push is
+ * refused as outside the app's clock skew.
+ */
+export const signingTimestamp = () => String(Math.floor(Date.now() / 1000));
+
 /** mulberry32: small, fast and reproducible, so a fault profile with a seed replays exactly. */
 export class SeededRandom {
   private state: number;

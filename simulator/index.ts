@@ -3,6 +3,7 @@ import { Simulator, type SimulatorOptions } from './simulator';
 
 export type { FaultRule } from './faults';
 export { Simulator } from './simulator';
+export type { TraceSource, TraceStep, TraceSubject, UnsentReply } from './trace';
 
 export interface RunningSimulator {
   readonly sim: Simulator;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CallAnswer } from './callLog';
 import { ControlError, control } from './control';
 import { errmsgWithHint, WxError } from './core';
 import type { FaultKind } from './faults';
@@ -121,16 +122,35 @@ async function handlePlatform(
     return;
   }
   const isWecom = route.platform === 'wecom';
-  const fail = (error: WxError) =>
+  let raw: Buffer = Buffer.alloc(0);
+  let owner: string | undefined;
+  // A fault can answer before the call is run: its owner is then read from its access_token alone.
+  const ownerOf = () => {
+    try {
+      const call = route.run(platformRequest(request, url, raw), []);
+      return call.owner === '-' ? undefined : call.owner;
+    } catch {
+      return undefined;
+    }
+  };
+  const log = (answer: CallAnswer, answered?: unknown) =>
+    sim.callLog.record(
+      { at: sim.clock.now(), endpoint: route.endpoint, owner: owner ?? ownerOf(), raw },
+      answer,
+      answered,
+    );
+  const fail = (error: WxError) => {
+    log({ errcode: error.errcode, errmsg: error.errmsg });
     sendJson(response, 200, {
       errcode: error.errcode,
       errmsg: isWecom ? errmsgWithHint(error.errcode, error.errmsg) : error.errmsg,
     });
+  };
   let release: (() => void) | undefined;
   let loseAnswer = false;
   sim.calls.set(route.endpoint, (sim.calls.get(route.endpoint) ?? 0) + 1);
   try {
-    const raw = await readBody(request);
+    raw = await readBody(request);
     const faults = sim.faults.fire(route.endpoint, sim.clock.now());
     loseAnswer = faults.some((fault) => fault.kind === 'lost_answer');
     const answerInstead = faults.find(
@@ -139,10 +159,12 @@ async function handlePlatform(
     for (const fault of faults) {
       if (fault === answerInstead) continue;
       if (fault.kind === 'drop') {
+        log({ lost: 'connection dropped' });
         request.socket.destroy();
         return;
       }
       if (fault.kind === 'http') {
+        log({ httpStatus: fault.status });
         response.writeHead(fault.status, { 'content-type': 'text/plain' });
         response.end('simulated server error');
         return;
@@ -150,6 +172,7 @@ async function handlePlatform(
       if (fault.kind === 'errcode') throw new WxError(fault.errcode, fault.errmsg ?? 'system busy');
     }
     const call = route.run(platformRequest(request, url, raw), faults);
+    if (call.owner !== '-') owner = call.owner;
     release = call.owner === '-' ? undefined : sim.limits.enter(call.owner, route.endpoint, sim.clock.now());
     // Latency is slow processing: it holds the call's concurrency slot.
     for (const fault of faults)
@@ -157,16 +180,19 @@ async function handlePlatform(
     const answer = call.answer();
     sim.changed();
     if (loseAnswer) {
+      log({ lost: 'answer lost' }, answer);
       request.socket.destroy();
       return;
     }
     if (answerInstead?.kind === 'http') {
+      log({ httpStatus: answerInstead.status }, answer);
       response.writeHead(answerInstead.status, { 'content-type': 'text/plain' });
       response.end('simulated gateway error');
       return;
     }
     if (answerInstead?.kind === 'errcode')
       throw new WxError(answerInstead.errcode, answerInstead.errmsg ?? 'system busy');
+    log({ errcode: 0, errmsg: 'ok' }, answer);
     if ('binary' in answer) sendBinary(request, response, answer as BinaryAnswer);
     // WeCom puts errcode 0 in every answer; MP only in answers without data (MP_OK), as each platform documents.
     else
@@ -176,9 +202,14 @@ async function handlePlatform(
         isWecom && !('errcode' in answer) ? { errcode: 0, errmsg: 'ok', ...answer } : answer,
       );
   } catch (error) {
-    if (loseAnswer) request.socket.destroy();
-    else if (error instanceof WxError) fail(error);
-    else sendJson(response, 500, { errcode: -1, errmsg: 'system error' });
+    if (loseAnswer) {
+      log({ lost: 'answer lost' });
+      request.socket.destroy();
+    } else if (error instanceof WxError) fail(error);
+    else {
+      log({ httpStatus: 500 });
+      sendJson(response, 500, { errcode: -1, errmsg: 'system error' });
+    }
   } finally {
     release?.();
   }
@@ -218,7 +249,11 @@ export function createSimulatorServer(sim: Simulator): Server {
       try {
         const raw = await readBody(request);
         const body = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
-        sendJson(response, 200, control(sim, request.method ?? 'GET', url.pathname, url.searchParams, body));
+        sendJson(
+          response,
+          200,
+          await control(sim, request.method ?? 'GET', url.pathname, url.searchParams, body),
+        );
       } catch (error) {
         const known =
           error instanceof ControlError || error instanceof WxError || error instanceof SyntaxError;

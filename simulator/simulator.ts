@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { ERRCODES } from '../lib/platform/errcodes';
 import { CallbackPusher, type CallbackSettings } from './callbacks';
+import { CallLog } from './callLog';
 import { SeededRandom, SimClock, WxError } from './core';
 import { FaultInjector, type FaultRule } from './faults';
 import { Limits } from './limits';
 import { MediaStore } from './media';
 import { type MpApp, MpWorld } from './mp/world';
+import type { TraceSource } from './trace';
 import { resolveContactWay } from './wecom/accounts';
 import { StatisticsHistory } from './wecom/history';
 import {
@@ -24,6 +26,18 @@ export interface SimulatorOptions {
   callbacks?: Partial<CallbackSettings>;
   /** Days before the start with made-up kf statistics, for reports (default 30; 0 for none). */
   statisticsHistoryDays?: number;
+  /** The product's side of the page's traces; without it the page traces the simulator's side only. */
+  traceSource?: TraceSource;
+}
+
+/** A customer's message, as the Official Account received it from the follower. */
+export interface MpReceived {
+  readonly appId: string;
+  readonly openid: string;
+  /** MsgId; events have none. */
+  readonly msgid?: string;
+  readonly text: string;
+  readonly at: number;
 }
 
 /** A one-pixel PNG: the avatar media of accounts created through the control API. */
@@ -49,10 +63,16 @@ export class Simulator extends EventEmitter {
   readonly throttle = new TokenlessThrottle();
   /** Calls received per endpoint (`gettoken`, `kf/sync_msg`, …), for tests and benchmarks. */
   readonly calls = new Map<string, number>();
+  /** The calls themselves and what they were answered, for the page's traces. */
+  readonly callLog = new CallLog();
+  readonly traceSource: TraceSource | undefined;
+  /** What followers wrote to the Official Accounts, for the page. */
+  readonly mpReceived: MpReceived[] = [];
 
   constructor(options: SimulatorOptions = {}) {
     super();
     this.random = new SeededRandom(options.seed ?? 1);
+    this.traceSource = options.traceSource;
     this.faults = new FaultInjector(() => this.random);
     this.media = new MediaStore(this.clock);
     this.wecom = new WecomWorld(
@@ -138,7 +158,17 @@ export class Simulator extends EventEmitter {
   }
 
   customerWrites(openKfId: string, externalUserId: string, message: Record<string, unknown>): string {
-    return this.mutate(() => customerWrites(this.wecom, this.callbacks, openKfId, externalUserId, message));
+    return this.mutate(() =>
+      this.pushesAbout(() => customerWrites(this.wecom, this.callbacks, openKfId, externalUserId, message)),
+    );
+  }
+
+  /** Marks the pushes an action made with the message it returned, so a message's trace finds its pushes. */
+  private pushesAbout(action: () => string): string {
+    const before = this.callbacks.deliveries.length;
+    const msgid = action();
+    if (msgid) for (const delivery of this.callbacks.deliveries.slice(before)) delivery.about = msgid;
+    return msgid;
   }
 
   /** Shorthand for a text message. */
@@ -202,7 +232,20 @@ export class Simulator extends EventEmitter {
   }
 
   mpUserWrites(appId: string, openid: string, message: Record<string, string | number>): string {
-    return this.mutate(() => this.mp.userWrites(this.callbacks, appId, openid, message));
+    return this.mutate(() => {
+      const msgid = this.pushesAbout(() => this.mp.userWrites(this.callbacks, appId, openid, message));
+      this.mpReceived.push({
+        appId,
+        openid,
+        ...(msgid && { msgid }),
+        text:
+          message.MsgType === 'text'
+            ? String(message.Content ?? '')
+            : `[${String(message.MsgType === 'event' ? message.Event : message.MsgType)}]`,
+        at: this.clock.now(),
+      });
+      return msgid;
+    });
   }
 
   /** The MP kf worker accepted the invitation and is online or offline in the web client. */
@@ -241,6 +284,8 @@ export class Simulator extends EventEmitter {
       this.throttle.reset();
       this.callbacks.deliveries.length = 0;
       this.calls.clear();
+      this.callLog.clear();
+      this.mpReceived.length = 0;
       this.clock.reset();
     });
   }

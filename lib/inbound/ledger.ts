@@ -1,4 +1,9 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../dynamo';
 import { DependencyError } from '../errors';
 
@@ -41,6 +46,16 @@ export class MessageLedger {
       }
     }
     return seen;
+  }
+
+  /** When the message was published to inbound.fifo (epoch ms), if it was and the ledger still holds it. */
+  async publishedAt(app: string, openKfId: string, msgid: string): Promise<number | undefined> {
+    const { Item } = await dynamo('ledger read', () =>
+      this.db.send(
+        new GetCommand({ TableName: this.table, Key: this.key(app, openKfId, msgid), ConsistentRead: true }),
+      ),
+    );
+    return Item ? Number(Item.publishedAt) : undefined;
   }
 
   async record(app: string, openKfId: string, msgids: string[], now: number): Promise<void> {

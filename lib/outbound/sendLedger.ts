@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendStatus } from '../contracts/outbound';
 import { conditional, dynamo } from '../dynamo';
 
@@ -31,6 +31,25 @@ const FAIL_TYPES: Record<number, string> = {
 
 const TTL_SECONDS = 30 * 24 * 3600;
 
+/** A ledger item's outcome (a delivery report turns a send into a failure) and its MP attempt note. */
+function stateOf(Item: Record<string, unknown> | undefined): { outcome?: SendOutcome; attemptedAt?: number } {
+  const attemptedAt = Item?.attemptedAt as number | undefined;
+  const attempt = attemptedAt === undefined ? {} : { attemptedAt };
+  if (!Item?.outcome) return attempt;
+  const outcome = Item.outcome as SendOutcome;
+  const undelivered = Item.undelivered as { failType: number; at: number } | undefined;
+  if (!undelivered) return { outcome, ...attempt };
+  return {
+    outcome: {
+      ...outcome,
+      status: 'failed',
+      failType: undelivered.failType,
+      reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
+    },
+    ...attempt,
+  };
+}
+
 /** The outcome of every outbound request, by request id: what makes a retried request a no-op. */
 export class SendLedger {
   constructor(
@@ -54,21 +73,7 @@ export class SendLedger {
         new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
       ),
     );
-    const attemptedAt = Item?.attemptedAt as number | undefined;
-    const attempt = attemptedAt === undefined ? {} : { attemptedAt };
-    if (!Item?.outcome) return attempt;
-    const outcome = Item.outcome as SendOutcome;
-    const undelivered = Item.undelivered as { failType: number; at: number } | undefined;
-    if (!undelivered) return { outcome, ...attempt };
-    return {
-      outcome: {
-        ...outcome,
-        status: 'failed',
-        failType: undelivered.failType,
-        reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
-      },
-      ...attempt,
-    };
+    return stateOf(Item);
   }
 
   /** Notes a request the HTTP API accepted, unless it has a status already; false when it had one. */
@@ -226,13 +231,8 @@ export class SendLedger {
     );
   }
 
-  /** WeCom reported a sent message undelivered: the report sits beside the outcome, whichever is written first. */
-  async markUndelivered(
-    app: string,
-    msgid: string,
-    failType: number,
-    at: number,
-  ): Promise<string | undefined> {
+  /** The request a kf msgid was sent for. */
+  async requestOf(app: string, msgid: string): Promise<string | undefined> {
     const { Item } = await dynamo('send ledger lookup', () =>
       this.db.send(
         new GetCommand({
@@ -242,7 +242,52 @@ export class SendLedger {
         }),
       ),
     );
-    const requestId = Item?.requestId as string | undefined;
+    return Item?.requestId as string | undefined;
+  }
+
+  /**
+   * The app's requests that were not sent (rejected, failed, uncertain), newest first. It reads the app's whole
+   * ledger: for local tools, not for a production table.
+   */
+  async unsent(app: string, limit: number): Promise<{ requestId: string; outcome: SendOutcome }[]> {
+    const found: { requestId: string; outcome: SendOutcome }[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamo('send ledger query', () =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression:
+              'outcome.#status IN (:rejected, :failed, :uncertain) OR attribute_exists(undelivered)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':pk': this.key(app, '').pk,
+              ':rejected': 'rejected',
+              ':failed': 'failed',
+              ':uncertain': 'uncertain',
+            },
+            ExclusiveStartKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const { outcome } = stateOf(item);
+        if (outcome) found.push({ requestId: String(item.sk), outcome });
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found.sort((a, b) => b.outcome.at - a.outcome.at).slice(0, limit);
+  }
+
+  /** WeCom reported a sent message undelivered: the report sits beside the outcome, whichever is written first. */
+  async markUndelivered(
+    app: string,
+    msgid: string,
+    failType: number,
+    at: number,
+  ): Promise<string | undefined> {
+    const requestId = await this.requestOf(app, msgid);
     if (!requestId) return undefined;
     await dynamo('send ledger undelivered', () =>
       this.db.send(

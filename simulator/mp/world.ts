@@ -6,7 +6,7 @@ import {
   signature,
 } from '../../lib/crypto/wxBizMsgCrypt';
 import type { CallbackPusher } from '../callbacks';
-import { HOUR, MP_OK, randomId, type SimClock, WxError } from '../core';
+import { HOUR, MP_OK, randomId, type SimClock, signingTimestamp, WxError } from '../core';
 import type { MediaStore } from '../media';
 import { type Body, objectBody } from '../params';
 
@@ -238,7 +238,7 @@ export class MpWorld {
       .join('');
     const xml = `<xml>${elements}</xml>`;
     pusher.push(app.appId, app.callbackUrl, () => {
-      const timestamp = String(this.clock.nowSeconds());
+      const timestamp = signingTimestamp();
       const nonce = String(randomBytes(4).readUInt32BE());
       const query: Record<string, string> = {
         signature: signature(app.token, timestamp, nonce),

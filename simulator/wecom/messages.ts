@@ -7,7 +7,7 @@ import {
 } from '../../lib/crypto/wxBizMsgCrypt';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import type { CallbackPusher } from '../callbacks';
-import { randomId, WxError } from '../core';
+import { randomId, signingTimestamp, WxError } from '../core';
 import type { FaultKind } from '../faults';
 import {
   type Body,
@@ -46,9 +46,9 @@ export function notify(world: WecomWorld, pusher: CallbackPusher, account: KfAcc
     expiresAt: world.clock.now() + CALLBACK_TOKEN_TTL_MS,
   });
   pusher.push(corp.corpId, url, () => {
-    const timestamp = String(world.clock.nowSeconds());
+    const timestamp = signingTimestamp();
     const nonce = String(randomBytes(4).readUInt32BE());
-    const xml = `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${account.openKfId}]]></OpenKfId></xml>`;
+    const xml = `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><CreateTime>${world.clock.nowSeconds()}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${account.openKfId}]]></OpenKfId></xml>`;
     const encrypted = encrypt(cipher, xml);
     const query = new URLSearchParams({
       msg_signature: signature(cipher.token, timestamp, nonce, encrypted),
