@@ -152,7 +152,7 @@ describeInBrowser('the simulator web page, in a real browser', () => {
     const unsent = page.locator('.message.from-unsent', { hasText: '很长的回复' });
     await unsent.waitFor({ timeout: 50_000 });
     await expect(unsent.locator('.why').textContent()).resolves.toBe(
-      'dead letter: in the outbound dead-letter queue: outbound request: message.content: at most 2048 bytes',
+      'dead letter: in the outbound dead-letter queue: outbound request: message.content is longer than 2048 bytes',
     );
     await page.close();
   }, 60_000);

@@ -136,7 +136,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
             step: 'dead letter',
             outcome: 'refused',
             detail:
-              'in the outbound dead-letter queue: outbound request: message.content: at most 2048 bytes',
+              'in the outbound dead-letter queue: outbound request: message.content is longer than 2048 bytes',
             at: expect.any(Number),
           },
         ],
