@@ -6,6 +6,7 @@ import { awsClientConfig } from '../lib/aws';
 import { parseConfig } from '../lib/config/config';
 import { KfBridgeError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { NO_METRICS } from '../lib/metrics';
 import { platformFor } from '../lib/platform/wiring';
 import { exportReports } from '../lib/reports/export';
 import { ExportProgress } from '../lib/reports/progress';
@@ -46,7 +47,7 @@ try {
   const log = createLogger('export');
   const summary = await exportReports(exportRange(values.from || values.to ? values : {}, Date.now()), {
     config,
-    call: platformFor(config, db, log).call,
+    call: platformFor(config, db, log, NO_METRICS).call,
     s3: new S3Client({ region, ...awsClientConfig('s3', env) }),
     progress: new ExportProgress(db, config.stateTable),
     now: Date.now,

@@ -8,6 +8,7 @@ import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '.
 import { UncertainOutcomeError } from '../../lib/errors';
 import type { SafeFetch } from '../../lib/http/safeFetch';
 import type { Log } from '../../lib/logger';
+import { NO_METRICS } from '../../lib/metrics';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
@@ -52,6 +53,7 @@ const wired = (
     db,
     s3: s3Client(),
     log,
+    meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
     ...(safeFetch && { safeFetch }),
   }).deps;
