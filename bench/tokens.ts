@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseConfig } from '../lib/config/config';
 import type { Log } from '../lib/logger';
+import { NO_METRICS } from '../lib/metrics';
 import { fetchPlatformToken } from '../lib/tokens/platformToken';
 import { createTokenProvider } from '../lib/tokens/provider';
 import { TokenStore } from '../lib/tokens/store';
@@ -30,10 +31,13 @@ export async function measureTokenStampede(stack: LocalStack, sim: RunningSimula
   const before = sim.sim.calls.get('gettoken') ?? 0;
   const tokens = await Promise.all(
     Array.from({ length: callers }, () =>
-      createTokenProvider({ store, fetchToken: fetchPlatformToken, now: Date.now, log: silent }).getToken(
-        app,
-        'wecom',
-      ),
+      createTokenProvider({
+        store,
+        fetchToken: fetchPlatformToken,
+        now: Date.now,
+        log: silent,
+        meter: NO_METRICS,
+      }).getToken(app, 'wecom'),
     ),
   );
   if (new Set(tokens).size !== 1) throw new Error('callers were handed different tokens');

@@ -1,3 +1,5 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -11,20 +13,25 @@ import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
+import { createMetrics, meterOf } from '../lib/metrics';
 
 const log = createLogger('api');
+const metrics = createMetrics('api', log);
 const config = loadConfigOnce('api');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
   s3: new S3Client(awsClientConfig('s3')),
   log,
+  meter: meterOf(metrics),
 };
 let wiring: ReturnType<typeof apiWiring> | undefined;
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
   timeoutEarlyInMillis: 500,
 })
+  .use(injectLambdaContext(log))
+  .use(logMetrics(metrics))
   .use(httpErrors(log, 'json'))
   .handler(async (event, _context, { signal }) => {
     if (event.rawPath === '/v1/openapi.json') return jsonResponse(200, openApiDocument());

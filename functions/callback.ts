@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +22,7 @@ let wiring: ReturnType<typeof callbackWiring> | undefined;
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
   timeoutEarlyInMillis: 500,
 })
+  .use(injectLambdaContext(log))
   .use(httpErrors(log))
   .handler(async (event, _context, { signal }) => {
     wiring ??= callbackWiring(await config(), clients);

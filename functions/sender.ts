@@ -1,3 +1,5 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -7,20 +9,26 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics, meterOf } from '../lib/metrics';
 import { senderWiring } from '../lib/outbound/wiring';
 
 const log = createLogger('sender');
+const metrics = createMetrics('sender', log);
 const config = loadConfigOnce('sender');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
   s3: new S3Client(awsClientConfig('s3')),
   log,
+  meter: meterOf(metrics),
 };
 let wiring: ReturnType<typeof senderWiring> | undefined;
 
 /** outbound.fifo batches: each request sent once, in order per customer. */
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event, context, { signal }) => {
-  wiring ??= senderWiring(await config(), clients);
-  return wiring.onBatch(event.Records, { remainingMs: () => context.getRemainingTimeInMillis(), signal });
-});
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(log))
+  .use(logMetrics(metrics))
+  .handler(async (event, context, { signal }) => {
+    wiring ??= senderWiring(await config(), clients);
+    return wiring.onBatch(event.Records, { remainingMs: () => context.getRemainingTimeInMillis(), signal });
+  });

@@ -1,3 +1,5 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -6,22 +8,26 @@ import type { Context } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics, meterOf } from '../lib/metrics';
 import type { ExportSummary } from '../lib/reports/export';
 import { statsExportWiring } from '../lib/reports/wiring';
 
 const log = createLogger('statsExport');
+const metrics = createMetrics('statsExport', log);
 const config = loadConfigOnce('statsExport');
 const clients = {
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
   s3: new S3Client(awsClientConfig('s3')),
   log,
+  meter: meterOf(metrics),
 };
 let wiring: ReturnType<typeof statsExportWiring> | undefined;
 
 /** The daily schedule exports yesterday; `{"from": "yyyy-mm-dd", "to": "yyyy-mm-dd"}` exports a range. */
-export const handler = middy<unknown, ExportSummary>().handler(
-  async (event, context: Context, { signal }) => {
+export const handler = middy<unknown, ExportSummary>()
+  .use(injectLambdaContext(log))
+  .use(logMetrics(metrics))
+  .handler(async (event, context: Context, { signal }) => {
     wiring ??= statsExportWiring(await config(), clients);
     return wiring.run(event, { remainingMs: () => context.getRemainingTimeInMillis(), signal });
-  },
-);
+  });

@@ -1,3 +1,5 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -8,25 +10,29 @@ import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import { createLogger } from '../lib/logger';
+import { createMetrics, meterOf } from '../lib/metrics';
 
 const log = createLogger('syncPuller');
+const metrics = createMetrics('syncPuller', log);
 const config = loadConfigOnce('syncPuller');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
   s3: new S3Client(awsClientConfig('s3')),
   log,
+  meter: meterOf(metrics),
 };
 let wiring: ReturnType<typeof syncPullerWiring> | undefined;
 
 /** sync-jobs.fifo batches pull kf accounts; the one-minute schedule enqueues a job for every known account. */
-export const handler = middy<SQSEvent | ScheduledEvent, SQSBatchResponse | undefined>().handler(
-  async (event, context, { signal }) => {
+export const handler = middy<SQSEvent | ScheduledEvent, SQSBatchResponse | undefined>()
+  .use(injectLambdaContext(log))
+  .use(logMetrics(metrics))
+  .handler(async (event, context, { signal }) => {
     wiring ??= syncPullerWiring(await config(), clients);
     if (!('Records' in event)) {
       await wiring.onSchedule();
       return undefined;
     }
     return wiring.onBatch(event.Records, { remainingMs: () => context.getRemainingTimeInMillis(), signal });
-  },
-);
+  });

@@ -1,3 +1,5 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -5,14 +7,23 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws';
 import { loadConfigOnce } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics, meterOf } from '../lib/metrics';
 import { tokenRefreshWiring } from '../lib/tokens/wiring';
 
 const log = createLogger('tokenRefresh');
+const metrics = createMetrics('tokenRefresh', log);
 const config = loadConfigOnce('tokenRefresh');
-const clients = { db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))), log };
+const clients = {
+  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  log,
+  meter: meterOf(metrics),
+};
 let wiring: ReturnType<typeof tokenRefreshWiring> | undefined;
 
-export const handler = middy<ScheduledEvent | Record<string, never>>().handler(async () => {
-  wiring ??= tokenRefreshWiring(await config(), clients);
-  return wiring.refresh();
-});
+export const handler = middy<ScheduledEvent | Record<string, never>>()
+  .use(injectLambdaContext(log))
+  .use(logMetrics(metrics))
+  .handler(async () => {
+    wiring ??= tokenRefreshWiring(await config(), clients);
+    return wiring.refresh();
+  });

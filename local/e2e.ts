@@ -15,6 +15,7 @@ import { KfBridgeError } from '../lib/errors';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
 import type { Log } from '../lib/logger';
+import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
 import { senderWiring } from '../lib/outbound/wiring';
@@ -382,7 +383,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const db = DynamoDBDocumentClient.from(dynamodb);
     const pollers = options.pollers ?? 1;
 
-    const clients = { sqs, db, s3: stack.clients.s3, log: silent };
+    const clients = { sqs, db, s3: stack.clients.s3, log: silent, meter: NO_METRICS };
     const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const observedLedger = new SendLedger(
       DynamoDBDocumentClient.from(stack.clients.dynamodb),

@@ -7,6 +7,7 @@ import { awsClientConfig } from '../lib/aws';
 import { parseConfig } from '../lib/config/config';
 import { ConfigError, KfBridgeError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { NO_METRICS } from '../lib/metrics';
 import { platformFor } from '../lib/platform/wiring';
 import { daysFrom } from '../lib/reports/days';
 import { exportReports } from '../lib/reports/export';
@@ -77,7 +78,7 @@ try {
   const log = createLogger('export');
   const summary = await exportReports(exportRange(values.from || values.to ? values : {}, Date.now()), {
     config,
-    call: platformFor(config, db, log).call,
+    call: platformFor(config, db, log, NO_METRICS).call,
     s3: new S3Client({ region, ...s3 }),
     ...(folder && { folder }),
     progress: new ExportProgress(db, config.stateTable, folder),

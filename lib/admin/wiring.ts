@@ -4,6 +4,7 @@ import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
 import { platformFor } from '../platform/wiring';
 import type { AdminDeps } from './adminApi';
@@ -18,10 +19,11 @@ export function adminDeps(
   db: DynamoDBDocumentClient,
   s3: S3Client,
   log: Log,
+  meter: Meter,
   now: () => number = Date.now,
   safeFetch: SafeFetch = safeFetcher(),
 ): AdminDeps {
-  const platform = platformFor(config, db, log, now);
+  const platform = platformFor(config, db, log, meter, now);
   const fetchFile = callerImageFetcher(fileFetcher({ s3, safeFetch }));
   return {
     config,

@@ -5,6 +5,7 @@ import { ADMIN_PREFIX, type AdminDeps, handleAdminApi } from '../admin/adminApi'
 import { adminDeps } from '../admin/wiring';
 import type { Config } from '../config/config';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { type ApiRequest, type ApiResponse, handleMessagesApi } from '../outbound/messagesApi';
 import { SendLedger } from '../outbound/sendLedger';
 import { sqsPublisher } from '../queue/publisher';
@@ -12,7 +13,14 @@ import { sqsPublisher } from '../queue/publisher';
 /** The HTTP API's pieces, built once per container: the messages API, and the admin API on its first call. */
 export function apiWiring(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3: S3Client; log: Log; now?: () => number },
+  clients: {
+    sqs: SQSClient;
+    db: DynamoDBDocumentClient;
+    s3: S3Client;
+    log: Log;
+    meter: Meter;
+    now?: () => number;
+  },
 ): { handle(request: ApiRequest): Promise<ApiResponse> } {
   const now = clients.now ?? Date.now;
   const messages = {
@@ -27,7 +35,7 @@ export function apiWiring(
   return {
     handle(request) {
       if (!request.path.startsWith(ADMIN_PREFIX)) return handleMessagesApi(request, messages);
-      admin ??= adminDeps(config, clients.db, clients.s3, clients.log, now);
+      admin ??= adminDeps(config, clients.db, clients.s3, clients.log, clients.meter, now);
       return handleAdminApi(request, admin);
     },
   };

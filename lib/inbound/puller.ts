@@ -5,6 +5,7 @@ import { outboundFifoMessage } from '../contracts/outbound';
 import type { SyncJob } from '../contracts/syncJob';
 import { ContractError, PlatformError } from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { eventReplies } from '../outbound/eventReplies';
 import type { SendLedger } from '../outbound/sendLedger';
 import { CALL_TIMEOUT_MS, type PlatformCall } from '../platform/client';
@@ -41,6 +42,7 @@ export interface PullerDeps {
   readonly now: () => number;
   readonly remainingMs: () => number;
   readonly log: Log;
+  readonly meter: Meter;
   readonly signal?: AbortSignal;
   /** Set when inbound media is archived to S3. */
   readonly archiveMedia?: ArchiveMedia;
@@ -240,13 +242,15 @@ async function publishChunk(
     throw error;
   }
   await settle(job, ready, wecom, deps);
-  // The sync-lag alarm reads this field: how long the oldest message of the chunk waited to be published.
+  // How long the oldest message of the chunk waited to be published: what the sync-lag alarm reads.
   const oldest = Math.min(...ready.map((message) => message.sentAt));
+  const lagSeconds = Math.max(0, Math.round(deps.now() / 1000 - oldest));
+  deps.meter.record('SyncLagSeconds', lagSeconds, {});
   deps.log.info('sync page published', {
     app: job.app,
     openKfId: job.openKfId,
     published: ready.length,
-    lagSeconds: Math.max(0, Math.round(deps.now() / 1000 - oldest)),
+    lagSeconds,
   });
 }
 

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type InboundMessage, parseInboundMessage } from '../contracts/inbound';
+import type { Meter } from '../metrics';
 import type { Quarantine } from '../queue/publisher';
 import { putObject } from '../s3';
 
@@ -8,7 +9,7 @@ import { putObject } from '../s3';
  * `quarantine/`, and a `quarantined` message naming it is published in its place, with the original's other
  * fields (its file's copy included), group and deduplication id.
  */
-export function inboundQuarantine(deps: { s3: S3Client; bucket: string }): Quarantine {
+export function inboundQuarantine(deps: { s3: S3Client; bucket: string; meter: Meter }): Quarantine {
   return async (message, refusal, signal) => {
     const original = JSON.parse(message.body) as InboundMessage;
     const key = `quarantine/${original.app}/${original.account}/${message.deduplicationId}.json`;
@@ -35,6 +36,7 @@ export function inboundQuarantine(deps: { s3: S3Client; bucket: string }): Quara
         content: { bucket: deps.bucket, key },
       },
     });
+    deps.meter.record('InboundQuarantined', 1, { app: original.app, reason: refusal.reason });
     return { ...message, body: JSON.stringify(standIn) };
   };
 }

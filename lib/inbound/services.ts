@@ -7,6 +7,7 @@ import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { ContractError } from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import { platformFor } from '../platform/wiring';
@@ -27,6 +28,7 @@ export interface InboundServices {
   readonly publishBatch: PublishBatch;
   readonly call: PlatformCall;
   readonly log: Log;
+  readonly meter: Meter;
   readonly now: () => number;
   readonly sqs: SQSClient;
 }
@@ -34,10 +36,17 @@ export interface InboundServices {
 /** The real pieces the puller runs on, built once per container. */
 export function inboundServices(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3?: S3Client; log: Log; now?: () => number },
+  clients: {
+    sqs: SQSClient;
+    db: DynamoDBDocumentClient;
+    s3?: S3Client;
+    log: Log;
+    meter: Meter;
+    now?: () => number;
+  },
 ): InboundServices {
   const now = clients.now ?? Date.now;
-  const platform = platformFor(config, clients.db, clients.log, now);
+  const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
   const bucket = config.inboundMediaBucket;
   return {
     config,
@@ -61,7 +70,11 @@ export function inboundServices(
       config.mediaBucket && clients.s3
         ? {
             byQueueUrl: {
-              [config.queues.inboundUrl]: inboundQuarantine({ s3: clients.s3, bucket: config.mediaBucket }),
+              [config.queues.inboundUrl]: inboundQuarantine({
+                s3: clients.s3,
+                bucket: config.mediaBucket,
+                meter: clients.meter,
+              }),
             },
             log: clients.log,
           }
@@ -69,6 +82,7 @@ export function inboundServices(
     ),
     call: platform.call,
     log: clients.log,
+    meter: clients.meter,
     now,
     sqs: clients.sqs,
   };
@@ -84,7 +98,7 @@ export function parseSyncJobRecord(record: SQSRecord): SyncJob {
   return parseSyncJob(body);
 }
 
-/** One sync-jobs.fifo record: pull the account, re-enqueueing itself if the Lambda runs out of time. */
+/** One sync-jobs.fifo record: pull the account, re-enqueueing itself if the Lambda runs out of time; `log` for its lines. */
 export function syncJobHandler(services: InboundServices, remainingMs: () => number, signal?: AbortSignal) {
   const deps: PullerDeps = {
     ...services,
@@ -99,5 +113,6 @@ export function syncJobHandler(services: InboundServices, remainingMs: () => num
         },
       ]),
   };
-  return async (record: SQSRecord): Promise<PullReport> => pullKfAccount(parseSyncJobRecord(record), deps);
+  return async (record: SQSRecord, log: Log = services.log): Promise<PullReport> =>
+    pullKfAccount(parseSyncJobRecord(record), { ...deps, log });
 }

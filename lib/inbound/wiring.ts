@@ -4,7 +4,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Config } from '../config/config';
 import type { Invocation } from '../invocation';
-import type { Log } from '../logger';
+import { type Log, recordLog } from '../logger';
+import type { Meter } from '../metrics';
 import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
 import { enqueueFallbackJobs } from './fallback';
 import { type InboundServices, inboundServices, syncJobHandler } from './services';
@@ -15,7 +16,14 @@ const MAX_BATCH_SIZE = 10;
 /** The sync puller's pieces, built once per container: sync-jobs.fifo batches and the fallback schedule. */
 export function syncPullerWiring(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; s3?: S3Client; log: Log; now?: () => number },
+  clients: {
+    sqs: SQSClient;
+    db: DynamoDBDocumentClient;
+    s3?: S3Client;
+    log: Log;
+    meter: Meter;
+    now?: () => number;
+  },
 ): {
   services: InboundServices;
   onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
@@ -31,8 +39,8 @@ export function syncPullerWiring(
       return consumeFifo(
         records,
         async (record) => {
-          const report = await pull(record);
-          clients.log.info('sync job done', { messageId: record.messageId, ...report });
+          const log = recordLog(clients.log, record);
+          log.info('sync job done', { ...(await pull(record, log)) });
         },
         // Jobs of different kf accounts run side by side: one account's long pull does not hold up the others.
         { log: clients.log, retryIn, concurrency: MAX_BATCH_SIZE },

@@ -13,6 +13,7 @@ import type { AppConfig, Config } from '../config/config';
 import { type OutboundRequest, parseOutboundRequest, type SendStatus } from '../contracts/outbound';
 import { ContractError, KfBridgeError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { CALL_TIMEOUT_MS, type PlatformCall, type PlatformRequest } from '../platform/client';
 import { lookupErrcode } from '../platform/errcodes';
 import { NotTriedError } from '../queue/fifoConsumer';
@@ -73,6 +74,7 @@ export interface SenderDeps {
   readonly resolveMedia?: ResolveMedia;
   readonly now: () => number;
   readonly log: Log;
+  readonly meter: Meter;
   readonly signal?: AbortSignal;
   /**
    * The time the invocation has left, in ms (Lambda's `getRemainingTimeInMillis`). Without it, only each call's
@@ -253,6 +255,8 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
     const standing = recorded
       ? outcome
       : ((await deps.ledger.read(request.app, request.requestId)) ?? outcome);
+    if (recorded)
+      deps.meter.record('Replies', 1, { app: request.app, channel: request.channel, status: outcome.status });
     deps.log.info('outbound request done', {
       app: request.app,
       requestId: request.requestId,

@@ -6,7 +6,8 @@ import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Invocation } from '../invocation';
-import type { Log } from '../logger';
+import { type Log, recordLog } from '../logger';
+import type { Meter } from '../metrics';
 import { platformFor } from '../platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
 import { fileFetcher, mediaResolver } from './mediaUpload';
@@ -21,6 +22,7 @@ export function senderWiring(
     db: DynamoDBDocumentClient;
     s3: S3Client;
     log: Log;
+    meter: Meter;
     now?: () => number;
     /** How files are read from callers' URLs: public https only, unless a test hands its own. */
     safeFetch?: SafeFetch;
@@ -30,7 +32,7 @@ export function senderWiring(
   onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
 } {
   const now = clients.now ?? Date.now;
-  const platform = platformFor(config, clients.db, clients.log, now);
+  const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
   const deps: SenderDeps = {
     config,
     call: platform.call,
@@ -45,6 +47,7 @@ export function senderWiring(
     }),
     now,
     log: clients.log,
+    meter: clients.meter,
   };
   const retryIn = visibilityBackoff(clients.sqs, config.queues.outboundUrl);
   return {
@@ -53,7 +56,8 @@ export function senderWiring(
       consumeFifo(
         records,
         async (record) => {
-          await sendRecord(record, { ...deps, remainingMs, ...(signal && { signal }) });
+          const log = recordLog(clients.log, record);
+          await sendRecord(record, { ...deps, log, remainingMs, ...(signal && { signal }) });
         },
         { log: clients.log, retryIn, concurrency: config.senderConcurrency },
       ),

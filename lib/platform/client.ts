@@ -2,6 +2,7 @@ import { FetchError, ofetch } from 'ofetch';
 import type { AppConfig } from '../config/config';
 import { DependencyError, NotFoundError, PlatformError, UncertainOutcomeError } from '../errors';
 import type { Log } from '../logger';
+import { errcodeRange, type Meter } from '../metrics';
 import type { Platform } from '../tokens/platformToken';
 import type { TokenProvider } from '../tokens/provider';
 import { TOKEN_REJECTED, TRANSIENT } from './errcodes';
@@ -67,10 +68,11 @@ function apiBase(app: AppConfig, platform: Platform): string {
   return base;
 }
 
-/** Tokens for the calls, and the log where each refusal is recorded. */
+/** Tokens for the calls, and the log and metrics where each refusal is recorded. */
 export interface PlatformClientDeps {
   readonly tokens: TokenProvider;
   readonly log: Log;
+  readonly meter: Meter;
 }
 
 type Attempt<T> = { ok: T } | { errcode: number };
@@ -113,7 +115,7 @@ class UnreadableAnswer extends Error {}
  * which reads retry and a send must not).
  */
 async function withToken<T>(
-  { tokens, log }: PlatformClientDeps,
+  { tokens, log, meter }: PlatformClientDeps,
   app: AppConfig,
   platform: Platform,
   request: PlatformRequest,
@@ -150,8 +152,13 @@ async function withToken<T>(
       continue;
     }
     const refusal = describeRefusal(platform, result.errcode);
-    // The refusal alarms count these lines by errcode (95xxx: the kf account or session refused).
     log.warn('platform refused', { app: app.name, platform, path: request.path, errcode: result.errcode });
+    meter.record('PlatformRefusals', 1, {
+      errcodeRange: errcodeRange(result.errcode),
+      platform,
+      operation: request.path,
+      errcode: String(result.errcode),
+    });
     throw new PlatformError(
       `${request.path} refused for app '${app.name}': ${refusal.sentence} (errcode ${result.errcode})`,
       result.errcode,

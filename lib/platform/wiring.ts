@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { fetchPlatformToken } from '../tokens/platformToken';
 import { createTokenProvider } from '../tokens/provider';
 import { TokenStore } from '../tokens/store';
@@ -16,6 +17,7 @@ export function platformFor(
   config: Config,
   db: DynamoDBDocumentClient,
   log: Log,
+  meter: Meter,
   now: () => number = Date.now,
 ) {
   const tokens = createTokenProvider({
@@ -23,11 +25,13 @@ export function platformFor(
     fetchToken: fetchPlatformToken,
     now,
     log,
+    meter,
   });
+  const deps = { tokens, log, meter };
   return {
-    call: createPlatformClient({ tokens, log }),
-    download: createPlatformDownload({ tokens, log }),
-    upload: createPlatformUpload({ tokens, log }),
-    multipart: createPlatformMultipart({ tokens, log }),
+    call: createPlatformClient(deps),
+    download: createPlatformDownload(deps),
+    upload: createPlatformUpload(deps),
+    multipart: createPlatformMultipart(deps),
   };
 }

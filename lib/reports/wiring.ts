@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
 import type { Invocation } from '../invocation';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { platformFor } from '../platform/wiring';
 import { type ExportSummary, exportReports } from './export';
 import { ExportProgress } from './progress';
@@ -11,10 +12,10 @@ import { exportRange } from './range';
 /** The statistics exporter's pieces, built once per container. */
 export function statsExportWiring(
   config: Config,
-  clients: { db: DynamoDBDocumentClient; s3: S3Client; log: Log; now?: () => number },
+  clients: { db: DynamoDBDocumentClient; s3: S3Client; log: Log; meter: Meter; now?: () => number },
 ): { run(event: unknown, invocation: Invocation): Promise<ExportSummary> } {
   const now = clients.now ?? Date.now;
-  const platform = platformFor(config, clients.db, clients.log, now);
+  const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
   const progress = new ExportProgress(clients.db, config.stateTable);
   return {
     async run(event, { remainingMs, signal }) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import { CredentialsError, DependencyError } from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import type { FetchToken, Platform } from './platformToken';
 import { RECENT_FETCH_MS, type TokenItem, type TokenStore, tokenKey } from './store';
 
@@ -10,6 +11,7 @@ export interface TokenProviderOptions {
   readonly fetchToken: FetchToken;
   readonly now: () => number;
   readonly log: Log;
+  readonly meter: Meter;
   /** Callers renew a token with less than this left (default 5 min), so no call carries one about to expire. */
   readonly renewBeforeMs?: number;
   /** How long the fetch lease lasts (default 10 s): long enough for one token call, short if its holder dies. */
@@ -23,9 +25,6 @@ export interface TokenProviderOptions {
 export type TokenProvider = ReturnType<typeof createTokenProvider>;
 export type RefreshOutcome = 'fresh' | 'refreshed' | 'busy';
 
-/** The alarm matches this field; it appears once per rejection of an app's credentials. */
-export const CREDENTIALS_ALARM = 'KF_BRIDGE_TOKEN_CREDENTIALS_REJECTED';
-
 // MP renews a stable token only in its last 5 minutes; asking earlier returns the same token.
 const MP_RENEWAL_WINDOW_MS = 300_000;
 const MP_FORCE_REFRESHES_PER_DAY = 20;
@@ -36,7 +35,7 @@ const MP_FORCE_REFRESH_SPACING_MS = 30_000;
  * lease however many callers need it at once. Callers that lose the lease read the winner's token.
  */
 export function createTokenProvider(options: TokenProviderOptions) {
-  const { store, fetchToken, now, log } = options;
+  const { store, fetchToken, now, log, meter } = options;
   const renewBeforeMs = options.renewBeforeMs ?? 300_000;
   const leaseMs = options.leaseMs ?? 10_000;
   const waitMs = options.waitMs ?? 3000;
@@ -94,12 +93,11 @@ export function createTokenProvider(options: TokenProviderOptions) {
       });
     } catch (error) {
       if (error instanceof CredentialsError) {
-        log.error('token credentials rejected', {
-          alarm: CREDENTIALS_ALARM,
-          app: app.name,
-          platform,
-          errcode: error.errcode,
-        });
+        // Once per rejection: callers that follow within the back-off fail fast without asking the platform.
+        log.error('token credentials rejected', { app: app.name, platform, errcode: error.errcode });
+        // No errcode: the app has no settings for the platform at all.
+        const errcode = String(error.errcode ?? 'none');
+        meter.record('CredentialsRejected', 1, { app: app.name, platform, errcode });
         await store.releaseLease(key, owner, { errcode: error.errcode ?? 0, at: now() });
       } else {
         await store.releaseLease(key, owner);

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config';
 import { KfBridgeError } from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import type { Platform } from './platformToken';
 import type { RefreshOutcome, TokenProvider } from './provider';
 
@@ -17,6 +18,7 @@ export async function refreshAllTokens(
   tokens: TokenProvider,
   marginMs: number,
   log: Log,
+  meter: Meter,
 ): Promise<RefreshReport> {
   const report: RefreshReport = { refreshed: [], fresh: [], busy: [], failed: [] };
   for (const app of config.apps.values()) {
@@ -32,6 +34,7 @@ export async function refreshAllTokens(
         const reason = error instanceof KfBridgeError ? error.message : 'unexpected error';
         report.failed.push({ app: app.name, platform, reason });
         log.error('token refresh failed', { app: app.name, platform, reason, error });
+        meter.record('TokenRefreshFailures', 1, { app: app.name, platform });
       }
     }
   }

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
 import { KfBridgeError } from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { fetchPlatformToken } from './platformToken';
 import { createTokenProvider } from './provider';
 import { type RefreshReport, refreshAllTokens } from './refreshAll';
@@ -10,13 +11,14 @@ import { TokenStore } from './store';
 /** The token refresher's pieces, built once per container. */
 export function tokenRefreshWiring(
   config: Config,
-  clients: { db: DynamoDBDocumentClient; log: Log; now?: () => number },
+  clients: { db: DynamoDBDocumentClient; log: Log; meter: Meter; now?: () => number },
 ): { refresh(): Promise<RefreshReport> } {
   const tokens = createTokenProvider({
     store: new TokenStore(clients.db, config.stateTable),
     fetchToken: fetchPlatformToken,
     now: clients.now ?? Date.now,
     log: clients.log,
+    meter: clients.meter,
   });
   return {
     async refresh() {
@@ -25,8 +27,9 @@ export function tokenRefreshWiring(
         tokens,
         config.tokenRefreshMarginSeconds * 1000,
         clients.log,
+        clients.meter,
       );
-      // A failed refresh fails the invocation, so Lambda's error metric and its alarm see it.
+      // A failed refresh also fails the invocation, so Lambda's own error metric sees it.
       if (report.failed.length > 0)
         throw new KfBridgeError(
           `token refresh failed for ${report.failed.map((f) => `${f.app}/${f.platform}`).join(', ')}`,

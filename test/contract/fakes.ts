@@ -5,6 +5,7 @@ import { ADMIN_OPERATIONS, operationName } from '../../lib/admin/catalogue';
 import type { AdminContext } from '../../lib/admin/operation';
 import type { Budget, BudgetStore } from '../../lib/budgets';
 import type { AppConfig } from '../../lib/config/config';
+import { NO_METRICS } from '../../lib/metrics';
 import type { SenderDeps } from '../../lib/outbound/sender';
 import type { SendLedger } from '../../lib/outbound/sendLedger';
 import type { PlatformAnswer, PlatformCall, PlatformRequest } from '../../lib/platform/client';
@@ -77,6 +78,7 @@ export function senderDeps(call: PlatformCall): SenderDeps {
     budgets: budgets as unknown as BudgetStore,
     now: () => now,
     log: recordingLog().log,
+    meter: NO_METRICS,
   };
 }
 
@@ -119,6 +121,7 @@ export async function corpusServer(answers: Record<string, { body: string; conte
 
 /** The platform client's dependencies with a fixed access token. */
 export const clientDeps = {
+  meter: NO_METRICS,
   tokens: { getToken: async () => 'ACCESS_TOKEN', invalidate: async () => {} } as unknown as TokenProvider,
   log: recordingLog().log,
 };

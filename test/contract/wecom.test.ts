@@ -5,6 +5,7 @@ import { PlatformError } from '../../lib/errors';
 import type { CursorStore } from '../../lib/inbound/cursors';
 import type { MessageLedger } from '../../lib/inbound/ledger';
 import { pullKfAccount } from '../../lib/inbound/puller';
+import { NO_METRICS } from '../../lib/metrics';
 import { msgidFor, sendRequest } from '../../lib/outbound/sender';
 import type { SendLedger } from '../../lib/outbound/sendLedger';
 import {
@@ -46,6 +47,7 @@ describe('kf/sync_msg', () => {
       {
         config,
         call,
+        meter: NO_METRICS,
         cursors: {
           read: async () => ({ cursor: 'cursor-before', version: 1 }),
           commit: async (_app: string, _kf: string, _state: unknown, next: string) => {

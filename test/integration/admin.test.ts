@@ -9,6 +9,7 @@ import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { adminDeps } from '../../lib/admin/wiring';
 import { BudgetStore } from '../../lib/budgets';
 import { parseConfig } from '../../lib/config/config';
+import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { startAdminApi } from '../support/adminApi';
@@ -40,7 +41,7 @@ beforeAll(async () => {
     MP_API_BASE: sim.url,
     ADMIN_API_KEY: KEY,
   });
-  deps = adminDeps(config, documentClient(), s3Client(), recordingLog().log);
+  deps = adminDeps(config, documentClient(), s3Client(), recordingLog().log, NO_METRICS);
   api = await startAdminApi(deps);
   avatarPath = join(await mkdtemp(join(tmpdir(), 'kf-bridge-admin-')), 'avatar.png');
   await writeFile(avatarPath, PNG);
@@ -420,6 +421,7 @@ describe('avatars by URL', () => {
       documentClient(),
       s3Client(),
       recordingLog().log,
+      NO_METRICS,
       Date.now,
       host.safeFetch,
     );
@@ -480,6 +482,7 @@ describe('avatars by URL', () => {
       documentClient(),
       s3Client(),
       recordingLog().log,
+      NO_METRICS,
       Date.now,
       host.safeFetch,
     );

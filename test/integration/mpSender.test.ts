@@ -11,6 +11,7 @@ import {
   OUTBOUND_SCHEMA,
 } from '../../lib/contracts/outbound';
 import type { SafeFetch } from '../../lib/http/safeFetch';
+import { NO_METRICS } from '../../lib/metrics';
 import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
@@ -50,6 +51,7 @@ const wired = (config: Config, safeFetch?: SafeFetch) =>
     db,
     s3,
     log: recordingLog().log,
+    meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
     ...(safeFetch && { safeFetch }),
   }).deps;

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { GetPolicyCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readServiceDefinition } from '../../local/serviceDefinition';
+import { METRICS, METRICS_NAMESPACE, type MetricName } from '../../lib/metrics';
+import { ROOT, readServiceDefinition } from '../../local/serviceDefinition';
 import { type DeployedResource, deployToMoto, startMotoServer } from '../support/moto';
 import {
   logicalName,
@@ -240,7 +241,7 @@ describe('the CloudFormation template', () => {
     }
   });
 
-  it('alarms on dead letters, old inbound messages, sync lag, token refresh failures and 95xxx refusals', () => {
+  it('alarms on dead letters, old messages and failed token refreshes from the metrics AWS keeps', () => {
     const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
     for (const alarm of Object.values(alarms)) {
       expect(alarm.Properties.AlarmActions).toEqual([ref('AlarmTopic')]);
@@ -256,30 +257,11 @@ describe('the CloudFormation template', () => {
     }
     expect(queueOf('InboundOldestMessageAlarm')).toBe('InboundQueue');
     expect(metricOf('InboundOldestMessageAlarm')).toBe('AWS/SQS ApproximateAgeOfOldestMessage');
-    expect(metricOf('SyncLagAlarm')).toBe('kf-bridge/prod SyncLagSeconds');
-    expect(resource('SyncLagMetricFilter').Properties).toMatchObject({
-      LogGroupName: ref('SyncPullerLogGroup'),
-      MetricTransformations: [{ MetricName: 'SyncLagSeconds', MetricValue: '$.lagSeconds' }],
-    });
+    expect(queueOf('SyncJobsOldestMessageAlarm')).toBe('SyncJobsQueue');
     expect(metricOf('TokenRefreshFailureAlarm')).toBe('AWS/Lambda Errors');
     expect(alarms.TokenRefreshFailureAlarm?.Properties.Dimensions).toEqual([
       { Name: 'FunctionName', Value: ref('TokenRefreshLambdaFunction') },
     ]);
-    expect(metricOf('KfRefusalRateAlarm')).toBe('kf-bridge/prod KfRefusals95xxx');
-    const refusalFilters = ofType('AWS::Logs::MetricFilter').filter(
-      ([, f]) => f.Properties.MetricTransformations[0].MetricName === 'KfRefusals95xxx',
-    );
-    // Every function that calls the kf API counts its refusals.
-    expect(refusalFilters.map(([, f]) => f.Properties.LogGroupName.Ref).sort()).toEqual([
-      'ApiLogGroup',
-      'SenderLogGroup',
-      'StatsExportLogGroup',
-      'SyncPullerLogGroup',
-    ]);
-    for (const [, filter] of refusalFilters)
-      expect(filter.Properties.FilterPattern).toBe(
-        '{ $.message = "platform refused" && $.errcode >= 95000 && $.errcode <= 95999 }',
-      );
   });
 
   it('keeps logs 30 days, state on demand with point-in-time recovery and TTL, reports private, encrypted, expiring', () => {
@@ -375,7 +357,6 @@ const NOT_IN_MOTO = [
   'AWS::ApiGatewayV2::Route',
   'AWS::ApiGatewayV2::Stage',
   'AWS::CloudWatch::Alarm',
-  'AWS::Logs::MetricFilter',
   'AWS::S3::BucketPolicy',
 ];
 
@@ -468,4 +449,99 @@ describe('the packaged template, outside our own reading', () => {
     }
     expect(problems).toEqual([]);
   }, 240_000);
+});
+
+/** One metric an alarm reads: kf-bridge's own or AWS's, with its dimensions by name. */
+interface AlarmedMetric {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Record<string, unknown>;
+}
+
+/** The metrics an alarm reads, whether it reads one or sums several (metric math). */
+function alarmedMetrics(alarm: Resource): AlarmedMetric[] {
+  const dimensionsOf = (list: { Name: string; Value: unknown }[] = []) =>
+    Object.fromEntries(list.map(({ Name, Value }) => [Name, Value]));
+  const { Namespace, MetricName, Dimensions, Metrics } = alarm.Properties;
+  if (!Metrics) return [{ namespace: Namespace, name: MetricName, dimensions: dimensionsOf(Dimensions) }];
+  return (Metrics as { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: [] } } }[])
+    .filter((query) => query.MetricStat)
+    .map(({ MetricStat }) => ({
+      namespace: MetricStat?.Metric.Namespace ?? '',
+      name: MetricStat?.Metric.MetricName ?? '',
+      dimensions: dimensionsOf(MetricStat?.Metric.Dimensions),
+    }));
+}
+
+describe('alarms on the metrics kf-bridge emits', () => {
+  const alarms = () => Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
+  /** The functions' own metrics each alarm reads, as `service metric {dimensions beyond service and stage}`. */
+  const ownMetrics = (id: string) =>
+    alarmedMetrics(resource(id)).map(({ namespace, name, dimensions }) => {
+      expect(namespace, id).toBe(METRICS_NAMESPACE);
+      const { service, stage, ...rest } = dimensions;
+      expect(stage, id).toBe('prod');
+      return `${service} ${name} ${JSON.stringify(rest)}`;
+    });
+
+  it('reads no log text: no metric filter is left for a reworded line to silence', () => {
+    expect(ofType('AWS::Logs::MetricFilter')).toEqual([]);
+  });
+
+  it('reads only metrics the code emits, with a dimension set it writes, from a function that writes it', async () => {
+    const emitters = new Map<string, string>();
+    for (const name of functions)
+      emitters.set(name, await readFile(join(ROOT, `functions/${name}.ts`), 'utf8'));
+    const own = Object.entries(alarms()).flatMap(([id, alarm]) =>
+      alarmedMetrics(alarm)
+        .filter((metric) => metric.namespace === METRICS_NAMESPACE)
+        .map((metric) => ({ id, ...metric })),
+    );
+    expect(own.length).toBeGreaterThan(0);
+    for (const { id, name, dimensions } of own) {
+      expect(Object.keys(METRICS), id).toContain(name);
+      const sets = METRICS[name as MetricName].sets.map((set) => ['service', 'stage', ...set].sort().join());
+      expect(sets, id).toContain(Object.keys(dimensions).sort().join());
+      // The service dimension is the name a function gives its metrics.
+      expect(emitters.get(String(dimensions.service)), `${id} ${dimensions.service}`).toContain(
+        `createMetrics('${dimensions.service}'`,
+      );
+    }
+  });
+
+  it('alarms on sync lag, rejected credentials, 95xxx refusals, quarantined messages and uncertain replies', () => {
+    expect(ownMetrics('SyncLagAlarm')).toEqual(['syncPuller SyncLagSeconds {}']);
+    expect(resource('SyncLagAlarm').Properties.Statistic).toBe('Maximum');
+    // Every function that fetches tokens, or calls the kf API, counts; the alarm sums them.
+    expect(ownMetrics('CredentialsRejectedAlarm').sort()).toEqual(
+      ['api', 'sender', 'statsExport', 'syncPuller', 'tokenRefresh'].map(
+        (f) => `${f} CredentialsRejected {}`,
+      ),
+    );
+    expect(ownMetrics('KfRefusalRateAlarm').sort()).toEqual(
+      ['api', 'sender', 'statsExport', 'syncPuller'].map(
+        (f) => `${f} PlatformRefusals {"errcodeRange":"95xxx"}`,
+      ),
+    );
+    for (const id of ['CredentialsRejectedAlarm', 'KfRefusalRateAlarm']) {
+      const queries = resource(id).Properties.Metrics as {
+        Id: string;
+        Expression?: string;
+        ReturnData: boolean;
+      }[];
+      const summed = queries.filter((query) => !query.Expression).map((query) => query.Id);
+      expect(queries.filter((query) => query.ReturnData)).toEqual([
+        expect.objectContaining({ Expression: `SUM([${summed.join(', ')}])` }),
+      ]);
+    }
+    expect(ownMetrics('InboundQuarantineAlarm')).toEqual(['syncPuller InboundQuarantined {}']);
+    expect(ownMetrics('UncertainRepliesAlarm')).toEqual(['sender Replies {"status":"uncertain"}']);
+  });
+
+  it('has every alarm the README lists', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const listed = [...readme.matchAll(/`(\w+Alarm)`/g)].map(([, id]) => id);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const id of listed) expect(Object.keys(alarms()), id).toContain(id);
+  });
 });

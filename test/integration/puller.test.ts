@@ -14,6 +14,7 @@ import { CHUNK_TIME_BUDGET_MS } from '../../lib/inbound/puller';
 import { type InboundServices, syncJobHandler } from '../../lib/inbound/services';
 import { syncPullerWiring } from '../../lib/inbound/wiring';
 import type { Log } from '../../lib/logger';
+import { NO_METRICS } from '../../lib/metrics';
 import { sendRequest } from '../../lib/outbound/sender';
 import type { PlatformDownload } from '../../lib/platform/client';
 import { CALL_TIMEOUT_MS } from '../../lib/platform/client';
@@ -54,6 +55,7 @@ beforeEach(async () => {
     sqs,
     db,
     log: recordingLog().log,
+    meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
   }).services;
   await purge(sqs, inboundUrl, syncJobsUrl);
@@ -111,6 +113,7 @@ function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
     db,
     s3: s3Client(),
     log: options.log ?? recordingLog().log,
+    meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
   }).services;
 }
@@ -354,6 +357,7 @@ describe('the sync puller', () => {
         db,
         s3,
         log: recordingLog().log,
+        meter: NO_METRICS,
         now: () => sim.sim.clock.now(),
       },
     ).services;
@@ -389,7 +393,7 @@ describe('the sync puller', () => {
     // Each media/get takes 2.5 s of the invocation's 30 s; past them, Lambda kills the invocation.
     let spentMs = 0;
     let downloads = 0;
-    const download = platformFor(config, db, log, now).download;
+    const download = platformFor(config, db, log, NO_METRICS, now).download;
     const slowDownload: PlatformDownload = async (...args) => {
       downloads++;
       spentMs += 2500;
@@ -397,7 +401,7 @@ describe('the sync puller', () => {
       return download(...args);
     };
     const slow: InboundServices = {
-      ...syncPullerWiring(config, { sqs, db, s3, log, now }).services,
+      ...syncPullerWiring(config, { sqs, db, s3, log, meter: NO_METRICS, now }).services,
       archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
     };
 
@@ -427,7 +431,7 @@ describe('the sync puller', () => {
   it('publishes a file that cannot be downloaded in time without it, saying why, and leaves one cut short by the pull to the next', async () => {
     const archiving = syncPullerWiring(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
-      { sqs, db, s3: s3Client(), log: recordingLog().log, now: () => sim.sim.clock.now() },
+      { sqs, db, s3: s3Client(), log: recordingLog().log, meter: NO_METRICS, now: () => sim.sim.clock.now() },
     ).services;
     const media_id = await uploadedImage();
     const [late, next] = [1, 2].map(() =>
@@ -551,6 +555,7 @@ describe('the sync puller', () => {
         sqs,
         db,
         log: recordingLog().log,
+        meter: NO_METRICS,
         now: () => sim.sim.clock.now(),
       },
     ).services;
@@ -595,13 +600,14 @@ describe('kf sessions across pulls hours apart', () => {
         budgets: services.budgets,
         now: () => sim.sim.clock.now(),
         log: recordingLog().log,
+        meter: NO_METRICS,
       },
     );
 
   /** `sessions trans` through the admin API, on the simulator's clock. */
   async function adminMoves(customer: string, state: string, servicerUserId?: string) {
     const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
-    const deps = adminDeps(config, db, s3Client(), recordingLog().log, () => sim.sim.clock.now());
+    const deps = adminDeps(config, db, s3Client(), recordingLog().log, NO_METRICS, () => sim.sim.clock.now());
     return handleAdminApi(
       {
         method: 'POST',

@@ -8,6 +8,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
+import { NO_METRICS } from '../../lib/metrics';
 import { platformFor } from '../../lib/platform/wiring';
 import { addDays, type Day, dayOf, daysFrom } from '../../lib/reports/days';
 import { type ExportDeps, exportReports } from '../../lib/reports/export';
@@ -101,7 +102,7 @@ beforeAll(async () => {
   });
   deps = {
     config,
-    call: platformFor(config, db, recordingLog().log, () => sim.sim.clock.now()).call,
+    call: platformFor(config, db, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()).call,
     s3,
     progress: new ExportProgress(db, testEnv.STATE_TABLE),
     now: () => sim.sim.clock.now(),

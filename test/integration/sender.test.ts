@@ -8,12 +8,14 @@ import { type KfOutboundMessage, OUTBOUND_SCHEMA, type OutboundRequest } from '.
 import { UncertainOutcomeError } from '../../lib/errors';
 import type { SafeFetch } from '../../lib/http/safeFetch';
 import type { Log } from '../../lib/logger';
+import { NO_METRICS } from '../../lib/metrics';
 import { msgidFor, type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient, s3Client, sqsClient } from '../support/aws';
+import { recordingMeter } from '../support/metrics';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -52,6 +54,7 @@ const wired = (
     db,
     s3: s3Client(),
     log,
+    meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
     ...(safeFetch && { safeFetch }),
   }).deps;
@@ -108,6 +111,32 @@ describe('the sender', () => {
     });
     expect(await sendRequest(req, deps)).toMatchObject({ status: 'uncertain' });
     expect(sim.sim.wecom.sent).toHaveLength(1);
+  });
+
+  it('counts each outcome it records once, by status: an uncertain one is what the alarm reads', async () => {
+    await customerWrote('wmCounted');
+    const { meter, records } = recordingMeter();
+    const counting = { ...deps, meter };
+    const lost = request({ type: 'text', content: 'lost' }, 'wmCounted');
+    // Sent, then the invocation dies before recording: the retry cannot know whether it got through.
+    const dying = Object.assign(Object.create(deps.ledger), {
+      record: async () => {
+        throw new Error('killed after sending, before recording');
+      },
+    });
+    await expect(sendRequest(lost, { ...counting, ledger: dying })).rejects.toThrow('killed');
+    expect(await sendRequest(lost, counting)).toMatchObject({ status: 'uncertain' });
+    // A later delivery finds the outcome recorded: nothing more happened, nothing more is counted.
+    expect(await sendRequest(lost, counting)).toMatchObject({ status: 'uncertain' });
+    expect(
+      await sendRequest(request({ type: 'text', content: 'fine' }, 'wmCounted'), counting),
+    ).toMatchObject({
+      status: 'sent',
+    });
+    expect(records).toEqual([
+      { metric: 'Replies', value: 1, dimensions: { app: 'default', channel: 'kf', status: 'uncertain' } },
+      { metric: 'Replies', value: 1, dimensions: { app: 'default', channel: 'kf', status: 'sent' } },
+    ]);
   });
 
   it('records a first attempt WeCom refuses as failed with its errcode, whatever the code', async () => {

@@ -2,13 +2,15 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AppConfig, parseConfig } from '../../lib/config/config';
 import { CredentialsError, DependencyError } from '../../lib/errors';
+import { NO_METRICS } from '../../lib/metrics';
 import { createPlatformClient } from '../../lib/platform/client';
 import { fetchPlatformToken } from '../../lib/tokens/platformToken';
-import { CREDENTIALS_ALARM, createTokenProvider } from '../../lib/tokens/provider';
+import { createTokenProvider } from '../../lib/tokens/provider';
 import { refreshAllTokens } from '../../lib/tokens/refreshAll';
 import { TokenStore, tokenKey } from '../../lib/tokens/store';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { documentClient } from '../support/aws';
+import { recordingMeter } from '../support/metrics';
 import { recordingLog } from '../support/recording';
 
 const TABLE = 'kf-bridge-local-state';
@@ -63,8 +65,8 @@ beforeEach(() => {
 });
 
 const app = (name: string) => config.apps.get(name) as AppConfig;
-const provider = (log = recordingLog().log) =>
-  createTokenProvider({ store, fetchToken: fetchPlatformToken, now: () => sim.sim.clock.now(), log });
+const provider = (log = recordingLog().log, meter = NO_METRICS) =>
+  createTokenProvider({ store, fetchToken: fetchPlatformToken, now: () => sim.sim.clock.now(), log, meter });
 
 describe('token provider against DynamoDB Local and the simulator', () => {
   it('makes exactly one gettoken call for 200 concurrent callers at a cold start, across containers', async () => {
@@ -95,7 +97,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
 
   it('survives a token revoked in the middle of traffic with exactly one refresh and no failed call', async () => {
     const containers = Array.from({ length: 5 }, () =>
-      createPlatformClient({ tokens: provider(), log: recordingLog().log }),
+      createPlatformClient({ tokens: provider(), log: recordingLog().log, meter: NO_METRICS }),
     );
     const call = (client: (typeof containers)[number]) =>
       client(app('default'), 'wecom', { path: '/cgi-bin/kf/account/list', body: {} });
@@ -124,7 +126,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
   });
 
   it('uses MP stable_token in normal mode, and force_refresh only after a confirmed rejection', async () => {
-    const client = createPlatformClient({ tokens: provider(), log: recordingLog().log });
+    const client = createPlatformClient({ tokens: provider(), log: recordingLog().log, meter: NO_METRICS });
     const typing = () => client(app('mp'), 'mp', { path: '/cgi-bin/customservice/getkflist' });
     await typing();
     const before = [...sim.sim.mp.tokens.values()][0]?.token;
@@ -137,7 +139,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
     expect(sim.sim.calls.get('stable_token')).toBe(2);
   });
 
-  it('fails fast on bad credentials: a clear error naming the app, one alarm line, no retry storm', async () => {
+  it('fails fast on bad credentials: a clear error naming the app, counted once for the alarm, no retry storm', async () => {
     sim.sim.createCorp({ corpId: 'wwrotated', secrets: ['new-secret'] });
     const bad = parseConfig({
       SYNC_JOBS_QUEUE_URL: 'http://127.0.0.1:1/q/s.fifo',
@@ -151,7 +153,8 @@ describe('token provider against DynamoDB Local and the simulator', () => {
       WECOM_API_BASE: sim.url,
     }).apps.get('default') as AppConfig;
     const { log, lines } = recordingLog();
-    const containers = Array.from({ length: 5 }, () => provider(log));
+    const { meter, records } = recordingMeter();
+    const containers = Array.from({ length: 5 }, () => provider(log, meter));
     const results = await Promise.allSettled(
       containers.flatMap((tokens) => Array.from({ length: 10 }, () => tokens.getToken(bad, 'wecom'))),
     );
@@ -160,9 +163,14 @@ describe('token provider against DynamoDB Local and the simulator', () => {
     expect(reason.message).toMatch(/^app 'default': /);
     expect(reason.message).not.toContain('old-secret');
     expect(sim.sim.calls.get('gettoken')).toBe(1);
-    expect(
-      lines.filter((line) => (line.args[1] as { alarm?: string })?.alarm === CREDENTIALS_ALARM),
-    ).toHaveLength(1);
+    expect(lines.filter((line) => line.args[0] === 'token credentials rejected')).toHaveLength(1);
+    expect(records).toEqual([
+      {
+        metric: 'CredentialsRejected',
+        value: 1,
+        dimensions: { app: 'default', platform: 'wecom', errcode: String(reason.errcode) },
+      },
+    ]);
   });
 
   it('keeps every token ahead of its margin across a simulated 24 h of 5-minute runs', async () => {
@@ -172,7 +180,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
     const stored = async (name: string, platform: 'wecom' | 'mp') =>
       (await store.read(tokenKey(app(name), platform)))?.expiresAt ?? 0;
     for (let minute = 0; minute <= 24 * 60; minute += 5) {
-      const report = await refreshAllTokens(config, tokens, margin, log);
+      const report = await refreshAllTokens(config, tokens, margin, log, NO_METRICS);
       expect(report.failed).toEqual([]);
       const now = sim.sim.clock.now();
       for (const name of ['default', 'second'])
@@ -187,7 +195,7 @@ describe('token provider against DynamoDB Local and the simulator', () => {
   }, 60_000);
 
   it('maps platform failures to typed errors that never carry the access token', async () => {
-    const client = createPlatformClient({ tokens: provider(), log: recordingLog().log });
+    const client = createPlatformClient({ tokens: provider(), log: recordingLog().log, meter: NO_METRICS });
     const list = () => client(app('default'), 'wecom', { path: '/cgi-bin/kf/account/list', body: {} });
     await list();
     const token = [...sim.sim.wecom.tokens.keys()][0] ?? '';

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../../lib/config/config';
 import { DependencyError, PlatformError, UncertainOutcomeError } from '../../../lib/errors';
+import { createLogger } from '../../../lib/logger';
+import { createMetrics, METRICS_NAMESPACE, meterOf, NO_METRICS } from '../../../lib/metrics';
 import {
   createPlatformClient,
   createPlatformMultipart,
   createPlatformUpload,
 } from '../../../lib/platform/client';
 import type { TokenProvider } from '../../../lib/tokens/provider';
+import { captureOutput } from '../../support/metrics';
 import { recordingLog } from '../../support/recording';
 import { testConfig } from '../../support/wechat';
 
@@ -17,6 +20,8 @@ const answers: Record<string, (respond: (status: number, type: string, body: str
   '/cgi-bin/message/custom/send': (respond) => respond(502, 'text/html', '<html>502 Bad Gateway</html>'),
   '/cgi-bin/garbled': (respond) => respond(200, 'text/html', '<html>maintenance</html>'),
   '/cgi-bin/busy': (respond) => respond(200, 'application/json', '{"errcode":45033,"errmsg":"busy"}'),
+  '/cgi-bin/kf/send_msg': (respond) =>
+    respond(200, 'application/json', '{"errcode":95001,"errmsg":"send msg count limit"}'),
   '/cgi-bin/unknown': (respond) => respond(404, 'text/plain', 'not found'),
   '/cgi-bin/ok': (respond) => respond(200, 'text/plain', '{"errcode":0,"errmsg":"ok","kf_list":[]}'),
   '/cgi-bin/empty': (respond) => respond(200, 'application/json', '{}'),
@@ -50,7 +55,7 @@ async function closedPort(): Promise<number> {
 }
 
 const tokens = { getToken: async () => 'token', invalidate: async () => {} } as unknown as TokenProvider;
-const call = createPlatformClient({ tokens, log: recordingLog().log });
+const call = createPlatformClient({ tokens, log: recordingLog().log, meter: NO_METRICS });
 const post = (path: string) => call(app, 'mp', { path, body: { touser: 'o1' } });
 
 describe('the platform client', () => {
@@ -117,7 +122,7 @@ describe('multipart uploads', () => {
   const file = { data: Buffer.from([0xff, 0xd8, 0xff]), filename: 'a.jpg', contentType: 'image/jpeg' };
 
   it('reads a JSON answer sent as text/plain, so a refusal is not taken for success', async () => {
-    const multipart = createPlatformMultipart({ tokens, log: recordingLog().log });
+    const multipart = createPlatformMultipart({ tokens, log: recordingLog().log, meter: NO_METRICS });
     const refused = await multipart(app, 'mp', {
       path: '/customservice/kfaccount/uploadheadimg',
       query: { kf_account: 'a@b' },
@@ -125,10 +130,54 @@ describe('multipart uploads', () => {
     }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(PlatformError);
     expect(refused).toMatchObject({ errcode: 40005 });
-    const upload = createPlatformUpload({ tokens, log: recordingLog().log });
+    const upload = createPlatformUpload({ tokens, log: recordingLog().log, meter: NO_METRICS });
     expect(await upload(app, 'mp', { type: 'thumb', file })).toEqual({
       mediaId: 'THUMB',
       createdAt: 1486032778_000,
     });
+  });
+});
+
+describe('refusal metrics', () => {
+  it('counts each refusal by errcode range for the alarms, and by platform, operation and errcode', async () => {
+    const output = captureOutput();
+    try {
+      const metrics = createMetrics('sender', createLogger('sender'), 'test');
+      const counting = createPlatformClient({ tokens, log: recordingLog().log, meter: meterOf(metrics) });
+      for (const path of ['/cgi-bin/kf/send_msg', '/cgi-bin/busy'])
+        await expect(counting(app, 'mp', { path, body: {} })).rejects.toBeInstanceOf(PlatformError);
+      // An answer that is no refusal counts nothing.
+      await counting(app, 'mp', { path: '/cgi-bin/ok' });
+      metrics.publishStoredMetrics();
+
+      const counted = { namespace: METRICS_NAMESPACE, unit: 'Count', value: 1 };
+      const byFunction = { service: 'sender', stage: 'test' };
+      expect(output.metric('PlatformRefusals')).toEqual([
+        {
+          ...counted,
+          dimensions: [['service', 'stage', 'errcodeRange']],
+          values: { ...byFunction, errcodeRange: '95xxx' },
+        },
+        {
+          ...counted,
+          dimensions: [['service', 'stage', 'platform', 'operation', 'errcode']],
+          values: { ...byFunction, platform: 'mp', operation: '/cgi-bin/kf/send_msg', errcode: '95001' },
+        },
+        {
+          ...counted,
+          dimensions: [['service', 'stage', 'errcodeRange']],
+          values: { ...byFunction, errcodeRange: '45xxx' },
+        },
+        {
+          ...counted,
+          dimensions: [['service', 'stage', 'platform', 'operation', 'errcode']],
+          values: { ...byFunction, platform: 'mp', operation: '/cgi-bin/busy', errcode: '45033' },
+        },
+      ]);
+      // Every invocation flushes; one with nothing counted says so at debug level only.
+      expect(output.logs().filter((line) => line.level === 'WARN')).toEqual([]);
+    } finally {
+      output.restore();
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../../lib/config/config';
 import { DependencyError } from '../../../lib/errors';
+import { NO_METRICS } from '../../../lib/metrics';
 import { createPlatformUpload } from '../../../lib/platform/client';
 import type { TokenProvider } from '../../../lib/tokens/provider';
 import { recordingLog } from '../../support/recording';
@@ -29,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
 const tokens = { getToken: async () => 'token', invalidate: async () => {} } as unknown as TokenProvider;
-const upload = createPlatformUpload({ tokens, log: recordingLog().log });
+const upload = createPlatformUpload({ tokens, log: recordingLog().log, meter: NO_METRICS });
 const file = { data: Buffer.from('cover'), filename: 'cover.jpg', contentType: 'image/jpeg' };
 
 describe('media/upload answers', () => {
