@@ -27,7 +27,7 @@ export function apiWiring(
   return {
     handle(request) {
       if (!request.path.startsWith(ADMIN_PREFIX)) return handleMessagesApi(request, messages);
-      admin ??= adminDeps(config, clients.db, clients.s3, clients.log, now);
+      admin ??= adminDeps(config, clients.db, clients.s3, clients.sqs, clients.log, now);
       return handleAdminApi(request, admin);
     },
   };

@@ -12,7 +12,7 @@ import { parseConfig } from '../../lib/config/config';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { startAdminApi } from '../support/adminApi';
-import { documentClient, s3Client } from '../support/aws';
+import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -40,7 +40,7 @@ beforeAll(async () => {
     MP_API_BASE: sim.url,
     ADMIN_API_KEY: KEY,
   });
-  deps = adminDeps(config, documentClient(), s3Client(), recordingLog().log);
+  deps = adminDeps(config, documentClient(), s3Client(), sqsClient(), recordingLog().log);
   api = await startAdminApi(deps);
   avatarPath = join(await mkdtemp(join(tmpdir(), 'kf-bridge-admin-')), 'avatar.png');
   await writeFile(avatarPath, PNG);
@@ -406,6 +406,7 @@ describe('avatars by URL', () => {
       deps.config,
       documentClient(),
       s3Client(),
+      sqsClient(),
       recordingLog().log,
       Date.now,
       host.safeFetch,
