@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,9 +10,9 @@ import { DeadLetters } from '../../lib/dlq/deadLetters';
 import { dlqPairs } from '../../lib/dlq/queues';
 import { RedriveRecords } from '../../lib/dlq/redriveRecords';
 import { SendLedger } from '../../lib/outbound/sendLedger';
-import { createResources } from '../../local/resources';
 import { startAdminApi } from '../support/adminApi';
 import { documentClient, drain, purge, s3Client, sqsClient } from '../support/aws';
+import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
@@ -23,49 +21,21 @@ const sqs = sqsClient();
 const db = documentClient();
 const ledger = new SendLedger(db, testEnv.STATE_TABLE);
 const queues: Record<string, string> = {};
+const LOGICAL_IDS = {
+  SyncJobs: 'SyncJobsQueue',
+  SyncJobsDlq: 'SyncJobsDlq',
+  Inbound: 'InboundQueue',
+  InboundDlq: 'InboundDlq',
+  Outbound: 'OutboundQueue',
+  OutboundDlq: 'OutboundDlq',
+};
 let api: { url: string; stop(): Promise<void> };
 let config: ReturnType<typeof parseConfig>;
 
-/** Source queues and their dead-letter queues of the test's own, declared as serverless.yml declares them. */
-function pairOfQueues(logicalId: string, name: string, suffix: string) {
-  return {
-    [logicalId]: {
-      Type: 'AWS::SQS::Queue',
-      Properties: {
-        QueueName: `${name}-${suffix}.fifo`,
-        FifoQueue: true,
-        ContentBasedDeduplication: false,
-        RedrivePolicy: {
-          deadLetterTargetArn: { 'Fn::GetAtt': [`${logicalId}Dlq`, 'Arn'] },
-          maxReceiveCount: 5,
-        },
-      },
-    },
-    [`${logicalId}Dlq`]: {
-      Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: `${name}-${suffix}-dlq.fifo`, FifoQueue: true },
-    },
-  };
-}
-
 beforeAll(async () => {
-  const suffix = Date.now().toString(36);
-  const created = await createResources(
-    {
-      ...pairOfQueues('SyncJobs', 'sync-jobs', suffix),
-      ...pairOfQueues('Inbound', 'inbound', suffix),
-      ...pairOfQueues('Outbound', 'outbound', suffix),
-    },
-    { sqs, dynamodb: new DynamoDBClient({}), s3: new S3Client({}) },
-  );
-  Object.assign(queues, created.queues);
-  config = parseConfig({
-    ...testEnv,
-    SYNC_JOBS_QUEUE_URL: queues.SyncJobs ?? '',
-    INBOUND_QUEUE_URL: queues.Inbound ?? '',
-    OUTBOUND_QUEUE_URL: queues.Outbound ?? '',
-    ADMIN_API_KEY: KEY,
-  });
+  const created = await createQueuePairs(sqs);
+  for (const [queue, id] of Object.entries(LOGICAL_IDS)) queues[queue] = created.urls[id] ?? '';
+  config = parseConfig({ ...testEnv, ...created.env, ADMIN_API_KEY: KEY });
   api = await startAdminApi(adminDeps(config, db, s3Client(), sqs, recordingLog().log));
 });
 afterAll(() => api.stop());
