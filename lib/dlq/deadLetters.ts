@@ -54,15 +54,19 @@ export class DeadLetters {
     return { pair, held: new HeldMessages(this.deps.sqs, pair.dlqUrl, queue) };
   }
 
-  /** The messages that can be read now, each group's first ones (a FIFO queue shows no more of a group at once). */
+  /**
+   * The messages that can be read now, each group's first ones (a FIFO queue shows no more of a group at once),
+   * as many as `limit` and 10 s of reading allow; `unlisted` counts the rest.
+   */
   async list(queue: DlqQueue, limit: number) {
     const { pair, held } = await this.open(queue);
     const total = await this.count(pair);
+    const stopAt = this.deps.now() + WORK_MS;
     const messages = await holding(held, async () => {
       const found: DeadLetter[] = [];
       for (let batch = await held.next(); batch.length > 0; batch = await held.next()) {
         for (const message of batch) found.push(await describe(queue, message, this.deps.ledger));
-        if (found.length >= limit) break;
+        if (found.length >= limit || this.deps.now() >= stopAt) break;
       }
       return found.slice(0, limit);
     });
