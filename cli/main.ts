@@ -2,7 +2,7 @@ import { ADMIN_OPERATIONS, inputJsonSchema, operationName, pathFields } from '..
 import type { AdminOperation } from '../lib/admin/operation';
 import { validate } from '../lib/contracts/validate';
 import { ContractError } from '../lib/errors';
-import { type Flag, flagsOf, flagValue, inputFrom, parseArgs, UsageError } from './flags';
+import { type Flag, flagsOf, flagValue, inputFrom, kebab, parseArgs, UsageError } from './flags';
 import { inFlags, render } from './render';
 
 /** Exit codes scripts can rely on. */
@@ -62,10 +62,13 @@ function groupHelp(group: string): string {
 
 function commandHelp(operation: AdminOperation, flags: readonly Flag[]): string {
   const ordered = [...flags].sort((a, b) => Number(b.required) - Number(a.required));
-  const usage = ordered
-    .filter((flag) => flag.required)
-    .map((flag) => `--${flag.name} ${flagValue(flag)}`.trim())
-    .join(' ');
+  const positional = operation.positional ?? [];
+  const usage = [
+    ...positional.map((field) => `<${kebab(field)}>`),
+    ...ordered
+      .filter((flag) => flag.required && !positional.includes(flag.field))
+      .map((flag) => `--${flag.name} ${flagValue(flag)}`.trim()),
+  ].join(' ');
   const rows = ordered.map((flag) => {
     const left = `  --${flag.name} ${flagValue(flag)}`.trimEnd();
     const notes = [flag.required ? 'required' : '', (flag.schema.description as string | undefined) ?? '']
@@ -242,8 +245,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(commandHelp(operation, flags));
       return EXIT.done;
     }
-    if (parsed.positional.length > 0)
-      throw new UsageError(`unexpected '${parsed.positional[0]}'; flags start with --`);
+    const positional = operation.positional ?? [];
+    if (parsed.positional.length > positional.length)
+      throw new UsageError(`unexpected '${parsed.positional[positional.length]}'; flags start with --`);
+    for (const [index, value] of parsed.positional.entries()) {
+      const name = kebab(positional[index] as string);
+      if (parsed.flags.has(name)) throw new UsageError(`give <${name}> once, as an argument or as --${name}`);
+      parsed.flags.set(name, [value]);
+    }
     for (const name of parsed.flags.keys()) {
       if (!GLOBAL_FLAGS.includes(name) && !flags.some((flag) => flag.name === name))
         throw new UsageError(`${operationName(operation)} has no flag --${name}; see --help`);

@@ -1,10 +1,15 @@
 import { contractJsonSchema, type JsonSchema } from '../contracts/jsonSchema';
+import { DLQ_OPERATIONS } from './dlqOperations';
 import { MP_OPERATIONS } from './mpOperations';
 import type { AdminOperation } from './operation';
 import { WECOM_OPERATIONS } from './wecomOperations';
 
 /** Every admin operation; the CLI, the HTTP API and the OpenAPI document are all read from this list. */
-export const ADMIN_OPERATIONS: readonly AdminOperation[] = [...WECOM_OPERATIONS, ...MP_OPERATIONS];
+export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
+  ...WECOM_OPERATIONS,
+  ...MP_OPERATIONS,
+  ...DLQ_OPERATIONS,
+];
 
 export const operationName = (operation: AdminOperation) => `${operation.group} ${operation.command}`;
 

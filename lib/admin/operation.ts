@@ -2,6 +2,7 @@ import type * as v from 'valibot';
 import type { BudgetStore } from '../budgets';
 import type { AppConfig } from '../config/config';
 import type { CheckRules } from '../contracts/jsonSchema';
+import type { DeadLetters } from '../dlq/deadLetters';
 import type { FetchFile, ResolveMedia } from '../outbound/mediaUpload';
 import type { PlatformAnswer, PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
 import type { Platform } from '../tokens/platformToken';
@@ -20,6 +21,8 @@ export interface AdminContext {
   readonly fetchFile: FetchFile;
   /** Where a session's move is recorded, so replies are checked against the session's new state. */
   readonly budgets: Pick<BudgetStore, 'apply'>;
+  /** The dead-letter queues of sync-jobs, inbound and outbound. */
+  readonly deadLetters: Pick<DeadLetters, 'list' | 'show' | 'redrive' | 'discard'>;
   readonly now: () => number;
   readonly signal?: AbortSignal;
 }
@@ -40,13 +43,16 @@ export interface AdminOperation {
   readonly group: string;
   readonly command: string;
   readonly summary: string;
-  readonly platform: Platform;
+  /** Absent for operations on kf-bridge's own queues and state. */
+  readonly platform?: Platform;
   readonly method: HttpMethod;
   readonly path: string;
   readonly input: v.GenericSchema;
   readonly output: v.GenericSchema;
   /** JSON Schema clauses for the input's own checks, keyed by their message. */
   readonly rules?: CheckRules;
+  /** Input fields the CLI takes as arguments in this order (`dlq show outbound <id>`), besides their flags. */
+  readonly positional?: readonly string[];
   /** Input fields holding a file; the CLI takes a path, an https URL or s3://bucket/key for them. */
   readonly files?: readonly string[];
   /** 201: the operation created something. */

@@ -1,23 +1,29 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
+import { DeadLetters } from '../dlq/deadLetters';
+import { dlqPairs } from '../dlq/queues';
+import { RedriveRecords } from '../dlq/redriveRecords';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
+import { SendLedger } from '../outbound/sendLedger';
 import { platformFor } from '../platform/wiring';
 import type { AdminDeps } from './adminApi';
 import { callerImageFetcher } from './callerImages';
 
 /**
  * What the admin API runs with: the platform client on the state table's tokens, media from URLs (public https
- * only, unless a test hands its own fetcher) and S3.
+ * only, unless a test hands its own fetcher) and S3, and the dead-letter queues.
  */
 export function adminDeps(
   config: Config,
   db: DynamoDBDocumentClient,
   s3: S3Client,
+  sqs: SQSClient,
   log: Log,
   meter: Meter,
   now: () => number = Date.now,
@@ -34,6 +40,13 @@ export function adminDeps(
     resolveMedia: mediaResolver({ db, table: config.stateTable, fetchFile, upload: platform.upload, now }),
     fetchFile,
     budgets: new BudgetStore(db, config.stateTable),
+    deadLetters: new DeadLetters({
+      sqs,
+      pairOf: dlqPairs(sqs, config),
+      ledger: new SendLedger(db, config.stateTable),
+      records: new RedriveRecords(db, config.stateTable),
+      now,
+    }),
     now,
   };
 }

@@ -35,7 +35,7 @@ export function apiWiring(
   return {
     handle(request) {
       if (!request.path.startsWith(ADMIN_PREFIX)) return handleMessagesApi(request, messages);
-      admin ??= adminDeps(config, clients.db, clients.s3, clients.log, clients.meter, now);
+      admin ??= adminDeps(config, clients.db, clients.s3, clients.sqs, clients.log, clients.meter, now);
       return handleAdminApi(request, admin);
     },
   };

@@ -124,6 +124,54 @@ export class SendLedger {
   }
 
   /**
+   * A request sent back from the dead-letter queue is queued again, from queued, failed or no outcome only: a
+   * request sent, uncertain (it may have reached the customer) or rejected is never sent again. False when its
+   * outcome is one of those. The attempts counted stay: a redriven request is tried at least once more.
+   */
+  requeue(app: string, requestId: string, at: number, reason: string): Promise<boolean> {
+    return conditional('send ledger requeue', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(outcome) OR outcome.#status IN (:queued, :failed)',
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':outcome': { status: 'queued', reason, at },
+            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':queued': 'queued',
+            ':failed': 'failed',
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * A request an operator gave up in the dead-letter queue fails with the reason, if it was still queued (or
+   * never noted); any settled outcome stays. False when one did.
+   */
+  giveUp(app: string, requestId: string, at: number, reason: string): Promise<boolean> {
+    return conditional('send ledger give up', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(outcome) OR outcome.#status = :queued',
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':outcome': { status: 'failed', reason, at },
+            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':queued': 'queued',
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
    * Notes, in one write, that an MP send is about to be attempted (MP has no msgid to refuse a repeat), and counts
    * the attempt. `earlier`: another attempt's note was already there, whose outcome is unknown; `attempts`: the
    * request's attempts, this one included.

@@ -133,6 +133,45 @@ describe('kf-bridge CLI on a failed function', () => {
   });
 });
 
+describe('kf-bridge dlq', () => {
+  it('takes the queue and the message id as arguments, and shows them so in its help', async () => {
+    const help = io();
+    expect(await runCli(['dlq', 'show', '--help'], help.io)).toBe(EXIT.done);
+    expect(help.out.stdout).toContain('Usage: npx kf-bridge dlq show <queue> <message-id> [--app NAME]');
+    expect(help.out.stdout).toContain('API: GET /v1/admin/dlq/{queue}/messages/{messageId}');
+    const list = io({ HTTP_PORT: '3999' });
+    expect(await runCli(['dlq', 'list', 'outbound', '--local'], list.io)).toBe(EXIT.unreachable);
+    expect(list.out.fetched).toEqual(['http://127.0.0.1:3999/v1/admin/dlq/outbound/messages?app=default']);
+    const show = io({ HTTP_PORT: '3999' });
+    expect(await runCli(['dlq', 'show', 'inbound', 'id 1', '--local'], show.io)).toBe(EXIT.unreachable);
+    expect(show.out.fetched).toEqual([
+      'http://127.0.0.1:3999/v1/admin/dlq/inbound/messages/id%201?app=default',
+    ]);
+  });
+
+  it('refuses a missing or unknown queue, a missing reason, an extra argument and a queue given twice, calling nothing', async () => {
+    const cases: [string[], string][] = [
+      [['dlq', 'list', '--local'], '  --queue: '],
+      [['dlq', 'list', 'orders', '--local'], '  --queue: '],
+      [['dlq', 'discard', 'outbound', 'id-1', '--local'], '  --reason: '],
+      [
+        ['dlq', 'show', 'outbound', 'id-1', 'id-2', '--local'],
+        "kf-bridge: unexpected 'id-2'; flags start with --",
+      ],
+      [
+        ['dlq', 'list', 'outbound', '--queue', 'inbound', '--local'],
+        'kf-bridge: give <queue> once, as an argument or as --queue',
+      ],
+    ];
+    for (const [argv, error] of cases) {
+      const run = io();
+      expect(await runCli(argv, run.io), argv.join(' ')).toBe(EXIT.usage);
+      expect(run.out.stderr, argv.join(' ')).toContain(error);
+      expect(run.out.fetched).toEqual([]);
+    }
+  });
+});
+
 describe('flags', () => {
   it('reads --name value, --name=value, repeats and comma lists, numbers and booleans by the schema', async () => {
     const parsed = parseArgs(

@@ -53,6 +53,7 @@ export async function runOperation(
     resolveMedia: unused,
     fetchFile: unused,
     budgets: { apply: async () => {} },
+    deadLetters: { list: unused, show: unused, redrive: unused, discard: unused },
     now: Date.now,
     ...overrides,
   };

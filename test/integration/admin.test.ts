@@ -13,7 +13,7 @@ import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { startAdminApi } from '../support/adminApi';
-import { documentClient, s3Client } from '../support/aws';
+import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -41,7 +41,7 @@ beforeAll(async () => {
     MP_API_BASE: sim.url,
     ADMIN_API_KEY: KEY,
   });
-  deps = adminDeps(config, documentClient(), s3Client(), recordingLog().log, NO_METRICS);
+  deps = adminDeps(config, documentClient(), s3Client(), sqsClient(), recordingLog().log, NO_METRICS);
   api = await startAdminApi(deps);
   avatarPath = join(await mkdtemp(join(tmpdir(), 'kf-bridge-admin-')), 'avatar.png');
   await writeFile(avatarPath, PNG);
@@ -420,6 +420,7 @@ describe('avatars by URL', () => {
       deps.config,
       documentClient(),
       s3Client(),
+      sqsClient(),
       recordingLog().log,
       NO_METRICS,
       Date.now,
@@ -481,6 +482,7 @@ describe('avatars by URL', () => {
       deps.config,
       documentClient(),
       s3Client(),
+      sqsClient(),
       recordingLog().log,
       NO_METRICS,
       Date.now,

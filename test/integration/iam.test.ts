@@ -1,6 +1,11 @@
 import { rm } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminDeps } from '../../lib/admin/wiring';
+import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
 import {
   APP_SETTINGS,
@@ -12,10 +17,15 @@ import {
   settingName,
 } from '../../lib/config/functionSettings';
 import { withSsmParameters } from '../../lib/config/ssm';
+import { NO_METRICS } from '../../lib/metrics';
+import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
 import { type AwsCall, actingAs, createAwsCallLog, recordAwsCalls } from '../../local/metering';
+import { localStack, s3Client, sqsClient } from '../support/aws';
+import { createQueuePairs } from '../support/deadLetterQueues';
 import { allows, type Placement, rolePolicies } from '../support/iamPolicies';
 import { type MotoServer, startMotoServer } from '../support/moto';
+import { recordingLog } from '../support/recording';
 import { packageProd, readTemplate, type Template } from '../support/serverlessPackage';
 import { testEnv } from '../support/wechat';
 
@@ -222,5 +232,67 @@ describe('every AWS call of an e2e run is allowed by its function role', () => {
     expect(pullerItems.length).toBeGreaterThan(0);
     expect(await deniedOf(senderItems, 'callback')).toHaveLength(senderItems.length);
     expect(await deniedOf(pullerItems, 'tokenRefresh')).toHaveLength(pullerItems.length);
+  });
+});
+
+describe('the dlq commands', () => {
+  it('make only calls the api role allows, on the dead-letter queues, their sources and the state table', async () => {
+    const stack = localStack();
+    const sqs = sqsClient();
+    const pairs = await createQueuePairs(sqs);
+    const target = {
+      accountId: new URL(pairs.env.OUTBOUND_QUEUE_URL).pathname.split('/')[1] ?? '',
+      region: stack.region,
+      physicalIds: { ...prod.physicalIds, ...pairs.names, StateTable: testEnv.STATE_TABLE },
+      partitionKey: 'pk',
+    };
+    const log = createAwsCallLog(target);
+    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    recordAwsCalls(sqs, 'sqs', log);
+    recordAwsCalls(dynamodb, 'dynamodb', log);
+    const db = DynamoDBDocumentClient.from(dynamodb);
+    const config = parseConfig({ ...testEnv, ...pairs.env });
+    const { deadLetters } = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS);
+    const requestId = `iam-${Date.now()}`;
+    await new SendLedger(db, testEnv.STATE_TABLE).queue('default', requestId, Date.now());
+    for (const [queue, id] of [
+      ['sync-jobs', 'SyncJobsDlq'],
+      ['inbound', 'InboundDlq'],
+      ['outbound', 'OutboundDlq'],
+    ] as const) {
+      for (const n of [1, 2])
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: pairs.urls[id],
+            MessageBody: JSON.stringify({ app: 'default', requestId, id: `m${n}`, openKfId: 'wk' }),
+            MessageGroupId: 'g',
+            MessageDeduplicationId: `${requestId}-${n}`,
+          }),
+        );
+      await actingAs('api', async () => {
+        const [first] = (await deadLetters.list(queue, 10)).messages;
+        await deadLetters.show(queue, first?.messageId ?? '');
+        await deadLetters.redrive(queue, { messageId: first?.messageId ?? '' });
+        const [second] = (await deadLetters.list(queue, 10)).messages;
+        await deadLetters.discard(queue, second?.messageId ?? '', 'checked');
+      });
+    }
+    const actions = new Set(log.calls.map((call) => call.action));
+    expect(actions).toEqual(
+      new Set([
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:SendMessage',
+        'sqs:DeleteMessage',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+      ]),
+    );
+    const denied: string[] = [];
+    for (const call of log.calls)
+      if (!(await allows(rolePolicies(template, 'api', target), call, target.accountId)))
+        denied.push(`${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`);
+    expect(denied).toEqual([]);
   });
 });

@@ -120,8 +120,13 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     'dynamodb:UpdateItem': ['StateTable BUDGET#*#mp PUSH#*'],
   },
   api: {
-    'sqs:SendMessage': ['OutboundQueue'],
-    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* TOKEN#*'],
+    'sqs:SendMessage sqs:GetQueueAttributes': ['OutboundQueue', 'SyncJobsQueue', 'InboundQueue'],
+    'sqs:ReceiveMessage sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes': [
+      'SyncJobsDlq',
+      'InboundDlq',
+      'OutboundDlq',
+    ],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* TOKEN#* REDRIVE#*'],
     'dynamodb:GetItem dynamodb:PutItem': ['StateTable MEDIA#*'],
     'dynamodb:UpdateItem': ['StateTable BUDGET#*'],
     's3:GetObject': ['MediaBucket/*'],

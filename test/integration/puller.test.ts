@@ -607,7 +607,9 @@ describe('kf sessions across pulls hours apart', () => {
   /** `sessions trans` through the admin API, on the simulator's clock. */
   async function adminMoves(customer: string, state: string, servicerUserId?: string) {
     const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
-    const deps = adminDeps(config, db, s3Client(), recordingLog().log, NO_METRICS, () => sim.sim.clock.now());
+    const deps = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS, () =>
+      sim.sim.clock.now(),
+    );
     return handleAdminApi(
       {
         method: 'POST',

@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto';
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DependencyError, NotFoundError } from '../errors';
+import type { SendLedger } from '../outbound/sendLedger';
+import { type DeadLetter, describe, parsedBody } from './describe';
+import { HeldMessages, holding } from './heldMessages';
+import type { DlqPair, DlqQueue } from './queues';
+import type { RedriveRecords } from './redriveRecords';
+
+/**
+ * SQS FIFO drops a message sent again with the same deduplication id within 5 minutes of the first: a redrive
+ * cut short after its claim may send again only well inside that window, since its send came after the claim.
+ */
+const RESEND_WITHIN_MS = 4 * 60_000;
+/** Work one call starts, inside the api function's 15 s and the messages' 30 s out of sight. */
+const WORK_MS = 10_000;
+
+export interface DeadLettersDeps {
+  readonly sqs: SQSClient;
+  readonly pairOf: (queue: DlqQueue) => Promise<DlqPair>;
+  readonly ledger: SendLedger;
+  readonly records: RedriveRecords;
+  readonly now: () => number;
+}
+
+export interface Refusal {
+  readonly messageId: string;
+  readonly groupId: string;
+  readonly reason: string;
+}
+
+const groupOf = (message: Message) => message.Attributes?.MessageGroupId ?? '';
+
+/** The callback Token a sync job carries lifts WeCom's throttle for 10 minutes: not shown. */
+function shownBody(queue: DlqQueue, message: Message): unknown {
+  const body = parsedBody(message);
+  if (body === undefined) return message.Body ?? '';
+  if (queue === 'sync-jobs' && typeof body === 'object' && body !== null && 'token' in body)
+    return { ...body, token: '(hidden)' };
+  return body;
+}
+
+/** The dead-letter queues as an operator works them: look (list, show), send back (redrive), give up (discard). */
+export class DeadLetters {
+  constructor(private readonly deps: DeadLettersDeps) {}
+
+  private async open(queue: DlqQueue) {
+    const pair = await this.deps.pairOf(queue);
+    return { pair, held: new HeldMessages(this.deps.sqs, pair.dlqUrl, queue) };
+  }
+
+  /**
+   * The messages that can be read now, each group's first ones (a FIFO queue shows no more of a group at once),
+   * as many as `limit` and 10 s of reading allow; `unlisted` counts the rest.
+   */
+  async list(queue: DlqQueue, limit: number) {
+    const { pair, held } = await this.open(queue);
+    const total = await this.count(pair);
+    const stopAt = this.deps.now() + WORK_MS;
+    const messages = await holding(held, async () => {
+      const found: DeadLetter[] = [];
+      for (let batch = await held.next(); batch.length > 0; batch = await held.next()) {
+        for (const message of batch) found.push(await describe(queue, message, this.deps.ledger));
+        if (found.length >= limit || this.deps.now() >= stopAt) break;
+      }
+      return found.slice(0, limit);
+    });
+    return {
+      queue,
+      deadLetterQueue: pair.dlqName,
+      total,
+      unlisted: Math.max(0, total - messages.length),
+      messages,
+    };
+  }
+
+  /** One message in full: body, attributes and the reason it failed. */
+  async show(queue: DlqQueue, messageId: string) {
+    const { held } = await this.open(queue);
+    return holding(held, async () => {
+      const message = await this.find(held, queue, messageId);
+      return {
+        ...(await describe(queue, message, this.deps.ledger)),
+        attributes: message.Attributes ?? {},
+        ...(message.MessageAttributes && { messageAttributes: message.MessageAttributes }),
+        body: shownBody(queue, message),
+      };
+    });
+  }
+
+  /**
+   * Sends messages back to their source queue, each group in order, then deletes them from the dead-letter
+   * queue: one (`messageId`, which must be the first of its group) or all. A message that may not go back (a
+   * reply the ledger says was sent, is uncertain, or was rejected) is refused with the reason, and its group's
+   * later messages stay behind it. Each message is claimed in the state table before it is sent, so none is
+   * sent back twice, however a redrive is cut short. A call stops starting work after 10 s; `more` says so.
+   */
+  async redrive(queue: DlqQueue, options: { messageId?: string; signal?: AbortSignal }) {
+    const { pair, held } = await this.open(queue);
+    const stopAt = this.deps.now() + WORK_MS;
+    const refusals: Refusal[] = [];
+    let redriven = 0;
+    let more = false;
+    let found = false;
+    await holding(held, async () => {
+      /** Groups that go no further in this call: a refused message holds back the rest of its group. */
+      const stopped = new Set<string>();
+      const seen = new Set<string>();
+      walk: for (let batch = await held.next(); batch.length > 0; batch = await held.next()) {
+        for (const message of batch) {
+          const group = groupOf(message);
+          const first = !seen.has(group);
+          seen.add(group);
+          if (stopped.has(group)) continue;
+          if (options.messageId !== undefined && message.MessageId !== options.messageId) continue;
+          if (options.messageId !== undefined) {
+            found = true;
+            if (!first) {
+              refusals.push(
+                this.refusal(
+                  message,
+                  'earlier messages of its group are in the dead-letter queue: redrive them first, or all',
+                ),
+              );
+              break walk;
+            }
+          }
+          if (options.signal?.aborted || this.deps.now() >= stopAt) {
+            more = true;
+            break walk;
+          }
+          const refused = await this.sendBack(queue, pair, message, held);
+          if (refused) {
+            refusals.push(this.refusal(message, refused));
+            stopped.add(group);
+          } else redriven++;
+          if (options.messageId !== undefined) break walk;
+        }
+      }
+    });
+    if (options.messageId !== undefined && !found) throw this.notFound(queue, options.messageId);
+    return { queue, redriven, refused: refusals.length, refusals, more };
+  }
+
+  /**
+   * Gives one message up: deleted from the dead-letter queue, and a reply still queued in the send ledger
+   * marked failed with the reason. A message an earlier redrive already sent back is only deleted.
+   */
+  async discard(queue: DlqQueue, messageId: string, reason: string) {
+    const { held } = await this.open(queue);
+    return holding(held, async () => {
+      const message = await this.find(held, queue, messageId);
+      const letter = await describe(queue, message, this.deps.ledger);
+      const redriven = (await this.deps.records.read(queue, messageId))?.state === 'sent';
+      if (!redriven && letter.app && letter.requestId)
+        await this.deps.ledger.giveUp(
+          letter.app,
+          letter.requestId,
+          this.deps.now(),
+          `given up in the dead-letter queue: ${reason}`,
+        );
+      await held.remove(messageId);
+      const ledger: Pick<DeadLetter, 'ledger'> =
+        letter.app && letter.requestId
+          ? { ledger: (await this.deps.ledger.read(letter.app, letter.requestId))?.status ?? 'none' }
+          : {};
+      return {
+        queue,
+        messageId,
+        outcome: redriven ? ('already redriven' as const) : ('discarded' as const),
+        ...ledger,
+      };
+    });
+  }
+
+  /** Sends one message back and deletes it from the dead-letter queue; the reason when it may not go back. */
+  private async sendBack(
+    queue: DlqQueue,
+    pair: DlqPair,
+    message: Message,
+    held: HeldMessages,
+  ): Promise<string | undefined> {
+    const messageId = message.MessageId ?? '';
+    const letter = await describe(queue, message, this.deps.ledger);
+    if (!letter.redrivable) return letter.reason;
+    const at = this.deps.now();
+    const earlier = await this.deps.records.claim(queue, messageId, at);
+    if (earlier?.state !== 'sent') {
+      if (earlier && at - earlier.claimedAt >= RESEND_WITHIN_MS)
+        return `a redrive at ${new Date(earlier.claimedAt).toISOString()} was cut short and may have sent it back already; past SQS's 5-minute deduplication it is not sent again: check the ${queue} consumer, then discard it`;
+      if (letter.app && letter.requestId) {
+        const requeued = await this.deps.ledger.requeue(
+          letter.app,
+          letter.requestId,
+          at,
+          `sent back from the dead-letter queue; it was: ${letter.reason}`,
+        );
+        if (!requeued) {
+          if (!earlier) await this.deps.records.giveBack(queue, messageId);
+          return (await describe(queue, message, this.deps.ledger)).reason;
+        }
+      }
+      await this.send(pair, message);
+      await this.deps.records.markSent(queue, messageId, this.deps.now());
+    }
+    await held.remove(messageId);
+    return undefined;
+  }
+
+  private async send(pair: DlqPair, message: Message): Promise<void> {
+    try {
+      await this.deps.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: pair.sourceUrl,
+          MessageBody: message.Body ?? '',
+          MessageGroupId: groupOf(message),
+          // The same id for every send of this dead-letter message, so SQS absorbs a repeat.
+          MessageDeduplicationId: createHash('sha256')
+            .update(`${pair.dlqName}#${message.MessageId}`)
+            .digest('hex'),
+          ...(message.MessageAttributes && { MessageAttributes: message.MessageAttributes }),
+        }),
+      );
+    } catch (error) {
+      throw new DependencyError(`could not send back to the ${pair.queue} queue`, { cause: error });
+    }
+  }
+
+  /** Reads until the message turns up; the others stay held, so each is seen once. */
+  private async find(held: HeldMessages, queue: DlqQueue, messageId: string): Promise<Message> {
+    for (let batch = await held.next(); batch.length > 0; batch = await held.next()) {
+      const message = batch.find((m) => m.MessageId === messageId);
+      if (message) return message;
+    }
+    throw this.notFound(queue, messageId);
+  }
+
+  private notFound(queue: DlqQueue, messageId: string) {
+    return new NotFoundError(
+      `no message ${messageId} can be read in the ${queue} dead-letter queue now: it is gone, or behind the first messages of its group`,
+    );
+  }
+
+  private refusal(message: Message, reason: string): Refusal {
+    return { messageId: message.MessageId ?? '', groupId: groupOf(message), reason };
+  }
+
+  /** Messages in the queue, in sight or not (SQS's approximate counts). */
+  private async count(pair: DlqPair): Promise<number> {
+    try {
+      const { Attributes = {} } = await this.deps.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: pair.dlqUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    } catch (error) {
+      throw new DependencyError(`could not count the ${pair.queue} dead-letter queue`, { cause: error });
+    }
+  }
+}
