@@ -57,6 +57,8 @@ export const IDLE_ASSUMPTIONS = {
 
 /** What a deployed stage is made of, as far as its cost goes. */
 export interface Deployment {
+  /** Alarm metrics, as CloudWatch bills them: one per metric an alarm reads, so a metric-math alarm over five
+   * functions' metrics counts five. */
   readonly alarms: number;
   /** Queues a function of the stack reads through Lambda's pollers. */
   readonly polledQueues: number;
@@ -67,12 +69,14 @@ export interface Deployment {
 export async function readDeployment(): Promise<Deployment> {
   const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
   const alarms = parse(await readFile(join(ROOT, 'deploy/alarms.yml'), 'utf8')) as {
-    Resources: Record<string, { Type: string }>;
+    Resources: Record<string, { Type: string; Properties?: { Metrics?: { MetricStat?: object }[] } }>;
   };
   const functions = service.functions as Record<string, { memorySize?: number; events?: object[] }>;
   const memory = (name: string) => functions[name]?.memorySize ?? service.provider.memorySize;
   return {
-    alarms: Object.values(alarms.Resources).filter(({ Type }) => Type === 'AWS::CloudWatch::Alarm').length,
+    alarms: Object.values(alarms.Resources)
+      .filter(({ Type }) => Type === 'AWS::CloudWatch::Alarm')
+      .reduce((sum, { Properties }) => sum + (Properties?.Metrics?.filter((m) => m.MetricStat).length || 1), 0),
     polledQueues: Object.values(functions)
       .flatMap(({ events }) => events ?? [])
       .filter((event) => 'sqs' in event).length,
