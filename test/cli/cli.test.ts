@@ -151,9 +151,9 @@ describe('kf-bridge dlq', () => {
 
   it('refuses a missing or unknown queue, a missing reason, an extra argument and a queue given twice, calling nothing', async () => {
     const cases: [string[], string][] = [
-      [['dlq', 'list', '--local'], '  --queue: '],
-      [['dlq', 'list', 'orders', '--local'], '  --queue: '],
-      [['dlq', 'discard', 'outbound', 'id-1', '--local'], '  --reason: '],
+      [['dlq', 'list', '--local'], 'kf-bridge: --queue '],
+      [['dlq', 'list', 'orders', '--local'], 'kf-bridge: --queue '],
+      [['dlq', 'discard', 'outbound', 'id-1', '--local'], 'kf-bridge: --reason '],
       [
         ['dlq', 'show', 'outbound', 'id-1', 'id-2', '--local'],
         "kf-bridge: unexpected 'id-2'; flags start with --",
