@@ -37,9 +37,9 @@ export function startAutoReplyBot(options: {
   log: (line: string) => void;
 }) {
   const publish = sqsBatchPublisher(options.sqs);
-  const controller = new AbortController();
+  let stopping = false;
   const loop = (async () => {
-    while (!controller.signal.aborted) {
+    while (!stopping) {
       try {
         const { Messages = [] } = await options.sqs.send(
           new ReceiveMessageCommand({
@@ -47,7 +47,6 @@ export function startAutoReplyBot(options: {
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: 2,
           }),
-          { abortSignal: controller.signal },
         );
         const replies = Messages.flatMap((raw) => repliesTo(raw, options.log)).map(outboundFifoMessage);
         await publish(options.outboundUrl, replies);
@@ -60,15 +59,16 @@ export function startAutoReplyBot(options: {
           );
         }
       } catch (error) {
-        if (controller.signal.aborted) return;
         options.log(`[bot] ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   })();
   return {
+    // The poll in progress ends on its own (2 s): one cut short may have taken messages, which SQS would hide for
+    // the queue's visibility timeout from whoever reads next.
     stop: async () => {
-      controller.abort();
+      stopping = true;
       await loop;
     },
   };
