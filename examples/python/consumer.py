@@ -99,6 +99,7 @@ class Consumer:
         local = os.environ.get("AWS_ENDPOINT_URL_S3")
         self.s3 = session.client("s3", config=Config(s3={"addressing_style": "path"}) if local else None)
         self.stopping = False
+        self.batch_seconds = 0
 
     def check_queue(self):
         """A FIFO queue, as inbound.fifo is; its visibility timeout bounds how long a batch may take."""
@@ -150,7 +151,7 @@ class Consumer:
                 continue
             try:
                 self.sqs.delete_message(QueueUrl=self.settings["queue_url"], ReceiptHandle=message["ReceiptHandle"])
-            except ClientError as error:
+            except (ClientError, BotoCoreError) as error:
                 # It comes back, and its reply's request id keeps it from being answered twice.
                 log.warning("message %s answered but not deleted: %s", message["MessageId"], error)
 
@@ -162,7 +163,7 @@ class Consumer:
                 ReceiptHandle=message["ReceiptHandle"],
                 VisibilityTimeout=self.settings["retry_seconds"],
             )
-        except Exception as error:  # noqa: BLE001 - the message comes back with the queue's timeout all the same
+        except (ClientError, BotoCoreError) as error:
             log.warning("message %s comes back with the queue's visibility timeout: %s", message["MessageId"], error)
 
     def handle(self, message):
@@ -186,7 +187,7 @@ class Consumer:
         content = stand_in["message"]["content"]
         try:
             body = self.s3.get_object(Bucket=content["bucket"], Key=content["key"])["Body"].read()
-        except Exception as error:  # noqa: BLE001 - any failure leaves the stand-in to come back
+        except (ClientError, BotoCoreError) as error:
             raise ReplyFailed(f"could not read the quarantined original: {error}") from error
         return json.loads(body)
 
