@@ -57,7 +57,12 @@ const msgmenu = v.object({
   list: v.pipe(v.array(menuItem), v.maxLength(10)),
   tailContent: v.optional(text(1024)),
 });
-const kfText = v.object({ type: v.literal('text'), content: text(2048) });
+/**
+ * The most UTF-8 bytes a text message may carry: WeCom kf publishes 2048; MP publishes no limit, and 2048 is what
+ * a developer measured (reference §12.2, unverified), so kf-bridge holds MP text to it as well.
+ */
+export const TEXT_MAX_BYTES = 2048;
+const kfText = v.object({ type: v.literal('text'), content: text(TEXT_MAX_BYTES) });
 
 export const kfOutboundMessage = v.variant('type', [
   kfText,
@@ -108,7 +113,7 @@ export const kfOutboundMessage = v.variant('type', [
 
 /** Official Account customer-service messages (`message/custom/send`) and the typing indicator. */
 export const mpOutboundMessage = v.variant('type', [
-  v.object({ type: v.literal('text'), content: text(2048) }),
+  v.object({ type: v.literal('text'), content: text(TEXT_MAX_BYTES) }),
   mediaMessage('image'),
   mediaMessage('voice'),
   v.pipe(

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -21,9 +22,10 @@ import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
 import { type AwsCall, actingAs, createAwsCallLog, recordAwsCalls } from '../../local/metering';
+import { ROOT } from '../../local/serviceDefinition';
 import { localStack, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
-import { allows, type Placement, rolePolicies } from '../support/iamPolicies';
+import { allows, type Placement, type PolicyDocument, rolePolicies } from '../support/iamPolicies';
 import { type MotoServer, startMotoServer } from '../support/moto';
 import { recordingLog } from '../support/recording';
 import { packageProd, readTemplate, type Template } from '../support/serverlessPackage';
@@ -179,6 +181,66 @@ describe('settings per function, on the packaged template', () => {
           ).toBe(true);
       }
     });
+  });
+});
+
+describe('the example policy of an inbound.fifo consumer (examples/iam/inbound-consumer-policy.json)', () => {
+  /** The policy as a company fills it in from the stack's outputs InboundQueueArn and MediaBucketName. */
+  const filledIn = async (): Promise<PolicyDocument> => {
+    const text = await readFile(join(ROOT, 'examples/iam/inbound-consumer-policy.json'), 'utf8');
+    const filled = text
+      .replaceAll('<InboundQueueArn>', queueArn('InboundQueue'))
+      .replaceAll('<MediaBucketName>', prod.physicalIds.MediaBucket ?? '');
+    expect(filled).not.toMatch(/<\w+>/);
+    return JSON.parse(filled);
+  };
+  const queueArn = (id: string) => `arn:aws:sqs:${prod.region}:${prod.accountId}:${prod.physicalIds[id]}`;
+  const objectArn = (key: string) => `arn:aws:s3:::${prod.physicalIds.MediaBucket}/${key}`;
+  const decide = async (calls: { action: string; resource: string }[]) => {
+    const policy = await filledIn();
+    const allowed: string[] = [];
+    for (const call of calls)
+      if (await allows([policy], call, prod.accountId)) allowed.push(`${call.action} ${call.resource}`);
+    return allowed;
+  };
+
+  it('allows what the example consumer calls: reading, releasing and deleting inbound.fifo, quarantined and archived files', async () => {
+    const calls = [
+      // examples/python/consumer.py: boto3's get_queue_attributes, receive_message, change_message_visibility,
+      // delete_message; get_object for a quarantined message (a consumer of files reads media/ likewise).
+      ...['GetQueueAttributes', 'ReceiveMessage', 'ChangeMessageVisibility', 'DeleteMessage'].map(
+        (action) => ({
+          action: `sqs:${action}`,
+          resource: queueArn('InboundQueue'),
+        }),
+      ),
+      { action: 's3:GetObject', resource: objectArn('quarantine/default/wkA/0123abcd.json') },
+      { action: 's3:GetObject', resource: objectArn('media/default/wkA/msg1/photo.jpg') },
+    ];
+    expect(await decide(calls)).toEqual(calls.map((call) => `${call.action} ${call.resource}`));
+  });
+
+  it('refuses writing to any queue, managing inbound.fifo, reading other queues, and any other object or write', async () => {
+    const inbound = queueArn('InboundQueue');
+    const calls = [
+      ...['SendMessage', 'PurgeQueue', 'DeleteQueue', 'SetQueueAttributes', 'CreateQueue'].map((action) => ({
+        action: `sqs:${action}`,
+        resource: inbound,
+      })),
+      ...['OutboundQueue', 'InboundDlq', 'SyncJobsQueue'].flatMap((id) => [
+        { action: 'sqs:ReceiveMessage', resource: queueArn(id) },
+        { action: 'sqs:SendMessage', resource: queueArn(id) },
+      ]),
+      { action: 's3:GetObject', resource: objectArn('outbound/covers/a.jpg') },
+      {
+        action: 's3:GetObject',
+        resource: `arn:aws:s3:::${prod.physicalIds.ReportsBucket}/reports/default/x.csv`,
+      },
+      { action: 's3:PutObject', resource: objectArn('quarantine/default/wkA/0123abcd.json') },
+      { action: 's3:DeleteObject', resource: objectArn('media/default/wkA/msg1/photo.jpg') },
+      { action: 's3:ListBucket', resource: `arn:aws:s3:::${prod.physicalIds.MediaBucket}` },
+    ];
+    expect(await decide(calls)).toEqual([]);
   });
 });
 

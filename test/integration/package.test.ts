@@ -292,6 +292,18 @@ describe('the CloudFormation template', () => {
     });
   });
 
+  it("outputs both queues' URLs and ARNs and the media bucket, for consumers, direct callers and their policies", () => {
+    expect(template.Outputs).toMatchObject({
+      InboundQueueUrl: { Value: ref('InboundQueue') },
+      InboundQueueArn: { Value: arnOf('InboundQueue') },
+      OutboundQueueUrl: { Value: ref('OutboundQueue') },
+      OutboundQueueArn: { Value: arnOf('OutboundQueue') },
+      MediaBucketName: { Value: ref('MediaBucket') },
+    });
+    for (const name of ['InboundQueueUrl', 'InboundQueueArn', 'OutboundQueueUrl', 'OutboundQueueArn'])
+      expect(template.Outputs[name], name).not.toHaveProperty('Condition');
+  });
+
   it('has no fixed egress IP by default, and with fixedEgressIp=true a NAT gateway on an Elastic IP for the WeCom callers', () => {
     const egressResources = Object.entries(template.Resources).filter(
       ([, r]) => r.Condition === 'FixedEgressIp',
