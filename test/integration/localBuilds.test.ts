@@ -36,6 +36,9 @@ async function listeningAddresses(port: number): Promise<string[]> {
 }
 const IPV4_LOOPBACK = '0100007F';
 const IPV6_LOOPBACK = '00000000000000000000000001000000';
+// ::ffff:127.0.0.1, how Java shows 127.0.0.1 bound on a dual-stack socket (DynamoDB Local).
+const IPV4_MAPPED_LOOPBACK = '0000000000000000FFFF00000100007F';
+const LOOPBACK = [IPV4_LOOPBACK, IPV6_LOOPBACK, IPV4_MAPPED_LOOPBACK];
 
 const verify = () => {
   const request = wecomVerify('5127364819203746152');
@@ -60,11 +63,12 @@ describe('the local system beside other builds', () => {
     expect(lines.filter((line) => /Scheduling \[\w+\] cron: \[/.test(line))).toEqual([]);
   });
 
-  it('listens on 127.0.0.1 only: the HTTP API, the simulator and fauxqs', async () => {
-    for (const url of [system.httpUrl, system.simulator.url, system.stack.endpoints.sqs]) {
+  it('listens on 127.0.0.1 only: the HTTP API, the simulator, fauxqs and DynamoDB Local', async () => {
+    const { sqs, dynamodb } = system.stack.endpoints;
+    for (const url of [system.httpUrl, system.simulator.url, sqs, dynamodb]) {
       const addresses = await listeningAddresses(Number(new URL(url).port));
       expect(addresses.length, url).toBeGreaterThan(0);
-      for (const address of addresses) expect([IPV4_LOOPBACK, IPV6_LOOPBACK], url).toContain(address);
+      for (const address of addresses) expect(LOOPBACK, url).toContain(address);
     }
   });
 
