@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,13 +6,23 @@ import { build } from 'esbuild';
 import { expect, it } from 'vitest';
 import { packageBuildOptions } from '../../bench/bundles';
 import { ROOT } from '../../local/serviceDefinition';
+import { startSimulator } from '../../simulator';
+import { testConfig } from '../support/wechat';
+
+/** Builds one module with the settings `serverless package` uses and imports the bundle. */
+async function bundled<T>(source: string, run: (module: T, code: string) => Promise<void>): Promise<void> {
+  const out = await mkdtemp(join(tmpdir(), 'kf-bridge-bundle-'));
+  try {
+    const outfile = join(out, 'bundle.mjs');
+    await build({ ...(await packageBuildOptions()), entryPoints: [join(ROOT, source)], outfile });
+    await run((await import(pathToFileURL(outfile).href)) as T, await readFile(outfile, 'utf8'));
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
 
 it('keeps class names in minified bundles, so logs and stack traces name the error', async () => {
-  const out = await mkdtemp(join(tmpdir(), 'kf-bridge-names-'));
-  try {
-    const outfile = join(out, 'errors.mjs');
-    await build({ ...(await packageBuildOptions()), entryPoints: [join(ROOT, 'lib/errors.ts')], outfile });
-    const errors = (await import(pathToFileURL(outfile).href)) as typeof import('../../lib/errors');
+  await bundled<typeof import('../../lib/errors')>('lib/errors.ts', async (errors) => {
     const thrown = (() => {
       try {
         throw new errors.UncertainOutcomeError('no answer from kf/send_msg');
@@ -23,7 +33,30 @@ it('keeps class names in minified bundles, so logs and stack traces name the err
     expect(thrown.name).toBe('UncertainOutcomeError');
     expect(thrown.stack).toMatch(/^UncertainOutcomeError: no answer from kf\/send_msg\n/);
     expect(new errors.BadRequestError('x').constructor.name).toBe('BadRequestError');
+  });
+});
+
+it("calls the platform through ofetch on Node's own fetch, without the node-fetch-native polyfill", async () => {
+  const sim = await startSimulator();
+  try {
+    sim.sim.createCorp({ corpId: 'wwbundle', secrets: ['bundle-secret'] });
+    const app = testConfig({
+      WECOM_CORP_ID: 'wwbundle',
+      WECOM_KF_SECRET: 'bundle-secret',
+      WECOM_API_BASE: sim.url,
+    }).apps.get('default');
+    await bundled<typeof import('../../lib/tokens/platformToken')>(
+      'lib/tokens/platformToken.ts',
+      async ({ fetchPlatformToken }, code) => {
+        expect(code.includes('node-fetch-native'), 'node-fetch-native is in the bundle').toBe(false);
+        const token = await fetchPlatformToken(app as NonNullable<typeof app>, 'wecom', {
+          forceRefresh: false,
+        });
+        expect(token.token).toMatch(/\S{16,}/);
+        expect(sim.sim.calls.get('gettoken')).toBe(1);
+      },
+    );
   } finally {
-    await rm(out, { recursive: true, force: true });
+    await sim.stop();
   }
 });
