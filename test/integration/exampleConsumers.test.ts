@@ -9,6 +9,7 @@ import { LOCAL_CREDENTIALS } from '../../lib/aws';
 import { INBOUND_SCHEMA, type InboundMessage, inboundFifoMessage } from '../../lib/contracts/inbound';
 import { TEXT_MAX_BYTES } from '../../lib/contracts/outbound';
 import { inboundQuarantine } from '../../lib/inbound/quarantine';
+import { NO_METRICS } from '../../lib/metrics';
 import { sqsPublisher } from '../../lib/queue/publisher';
 import { ROOT } from '../../local/serviceDefinition';
 import type { LocalSystem } from '../../local/system';
@@ -205,7 +206,7 @@ describe.skipIf(PYTHON_MISSING)('the Python example consumer (examples/python/co
       receivedAt: new Date().toISOString(),
       message: { type: 'text', content: '被隔离的消息' },
     };
-    const quarantine = inboundQuarantine({ s3: system.stack.clients.s3, bucket: 'mediabucket' });
+    const quarantine = inboundQuarantine({ s3: system.stack.clients.s3, bucket: 'mediabucket', meter: NO_METRICS });
     const standIn = await quarantine(inboundFifoMessage(original), { reason: 'too_large', bytes: 300_000 });
     await sqsPublisher(system.stack.clients.sqs)(system.stack.queues.InboundQueue ?? '', standIn);
     expect(await textsSentTo('wmPythonQuarantine', 2)).toEqual([ack('在吗'), ack('被隔离的消息')]);
