@@ -76,7 +76,10 @@ export async function readDeployment(): Promise<Deployment> {
   return {
     alarms: Object.values(alarms.Resources)
       .filter(({ Type }) => Type === 'AWS::CloudWatch::Alarm')
-      .reduce((sum, { Properties }) => sum + (Properties?.Metrics?.filter((m) => m.MetricStat).length || 1), 0),
+      .reduce(
+        (sum, { Properties }) => sum + (Properties?.Metrics?.filter((m) => m.MetricStat).length || 1),
+        0,
+      ),
     polledQueues: Object.values(functions)
       .flatMap(({ events }) => events ?? [])
       .filter((event) => 'sqs' in event).length,

@@ -206,7 +206,11 @@ describe.skipIf(PYTHON_MISSING)('the Python example consumer (examples/python/co
       receivedAt: new Date().toISOString(),
       message: { type: 'text', content: '被隔离的消息' },
     };
-    const quarantine = inboundQuarantine({ s3: system.stack.clients.s3, bucket: 'mediabucket', meter: NO_METRICS });
+    const quarantine = inboundQuarantine({
+      s3: system.stack.clients.s3,
+      bucket: 'mediabucket',
+      meter: NO_METRICS,
+    });
     const standIn = await quarantine(inboundFifoMessage(original), { reason: 'too_large', bytes: 300_000 });
     await sqsPublisher(system.stack.clients.sqs)(system.stack.queues.InboundQueue ?? '', standIn);
     expect(await textsSentTo('wmPythonQuarantine', 2)).toEqual([ack('在吗'), ack('被隔离的消息')]);
