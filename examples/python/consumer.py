@@ -11,7 +11,8 @@ Settings (environment):
   KF_BRIDGE_INBOUND_QUEUE_URL  inbound.fifo's URL (stack output InboundQueueUrl)
   KF_BRIDGE_API_URL            the HTTP API (stack output ApiUrl; locally http://127.0.0.1:3000)
   KF_BRIDGE_API_KEY            the messages API's key (OUTBOUND_API_KEY)
-  KF_BRIDGE_RETRY_SECONDS      how soon a message whose reply failed comes back (default 10)
+  KF_BRIDGE_RETRY_SECONDS      how soon a message whose reply failed first comes back (default 10; doubled at
+                               each later receive)
   AWS_REGION                   the stack's region (else boto3's own AWS_DEFAULT_REGION or profile)
   AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3
                                boto3's own endpoint overrides, for the local stack (npm start)
@@ -41,6 +42,8 @@ WAIT_SECONDS = 20
 VISIBILITY_MARGIN_SECONDS = 15
 HTTP_TIMEOUT_SECONDS = 10
 RECEIVE_RETRY_SECONDS = 5
+# SQS's ceiling on a visibility timeout (12 hours).
+MAX_VISIBILITY_SECONDS = 43200
 # The quote stays far inside the 2,048 bytes a text may carry: a character is at most 4 bytes.
 QUOTE_CHARACTERS = 100
 
@@ -124,7 +127,7 @@ class Consumer:
                     QueueUrl=self.settings["queue_url"],
                     MaxNumberOfMessages=10,
                     WaitTimeSeconds=WAIT_SECONDS,
-                    MessageSystemAttributeNames=["MessageGroupId"],
+                    MessageSystemAttributeNames=["MessageGroupId", "ApproximateReceiveCount"],
                 ).get("Messages", [])
             except (ClientError, BotoCoreError) as error:
                 log.warning("could not read the queue, trying again in %d s: %s", RECEIVE_RETRY_SECONDS, error)
@@ -144,8 +147,7 @@ class Consumer:
             try:
                 self.handle(message)
             except ReplyFailed as failure:
-                retry = self.settings["retry_seconds"]
-                log.warning("message %s comes back in %d s: %s", message["MessageId"], retry, failure)
+                log.warning("message %s comes back in %d s: %s", message["MessageId"], self.delay(message), failure)
                 held.add(group)
                 self.release(message)
                 continue
@@ -155,13 +157,19 @@ class Consumer:
                 # It comes back, and its reply's request id keeps it from being answered twice.
                 log.warning("message %s answered but not deleted: %s", message["MessageId"], error)
 
+    def delay(self, message):
+        """The retry delay, doubled at each receive: inbound.fifo dead-letters a message at its fifth receive, so
+        an outage of the API gets minutes (10 s base: 10 + 20 + 40 + 80 s) rather than seconds before that."""
+        receives = int(message["Attributes"].get("ApproximateReceiveCount", "1"))
+        return min(self.settings["retry_seconds"] * 2 ** (receives - 1), MAX_VISIBILITY_SECONDS)
+
     def release(self, message):
         """Makes a message visible again after the retry delay; were this to fail, the visibility timeout does it."""
         try:
             self.sqs.change_message_visibility(
                 QueueUrl=self.settings["queue_url"],
                 ReceiptHandle=message["ReceiptHandle"],
-                VisibilityTimeout=self.settings["retry_seconds"],
+                VisibilityTimeout=self.delay(message),
             )
         except (ClientError, BotoCoreError) as error:
             log.warning("message %s comes back with the queue's visibility timeout: %s", message["MessageId"], error)
