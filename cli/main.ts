@@ -23,16 +23,19 @@ export interface CliIo {
 const GLOBAL_FLAGS = ['app', 'json', 'local', 'url', 'api-key', 'help'];
 const GROUPS = [...new Set(ADMIN_OPERATIONS.map((operation) => operation.group))];
 
+/** A group's commands; a group that is a command itself, its arguments. */
+function groupLine(group: string): string {
+  const operations = ADMIN_OPERATIONS.filter((o) => o.group === group);
+  const itself = operations.find((o) => o.command === undefined);
+  if (itself) return (itself.positional ?? []).map((field) => `<${kebab(field)}>`).join(' ');
+  return operations.map((o) => o.command).join(', ');
+}
+
 const GENERAL_HELP = `kf-bridge: administer WeCom kf and Official Account customer service
 
 Usage: npx kf-bridge <group> <command> [flags]
 
-${GROUPS.map(
-  (group) =>
-    `  ${group.padEnd(17)}${ADMIN_OPERATIONS.filter((o) => o.group === group)
-      .map((o) => o.command)
-      .join(', ')}`,
-).join('\n')}
+${GROUPS.map((group) => `  ${group.padEnd(17)}${groupLine(group)}`).join('\n')}
 
 Where to:
   --local                  the system \`npm start\` runs here, against its simulator
@@ -56,7 +59,9 @@ Exit codes:
 
 function groupHelp(group: string): string {
   const operations = ADMIN_OPERATIONS.filter((operation) => operation.group === group);
-  const lines = operations.map((operation) => `  ${operation.command.padEnd(10)}${operation.summary}`);
+  const lines = operations.map(
+    (operation) => `  ${(operation.command ?? '').padEnd(10)}${operation.summary}`,
+  );
   return `Usage: npx kf-bridge ${group} <command> [flags]\n\n${lines.join('\n')}\n\nnpx kf-bridge ${group} <command> --help shows a command's flags.\n`;
 }
 
@@ -228,7 +233,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (!GROUPS.includes(group))
       throw new UsageError(`no group '${group}'; the groups are ${GROUPS.join(', ')}`);
-    const operation = ADMIN_OPERATIONS.find((o) => o.group === group && o.command === command);
+    const itself = ADMIN_OPERATIONS.find((o) => o.group === group && o.command === undefined);
+    const operation = itself ?? ADMIN_OPERATIONS.find((o) => o.group === group && o.command === command);
     if (!operation) {
       if (!command || command.startsWith('-')) {
         io.stdout(groupHelp(group));
@@ -240,7 +246,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const flags = flagsOf(inputJsonSchema(operation), operation.files);
     fields = flags.map((flag) => flag.field);
     const booleans = new Set(flags.filter((flag) => flag.schema.type === 'boolean').map((flag) => flag.name));
-    const parsed = parseArgs(argv.slice(2), booleans);
+    const parsed = parseArgs(argv.slice(itself ? 1 : 2), booleans);
     if (parsed.flags.has('help')) {
       io.stdout(commandHelp(operation, flags));
       return EXIT.done;

@@ -2,6 +2,7 @@ import { contractJsonSchema, type JsonSchema } from '../contracts/jsonSchema';
 import { DLQ_OPERATIONS } from './dlqOperations';
 import { MP_OPERATIONS } from './mpOperations';
 import type { AdminOperation } from './operation';
+import { TRACE_OPERATIONS } from './traceOperations';
 import { WECOM_OPERATIONS } from './wecomOperations';
 
 /** Every admin operation; the CLI, the HTTP API and the OpenAPI document are all read from this list. */
@@ -9,9 +10,11 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   ...WECOM_OPERATIONS,
   ...MP_OPERATIONS,
   ...DLQ_OPERATIONS,
+  ...TRACE_OPERATIONS,
 ];
 
-export const operationName = (operation: AdminOperation) => `${operation.group} ${operation.command}`;
+export const operationName = (operation: AdminOperation) =>
+  operation.command === undefined ? operation.group : `${operation.group} ${operation.command}`;
 
 /** The fields named `{like}` in an operation's path. */
 export const pathFields = (operation: AdminOperation) =>

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { contractJsonSchema, type JsonSchema } from '../contracts/jsonSchema';
 import { OUTBOUND_RULES, outboundRequest, outboundRequestId, SEND_STATUSES } from '../contracts/outbound';
-import { ADMIN_OPERATIONS, inputJsonSchema, outputJsonSchema, pathFields } from './catalogue';
+import { ADMIN_OPERATIONS, inputJsonSchema, operationName, outputJsonSchema, pathFields } from './catalogue';
 import type { AdminOperation } from './operation';
 
 /**
@@ -26,7 +26,7 @@ const ERRORS = {
 };
 
 const camelWords = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-const operationId = (operation: AdminOperation) => camelWords(`${operation.group}-${operation.command}`);
+const operationId = (operation: AdminOperation) => camelWords(operationName(operation).replace(' ', '-'));
 
 const APP_PARAMETER = {
   name: 'app',
@@ -61,7 +61,7 @@ function adminPathItem(operation: AdminOperation) {
     operationId: operationId(operation),
     summary: operation.summary,
     tags: [operation.group],
-    description: `CLI: \`npx kf-bridge ${operation.group} ${operation.command}\``,
+    description: `CLI: \`npx kf-bridge ${operationName(operation)}\``,
     security: [{ adminApiKey: [] }, { bearer: [] }],
     parameters: [
       ...inPath.map((name) => parameter(name, 'path')),

@@ -6,6 +6,7 @@ import type { DeadLetters } from '../dlq/deadLetters';
 import type { FetchFile, ResolveMedia } from '../outbound/mediaUpload';
 import type { PlatformAnswer, PlatformCall, PlatformMultipart, PlatformUpload } from '../platform/client';
 import type { Platform } from '../tokens/platformToken';
+import type { Tracer } from '../trace/tracer';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -23,6 +24,8 @@ export interface AdminContext {
   readonly budgets: Pick<BudgetStore, 'apply'>;
   /** The dead-letter queues of sync-jobs, inbound and outbound. */
   readonly deadLetters: Pick<DeadLetters, 'list' | 'show' | 'redrive' | 'discard'>;
+  /** Where one message is, from the ledgers, budgets and dead-letter queues. */
+  readonly tracer: Pick<Tracer, 'trace'>;
   readonly now: () => number;
   readonly signal?: AbortSignal;
 }
@@ -41,7 +44,8 @@ export const recordsOf = (answer: PlatformAnswer, field: string) =>
  */
 export interface AdminOperation {
   readonly group: string;
-  readonly command: string;
+  /** Absent when the group is the command itself (`trace <id>`). */
+  readonly command?: string;
   readonly summary: string;
   /** Absent for operations on kf-bridge's own queues and state. */
   readonly platform?: Platform;

@@ -12,6 +12,7 @@ import type { Meter } from '../metrics';
 import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
 import { SendLedger } from '../outbound/sendLedger';
 import { platformFor } from '../platform/wiring';
+import { Tracer } from '../trace/tracer';
 import type { AdminDeps } from './adminApi';
 import { callerImageFetcher } from './callerImages';
 
@@ -31,6 +32,7 @@ export function adminDeps(
 ): AdminDeps {
   const platform = platformFor(config, db, log, meter, now);
   const fetchFile = callerImageFetcher(fileFetcher({ s3, safeFetch }));
+  const pairOf = dlqPairs(sqs, config);
   return {
     config,
     log,
@@ -42,11 +44,12 @@ export function adminDeps(
     budgets: new BudgetStore(db, config.stateTable),
     deadLetters: new DeadLetters({
       sqs,
-      pairOf: dlqPairs(sqs, config),
+      pairOf,
       ledger: new SendLedger(db, config.stateTable),
       records: new RedriveRecords(db, config.stateTable),
       now,
     }),
+    tracer: new Tracer({ db, table: config.stateTable, sqs, pairOf, now }),
     now,
   };
 }

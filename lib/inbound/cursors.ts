@@ -91,7 +91,23 @@ export class CursorStore {
 
   /** Every kf account of the app that has ever been pulled and not retired, with the last callback Token seen for it. */
   async known(app: string): Promise<KnownAccount[]> {
-    const accounts: KnownAccount[] = [];
+    return (await this.items(app))
+      .filter((item) => item.retiredAt === undefined)
+      .map((item) => ({
+        openKfId: String(item.sk),
+        ...(typeof item.lastToken === 'string' && {
+          lastToken: { value: item.lastToken, receivedAt: Number(item.lastTokenAt) },
+        }),
+      }));
+  }
+
+  /** Every kf account of the app that has ever been pulled, retired ones included. */
+  async everPulled(app: string): Promise<string[]> {
+    return (await this.items(app)).map((item) => String(item.sk));
+  }
+
+  private async items(app: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await dynamo('cursor list', () =>
@@ -105,17 +121,9 @@ export class CursorStore {
           }),
         ),
       );
-      for (const item of page.Items ?? []) {
-        if (item.retiredAt !== undefined) continue;
-        accounts.push({
-          openKfId: String(item.sk),
-          ...(typeof item.lastToken === 'string' && {
-            lastToken: { value: item.lastToken, receivedAt: Number(item.lastTokenAt) },
-          }),
-        });
-      }
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return accounts;
+    return items;
   }
 }

@@ -11,6 +11,26 @@ import { DependencyError } from '../errors';
 export const LEDGER_TTL_SECONDS = 72 * 3600 + 24 * 3600;
 const MAX_ROUNDS = 8;
 
+/** A published message as the ledger keeps it: enough to say, later, where it came from. */
+export interface LedgerEntry {
+  readonly msgid: string;
+  /** external_userid; absent for events that concern no customer. */
+  readonly customer?: string;
+  /** The message's send_time (epoch ms). */
+  readonly sentAt: number;
+  /** When its sync_msg page was pulled (epoch ms). */
+  readonly pulledAt: number;
+  /** The cursor that page was asked for with; absent for an account's first page. */
+  readonly cursor?: string;
+}
+
+/** What the ledger holds of a message; entries written before the details were kept have only publishedAt. */
+export interface PublishedMessage extends Partial<Omit<LedgerEntry, 'msgid'>> {
+  readonly msgid: string;
+  readonly openKfId: string;
+  readonly publishedAt: number;
+}
+
 /**
  * The msgids already published, per kf account. Written after a message is safely in SQS, so a crash in
  * between publishes it again and SQS's 5-minute FIFO deduplication absorbs the repeat.
@@ -50,20 +70,34 @@ export class MessageLedger {
 
   /** When the message was published to inbound.fifo (epoch ms), if it was and the ledger still holds it. */
   async publishedAt(app: string, openKfId: string, msgid: string): Promise<number | undefined> {
+    return (await this.find(app, openKfId, msgid))?.publishedAt;
+  }
+
+  /** The message as the ledger holds it, if it was published and the ledger still holds it. */
+  async find(app: string, openKfId: string, msgid: string): Promise<PublishedMessage | undefined> {
     const { Item } = await dynamo('ledger read', () =>
       this.db.send(
         new GetCommand({ TableName: this.table, Key: this.key(app, openKfId, msgid), ConsistentRead: true }),
       ),
     );
-    return Item ? Number(Item.publishedAt) : undefined;
+    if (!Item) return undefined;
+    return {
+      msgid,
+      openKfId,
+      publishedAt: Number(Item.publishedAt),
+      ...(typeof Item.customer === 'string' && { customer: Item.customer }),
+      ...(typeof Item.sentAt === 'number' && { sentAt: Item.sentAt }),
+      ...(typeof Item.pulledAt === 'number' && { pulledAt: Item.pulledAt }),
+      ...(typeof Item.cursor === 'string' && { cursor: Item.cursor }),
+    };
   }
 
-  async record(app: string, openKfId: string, msgids: string[], now: number): Promise<void> {
+  async record(app: string, openKfId: string, entries: readonly LedgerEntry[], now: number): Promise<void> {
     const ttl = Math.floor(now / 1000) + LEDGER_TTL_SECONDS;
-    for (let i = 0; i < msgids.length; i += 25) {
-      let requests: Record<string, unknown>[] = msgids
-        .slice(i, i + 25)
-        .map((id) => ({ PutRequest: { Item: { ...this.key(app, openKfId, id), ttl, publishedAt: now } } }));
+    for (let i = 0; i < entries.length; i += 25) {
+      let requests: Record<string, unknown>[] = entries.slice(i, i + 25).map(({ msgid, ...details }) => ({
+        PutRequest: { Item: { ...this.key(app, openKfId, msgid), ...details, ttl, publishedAt: now } },
+      }));
       for (let round = 0; requests.length > 0; round++) {
         if (round === MAX_ROUNDS) throw new DependencyError('ledger write: DynamoDB kept items unprocessed');
         const answer = await dynamo('ledger write', () =>

@@ -157,7 +157,7 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
         }
         ready.push(archived);
       }
-      if (ready.length > 0) await publishChunk(job, ready, app.wecom, deps);
+      if (ready.length > 0) await publishChunk(job, state.cursor, ready, app.wecom, deps);
       report.published += ready.length;
       start += ready.length;
       if (deferred) return continueLater();
@@ -223,6 +223,7 @@ async function freshMessages(
  */
 async function publishChunk(
   job: SyncJob,
+  cursor: string | undefined,
   ready: InboundMessage[],
   wecom: WecomAppConfig,
   deps: PullerDeps,
@@ -235,13 +236,14 @@ async function publishChunk(
     if (error instanceof PartlyPublishedError)
       await settle(
         job,
+        cursor,
         ready.filter((message) => error.published.has(inboundDeduplicationId(message))),
         wecom,
         deps,
       );
     throw error;
   }
-  await settle(job, ready, wecom, deps);
+  await settle(job, cursor, ready, wecom, deps);
   // How long the oldest message of the chunk waited to be published: what the sync-lag alarm reads.
   const oldest = Math.min(...ready.map((message) => message.sentAt));
   const lagSeconds = Math.max(0, Math.round(deps.now() / 1000 - oldest));
@@ -257,6 +259,7 @@ async function publishChunk(
 /** What follows a message's safe arrival in inbound.fifo, the ledger last. */
 async function settle(
   job: SyncJob,
+  cursor: string | undefined,
   published: InboundMessage[],
   wecom: WecomAppConfig,
   deps: PullerDeps,
@@ -273,10 +276,17 @@ async function settle(
   const replies = eventReplies(published, wecom);
   if (replies.length > 0)
     await deps.publishBatch(deps.config.queues.outboundUrl, replies.map(outboundFifoMessage), deps.signal);
+  // What `trace` tells of a message later: whose it is, and which page brought it.
   await deps.ledger.record(
     job.app,
     job.openKfId,
-    published.map((m) => m.id),
+    published.map((m) => ({
+      msgid: m.id,
+      ...(m.customer && { customer: m.customer }),
+      sentAt: m.sentAt * 1000,
+      pulledAt: Date.parse(m.receivedAt),
+      ...(cursor && { cursor }),
+    })),
     deps.now(),
   );
 }

@@ -29,12 +29,26 @@ const FAIL_TYPES: Record<number, string> = {
   12: 'a message type the kf component does not allow',
 };
 
-const TTL_SECONDS = 30 * 24 * 3600;
+export const SEND_LEDGER_TTL_SECONDS = 30 * 24 * 3600;
 
-/** A ledger item's outcome (a delivery report turns a send into a failure) and its MP attempt note. */
-function stateOf(Item: Record<string, unknown> | undefined): { outcome?: SendOutcome; attemptedAt?: number } {
-  const attemptedAt = Item?.attemptedAt as number | undefined;
-  const attempt = attemptedAt === undefined ? {} : { attemptedAt };
+/** What the ledger holds of a request besides its outcome. */
+export interface SendState {
+  readonly outcome?: SendOutcome;
+  /** When an MP send was begun whose outcome was never learned (see noteAttempt). */
+  readonly attemptedAt?: number;
+  /** MP sends' attempts (kf counts them by msgid: see msgidIndex). */
+  readonly attempts?: number;
+  /** When the HTTP API accepted the request. */
+  readonly queuedAt?: number;
+}
+
+/** A ledger item's outcome (a delivery report turns a send into a failure) and its attempt notes. */
+function stateOf(Item: Record<string, unknown> | undefined): SendState {
+  const attempt = {
+    ...(typeof Item?.attemptedAt === 'number' && { attemptedAt: Item.attemptedAt }),
+    ...(typeof Item?.attempts === 'number' && { attempts: Item.attempts }),
+    ...(typeof Item?.queuedAt === 'number' && { queuedAt: Item.queuedAt }),
+  };
   if (!Item?.outcome) return attempt;
   const outcome = Item.outcome as SendOutcome;
   const undelivered = Item.undelivered as { failType: number; at: number } | undefined;
@@ -66,8 +80,8 @@ export class SendLedger {
     return (await this.state(app, requestId)).outcome;
   }
 
-  /** The outcome, and when an MP send was begun whose outcome was never learned (see noteAttempt). */
-  async state(app: string, requestId: string): Promise<{ outcome?: SendOutcome; attemptedAt?: number }> {
+  /** The outcome, and what is known of the request's attempts. */
+  async state(app: string, requestId: string): Promise<SendState> {
     const { Item } = await dynamo('send ledger read', () =>
       this.db.send(
         new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
@@ -83,12 +97,13 @@ export class SendLedger {
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, requestId),
-          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+          UpdateExpression: 'SET outcome = :outcome, queuedAt = :at, #ttl = :ttl',
           ConditionExpression: 'attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
+            ':at': at,
             ':outcome': { status: 'queued', at },
-            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
           },
         }),
       ),
@@ -114,7 +129,7 @@ export class SendLedger {
           ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
           ExpressionAttributeValues: {
             ':outcome': outcome,
-            ':ttl': Math.floor(outcome.at / 1000) + TTL_SECONDS,
+            ':ttl': Math.floor(outcome.at / 1000) + SEND_LEDGER_TTL_SECONDS,
             ':queued': 'queued',
             ...(outcome.status !== 'uncertain' && { ':uncertain': 'uncertain' }),
           },
@@ -139,7 +154,7 @@ export class SendLedger {
           ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
           ExpressionAttributeValues: {
             ':outcome': { status: 'queued', reason, at },
-            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
             ':queued': 'queued',
             ':failed': 'failed',
           },
@@ -163,7 +178,7 @@ export class SendLedger {
           ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
           ExpressionAttributeValues: {
             ':outcome': { status: 'failed', reason, at },
-            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
             ':queued': 'queued',
           },
         }),
@@ -249,7 +264,7 @@ export class SendLedger {
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
             ':requestId': requestId,
-            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
             ':one': 1,
           },
           ReturnValues: 'ALL_OLD',
@@ -281,6 +296,11 @@ export class SendLedger {
 
   /** The request a kf msgid was sent for. */
   async requestOf(app: string, msgid: string): Promise<string | undefined> {
+    return (await this.msgidIndex(app, msgid))?.requestId;
+  }
+
+  /** The request a kf msgid was sent for, and its attempts so far. */
+  async msgidIndex(app: string, msgid: string): Promise<{ requestId: string; attempts: number } | undefined> {
     const { Item } = await dynamo('send ledger lookup', () =>
       this.db.send(
         new GetCommand({
@@ -290,7 +310,9 @@ export class SendLedger {
         }),
       ),
     );
-    return Item?.requestId as string | undefined;
+    if (typeof Item?.requestId !== 'string') return undefined;
+    // An index earlier versions wrote carries no count, but stands for one attempt at least.
+    return { requestId: Item.requestId, attempts: Number(Item.attempts ?? 1) };
   }
 
   /**

@@ -91,6 +91,12 @@ function outcomeStep(requestId: string, outcome: SendOutcome): TraceStep {
   return { step: 'outcome', outcome: kind[outcome.status], detail, at: outcome.at };
 }
 
+const noOutcome = (requestId: string): TraceStep => ({
+  step: 'outcome',
+  outcome: 'waiting',
+  detail: `request ${requestId}: no outcome recorded yet`,
+});
+
 function deadLetterStep(letter: DeadLetter, reason?: string): TraceStep {
   return {
     step: 'dead letter',
@@ -100,25 +106,55 @@ function deadLetterStep(letter: DeadLetter, reason?: string): TraceStep {
   };
 }
 
+/**
+ * What kf-bridge holds of an outbound request: when the messages API accepted it, its attempts, its recorded
+ * outcome and its dead letters. Undefined when neither the send ledger nor the outbound dead-letter queue knows it.
+ */
+export async function findRequest(
+  deps: Pick<TraceDeps, 'db' | 'table' | 'sqs' | 'deadLetterQueues'>,
+  app: string,
+  requestId: string,
+  letters?: DeadLetter[],
+): Promise<TraceStep[] | undefined> {
+  const ledger = new SendLedger(deps.db, deps.table);
+  const state = await ledger.state(app, requestId);
+  // kf counts attempts by the msgid, MP by the request.
+  const attempts = state.attempts ?? (await ledger.msgidIndex(app, msgidFor({ app, requestId })))?.attempts;
+  const dead = (letters ?? (await peekDeadLetters(deps.sqs, { outbound: deps.deadLetterQueues.outbound })))
+    .filter((letter) => letter.queue === 'outbound')
+    .filter((letter) => field(letter.body, 'app') === app && field(letter.body, 'requestId') === requestId);
+  if (!state.outcome && state.queuedAt === undefined && attempts === undefined && dead.length === 0)
+    return undefined;
+  const steps: TraceStep[] = [];
+  if (state.queuedAt !== undefined)
+    steps.push({ step: 'queued', outcome: 'ok', detail: 'accepted by the messages API', at: state.queuedAt });
+  if (attempts !== undefined)
+    steps.push({
+      step: 'attempts',
+      outcome: 'ok',
+      detail: `${attempts} attempt${attempts === 1 ? '' : 's'} by the sender`,
+      ...(state.attemptedAt !== undefined && { at: state.attemptedAt }),
+    });
+  steps.push(state.outcome ? outcomeStep(requestId, state.outcome) : noOutcome(requestId));
+  return [...steps, ...dead.map((letter) => deadLetterStep(letter, refusalOf(letter.body)))];
+}
+
 /** What the sender made of an outbound request: its recorded outcome and whether it was dead-lettered. */
 export async function traceRequest(
-  deps: TraceDeps,
+  deps: Pick<TraceDeps, 'db' | 'table' | 'sqs' | 'deadLetterQueues'>,
   app: string,
   requestId: string,
   letters?: DeadLetter[],
 ): Promise<TraceStep[]> {
-  const { outcome } = await new SendLedger(deps.db, deps.table).state(app, requestId);
-  const steps: TraceStep[] = outcome
-    ? [outcomeStep(requestId, outcome)]
-    : [{ step: 'outcome', outcome: 'waiting', detail: `request ${requestId}: no outcome recorded yet` }];
-  const dead = (letters ?? (await peekDeadLetters(deps.sqs, { outbound: deps.deadLetterQueues.outbound })))
-    .filter((letter) => letter.queue === 'outbound')
-    .filter((letter) => field(letter.body, 'app') === app && field(letter.body, 'requestId') === requestId);
-  return [...steps, ...dead.map((letter) => deadLetterStep(letter, refusalOf(letter.body)))];
+  return (await findRequest(deps, app, requestId, letters)) ?? [noOutcome(requestId)];
 }
 
 /** The product's side of a message the platform knows: published, sent, refused, dead-lettered. */
-export async function traceSubject(deps: TraceDeps, subject: TraceSubject): Promise<TraceStep[]> {
+export async function traceSubject(
+  deps: TraceDeps,
+  subject: TraceSubject,
+  letters?: DeadLetter[],
+): Promise<TraceStep[]> {
   const apps = appsOf(deps, subject.platform, subject.owner);
   if (apps.length === 0)
     return [
@@ -128,7 +164,7 @@ export async function traceSubject(deps: TraceDeps, subject: TraceSubject): Prom
         detail: `no app is configured for ${subject.platform === 'wecom' ? 'corp' : 'Official Account'} ${subject.owner}`,
       },
     ];
-  const letters = await peekDeadLetters(deps.sqs, deps.deadLetterQueues);
+  letters ??= await peekDeadLetters(deps.sqs, deps.deadLetterQueues);
   if (subject.kind === 'reply') {
     if (subject.platform === 'mp' || !subject.msgid)
       return [

@@ -172,6 +172,48 @@ describe('kf-bridge dlq', () => {
   });
 });
 
+describe('kf-bridge trace', () => {
+  it('is a command by itself, taking the id as its argument', async () => {
+    const general = io();
+    expect(await runCli(['--help'], general.io)).toBe(EXIT.done);
+    expect(general.out.stdout).toContain('  trace            <id>\n');
+    const help = io();
+    expect(await runCli(['trace', '--help'], help.io)).toBe(EXIT.done);
+    expect(help.out.stdout).toContain('Usage: npx kf-bridge trace <id> [--app NAME]');
+    expect(help.out.stdout).toContain('API: GET /v1/admin/trace/{id}');
+    const traced = io({ HTTP_PORT: '3999' });
+    expect(await runCli(['trace', 'msg/1', '--app', 'sales', '--local'], traced.io)).toBe(EXIT.unreachable);
+    expect(traced.out.fetched).toEqual(['http://127.0.0.1:3999/v1/admin/trace/msg%2F1?app=sales']);
+  });
+
+  it('refuses a missing id, a second one and an unknown flag, calling nothing', async () => {
+    const cases: [string[], string][] = [
+      [['trace', '--local'], '--id is required'],
+      [['trace', 'a', 'b', '--local'], "kf-bridge: unexpected 'b'; flags start with --"],
+      [['trace', 'a', '--queue', 'outbound', '--local'], 'kf-bridge: trace has no flag --queue; see --help'],
+    ];
+    for (const [argv, error] of cases) {
+      const run = io();
+      expect(await runCli(argv, run.io), argv.join(' ')).toBe(EXIT.usage);
+      expect(run.out.stderr, argv.join(' ')).toContain(error);
+      expect(run.out.fetched).toEqual([]);
+    }
+  });
+
+  it("exits 2 with the API's words when nothing has the id", async () => {
+    const missing = io(
+      {},
+      () =>
+        new Response(JSON.stringify({ error: "nothing of app 'default' has the id x: …" }), {
+          status: 404,
+          headers: { 'content-type': 'application/json' },
+        }),
+    );
+    expect(await runCli(['trace', 'x', '--local'], missing.io)).toBe(EXIT.usage);
+    expect(missing.out.stderr).toBe("kf-bridge: nothing of app 'default' has the id x: …\n");
+  });
+});
+
 describe('flags', () => {
   it('reads --name value, --name=value, repeats and comma lists, numbers and booleans by the schema', async () => {
     const parsed = parseArgs(

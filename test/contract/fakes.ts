@@ -54,6 +54,7 @@ export async function runOperation(
     fetchFile: unused,
     budgets: { apply: async () => {} },
     deadLetters: { list: unused, show: unused, redrive: unused, discard: unused },
+    tracer: { trace: unused },
     now: Date.now,
     ...overrides,
   };

@@ -18,6 +18,8 @@ import {
   settingName,
 } from '../../lib/config/functionSettings';
 import { withSsmParameters } from '../../lib/config/ssm';
+import { CursorStore } from '../../lib/inbound/cursors';
+import { MessageLedger } from '../../lib/inbound/ledger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
@@ -349,6 +351,87 @@ describe('the dlq commands', () => {
         'sqs:DeleteMessage',
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
+      ]),
+    );
+    const denied: string[] = [];
+    for (const call of log.calls)
+      if (!(await allows(rolePolicies(template, 'api', target), call, target.accountId)))
+        denied.push(`${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`);
+    expect(denied).toEqual([]);
+  });
+});
+
+describe('the trace command', () => {
+  it('makes only calls the api role allows: the ledgers, budgets and cursors it reads, the dead letters it peeks', async () => {
+    const stack = localStack();
+    const sqs = sqsClient();
+    const pairs = await createQueuePairs(sqs);
+    const target = {
+      accountId: new URL(pairs.env.OUTBOUND_QUEUE_URL).pathname.split('/')[1] ?? '',
+      region: stack.region,
+      physicalIds: { ...prod.physicalIds, ...pairs.names, StateTable: testEnv.STATE_TABLE },
+      partitionKey: 'pk',
+    };
+    const log = createAwsCallLog(target);
+    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    const db = DynamoDBDocumentClient.from(dynamodb);
+    const app = `iamtrace${Date.now().toString(36)}`;
+    const prefix = app.toUpperCase();
+    const config = parseConfig({
+      ...testEnv,
+      ...pairs.env,
+      KF_BRIDGE_APPS: app,
+      ...Object.fromEntries(
+        ['CORP_ID', 'KF_SECRET', 'CALLBACK_TOKEN', 'ENCODING_AES_KEY'].map((name) => [
+          `${prefix}_WECOM_${name}`,
+          testEnv[`WECOM_${name}` as keyof typeof testEnv],
+        ]),
+      ),
+    });
+    const msgid = `m-${app}`;
+    const requestId = `r-${app}`;
+    // What a pull and a send leave behind, written before the calls are recorded.
+    await new CursorStore(db, testEnv.STATE_TABLE).commit(app, 'wkIam', { version: 0 }, 'c1', Date.now());
+    await new MessageLedger(db, testEnv.STATE_TABLE).record(
+      app,
+      'wkIam',
+      [{ msgid, customer: 'wmIam', sentAt: Date.now(), pulledAt: Date.now() }],
+      Date.now(),
+    );
+    const sendLedger = new SendLedger(db, testEnv.STATE_TABLE);
+    await sendLedger.queue(app, requestId, Date.now());
+    await sendLedger.indexMsgid(app, `kf-${requestId}`, requestId, Date.now());
+    await sendLedger.record(app, requestId, { status: 'sent', msgid: `kf-${requestId}`, at: Date.now() });
+    for (const [id, body] of [
+      ['SyncJobsDlq', { app, openKfId: 'wkIam', token: 'secret' }],
+      ['InboundDlq', { app, id: msgid, customer: 'wmIam' }],
+      ['OutboundDlq', { app, requestId }],
+    ] as const)
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: pairs.urls[id],
+          MessageBody: JSON.stringify(body),
+          MessageGroupId: 'g',
+          MessageDeduplicationId: `${app}-${id}`,
+        }),
+      );
+    recordAwsCalls(sqs, 'sqs', log);
+    recordAwsCalls(dynamodb, 'dynamodb', log);
+    const { tracer } = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS);
+    const traced = config.apps.get(app);
+    if (!traced) throw new Error('no test app');
+    await actingAs('api', async () => {
+      for (const id of [msgid, requestId, `kf-${requestId}`]) await tracer.trace(traced, id);
+      await expect(tracer.trace(traced, 'nothing')).rejects.toThrow('has the id nothing');
+    });
+    const actions = new Set(log.calls.map((call) => call.action));
+    expect(actions).toEqual(
+      new Set([
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
       ]),
     );
     const denied: string[] = [];

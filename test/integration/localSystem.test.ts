@@ -75,6 +75,13 @@ async function invokeLocal(functionName: string, data: object) {
 /** The function's result: the last JSON object invoke local prints. */
 const resultOf = ({ stdout }: { stdout: string }) => JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
 
+/** `npx kf-bridge … --local --json`, as a user runs it beside `npm start`. */
+const kfBridge = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [join(ROOT, 'bin/kf-bridge.js'), ...args, '--local', '--json'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HTTP_PORT: new URL(system.httpUrl).port },
+  });
+
 describe('the local system (npm start)', () => {
   it('serves WeCom URL verification over HTTP', async () => {
     const response = await fetch(url(wecomVerify('1288432023552776189')));
@@ -200,11 +207,6 @@ describe('the local system (npm start)', () => {
   });
 
   it('runs admin commands with `npx kf-bridge … --local` through the api function, and serves OpenAPI', async () => {
-    const kfBridge = (...args: string[]) =>
-      promisify(execFile)(process.execPath, [join(ROOT, 'bin/kf-bridge.js'), ...args, '--local', '--json'], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HTTP_PORT: new URL(system.httpUrl).port },
-      });
     const accounts = JSON.parse((await kfBridge('kf-accounts', 'list')).stdout) as { accounts: object[] };
     expect(accounts.accounts).toContainEqual(expect.objectContaining({ openKfId: system.demo.openKfId }));
     const link = JSON.parse(
@@ -220,6 +222,47 @@ describe('the local system (npm start)', () => {
     const openApi = await fetch(`${system.httpUrl}/v1/openapi.json`);
     expect(openApi.status).toBe(200);
     expect(((await openApi.json()) as { paths: object }).paths).toHaveProperty(['/v1/admin/kf/accounts']);
+  });
+
+  it('traces a customer message and its reply with `npx kf-bridge trace … --local`', async () => {
+    const customer = 'wmTraceLocal';
+    const msgid = system.simulator.sim.customerSays(system.demo.openKfId, customer, '查一下');
+    await inboundFrom(customer);
+    const headers = { 'x-api-key': 'local-demo-api-key-0123456789', 'content-type': 'application/json' };
+    const requestId = `trace-${Date.now()}`;
+    const reply = {
+      requestId,
+      app: 'default',
+      channel: 'kf',
+      openKfId: system.demo.openKfId,
+      externalUserId: customer,
+      message: { type: 'text', content: '查到了' },
+    };
+    expect(
+      (await fetch(`${system.httpUrl}/v1/messages`, { method: 'POST', headers, body: JSON.stringify(reply) }))
+        .status,
+    ).toBe(202);
+    const outcome = async () => {
+      const { steps } = JSON.parse((await kfBridge('trace', requestId)).stdout) as {
+        steps: { step: string }[];
+      };
+      return steps.some((step) => step.step === 'outcome' && JSON.stringify(step).includes(': sent'))
+        ? steps
+        : [];
+    };
+    expect((await waitFor(outcome)).map((step) => step.step)).toEqual(['queued', 'attempts', 'outcome']);
+    const inbound = JSON.parse((await kfBridge('trace', msgid)).stdout) as Record<string, unknown>;
+    expect(inbound.matches).toEqual([
+      { kind: 'inbound message', msgid, openKfId: system.demo.openKfId, customer },
+    ]);
+    expect(inbound.steps).toMatchObject([
+      { step: 'received', outcome: 'ok' },
+      { step: 'pulled', outcome: 'ok' },
+      { step: 'inbound.fifo', outcome: 'ok' },
+      { step: 'reply window', outcome: 'ok', detail: expect.stringContaining('4 of 5 replies left') },
+    ]);
+    const missing = await kfBridge('trace', 'no-such-id').catch((error) => error);
+    expect(missing).toMatchObject({ code: 2 });
   });
 
   it('answers a forged callback with 401 over HTTP', async () => {

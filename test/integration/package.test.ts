@@ -128,6 +128,8 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     ],
     'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#* TOKEN#* REDRIVE#*'],
     'dynamodb:GetItem dynamodb:PutItem': ['StateTable MEDIA#*'],
+    'dynamodb:GetItem': ['StateTable SENDMSGID#* MSGID#* BUDGET#*'],
+    'dynamodb:Query': ['StateTable CURSORS#*'],
     'dynamodb:UpdateItem': ['StateTable BUDGET#*'],
     's3:GetObject': ['MediaBucket/*'],
     's3:ListBucket': ['MediaBucket'],

@@ -50,7 +50,14 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
     await new MessageLedger(db, testEnv.STATE_TABLE).record(
       app,
       'wkTrace',
-      ['msgPublished'],
+      [
+        {
+          msgid: 'msgPublished',
+          customer: 'wmTrace',
+          sentAt: 1_699_999_990_000,
+          pulledAt: 1_699_999_999_000,
+        },
+      ],
       1_700_000_000_000,
     );
     const subject = {
@@ -92,6 +99,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
         msgid,
       }),
     ).resolves.toEqual([
+      { step: 'attempts', outcome: 'ok', detail: '1 attempt by the sender' },
       {
         step: 'outcome',
         outcome: 'refused',
