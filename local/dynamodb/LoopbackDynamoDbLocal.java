@@ -13,7 +13,7 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  * DynamoDB Local bound to 127.0.0.1 only. DynamoDB Local has no host option: its Jetty server is built with
  * new Server(port), which listens on every interface. This is DynamoDB Local's own ServerRunner.main, taking the
  * same arguments, with the server's connectors set to the loopback address before they bind.
- * Run it with Java's single-file source launcher, DynamoDBLocal.jar and its lib folder on the class path.
+ * Compiled once by loopbackLauncher.ts and run with DynamoDBLocal.jar and its lib folder on the class path.
  */
 public class LoopbackDynamoDbLocal {
   public static void main(String[] args) throws Exception {
