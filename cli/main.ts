@@ -39,7 +39,7 @@ ${GROUPS.map((group) => `  ${group.padEnd(17)}${groupLine(group)}`).join('\n')}
 
 Where to:
   --local                  the system \`npm start\` runs here, against its simulator
-                           (where it recorded it runs, else HTTP_PORT, default 3000;
+                           (HTTP_PORT, else where it recorded it runs, default 3000;
                            ADMIN_API_KEY, default the local one)
   --url URL --api-key KEY  a deployed stage: its ApiUrl output and ADMIN_API_KEY
                            (or KF_BRIDGE_URL and KF_BRIDGE_API_KEY in the environment)

@@ -1,9 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
  * The local system's ports: each has one variable, honoured by `npm start`, `npm run sim`, the CLI's `--local`,
- * `npm run export` and `serverless invoke local` (serverless.yml's custom.localPorts, which repeats these defaults).
+ * `npm run export` and `serverless invoke local` (serverless.yml's custom.localPorts, through deploy/localPorts.js).
  */
 export const LOCAL_PORTS = {
   http: { variable: 'HTTP_PORT', fallback: 3000 },
@@ -38,9 +38,12 @@ export interface LocalRecord extends LocalEndpoints {
 
 const portNames = Object.keys(LOCAL_PORTS) as PortName[];
 
+const isPort = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+
 function portNumber(text: string, what: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text.trim()) || port < 1 || port > 65535)
+  if (!/^\d+$/.test(text.trim()) || !isPort(port))
     throw new Error(`${what} must be a port number from 1 to 65535, not '${text}'`);
   return port;
 }
@@ -79,15 +82,43 @@ const isRunning = (pid: number) => {
   }
 };
 
-/** The record of the `npm start` running in this clone, if one is. */
-export async function readLocalRecord(file = LOCAL_RECORD_FILE): Promise<LocalRecord | undefined> {
+type Warn = (line: string) => void;
+
+const isRecord = (value: unknown): value is Pick<LocalRecord, 'pid' | 'ports'> => {
+  const { pid, ports } = (value ?? {}) as Partial<LocalRecord>;
+  return (
+    Number.isInteger(pid) &&
+    (pid as number) > 0 &&
+    typeof ports === 'object' &&
+    ports !== null &&
+    portNames.every((name) => isPort(ports[name]))
+  );
+};
+
+/**
+ * The pid and ports of the `npm start` running in this clone, if one is. A record that cannot be read as one
+ * (cut short, edited by hand) is set aside with a line saying so; one whose `npm start` is gone, silently.
+ */
+export async function readLocalRecord(
+  file = LOCAL_RECORD_FILE,
+  warn: Warn = console.warn,
+): Promise<Pick<LocalRecord, 'pid' | 'ports'> | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     return undefined;
   }
-  const record = JSON.parse(text) as LocalRecord;
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    // Reported below, as any other content that is not a record.
+  }
+  if (!isRecord(record)) {
+    warn(`ignoring ${file}: not the record of a running npm start; using the port variables and defaults`);
+    return undefined;
+  }
   return isRunning(record.pid) ? record : undefined;
 }
 
@@ -98,8 +129,9 @@ export async function readLocalRecord(file = LOCAL_RECORD_FILE): Promise<LocalRe
 export async function localEndpoints(
   env: NodeJS.ProcessEnv,
   file = LOCAL_RECORD_FILE,
+  warn: Warn = console.warn,
 ): Promise<LocalEndpoints> {
-  const recorded = (await readLocalRecord(file))?.ports;
+  const recorded = (await readLocalRecord(file, warn))?.ports;
   const defaults = portsFrom({});
   const chosen = portsFrom(env);
   return endpointsOf(
@@ -112,13 +144,29 @@ export async function localEndpoints(
   );
 }
 
+/**
+ * The ports serverless.yml gives a stage: the local stage's by localEndpoints' rule; any other stage, which
+ * runs nothing on this machine, the defaults, with neither the record nor the variables read.
+ */
+export async function stagePorts(
+  stage: string,
+  env: NodeJS.ProcessEnv,
+  file = LOCAL_RECORD_FILE,
+  warn: Warn = console.warn,
+): Promise<LocalPorts> {
+  return stage === 'local' ? (await localEndpoints(env, file, warn)).ports : portsFrom({});
+}
+
+/** Written to a temporary file and renamed over the record, so a reader sees the old record or the new, whole. */
 export async function writeLocalRecord(record: LocalRecord, file = LOCAL_RECORD_FILE): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
+  await rename(temporary, file);
 }
 
 /** Removes the record if it is this process's own (a second `npm start` that failed leaves the first's). */
 export async function removeLocalRecord(file = LOCAL_RECORD_FILE): Promise<void> {
-  const record = await readLocalRecord(file).catch(() => undefined);
+  const record = await readLocalRecord(file, () => {});
   if (record?.pid === process.pid) await rm(file, { force: true });
 }

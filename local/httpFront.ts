@@ -25,6 +25,7 @@ export async function startHttpFront(options: {
   readonly log: (line: string) => void;
 }): Promise<{ stop(): Promise<void> }> {
   const server = createServer((incoming, outgoing) => {
+    const route = `${incoming.method} ${incoming.url?.split('?')[0]}`;
     const forwarded = request(
       {
         host: '127.0.0.1',
@@ -37,11 +38,23 @@ export async function startHttpFront(options: {
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const brokenOff = (reason: string) => {
+          if (outgoing.writableEnded) return;
+          options.log(`[http] ${route}: serverless offline broke off its answer: ${reason}`);
+          if (outgoing.headersSent) {
+            outgoing.destroy();
+            return;
+          }
+          outgoing.writeHead(502, { 'content-type': 'application/json' });
+          outgoing.end(JSON.stringify({ message: 'Bad Gateway' }));
+        };
+        response.on('aborted', () => brokenOff('aborted'));
+        response.on('error', (error) => brokenOff(error.message));
         response.on('end', () => {
           const body = Buffer.concat(chunks);
           const failure = offlineFunctionError(response, body);
           if (failure !== undefined) {
-            options.log(`[http] ${incoming.method} ${incoming.url?.split('?')[0]} failed: ${failure}`);
+            options.log(`[http] ${route} failed: ${failure}`);
             outgoing.writeHead(500, { 'content-type': 'application/json' });
             outgoing.end(JSON.stringify({ message: 'Internal Server Error' }));
             return;
@@ -49,7 +62,13 @@ export async function startHttpFront(options: {
           const headers = Object.fromEntries(
             Object.entries(response.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
           );
-          outgoing.writeHead(response.statusCode ?? 502, { ...headers, 'content-length': body.length });
+          // A HEAD answer has no body: its content-length is the one a GET would have.
+          const length =
+            incoming.method === 'HEAD' ? response.headers['content-length'] : String(body.length);
+          outgoing.writeHead(response.statusCode ?? 502, {
+            ...headers,
+            ...(length === undefined ? {} : { 'content-length': length }),
+          });
           outgoing.end(body);
         });
       },

@@ -38,6 +38,8 @@ describe('kf-bridge CLI', () => {
     expect(await runCli(['--help'], general.io)).toBe(EXIT.done);
     expect(general.out.stdout).toContain('Usage: npx kf-bridge <group> <command> [flags]');
     expect(general.out.stdout).toContain('  3  the platform refused');
+    // local/endpoints.ts: the variable wins over what npm start recorded.
+    expect(general.out.stdout).toContain('(HTTP_PORT, else where it recorded it runs, default 3000;');
     expect(await runCli([], io().io)).toBe(EXIT.usage);
     const group = io();
     expect(await runCli(['servicers', '--help'], group.io)).toBe(EXIT.done);

@@ -1,18 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   endpointsOf,
-  LOCAL_PORTS,
   localEndpoints,
   portsFrom,
   readLocalRecord,
   removeLocalRecord,
+  stagePorts,
   writeLocalRecord,
 } from '../../local/endpoints';
-import { localFunctionEnvironment, ROOT, type ServiceDefinition } from '../../local/serviceDefinition';
+import { localFunctionEnvironment, type ServiceDefinition } from '../../local/serviceDefinition';
 
 const DEFAULTS = { http: 3000, lambda: 3002, dynamodb: 8000, fauxqs: 4566, sim: 4001 };
 
@@ -90,13 +90,53 @@ describe('local endpoints', () => {
     expect((await readLocalRecord(file))?.pid).toBe(process.ppid);
   });
 
-  it('has the same defaults and variables serverless.yml uses for invoke local and serverless offline', async () => {
-    const yml = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
-    for (const [name, { variable, fallback }] of Object.entries(LOCAL_PORTS)) {
-      expect(yml).toContain(
-        `    ${name}: \${env:${variable}, file(./.kf-bridge/local.json):ports.${name}, '${fallback}'}`,
-      );
+  it('treats a corrupt, half-written or null record as absent, saying so in one line', async () => {
+    for (const text of ['{"pid": 12, "ports": {"http": 31', 'null', '[]', '{"ports": {}}']) {
+      await writeFile(file, text);
+      const lines: string[] = [];
+      expect(await readLocalRecord(file, (line) => lines.push(line))).toBeUndefined();
+      expect((await localEndpoints({}, file, () => {})).ports).toEqual(DEFAULTS);
+      expect(lines).toEqual([
+        `ignoring ${file}: not the record of a running npm start; using the port variables and defaults`,
+      ]);
     }
+  });
+
+  it('ignores a record whose ports are not port numbers, so no URL points anywhere but this machine', async () => {
+    for (const http of ['@evil.example', 70000, 0, 3000.5, '3100']) {
+      const record = { ...recordOf(process.pid), ports: { ...recordOf(process.pid).ports, http } };
+      await writeFile(file, JSON.stringify(record));
+      expect((await localEndpoints({}, file, () => {})).apiUrl).toBe('http://127.0.0.1:3000');
+    }
+  });
+
+  it('replaces the record whole: a reader that opened the previous one never sees it cut short', async () => {
+    await writeLocalRecord(recordOf(process.ppid), file);
+    const previous = await open(file);
+    try {
+      await writeLocalRecord(recordOf(process.pid), file);
+      expect(JSON.parse(await previous.readFile('utf8')).pid).toBe(process.ppid);
+      expect((await readLocalRecord(file))?.pid).toBe(process.pid);
+    } finally {
+      await previous.close();
+    }
+  });
+
+  it("gives serverless.yml the local stage's ports by the same rule, and any other stage the defaults unread", async () => {
+    await writeLocalRecord(recordOf(process.pid), file);
+    expect(await stagePorts('local', { SIM_PORT: '4999' }, file)).toEqual({
+      http: 3100,
+      lambda: 3102,
+      dynamodb: 8100,
+      fauxqs: 4666,
+      sim: 4999,
+    });
+    await writeFile(file, '{');
+    const lines: string[] = [];
+    expect(await stagePorts('prod', { HTTP_PORT: 'abc' }, file, (line) => lines.push(line))).toEqual(
+      DEFAULTS,
+    );
+    expect(lines).toEqual([]);
   });
 
   it("points the functions' environment at the chosen ports, each port replaced once", () => {

@@ -63,4 +63,29 @@ describe('the local HTTP front of serverless offline', () => {
     expect(response.headers.get('x-kf')).toBe('1');
     expect(await response.text()).toBe('msg_signature does not match');
   });
+
+  it('answers 502 and says so when serverless offline fails part-way through its answer', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      response.write('{"status":');
+      setImmediate(() => response.socket?.destroy());
+    });
+    const offlinePort = await freePort();
+    await new Promise<void>((resolve) => server.listen(offlinePort, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const lines: string[] = [];
+    const url = await front(offlinePort, lines);
+    const response = await fetch(`${url}/v1/messages/abc`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Bad Gateway' });
+    expect(lines).toEqual(['[http] GET /v1/messages/abc: serverless offline broke off its answer: aborted']);
+  });
+
+  it("passes a HEAD answer's content-length through, as there is no body to count", async () => {
+    const url = await front(await offlineAnswering(200, { 'content-length': '1234' }, ''));
+    const response = await fetch(`${url}/v1/openapi.json`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe('1234');
+  });
 });
