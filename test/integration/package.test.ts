@@ -299,6 +299,8 @@ describe('the CloudFormation template', () => {
       OutboundQueueUrl: { Value: ref('OutboundQueue') },
       OutboundQueueArn: { Value: arnOf('OutboundQueue') },
       MediaBucketName: { Value: ref('MediaBucket') },
+      // The partition is aws-cn in China regions: a policy takes the ARN from here rather than writing arn:aws.
+      MediaBucketArn: { Value: arnOf('MediaBucket') },
     });
     for (const name of ['InboundQueueUrl', 'InboundQueueArn', 'OutboundQueueUrl', 'OutboundQueueArn'])
       expect(template.Outputs[name], name).not.toHaveProperty('Condition');
