@@ -27,6 +27,7 @@ import { localStack, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { allows, type Placement, type PolicyDocument, rolePolicies } from '../support/iamPolicies';
 import { type MotoServer, startMotoServer } from '../support/moto';
+import { describeWithPythonTools } from '../support/pythonTools';
 import { recordingLog } from '../support/recording';
 import { packageProd, readTemplate, type Template } from '../support/serverlessPackage';
 import { testEnv } from '../support/wechat';
@@ -137,7 +138,7 @@ describe('settings per function, on the packaged template', () => {
     }
   });
 
-  describe('against SSM (moto)', () => {
+  describeWithPythonTools('against SSM (moto)', () => {
     let moto: MotoServer;
     beforeAll(async () => {
       moto = await startMotoServer(prod.region);
