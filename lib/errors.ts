@@ -66,6 +66,16 @@ export class DependencyError extends KfBridgeError {
 }
 
 /**
+ * A file the caller named could not be fetched for a reason that may pass (kf-bridge's resolver or network, the
+ * file's server, kf-bridge's own deadline): said with its cause, so the caller knows what to try again.
+ */
+export class CallerFileUnavailableError extends DependencyError {
+  override get expose(): boolean {
+    return true;
+  }
+}
+
+/**
  * A platform call failed with no answer (timeout, dropped connection): it may have been carried out. Retrying is
  * safe only where the platform de-duplicates (kf/send_msg's msgid); MP's message/custom/send does not.
  */

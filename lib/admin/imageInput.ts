@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { given, httpsUrl, mediaId, s3Object } from '../contracts/fields';
 import { exactlyOneOf } from '../contracts/jsonSchema';
-import { BadRequestError, CallerFileError } from '../errors';
+import { BadRequestError, CallerFileError, CallerFileUnavailableError } from '../errors';
 import type { UploadFile } from '../platform/client';
 import type { AdminContext } from './operation';
 
@@ -65,6 +65,8 @@ async function named<T>(field: string, fetching: Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof CallerFileError)
       throw new BadRequestError(`${field} ${error.message}`, { cause: error });
+    if (error instanceof CallerFileUnavailableError)
+      throw new CallerFileUnavailableError(`${field} ${error.message}`, { cause: error });
     throw error;
   }
 }

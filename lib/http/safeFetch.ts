@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { BadRequestError, DependencyError } from '../errors';
+import { BadRequestError, DependencyError, KfBridgeError } from '../errors';
 import { type InternalKind, internalKind } from './internalAddress';
 
 export interface ResolvedAddress {
@@ -137,7 +137,7 @@ function parse(url: string, base?: URL): URL {
  * The one way kf-bridge reads a URL a caller gave: https only; redirects followed by hand, each hop checked
  * again; no connection to a loopback, private, link-local, metadata or otherwise internal address; the body
  * cut off past the limit; 15 s at most. A refusal is the caller's bad input (BadRequestError); a network
- * failure or a timeout may pass (DependencyError).
+ * failure, a timeout or the server's own failure (HTTP 5xx) may pass (DependencyError).
  */
 export function safeFetcher(overrides: Partial<SafeFetchDeps> = {}): SafeFetch {
   const deps: SafeFetchDeps = { resolve: systemResolve, internalKind, ...overrides };
@@ -162,6 +162,8 @@ export function safeFetcher(overrides: Partial<SafeFetchDeps> = {}): SafeFetch {
         }
         if (status < 200 || status > 299) {
           response.destroy();
+          // The file's server failing may pass; a 4xx says the URL is wrong.
+          if (status >= 500) throw new DependencyError(`media URL answered HTTP ${status}`);
           throw new BadRequestError(`media URL answered HTTP ${status}`);
         }
         return {
@@ -169,13 +171,13 @@ export function safeFetcher(overrides: Partial<SafeFetchDeps> = {}): SafeFetch {
           contentType: response.headers['content-type'] ?? 'application/octet-stream',
         };
       } catch (error) {
-        if (error instanceof BadRequestError) throw error;
-        throw new DependencyError(
-          within.aborted
-            ? `media from ${target.hostname} did not arrive in time`
-            : `could not fetch media from ${target.hostname}`,
-          { cause: error },
-        );
+        if (error instanceof KfBridgeError) throw error;
+        // Past the deadline the connection's own error (often a reset) is a consequence: the cause is the deadline.
+        if (within.aborted)
+          throw new DependencyError(`media from ${target.hostname} did not arrive in time`, {
+            cause: within.reason,
+          });
+        throw new DependencyError(`could not fetch media from ${target.hostname}`, { cause: error });
       }
     }
   };

@@ -27,7 +27,8 @@ export function splitText(text: string, maxBytes: number): string[] {
   let bytes = 0;
   for (const unit of unitsOf(text, maxBytes)) {
     const size = utf8Bytes(unit);
-    if (bytes + size > maxBytes) {
+    // Text carried past a break may leave too little room for a large character: cut again until it fits.
+    while (bytes + size > maxBytes) {
       const end = partEnd(units, bytes, maxBytes / 2);
       parts.push(units.slice(0, end).join(''));
       units = units.slice(end);

@@ -9,6 +9,9 @@ import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { adminDeps } from '../../lib/admin/wiring';
 import { BudgetStore } from '../../lib/budgets';
 import { parseConfig } from '../../lib/config/config';
+import { CallerFileUnavailableError } from '../../lib/errors';
+import { errorResponse } from '../../lib/http/httpApi';
+import { safeFetcher } from '../../lib/http/safeFetch';
 import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
@@ -70,10 +73,12 @@ interface Run {
 }
 
 /** Runs the CLI against the admin API; every JSON answer is checked against the operation's published output schema. */
-async function cli(...args: string[]): Promise<Run> {
+const cli = (...args: string[]) => cliOn(api.url, ...args);
+
+async function cliOn(apiUrl: string, ...args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli([...args, '--url', api.url, '--api-key', KEY], {
+  const code = await runCli([...args, '--url', apiUrl, '--api-key', KEY], {
     env: {},
     stdout: (text) => {
       stdout += text;
@@ -84,7 +89,7 @@ async function cli(...args: string[]): Promise<Run> {
     fetch,
     readFile: (path) => readFile(path),
     localAdminKey: async () => KEY,
-    localApiUrl: async () => api.url,
+    localApiUrl: async () => apiUrl,
   });
   const json = args.includes('--json') && code === EXIT.done ? JSON.parse(stdout) : {};
   if (args.includes('--json') && code === EXIT.done) {
@@ -457,9 +462,10 @@ describe('avatars by URL', () => {
         status: 400,
         message: `avatar ${host.url('/page.png')} is not a JPG or PNG image`,
       });
+      // A connection the host drops may work on the next try: not the caller's input at fault (see below).
       await expect(setMpAvatar(host.url('/refused.png'))).rejects.toMatchObject({
-        status: 400,
-        message: `avatar ${host.url('/refused.png')} could not be fetched: the connection was reset`,
+        status: 503,
+        message: `avatar ${host.url('/refused.png')} is temporarily unavailable: the connection was reset`,
       });
     } finally {
       await host.stop();
@@ -467,6 +473,132 @@ describe('avatars by URL', () => {
     expect(
       platformCalls('media/upload') + platformCalls('kf/account/add') + platformCalls('uploadheadimg'),
     ).toBe(0);
+  });
+
+  /** The admin deps with avatars fetched by `safeFetch`, and every line they log. */
+  function fetchingDeps(safeFetch: ReturnType<typeof safeFetcher>) {
+    const recorded = recordingLog();
+    const fetching = adminDeps(
+      deps.config,
+      documentClient(),
+      s3Client(),
+      sqsClient(),
+      recorded.log,
+      NO_METRICS,
+      Date.now,
+      safeFetch,
+    );
+    return { fetching, lines: recorded.lines };
+  }
+
+  /** The API's answer to adding a kf account with this avatar URL, as the api function gives it. */
+  async function answerToAvatar(fetching: AdminDeps, avatarUrl: string, signal?: AbortSignal) {
+    try {
+      await handleAdminApi(
+        {
+          method: 'POST',
+          path: '/v1/admin/kf/accounts',
+          query: {},
+          headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: '售后', avatar: { url: avatarUrl } }),
+          ...(signal && { signal }),
+        },
+        fetching,
+      );
+    } catch (error) {
+      const answer = errorResponse(error, fetching.log, 'json');
+      return { error, status: answer.statusCode, body: JSON.parse(answer.body ?? '{}') };
+    }
+    throw new Error('the avatar was taken');
+  }
+
+  it("names an avatar URL by its origin and path only: no password, no presigned URL's token or signature", async () => {
+    const host = await publicHost((_, response) => response.writeHead(404).end(), 'bucket.s3.amazonaws.com');
+    const { fetching, lines } = fetchingDeps(host.safeFetch);
+    const withPassword = host.url('/a.png').replace('https://', 'https://user:s3cr3tpass@');
+    const presigned = host.url('/a.png?X-Amz-Security-Token=SESSIONTOKEN&X-Amz-Signature=SIG#part');
+    try {
+      for (const avatarUrl of [withPassword, presigned]) {
+        const answer = await answerToAvatar(fetching, avatarUrl);
+        expect(answer).toMatchObject({
+          status: 400,
+          body: { error: `avatar ${host.url('/a.png')} could not be fetched: media URL answered HTTP 404` },
+        });
+        const everything = JSON.stringify([answer.body, lines, String((answer.error as Error).message)]);
+        for (const secret of ['user', 's3cr3tpass', 'SESSIONTOKEN', 'SIG', 'X-Amz', 'part'])
+          expect(everything).not.toContain(secret);
+      }
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it("says an avatar URL is temporarily unavailable, naming the host, when what failed may pass: kf-bridge's resolver or network, the host's server, kf-bridge's deadline", async () => {
+    const deadline = new AbortController();
+    const host = await publicHost((request, response) => {
+      if (request.url === '/reset.png') request.socket.destroy();
+      else if (request.url === '/busy.png') response.writeHead(503).end('try later');
+      // kf-bridge's own deadline passes while the host is still silent.
+      else if (request.url === '/slow.png') deadline.abort(new DOMException('deadline', 'TimeoutError'));
+    });
+    const failingLookup = (code: string) =>
+      safeFetcher({
+        resolve: async () => {
+          throw Object.assign(new Error(`lookup failed`), { code });
+        },
+      });
+    const cases = [
+      {
+        fetch: failingLookup('EAI_AGAIN'),
+        url: 'https://files.example.com/a.png',
+        cause: 'its host name did not resolve',
+      },
+      {
+        fetch: failingLookup('ETIMEDOUT'),
+        url: 'https://files.example.com/a.png',
+        cause: 'the connection timed out',
+      },
+      { fetch: host.safeFetch, url: host.url('/reset.png'), cause: 'the connection was reset' },
+      { fetch: host.safeFetch, url: host.url('/busy.png'), cause: 'media URL answered HTTP 503' },
+      {
+        fetch: host.safeFetch,
+        url: host.url('/slow.png'),
+        cause: 'it did not arrive in time',
+        signal: deadline.signal,
+      },
+    ];
+    try {
+      for (const { fetch: safeFetch, url, cause, signal } of cases) {
+        const answer = await answerToAvatar(fetchingDeps(safeFetch).fetching, url, signal);
+        expect(answer.error, url).toBeInstanceOf(CallerFileUnavailableError);
+        expect(answer, url).toMatchObject({
+          status: 503,
+          body: { error: `avatar ${url} is temporarily unavailable: ${cause}` },
+        });
+      }
+      // The CLI says so with its exit code for "try again later".
+      const busyApi = await startAdminApi(fetchingDeps(host.safeFetch).fetching);
+      try {
+        const busy = await cliOn(
+          busyApi.url,
+          'kf-accounts',
+          'add',
+          '--name',
+          '售后',
+          '--avatar',
+          host.url('/busy.png'),
+        );
+        expect(busy).toMatchObject({
+          code: EXIT.retryLater,
+          stderr: `kf-bridge: avatar ${host.url('/busy.png')} is temporarily unavailable: media URL answered HTTP 503\n`,
+        });
+      } finally {
+        await busyApi.stop();
+      }
+    } finally {
+      await host.stop();
+    }
+    expect(platformCalls('media/upload') + platformCalls('kf/account/add')).toBe(0);
   });
 
   it('refuses an Official Account avatar past 2 MB as it arrives, without waiting for the rest', async () => {

@@ -29,6 +29,7 @@ import { localStack, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { allows, type Placement, type PolicyDocument, rolePolicies } from '../support/iamPolicies';
 import { type MotoServer, startMotoServer } from '../support/moto';
+import { describeWithPythonTools } from '../support/pythonTools';
 import { recordingLog } from '../support/recording';
 import { packageProd, readTemplate, type Template } from '../support/serverlessPackage';
 import { testEnv } from '../support/wechat';
@@ -139,7 +140,7 @@ describe('settings per function, on the packaged template', () => {
     }
   });
 
-  describe('against SSM (moto)', () => {
+  describeWithPythonTools('against SSM (moto)', () => {
     let moto: MotoServer;
     beforeAll(async () => {
       moto = await startMotoServer(prod.region);
@@ -187,12 +188,12 @@ describe('settings per function, on the packaged template', () => {
 });
 
 describe('the example policy of an inbound.fifo consumer (examples/iam/inbound-consumer-policy.json)', () => {
-  /** The policy as a company fills it in from the stack's outputs InboundQueueArn and MediaBucketName. */
+  const policyText = () => readFile(join(ROOT, 'examples/iam/inbound-consumer-policy.json'), 'utf8');
+  /** The policy as a company fills it in from the stack's outputs InboundQueueArn and MediaBucketArn. */
   const filledIn = async (): Promise<PolicyDocument> => {
-    const text = await readFile(join(ROOT, 'examples/iam/inbound-consumer-policy.json'), 'utf8');
-    const filled = text
+    const filled = (await policyText())
       .replaceAll('<InboundQueueArn>', queueArn('InboundQueue'))
-      .replaceAll('<MediaBucketName>', prod.physicalIds.MediaBucket ?? '');
+      .replaceAll('<MediaBucketArn>', `arn:aws:s3:::${prod.physicalIds.MediaBucket}`);
     expect(filled).not.toMatch(/<\w+>/);
     return JSON.parse(filled);
   };
@@ -205,6 +206,17 @@ describe('the example policy of an inbound.fifo consumer (examples/iam/inbound-c
       if (await allows([policy], call, prod.accountId)) allowed.push(`${call.action} ${call.resource}`);
     return allowed;
   };
+
+  it('names every resource by a stack output, so it holds in every partition (aws-cn for China regions too)', async () => {
+    const resources = (JSON.parse(await policyText()) as PolicyDocument).Statement.map(
+      (statement) => statement.Resource,
+    );
+    expect(resources).toEqual([
+      '<InboundQueueArn>',
+      '<MediaBucketArn>/quarantine/*',
+      '<MediaBucketArn>/media/*',
+    ]);
+  });
 
   it('allows what the example consumer calls: reading, releasing and deleting inbound.fifo, quarantined and archived files', async () => {
     const calls = [

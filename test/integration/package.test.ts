@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS, METRICS_NAMESPACE, type MetricName } from '../../lib/metrics';
 import { ROOT, readServiceDefinition } from '../../local/serviceDefinition';
 import { type DeployedResource, deployToMoto, startMotoServer } from '../support/moto';
+import { describeWithPythonTools, PYTHON_TOOLS_INSTALL } from '../support/pythonTools';
 import {
   logicalName,
   packageProd,
@@ -301,6 +302,8 @@ describe('the CloudFormation template', () => {
       OutboundQueueUrl: { Value: ref('OutboundQueue') },
       OutboundQueueArn: { Value: arnOf('OutboundQueue') },
       MediaBucketName: { Value: ref('MediaBucket') },
+      // The partition is aws-cn in China regions: a policy takes the ARN from here rather than writing arn:aws.
+      MediaBucketArn: { Value: arnOf('MediaBucket') },
     });
     for (const name of ['InboundQueueUrl', 'InboundQueueArn', 'OutboundQueueUrl', 'OutboundQueueArn'])
       expect(template.Outputs[name], name).not.toHaveProperty('Condition');
@@ -358,7 +361,7 @@ async function cfnLintErrors(file: string): Promise<string[]> {
     // cfn-lint exits non-zero when it found anything; a missing cfn-lint has no output to read.
     const found = (error as { stdout?: string }).stdout;
     if (!found)
-      throw new Error("cfn-lint did not run: install the Python package 'cfn-lint'", { cause: error });
+      throw new Error(`cfn-lint did not run; install with: ${PYTHON_TOOLS_INSTALL}`, { cause: error });
     stdout = found;
   }
   return (JSON.parse(stdout) as { Level: string; Rule: { Id: string }; Message: string }[])
@@ -415,7 +418,7 @@ function holds(condition: unknown): boolean {
   throw new Error(`cannot evaluate condition ${JSON.stringify(condition)}`);
 }
 
-describe('the packaged template, outside our own reading', () => {
+describeWithPythonTools('the packaged template, outside our own reading', () => {
   const variants = () => [
     { name: 'default', folder: out, template },
     { name: 'fixedEgressIp=true', folder: egressOut, template: egress },

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { needs } from './needs';
 
 /** Where Debian and Ubuntu packages put Chromium and Chrome; CHROMIUM_PATH names any other. */
 const KNOWN_PATHS = [
@@ -29,9 +29,6 @@ export const browserPath = chosen
 
 const missing = `${chosen ? `CHROMIUM_PATH=${chosen} is not an executable file` : `no Chromium or Chrome at ${KNOWN_PATHS.join(', ')} (or CHROMIUM_PATH)`}; install one (and the CJK fonts its screenshots need) with: sudo apt-get install chromium fonts-noto-cjk`;
 
-/** CI installs a browser (.ci/run): there a missing one is a failure, never a skip. */
-const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
-
 /** A browser for a page test; fails with what to install when there is none (which CI, and only CI, reaches). */
 export function launchBrowser(): Promise<Browser> {
   if (!browserPath) throw new Error(missing);
@@ -50,13 +47,8 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-// Skipped statically, so none of the file's setup (a whole local stack) starts for nothing; vitest's skip note
-// shows only in the verbose reporter, so the reason is said on stderr, which every reporter shows.
-const skipping = !browserPath && !inCi;
-if (skipping) console.warn(`skipped: tests in a browser need one: ${missing}`);
-
-/** `describe` for tests in a browser: skipped with the reason on a machine without one, run (or failed) in CI. */
-export const describeInBrowser = skipping ? describe.skip : describe;
-
-/** `it` for a test in a browser: skipped with the reason on a machine without one, run (or failed) in CI. */
-export const itInBrowser = skipping ? it.skip : it;
+/** `describe` and `it` for tests in a browser: skipped with the reason on a machine without one, run (or failed) in CI. */
+export const { describe: describeInBrowser, it: itInBrowser } = needs(
+  'tests in a browser need one',
+  browserPath ? undefined : missing,
+);

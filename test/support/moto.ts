@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../local/stack';
+import { PYTHON_TOOLS_INSTALL } from './pythonTools';
 
 export interface MotoServer {
   readonly endpoint: string;
@@ -30,7 +31,7 @@ export interface MotoServer {
  */
 export async function startMotoServer(region = 'ap-southeast-1'): Promise<MotoServer> {
   if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status !== 0)
-    throw new Error("moto_server is not on PATH: install the Python package 'moto[server]'");
+    throw new Error(`moto_server is not on PATH; install with: ${PYTHON_TOOLS_INSTALL}`);
   const port = await freePort();
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'pipe',

@@ -71,6 +71,46 @@ describe('splitText', () => {
     expect(split(`${'a'.repeat(10)}\n${'b'.repeat(3000)}`).map(bytesOf)).toEqual([2048, 963]);
   });
 
+  it('cuts again when the text carried past a break and the next character do not fit together', () => {
+    // 1031 bytes up to the space, then 1000 carried over, then one character of 1501 bytes (a letter, 750 accents).
+    const text = `${'a'.repeat(1030)} ${'b'.repeat(1000)}x${'\u0301'.repeat(750)}`;
+    expect(split(text).map(bytesOf)).toEqual([1031, 1000, 1501]);
+  });
+
+  it('gives parts within the limit that join back into the text, for any mix of scripts, emoji, accents and breaks', () => {
+    const pieces = ['a', 'Z', '7', '汉', '。', '，', ' ', '\n', '😀', '👨‍👩‍👧', '👍🏽', '!'];
+    const accents = ['\u0301', '\u0308'];
+    // mulberry32: the same strings on every run, so a failure can be replayed.
+    let seed = 18;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T;
+    // Runs of one piece make long words and lines; a letter with up to 1,100 accents is one character of up to
+    // 2,201 bytes, below and above the limit.
+    const chunk = () =>
+      random() < 0.8
+        ? pick(pieces).repeat(1 + Math.floor(random() ** 3 * 300))
+        : `e${pick(accents).repeat(Math.floor(random() * 1100))}`;
+    for (let run = 0; run < 200; run++) {
+      let text = '';
+      while (text.length < 6000) text += chunk();
+      const maxBytes = pick([8, 64, 700, TEXT_MAX_BYTES]);
+      const parts = splitText(text, maxBytes);
+      // Checked in one assertion a run: thousands of parts each asserted on would take longer than the splitting.
+      const wrong = parts.filter((part) => !part || bytesOf(part) > maxBytes || !wellFormed(part));
+      expect({ run, maxBytes, wrong: wrong.map(bytesOf), joined: parts.join('') === text }).toEqual({
+        run,
+        maxBytes,
+        wrong: [],
+        joined: true,
+      });
+    }
+  });
+
   it('gives no part for no text, and refuses a limit no character fits in', () => {
     expect(split('')).toEqual([]);
     expect(() => splitText('abc', 3)).toThrow('maxBytes must be a whole number of at least 4, not 3');
