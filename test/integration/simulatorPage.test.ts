@@ -96,6 +96,7 @@ describeInBrowser('the simulator web page, in a real browser', () => {
       .poll(() => reply.locator('li').allTextContents(), { timeout: 10_000 })
       .toEqual([
         expect.stringMatching(/^reply kf\/send_msg accepted/),
+        'attempts 1 attempt by the sender',
         expect.stringMatching(/^outcome request bot-\S+: sent/),
       ]);
     await page.close();
@@ -120,6 +121,7 @@ describeInBrowser('the simulator web page, in a real browser', () => {
         })
         .toEqual([
           expect.stringMatching(/^reply kf\/send_msg refused: errcode 95018/),
+          expect.stringMatching(/^attempts \d+ attempts? by the sender$/),
           expect.stringMatching(/^outcome request bot-\S+: failed: .*\(errcode 95018\)/),
         ]);
     } finally {
