@@ -186,6 +186,24 @@ describe('dlq list and show', () => {
       'no message no-such-message can be read in the inbound dead-letter queue now',
     );
   });
+  it("shows a reply WeCom took and then reported undelivered as not redrivable: a new send is the caller's decision", async () => {
+    const requestId = unique('undelivered');
+    await ledger.queue('default', requestId, Date.now());
+    await ledger.indexMsgid('default', 'm-undelivered', requestId, Date.now());
+    await ledger.record('default', requestId, { status: 'sent', msgid: 'm-undelivered', at: Date.now() });
+    await ledger.markUndelivered('default', 'm-undelivered', 4, Date.now());
+    const messageId = await deadLetter('Outbound', group('u'), reply(requestId, 'u'));
+    const reason =
+      "sent as msgid m-undelivered, then WeCom could not deliver it: the session expired (over 48 h); sending it again would be a new reply: the caller's to decide, through the messages API";
+
+    const listed = await cli('dlq', 'list', 'outbound', '--json');
+    expect(listed.json.messages).toEqual([
+      expect.objectContaining({ messageId, ledger: 'failed', reason, redrivable: false }),
+    ]);
+    const redrive = await cli('dlq', 'redrive', 'outbound', '--json');
+    expect(redrive.json.refusals).toEqual([expect.objectContaining({ messageId, reason })]);
+    expect(await drain(sqs, queues.Outbound ?? '')).toEqual([]);
+  });
 });
 
 describe('dlq redrive', () => {
