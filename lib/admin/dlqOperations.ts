@@ -89,6 +89,14 @@ export const DLQ_OPERATIONS = [
     input: v.strictObject({
       queue,
       messageId: v.optional(v.pipe(text(128), v.description('only this message (default: all)'))),
+      resend: v.optional(
+        v.pipe(
+          v.boolean(),
+          v.description(
+            'inbound: send again a message a redrive cut short more than 4 minutes ago may have sent (the consumer may get it twice, with the same id)',
+          ),
+        ),
+      ),
     }),
     output: v.strictObject({
       queue: v.picklist(DLQ_QUEUES),
@@ -100,6 +108,7 @@ export const DLQ_OPERATIONS = [
     run: (input, context) =>
       context.deadLetters.redrive(input.queue, {
         ...(input.messageId !== undefined && { messageId: input.messageId }),
+        ...(input.resend !== undefined && { resend: input.resend }),
         ...(context.signal && { signal: context.signal }),
       }),
   }),

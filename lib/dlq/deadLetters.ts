@@ -14,7 +14,9 @@ import type { RedriveRecords } from './redriveRecords';
 
 /**
  * SQS FIFO drops a message sent again with the same deduplication id within 5 minutes of the first: a redrive
- * cut short after its claim may send again only well inside that window, since its send came after the claim.
+ * cut short after its claim sends an inbound message again unasked only well inside that window, since its
+ * send came after the claim. (A sync job or a reply may go twice: a pull is repeatable, and the sender settles
+ * a request once, by its send ledger.)
  */
 const RESEND_WITHIN_MS = 4 * 60_000;
 /** Work one call starts, inside the api function's 15 s and the messages' 30 s out of sight. */
@@ -35,6 +37,19 @@ export interface Refusal {
 }
 
 const groupOf = (message: Message) => message.Attributes?.MessageGroupId ?? '';
+
+/**
+ * SQS answered the send with an error of the request's (4xx) at its first try, so it took nothing. A 5xx, an
+ * answer after retries (an earlier try may have been taken) or no answer leave it unknown.
+ */
+function refusedOutright(error: unknown): boolean {
+  const answer = error as { $fault?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+  return (
+    answer?.$fault === 'client' &&
+    answer.$metadata?.httpStatusCode !== undefined &&
+    (answer.$metadata.attempts ?? 1) <= 1
+  );
+}
 
 /** The callback Token a sync job carries lifts WeCom's throttle for 10 minutes: not shown. */
 function shownBody(queue: DlqQueue, message: Message): unknown {
@@ -98,9 +113,10 @@ export class DeadLetters {
    * queue: one (`messageId`, which must be the first of its group) or all. A message that may not go back (a
    * reply the ledger says was sent, is uncertain, or was rejected) is refused with the reason, and its group's
    * later messages stay behind it. Each message is claimed in the state table before it is sent, so none is
-   * sent back twice, however a redrive is cut short. A call stops starting work after 10 s; `more` says so.
+   * sent back twice, however a redrive is cut short; `resend` sends an inbound message again that a redrive cut
+   * short more than 4 minutes ago may have sent. A call stops starting work after 10 s; `more` says so.
    */
-  async redrive(queue: DlqQueue, options: { messageId?: string; signal?: AbortSignal }) {
+  async redrive(queue: DlqQueue, options: { messageId?: string; resend?: boolean; signal?: AbortSignal }) {
     const { pair, held } = await this.open(queue);
     const stopAt = this.deps.now() + WORK_MS;
     const refusals: Refusal[] = [];
@@ -134,7 +150,7 @@ export class DeadLetters {
             more = true;
             break walk;
           }
-          const refused = await this.sendBack(queue, pair, message, held);
+          const refused = await this.sendBack(queue, pair, message, held, options.resend === true);
           if (refused) {
             refusals.push(this.refusal(message, refused));
             stopped.add(group);
@@ -184,6 +200,7 @@ export class DeadLetters {
     pair: DlqPair,
     message: Message,
     held: HeldMessages,
+    resend: boolean,
   ): Promise<string | undefined> {
     const messageId = message.MessageId ?? '';
     const letter = await describe(queue, message, this.deps.ledger);
@@ -191,9 +208,9 @@ export class DeadLetters {
     const at = this.deps.now();
     const earlier = await this.deps.records.claim(queue, messageId, at);
     if (earlier?.state !== 'sent') {
-      if (earlier && at - earlier.claimedAt >= RESEND_WITHIN_MS)
-        return `a redrive at ${new Date(earlier.claimedAt).toISOString()} was cut short and may have sent it back already; past SQS's 5-minute deduplication it is not sent again: check the ${queue} consumer, then discard it`;
-      if (letter.app && letter.requestId) {
+      if (queue === 'inbound' && earlier && at - earlier.claimedAt >= RESEND_WITHIN_MS && !resend)
+        return `a redrive at ${new Date(earlier.claimedAt).toISOString()} was cut short and may have sent it back already; SQS absorbs a repeat only when a redrive is rerun within 4 minutes, or --resend sends it again: the inbound consumer may then get it twice, with the same id${letter.inboundId ? ` (${letter.inboundId})` : ''}`;
+      if (earlier?.state !== 'requeued' && letter.app && letter.requestId) {
         const requeued = await this.deps.ledger.requeue(
           letter.app,
           letter.requestId,
@@ -204,8 +221,16 @@ export class DeadLetters {
           if (!earlier) await this.deps.records.giveBack(queue, messageId);
           return (await describe(queue, message, this.deps.ledger)).reason;
         }
+        await this.deps.records.markRequeued(queue, messageId);
       }
-      await this.send(pair, message);
+      try {
+        await this.send(pair, message);
+      } catch (error) {
+        // A claim of this call's whose send SQS refused sent nothing; an earlier claim's send may have gone.
+        if (!earlier && refusedOutright((error as Error).cause))
+          await this.deps.records.giveBack(queue, messageId);
+        throw error;
+      }
       await this.deps.records.markSent(queue, messageId, this.deps.now());
     }
     await held.remove(messageId);

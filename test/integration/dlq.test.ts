@@ -331,6 +331,16 @@ describe('a redrive cut short', () => {
     });
   }
   const inbound = (id: string) => ({ app: 'default', id });
+  const fiveMinutesOn = () => Date.now() + 5 * 60_000;
+  /** Records that die between sending a message back and recording it. */
+  function forgetful() {
+    const records = new RedriveRecords(db, testEnv.STATE_TABLE);
+    return Object.assign(Object.create(records), {
+      markSent: async () => {
+        throw new Error('the function timed out');
+      },
+    }) as RedriveRecords;
+  }
 
   it('between sending back and deleting from the dead-letter queue: the rerun delivers each message once, in order', async () => {
     const ids = ['m1', 'm2', 'm3'].map(unique);
@@ -353,35 +363,88 @@ describe('a redrive cut short', () => {
     expect(delivered).toEqual(ids);
   });
 
-  it('between sending back and recording it: a rerun within SQS deduplication sends again, absorbed; later it refuses', async () => {
+  it('between sending back and recording it: a rerun within SQS deduplication sends again, absorbed; later an inbound message waits for --resend', async () => {
     const [early, late] = ['early', 'late'].map(unique) as string[];
     await deadLetter('Inbound', 'default#wkA#wmEarly', inbound(early as string));
-    const records = new RedriveRecords(db, testEnv.STATE_TABLE);
-    const forgetful = Object.assign(Object.create(records), {
-      markSent: async () => {
-        throw new Error('the function timed out');
-      },
-    }) as RedriveRecords;
-    await expect(deadLetters({ records: forgetful }).redrive('inbound', {})).rejects.toThrow('timed out');
+    await expect(deadLetters({ records: forgetful() }).redrive('inbound', {})).rejects.toThrow('timed out');
     expect(await deadLetters().redrive('inbound', {})).toMatchObject({ redriven: 1 });
     expect((await drain(sqs, queues.Inbound ?? '')).map((m) => JSON.parse(m.Body ?? '{}').id)).toEqual([
       early,
     ]);
 
     const lateId = await deadLetter('Inbound', 'default#wkA#wmLate', inbound(late as string));
-    await expect(deadLetters({ records: forgetful }).redrive('inbound', {})).rejects.toThrow('timed out');
+    await expect(deadLetters({ records: forgetful() }).redrive('inbound', {})).rejects.toThrow('timed out');
     await drain(sqs, queues.Inbound ?? '');
-    const fiveMinutesOn = () => Date.now() + 5 * 60_000;
     const refused = await deadLetters({ now: fiveMinutesOn }).redrive('inbound', {});
     expect(refused.redriven).toBe(0);
     expect(refused.refusals).toEqual([
       expect.objectContaining({
         messageId: lateId,
         reason: expect.stringContaining(
-          "was cut short and may have sent it back already; past SQS's 5-minute deduplication it is not sent again",
+          'was cut short and may have sent it back already; SQS absorbs a repeat only when a redrive is rerun within 4 minutes, or --resend',
         ),
       }),
     ]);
     expect(await drain(sqs, queues.Inbound ?? '')).toEqual([]);
+
+    // Sent again (SQS still absorbs the copy here: only the test's clock is 5 minutes on) and gone from the DLQ.
+    const resent = await deadLetters({ now: fiveMinutesOn }).redrive('inbound', { resend: true });
+    expect(resent).toMatchObject({ redriven: 1, refused: 0 });
+    expect((await deadLetters().list('inbound', 10)).total).toBe(0);
+  });
+
+  it('a sync job cut short is sent again however late: pulling again is harmless', async () => {
+    await deadLetter('SyncJobs', 'default#wkLate', { app: 'default', openKfId: 'wkLate' });
+    await expect(deadLetters({ records: forgetful() }).redrive('sync-jobs', {})).rejects.toThrow('timed out');
+    expect(await drain(sqs, queues.SyncJobs ?? '')).toHaveLength(1);
+    const rerun = await deadLetters({ now: fiveMinutesOn }).redrive('sync-jobs', {});
+    expect(rerun).toMatchObject({ redriven: 1, refused: 0 });
+    expect((await deadLetters().list('sync-jobs', 10)).total).toBe(0);
+  });
+
+  it('a send SQS refused outright gives the claim back: a rerun however late sends the group in order', async () => {
+    const ids = ['r1', 'r2'].map(unique);
+    for (const id of ids) await deadLetter('Inbound', 'default#wkA#wmRefused', inbound(id));
+    const refusing = sqsClient();
+    refusing.middlewareStack.add(
+      (next, context) => async (args) => {
+        // A queue that does not exist: SQS answers with an error, and takes nothing.
+        if (context.commandName === 'SendMessageCommand')
+          Object.assign(args.input as object, { QueueUrl: `${queues.Inbound}-missing` });
+        return next(args);
+      },
+      { step: 'initialize', name: 'refused' },
+    );
+    await expect(deadLetters({ sqs: refusing }).redrive('inbound', {})).rejects.toThrow(
+      'could not send back to the inbound queue',
+    );
+    expect(await drain(sqs, queues.Inbound ?? '')).toEqual([]);
+    expect(await deadLetters({ now: fiveMinutesOn }).redrive('inbound', {})).toMatchObject({
+      redriven: 2,
+      refused: 0,
+    });
+    expect((await drain(sqs, queues.Inbound ?? '')).map((m) => JSON.parse(m.Body ?? '{}').id)).toEqual(ids);
+  });
+
+  it('a rerun after the sender settled the copy sent back leaves its outcome: the reply is requeued once', async () => {
+    const requestId = unique('settled');
+    await failed(requestId, 95018, 'the session is over 48 h');
+    await deadLetter('Outbound', group('s'), reply(requestId, 's'));
+    await expect(deadLetters({ records: forgetful() }).redrive('outbound', {})).rejects.toThrow('timed out');
+    expect(await drain(sqs, queues.Outbound ?? '')).toHaveLength(1);
+    await ledger.record('default', requestId, {
+      status: 'failed',
+      errcode: 95018,
+      reason: 'the session is still over 48 h',
+      at: Date.now(),
+    });
+
+    expect(await deadLetters().redrive('outbound', {})).toMatchObject({ redriven: 1, refused: 0 });
+    expect(await drain(sqs, queues.Outbound ?? '')).toEqual([]);
+    expect(await ledger.read('default', requestId)).toMatchObject({
+      status: 'failed',
+      reason: 'the session is still over 48 h',
+    });
+    expect((await cli('dlq', 'list', 'outbound', '--json')).json.total).toBe(0);
   });
 });
