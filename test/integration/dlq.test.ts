@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/main';
@@ -9,6 +9,7 @@ import { parseConfig } from '../../lib/config/config';
 import { DeadLetters } from '../../lib/dlq/deadLetters';
 import { dlqPairs } from '../../lib/dlq/queues';
 import { RedriveRecords } from '../../lib/dlq/redriveRecords';
+import type { Log } from '../../lib/logger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { startAdminApi } from '../support/adminApi';
@@ -319,17 +320,77 @@ describe('dlq discard', () => {
   });
 });
 
-describe('a redrive cut short', () => {
-  /** The dead-letter queues with their own clients, so a test can make one call fail. */
-  function deadLetters(options: { sqs?: SQSClient; records?: RedriveRecords; now?: () => number } = {}) {
-    return new DeadLetters({
-      sqs: options.sqs ?? sqs,
-      pairOf: dlqPairs(options.sqs ?? sqs, config),
-      ledger,
-      records: options.records ?? new RedriveRecords(db, testEnv.STATE_TABLE),
-      now: options.now ?? Date.now,
+/** The dead-letter queues with their own clients, so a test can make one call fail. */
+function deadLetters(
+  options: { sqs?: SQSClient; records?: RedriveRecords; now?: () => number; log?: Log } = {},
+) {
+  return new DeadLetters({
+    sqs: options.sqs ?? sqs,
+    pairOf: dlqPairs(options.sqs ?? sqs, config),
+    ledger,
+    records: options.records ?? new RedriveRecords(db, testEnv.STATE_TABLE),
+    now: options.now ?? Date.now,
+    log: options.log ?? recordingLog().log,
+  });
+}
+
+describe('messages out of sight', () => {
+  /** What another read leaves (a trace, or a list whose call timed out): messages out of sight for a while. */
+  const holdElsewhere = (queueUrl: string) =>
+    sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+    );
+
+  it('held by another read, redrive and list say so and when to retry, rather than answering empty', async () => {
+    await deadLetter('Inbound', 'default#wkA#wmHeld', { app: 'default', id: unique('held') });
+    await holdElsewhere(queues.InboundDlq ?? '');
+    const retry =
+      '1 message is out of sight: another read of the dead-letter queue holds it for up to 30 s; run it again in 30 seconds';
+
+    const redrive = await cli('dlq', 'redrive', 'inbound', '--json');
+    expect(redrive.json).toMatchObject({ redriven: 0, refused: 0, unseen: 1, more: true, note: retry });
+    const listed = await cli('dlq', 'list', 'inbound', '--json');
+    expect(listed.json).toMatchObject({ total: 1, unseen: 1, messages: [], note: retry });
+  });
+
+  it('not put back after reading: retried once, and what is still held is counted and logged', async () => {
+    for (const id of ['h1', 'h2']) await deadLetter('Outbound', group(id), reply(unique(id), id));
+    /** A client whose visibility changes fail for one message, `times` times. */
+    const failingRelease = (times: number) => {
+      const client = sqsClient();
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Entries?: { Id?: string; ReceiptHandle?: string }[] };
+          const [first, ...rest] = input.Entries ?? [];
+          if (context.commandName === 'ChangeMessageVisibilityBatchCommand' && times-- > 0 && first)
+            input.Entries = [{ ...first, ReceiptHandle: 'not-a-receipt-handle' }, ...rest];
+          return next(args);
+        },
+        { step: 'initialize', name: 'failingRelease' },
+      );
+      return client;
+    };
+
+    const once = await deadLetters({ sqs: failingRelease(1) }).list('outbound', 10);
+    expect(once.messages).toHaveLength(2);
+    expect(once).not.toHaveProperty('unreleased');
+    expect((await deadLetters().list('outbound', 10)).messages).toHaveLength(2);
+
+    const recorded = recordingLog();
+    const stuck = await deadLetters({ sqs: failingRelease(2), log: recorded.log }).list('outbound', 10);
+    expect(stuck).toMatchObject({ unreleased: 1 });
+    expect(recorded.lines).toContainEqual({
+      level: 'warn',
+      args: [
+        'dead-letter messages not put back in sight; they come back when their hold ends',
+        { queue: 'outbound', unreleased: 1, holdSeconds: 30 },
+      ],
     });
-  }
+    expect((await deadLetters().list('outbound', 10)).unseen).toBe(1);
+  });
+});
+
+describe('a redrive cut short', () => {
   const inbound = (id: string) => ({ app: 'default', id });
   const fiveMinutesOn = () => Date.now() + 5 * 60_000;
   /** Records that die between sending a message back and recording it. */
