@@ -12,6 +12,24 @@ const queue = v.pipe(
 );
 const messageId = v.pipe(text(128), v.description("the dead-letter message's id, as list shows it"));
 
+const unreleased = v.optional(
+  v.pipe(
+    v.number(),
+    v.description(
+      'messages read that could not be put back in sight: they come back when their 30 s hold ends',
+    ),
+  ),
+);
+const outOfSight = {
+  unseen: v.optional(
+    v.pipe(
+      v.number(),
+      v.description('messages out of sight: another read of the dead-letter queue holds them for up to 30 s'),
+    ),
+  ),
+  note: v.optional(v.pipe(v.string(), v.description('when to run it again, if messages were out of sight'))),
+};
+
 const deadLetter = {
   messageId: v.string(),
   groupId: v.string(),
@@ -56,9 +74,13 @@ export const DLQ_OPERATIONS = [
       ),
       unlisted: v.pipe(
         v.number(),
-        v.description('messages not listed: behind the listed ones of their group'),
+        v.description(
+          'messages not listed: behind the listed ones of their group, past the limit, or unseen',
+        ),
       ),
+      ...outOfSight,
       messages: v.array(v.strictObject(deadLetter)),
+      unreleased,
     }),
     run: (input, context) => context.deadLetters.list(input.queue, input.limit ?? 100),
   }),
@@ -75,6 +97,7 @@ export const DLQ_OPERATIONS = [
       attributes: v.record(v.string(), v.string()),
       messageAttributes: v.optional(v.record(v.string(), v.unknown())),
       body: v.unknown(),
+      unreleased,
     }),
     run: (input, context) => context.deadLetters.show(input.queue, input.messageId),
   }),
@@ -89,17 +112,31 @@ export const DLQ_OPERATIONS = [
     input: v.strictObject({
       queue,
       messageId: v.optional(v.pipe(text(128), v.description('only this message (default: all)'))),
+      resend: v.optional(
+        v.pipe(
+          v.boolean(),
+          v.description(
+            'inbound: send again a message a redrive cut short more than 4 minutes ago may have sent (the consumer may get it twice, with the same id)',
+          ),
+        ),
+      ),
     }),
     output: v.strictObject({
       queue: v.picklist(DLQ_QUEUES),
       redriven: v.number(),
       refused: v.pipe(v.number(), v.description('how many messages may not go back; refusals say why')),
       refusals: v.array(v.strictObject({ messageId: v.string(), groupId: v.string(), reason: v.string() })),
-      more: v.pipe(v.boolean(), v.description('the call stopped for time: run it again for the rest')),
+      more: v.pipe(
+        v.boolean(),
+        v.description('the call stopped for time, or messages were out of sight: run it again for the rest'),
+      ),
+      ...outOfSight,
+      unreleased,
     }),
     run: (input, context) =>
       context.deadLetters.redrive(input.queue, {
         ...(input.messageId !== undefined && { messageId: input.messageId }),
+        ...(input.resend !== undefined && { resend: input.resend }),
         ...(context.signal && { signal: context.signal }),
       }),
   }),
@@ -121,6 +158,7 @@ export const DLQ_OPERATIONS = [
       messageId: v.string(),
       outcome: v.picklist(['discarded', 'already redriven']),
       ledger: v.optional(v.picklist([...SEND_STATUSES, 'none'])),
+      unreleased,
     }),
     run: (input, context) => context.deadLetters.discard(input.queue, input.messageId, input.reason),
   }),

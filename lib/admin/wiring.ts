@@ -48,6 +48,7 @@ export function adminDeps(
       ledger: new SendLedger(db, config.stateTable),
       records: new RedriveRecords(db, config.stateTable),
       now,
+      log,
     }),
     tracer: new Tracer({ db, table: config.stateTable, sqs, pairOf, now }),
     now,

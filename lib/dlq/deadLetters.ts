@@ -6,15 +6,18 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DependencyError, NotFoundError } from '../errors';
+import type { Log } from '../logger';
 import type { SendLedger } from '../outbound/sendLedger';
 import { type DeadLetter, describe, parsedBody } from './describe';
-import { HeldMessages, holding } from './heldMessages';
+import { HeldMessages, HOLD_SECONDS, holding } from './heldMessages';
 import type { DlqPair, DlqQueue } from './queues';
 import type { RedriveRecords } from './redriveRecords';
 
 /**
  * SQS FIFO drops a message sent again with the same deduplication id within 5 minutes of the first: a redrive
- * cut short after its claim may send again only well inside that window, since its send came after the claim.
+ * cut short after its claim sends an inbound message again unasked only well inside that window, since its
+ * send came after the claim. (A sync job or a reply may go twice: a pull is repeatable, and the sender settles
+ * a request once, by its send ledger.)
  */
 const RESEND_WITHIN_MS = 4 * 60_000;
 /** Work one call starts, inside the api function's 15 s and the messages' 30 s out of sight. */
@@ -26,6 +29,7 @@ export interface DeadLettersDeps {
   readonly ledger: SendLedger;
   readonly records: RedriveRecords;
   readonly now: () => number;
+  readonly log: Log;
 }
 
 export interface Refusal {
@@ -35,6 +39,25 @@ export interface Refusal {
 }
 
 const groupOf = (message: Message) => message.Attributes?.MessageGroupId ?? '';
+
+/** Messages another read holds (a trace, a list or redrive cut short) are not deliverable until its hold ends. */
+const outOfSight = (unseen: number) => ({
+  unseen,
+  note: `${unseen === 1 ? '1 message is' : `${unseen} messages are`} out of sight: another read of the dead-letter queue holds ${unseen === 1 ? 'it' : 'them'} for up to ${HOLD_SECONDS} s; run it again in ${HOLD_SECONDS} seconds`,
+});
+
+/**
+ * SQS answered the send with an error of the request's (4xx) at its first try, so it took nothing. A 5xx, an
+ * answer after retries (an earlier try may have been taken) or no answer leave it unknown.
+ */
+function refusedOutright(error: unknown): boolean {
+  const answer = error as { $fault?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+  return (
+    answer?.$fault === 'client' &&
+    answer.$metadata?.httpStatusCode !== undefined &&
+    (answer.$metadata.attempts ?? 1) <= 1
+  );
+}
 
 /** The callback Token a sync job carries lifts WeCom's throttle for 10 minutes: not shown. */
 function shownBody(queue: DlqQueue, message: Message): unknown {
@@ -54,35 +77,50 @@ export class DeadLetters {
     return { pair, held: new HeldMessages(this.deps.sqs, pair.dlqUrl, queue) };
   }
 
+  /** Runs `work` with the messages held; the answer counts those that could not be put back in sight. */
+  private async holding<T extends object>(queue: DlqQueue, held: HeldMessages, work: () => Promise<T>) {
+    const { result, unreleased } = await holding(held, work);
+    if (unreleased === 0) return result;
+    this.deps.log.warn('dead-letter messages not put back in sight; they come back when their hold ends', {
+      queue,
+      unreleased,
+      holdSeconds: HOLD_SECONDS,
+    });
+    return { ...result, unreleased };
+  }
+
   /**
    * The messages that can be read now, each group's first ones (a FIFO queue shows no more of a group at once),
-   * as many as `limit` and 10 s of reading allow; `unlisted` counts the rest.
+   * as many as `limit` and 10 s of reading allow; `unlisted` counts the rest, `unseen` those out of sight.
    */
   async list(queue: DlqQueue, limit: number) {
     const { pair, held } = await this.open(queue);
-    const total = await this.count(pair);
+    const { total, hidden } = await this.count(pair);
     const stopAt = this.deps.now() + WORK_MS;
-    const messages = await holding(held, async () => {
+    return this.holding(queue, held, async () => {
       const found: DeadLetter[] = [];
       for (let batch = await held.next(); batch.length > 0; batch = await held.next()) {
         for (const message of batch) found.push(await describe(queue, message, this.deps.ledger));
         if (found.length >= limit || this.deps.now() >= stopAt) break;
       }
-      return found.slice(0, limit);
+      const messages = found.slice(0, limit);
+      // SQS's counts lag: none listed of a queue it counts messages in means they are out of sight.
+      const unseen = Math.max(hidden, messages.length === 0 ? total : 0);
+      return {
+        queue,
+        deadLetterQueue: pair.dlqName,
+        total,
+        unlisted: Math.max(0, total - messages.length),
+        ...(unseen > 0 && outOfSight(unseen)),
+        messages,
+      };
     });
-    return {
-      queue,
-      deadLetterQueue: pair.dlqName,
-      total,
-      unlisted: Math.max(0, total - messages.length),
-      messages,
-    };
   }
 
   /** One message in full: body, attributes and the reason it failed. */
   async show(queue: DlqQueue, messageId: string) {
     const { held } = await this.open(queue);
-    return holding(held, async () => {
+    return this.holding(queue, held, async () => {
       const message = await this.find(held, queue, messageId);
       return {
         ...(await describe(queue, message, this.deps.ledger)),
@@ -98,20 +136,25 @@ export class DeadLetters {
    * queue: one (`messageId`, which must be the first of its group) or all. A message that may not go back (a
    * reply the ledger says was sent, is uncertain, or was rejected) is refused with the reason, and its group's
    * later messages stay behind it. Each message is claimed in the state table before it is sent, so none is
-   * sent back twice, however a redrive is cut short. A call stops starting work after 10 s; `more` says so.
+   * sent back twice, however a redrive is cut short. Messages out of sight (another read holds them) are
+   * counted in `unseen`, and `more` says to run it again. `resend` sends an inbound message again that a redrive cut
+   * short more than 4 minutes ago may have sent. A call stops starting work after 10 s; `more` says so.
    */
-  async redrive(queue: DlqQueue, options: { messageId?: string; signal?: AbortSignal }) {
+  async redrive(queue: DlqQueue, options: { messageId?: string; resend?: boolean; signal?: AbortSignal }) {
     const { pair, held } = await this.open(queue);
+    const { total, hidden } = await this.count(pair);
     const stopAt = this.deps.now() + WORK_MS;
     const refusals: Refusal[] = [];
     let redriven = 0;
+    let received = 0;
     let more = false;
     let found = false;
-    await holding(held, async () => {
+    return this.holding(queue, held, async () => {
       /** Groups that go no further in this call: a refused message holds back the rest of its group. */
       const stopped = new Set<string>();
       const seen = new Set<string>();
       walk: for (let batch = await held.next(); batch.length > 0; batch = await held.next()) {
+        received += batch.length;
         for (const message of batch) {
           const group = groupOf(message);
           const first = !seen.has(group);
@@ -134,7 +177,7 @@ export class DeadLetters {
             more = true;
             break walk;
           }
-          const refused = await this.sendBack(queue, pair, message, held);
+          const refused = await this.sendBack(queue, pair, message, held, options.resend === true);
           if (refused) {
             refusals.push(this.refusal(message, refused));
             stopped.add(group);
@@ -142,9 +185,19 @@ export class DeadLetters {
           if (options.messageId !== undefined) break walk;
         }
       }
+      // A whole walk that met no refusal received every message in sight: SQS counted the others out of it.
+      const walkedAll = !more && options.messageId === undefined && refusals.length === 0;
+      const unseen = Math.max(hidden, walkedAll ? total - received : 0);
+      if (options.messageId !== undefined && !found) throw this.notFound(queue, options.messageId);
+      return {
+        queue,
+        redriven,
+        refused: refusals.length,
+        refusals,
+        more: more || unseen > 0,
+        ...(unseen > 0 && outOfSight(unseen)),
+      };
     });
-    if (options.messageId !== undefined && !found) throw this.notFound(queue, options.messageId);
-    return { queue, redriven, refused: refusals.length, refusals, more };
   }
 
   /**
@@ -153,7 +206,7 @@ export class DeadLetters {
    */
   async discard(queue: DlqQueue, messageId: string, reason: string) {
     const { held } = await this.open(queue);
-    return holding(held, async () => {
+    return this.holding(queue, held, async () => {
       const message = await this.find(held, queue, messageId);
       const letter = await describe(queue, message, this.deps.ledger);
       const redriven = (await this.deps.records.read(queue, messageId))?.state === 'sent';
@@ -184,6 +237,7 @@ export class DeadLetters {
     pair: DlqPair,
     message: Message,
     held: HeldMessages,
+    resend: boolean,
   ): Promise<string | undefined> {
     const messageId = message.MessageId ?? '';
     const letter = await describe(queue, message, this.deps.ledger);
@@ -191,9 +245,9 @@ export class DeadLetters {
     const at = this.deps.now();
     const earlier = await this.deps.records.claim(queue, messageId, at);
     if (earlier?.state !== 'sent') {
-      if (earlier && at - earlier.claimedAt >= RESEND_WITHIN_MS)
-        return `a redrive at ${new Date(earlier.claimedAt).toISOString()} was cut short and may have sent it back already; past SQS's 5-minute deduplication it is not sent again: check the ${queue} consumer, then discard it`;
-      if (letter.app && letter.requestId) {
+      if (queue === 'inbound' && earlier && at - earlier.claimedAt >= RESEND_WITHIN_MS && !resend)
+        return `a redrive at ${new Date(earlier.claimedAt).toISOString()} was cut short and may have sent it back already; SQS absorbs a repeat only when a redrive is rerun within 4 minutes, or --resend sends it again: the inbound consumer may then get it twice, with the same id${letter.inboundId ? ` (${letter.inboundId})` : ''}`;
+      if (earlier?.state !== 'requeued' && letter.app && letter.requestId) {
         const requeued = await this.deps.ledger.requeue(
           letter.app,
           letter.requestId,
@@ -204,8 +258,16 @@ export class DeadLetters {
           if (!earlier) await this.deps.records.giveBack(queue, messageId);
           return (await describe(queue, message, this.deps.ledger)).reason;
         }
+        await this.deps.records.markRequeued(queue, messageId);
       }
-      await this.send(pair, message);
+      try {
+        await this.send(pair, message);
+      } catch (error) {
+        // A claim of this call's whose send SQS refused sent nothing; an earlier claim's send may have gone.
+        if (!earlier && refusedOutright((error as Error).cause))
+          await this.deps.records.giveBack(queue, messageId);
+        throw error;
+      }
       await this.deps.records.markSent(queue, messageId, this.deps.now());
     }
     await held.remove(messageId);
@@ -250,8 +312,8 @@ export class DeadLetters {
     return { messageId: message.MessageId ?? '', groupId: groupOf(message), reason };
   }
 
-  /** Messages in the queue, in sight or not (SQS's approximate counts). */
-  private async count(pair: DlqPair): Promise<number> {
+  /** Messages in the queue, and those out of sight (SQS's approximate counts). */
+  private async count(pair: DlqPair): Promise<{ total: number; hidden: number }> {
     try {
       const { Attributes = {} } = await this.deps.sqs.send(
         new GetQueueAttributesCommand({
@@ -259,10 +321,8 @@ export class DeadLetters {
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
         }),
       );
-      return (
-        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
+      const hidden = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+      return { total: Number(Attributes.ApproximateNumberOfMessages ?? 0) + hidden, hidden };
     } catch (error) {
       throw new DependencyError(`could not count the ${pair.queue} dead-letter queue`, { cause: error });
     }

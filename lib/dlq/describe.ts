@@ -49,6 +49,12 @@ async function outboundReason(
   const outcome = await ledger.read(app, requestId);
   if (!outcome)
     return { ledger: 'none', reason: 'not sent; the send ledger has no outcome for it', redrivable: true };
+  if (outcome.failType !== undefined)
+    return {
+      ledger: outcome.status,
+      reason: `sent${outcome.msgid ? ` as msgid ${outcome.msgid}` : ''}, then ${outcome.reason ?? 'reported undelivered by WeCom'}; sending it again would be a new reply: the caller's to decide, through the messages API`,
+      redrivable: false,
+    };
   const errcode = outcome.errcode === undefined ? '' : ` (errcode ${outcome.errcode})`;
   const said = outcome.reason ? `: ${outcome.reason}` : '';
   const reason = {

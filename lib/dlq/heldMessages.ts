@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
+  type ChangeMessageVisibilityBatchRequestEntry,
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
@@ -11,10 +12,10 @@ import { DependencyError } from '../errors';
  * Long enough to outlast one admin call (the api function's timeout is 15 s), short enough that messages held
  * by a call that died are back in sight soon.
  */
-const HOLD_SECONDS = 30;
+export const HOLD_SECONDS = 30;
 
 /**
- * Reads a FIFO dead-letter queue without consuming it. SQS has no peek: a received message is out of sight
+ * Reads a FIFO dead-letter queue without consuming it (dlq list/show/redrive, trace). SQS has no peek: a received message is out of sight
  * until released, and a FIFO queue hands out none of a group's later messages while earlier ones are out, so
  * every message received stays held until `release`, which puts back (visibility 0) all that were not removed.
  * Holding them is what makes the walk end: a receive that finds nothing means every group is either held or
@@ -60,23 +61,41 @@ export class HeldMessages {
     this.held.delete(messageId);
   }
 
-  /** Puts every held message back in sight, where it was in its group. */
-  async release(): Promise<void> {
-    const entries = [...this.held.values()].map((handle, index) => ({
-      Id: String(index),
-      ReceiptHandle: handle,
-      VisibilityTimeout: 0,
-    }));
-    for (let start = 0; start < entries.length; start += 10)
-      await this.call('release messages of', () =>
-        this.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.queueUrl,
-            Entries: entries.slice(start, start + 10),
-          }),
-        ),
-      );
+  /**
+   * Puts every held message back in sight, where it was in its group, trying again once those SQS did not; how
+   * many are still held (out of sight until their hold ends).
+   */
+  async release(): Promise<number> {
+    let entries: ChangeMessageVisibilityBatchRequestEntry[] = [...this.held.values()].map(
+      (handle, index) => ({
+        Id: String(index),
+        ReceiptHandle: handle,
+        VisibilityTimeout: 0,
+      }),
+    );
     this.held.clear();
+    for (let tries = 0; tries < 2 && entries.length > 0; tries++) entries = await this.putBack(entries);
+    return entries.length;
+  }
+
+  /** The entries not put back: those SQS answered Failed, and every one of a batch whose call failed. */
+  private async putBack(
+    entries: ChangeMessageVisibilityBatchRequestEntry[],
+  ): Promise<ChangeMessageVisibilityBatchRequestEntry[]> {
+    const left: ChangeMessageVisibilityBatchRequestEntry[] = [];
+    for (let start = 0; start < entries.length; start += 10) {
+      const batch = entries.slice(start, start + 10);
+      try {
+        const { Failed = [] } = await this.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }),
+        );
+        const failed = new Set(Failed.map((entry) => entry.Id));
+        left.push(...batch.filter((entry) => failed.has(entry.Id)));
+      } catch {
+        left.push(...batch);
+      }
+    }
+    return left;
   }
 
   private async call<T>(what: string, action: () => Promise<T>): Promise<T> {
@@ -88,11 +107,20 @@ export class HeldMessages {
   }
 }
 
-/** Runs `work` with the queue's messages held, and releases what it did not remove, whatever happens. */
-export async function holding<T>(held: HeldMessages, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with the queue's messages held, and releases what it did not remove, whatever happens;
+ * `unreleased`: how many are still held.
+ */
+export async function holding<T>(
+  held: HeldMessages,
+  work: () => Promise<T>,
+): Promise<{ result: T; unreleased: number }> {
+  let result: T;
   try {
-    return await work();
-  } finally {
+    result = await work();
+  } catch (error) {
     await held.release();
+    throw error;
   }
+  return { result, unreleased: await held.release() };
 }

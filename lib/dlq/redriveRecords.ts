@@ -2,8 +2,11 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { conditional, dynamo } from '../dynamo';
 import type { DlqQueue } from './queues';
 
-/** How far a redrive got with one dead-letter message: about to send it back, or sent. */
-export type RedriveState = 'sending' | 'sent';
+/**
+ * How far a redrive got with one dead-letter message: claimed, about to send it back; its reply queued again in
+ * the send ledger (done once: the sender may have settled the copy sent back since); sent.
+ */
+export type RedriveState = 'sending' | 'requeued' | 'sent';
 
 export interface RedriveRecord {
   readonly state: RedriveState;
@@ -77,7 +80,25 @@ export class RedriveRecords {
     );
   }
 
-  /** Gives a claim back when nothing was sent (the send ledger refused the reply), so a later redrive may claim it. */
+  async markRequeued(queue: DlqQueue, messageId: string): Promise<void> {
+    await conditional('redrive record write', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(queue, messageId),
+          UpdateExpression: 'SET #state = :requeued',
+          ConditionExpression: '#state = :sending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':requeued': 'requeued' },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Gives a claim back when nothing was sent (the send ledger refused the reply, or SQS refused the send), so a
+   * later redrive may claim it.
+   */
   async giveBack(queue: DlqQueue, messageId: string): Promise<void> {
     await conditional('redrive record write', () =>
       this.db.send(
@@ -85,9 +106,9 @@ export class RedriveRecords {
           TableName: this.table,
           Key: this.key(queue, messageId),
           UpdateExpression: 'REMOVE #state, claimedAt',
-          ConditionExpression: '#state = :sending',
+          ConditionExpression: '#state IN (:sending, :requeued)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':sending': 'sending' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':requeued': 'requeued' },
         }),
       ),
     );

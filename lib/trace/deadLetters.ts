@@ -1,9 +1,5 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { HeldMessages, HOLD_SECONDS, holding } from '../dlq/heldMessages';
 import { DependencyError } from '../errors';
 
 /** kf-bridge's dead-letter queues, by the queue they catch for. */
@@ -18,8 +14,7 @@ export interface DeadLetter {
   readonly body: unknown;
 }
 
-/** A peek holds the messages this long, so one round of receives sees each once; they are put back right after. */
-const PEEK_SECONDS = 10;
+/** Receives per queue: each waits at most 1 s, inside the api function's 15 s. */
 const MAX_ROUNDS = 10;
 
 /**
@@ -32,49 +27,23 @@ export async function peekDeadLetters(
 ): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
   for (const [queue, url] of Object.entries(queues) as [DeadLetterQueue, string][]) {
-    const seen = new Map<string, Message>();
-    try {
+    const held = new HeldMessages(sqs, url, queue);
+    const { result, unreleased } = await holding(held, async () => {
+      const found: Message[] = [];
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: url,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: PEEK_SECONDS,
-            WaitTimeSeconds: 0,
-            MessageSystemAttributeNames: ['SentTimestamp'],
-          }),
-        );
-        const fresh = Messages.filter((message) => !seen.has(message.MessageId ?? ''));
-        if (fresh.length === 0) break;
-        for (const message of fresh) seen.set(message.MessageId ?? '', message);
+        const batch = await held.next();
+        if (batch.length === 0) break;
+        found.push(...batch);
       }
-    } finally {
-      await putBack(sqs, url, [...seen.values()]);
-    }
-    for (const message of seen.values()) letters.push(deadLetter(queue, message));
+      return found;
+    });
+    if (unreleased > 0)
+      throw new DependencyError(
+        `${unreleased} of the ${queue} dead letters could not be put back in sight: they come back within ${HOLD_SECONDS} s`,
+      );
+    for (const message of result) letters.push(deadLetter(queue, message));
   }
   return letters;
-}
-
-async function putBack(sqs: SQSClient, url: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const batch = messages.slice(i, i + 10);
-    const { Failed = [] } = await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: url,
-        Entries: batch.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-    // Not put back, they come back on their own after the peek's hold.
-    if (Failed.length > 0)
-      throw new DependencyError(
-        `dead letters not put back at once: ${Failed[0]?.Message ?? Failed[0]?.Code}`,
-      );
-  }
 }
 
 function deadLetter(queue: DeadLetterQueue, message: Message): DeadLetter {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/main';
@@ -9,6 +9,7 @@ import { parseConfig } from '../../lib/config/config';
 import { DeadLetters } from '../../lib/dlq/deadLetters';
 import { dlqPairs } from '../../lib/dlq/queues';
 import { RedriveRecords } from '../../lib/dlq/redriveRecords';
+import type { Log } from '../../lib/logger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { startAdminApi } from '../support/adminApi';
@@ -186,6 +187,24 @@ describe('dlq list and show', () => {
       'no message no-such-message can be read in the inbound dead-letter queue now',
     );
   });
+  it("shows a reply WeCom took and then reported undelivered as not redrivable: a new send is the caller's decision", async () => {
+    const requestId = unique('undelivered');
+    await ledger.queue('default', requestId, Date.now());
+    await ledger.indexMsgid('default', 'm-undelivered', requestId, Date.now());
+    await ledger.record('default', requestId, { status: 'sent', msgid: 'm-undelivered', at: Date.now() });
+    await ledger.markUndelivered('default', 'm-undelivered', 4, Date.now());
+    const messageId = await deadLetter('Outbound', group('u'), reply(requestId, 'u'));
+    const reason =
+      "sent as msgid m-undelivered, then WeCom could not deliver it: the session expired (over 48 h); sending it again would be a new reply: the caller's to decide, through the messages API";
+
+    const listed = await cli('dlq', 'list', 'outbound', '--json');
+    expect(listed.json.messages).toEqual([
+      expect.objectContaining({ messageId, ledger: 'failed', reason, redrivable: false }),
+    ]);
+    const redrive = await cli('dlq', 'redrive', 'outbound', '--json');
+    expect(redrive.json.refusals).toEqual([expect.objectContaining({ messageId, reason })]);
+    expect(await drain(sqs, queues.Outbound ?? '')).toEqual([]);
+  });
 });
 
 describe('dlq redrive', () => {
@@ -301,18 +320,88 @@ describe('dlq discard', () => {
   });
 });
 
-describe('a redrive cut short', () => {
-  /** The dead-letter queues with their own clients, so a test can make one call fail. */
-  function deadLetters(options: { sqs?: SQSClient; records?: RedriveRecords; now?: () => number } = {}) {
-    return new DeadLetters({
-      sqs: options.sqs ?? sqs,
-      pairOf: dlqPairs(options.sqs ?? sqs, config),
-      ledger,
-      records: options.records ?? new RedriveRecords(db, testEnv.STATE_TABLE),
-      now: options.now ?? Date.now,
+/** The dead-letter queues with their own clients, so a test can make one call fail. */
+function deadLetters(
+  options: { sqs?: SQSClient; records?: RedriveRecords; now?: () => number; log?: Log } = {},
+) {
+  return new DeadLetters({
+    sqs: options.sqs ?? sqs,
+    pairOf: dlqPairs(options.sqs ?? sqs, config),
+    ledger,
+    records: options.records ?? new RedriveRecords(db, testEnv.STATE_TABLE),
+    now: options.now ?? Date.now,
+    log: options.log ?? recordingLog().log,
+  });
+}
+
+describe('messages out of sight', () => {
+  /** What another read leaves (a trace, or a list whose call timed out): messages out of sight for a while. */
+  const holdElsewhere = (queueUrl: string) =>
+    sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+    );
+
+  it('held by another read, redrive and list say so and when to retry, rather than answering empty', async () => {
+    await deadLetter('Inbound', 'default#wkA#wmHeld', { app: 'default', id: unique('held') });
+    await holdElsewhere(queues.InboundDlq ?? '');
+    const retry =
+      '1 message is out of sight: another read of the dead-letter queue holds it for up to 30 s; run it again in 30 seconds';
+
+    const redrive = await cli('dlq', 'redrive', 'inbound', '--json');
+    expect(redrive.json).toMatchObject({ redriven: 0, refused: 0, unseen: 1, more: true, note: retry });
+    const listed = await cli('dlq', 'list', 'inbound', '--json');
+    expect(listed.json).toMatchObject({ total: 1, unseen: 1, messages: [], note: retry });
+  });
+
+  it('not put back after reading: retried once, and what is still held is counted and logged', async () => {
+    for (const id of ['h1', 'h2']) await deadLetter('Outbound', group(id), reply(unique(id), id));
+    /** A client whose visibility changes fail for one message, `times` times. */
+    const failingRelease = (times: number) => {
+      const client = sqsClient();
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Entries?: { Id?: string; ReceiptHandle?: string }[] };
+          const [first, ...rest] = input.Entries ?? [];
+          if (context.commandName === 'ChangeMessageVisibilityBatchCommand' && times-- > 0 && first)
+            input.Entries = [{ ...first, ReceiptHandle: 'not-a-receipt-handle' }, ...rest];
+          return next(args);
+        },
+        { step: 'initialize', name: 'failingRelease' },
+      );
+      return client;
+    };
+
+    const once = await deadLetters({ sqs: failingRelease(1) }).list('outbound', 10);
+    expect(once.messages).toHaveLength(2);
+    expect(once).not.toHaveProperty('unreleased');
+    expect((await deadLetters().list('outbound', 10)).messages).toHaveLength(2);
+
+    const recorded = recordingLog();
+    const stuck = await deadLetters({ sqs: failingRelease(2), log: recorded.log }).list('outbound', 10);
+    expect(stuck).toMatchObject({ unreleased: 1 });
+    expect(recorded.lines).toContainEqual({
+      level: 'warn',
+      args: [
+        'dead-letter messages not put back in sight; they come back when their hold ends',
+        { queue: 'outbound', unreleased: 1, holdSeconds: 30 },
+      ],
     });
-  }
+    expect((await deadLetters().list('outbound', 10)).unseen).toBe(1);
+  });
+});
+
+describe('a redrive cut short', () => {
   const inbound = (id: string) => ({ app: 'default', id });
+  const fiveMinutesOn = () => Date.now() + 5 * 60_000;
+  /** Records that die between sending a message back and recording it. */
+  function forgetful() {
+    const records = new RedriveRecords(db, testEnv.STATE_TABLE);
+    return Object.assign(Object.create(records), {
+      markSent: async () => {
+        throw new Error('the function timed out');
+      },
+    }) as RedriveRecords;
+  }
 
   it('between sending back and deleting from the dead-letter queue: the rerun delivers each message once, in order', async () => {
     const ids = ['m1', 'm2', 'm3'].map(unique);
@@ -335,35 +424,88 @@ describe('a redrive cut short', () => {
     expect(delivered).toEqual(ids);
   });
 
-  it('between sending back and recording it: a rerun within SQS deduplication sends again, absorbed; later it refuses', async () => {
+  it('between sending back and recording it: a rerun within SQS deduplication sends again, absorbed; later an inbound message waits for --resend', async () => {
     const [early, late] = ['early', 'late'].map(unique) as string[];
     await deadLetter('Inbound', 'default#wkA#wmEarly', inbound(early as string));
-    const records = new RedriveRecords(db, testEnv.STATE_TABLE);
-    const forgetful = Object.assign(Object.create(records), {
-      markSent: async () => {
-        throw new Error('the function timed out');
-      },
-    }) as RedriveRecords;
-    await expect(deadLetters({ records: forgetful }).redrive('inbound', {})).rejects.toThrow('timed out');
+    await expect(deadLetters({ records: forgetful() }).redrive('inbound', {})).rejects.toThrow('timed out');
     expect(await deadLetters().redrive('inbound', {})).toMatchObject({ redriven: 1 });
     expect((await drain(sqs, queues.Inbound ?? '')).map((m) => JSON.parse(m.Body ?? '{}').id)).toEqual([
       early,
     ]);
 
     const lateId = await deadLetter('Inbound', 'default#wkA#wmLate', inbound(late as string));
-    await expect(deadLetters({ records: forgetful }).redrive('inbound', {})).rejects.toThrow('timed out');
+    await expect(deadLetters({ records: forgetful() }).redrive('inbound', {})).rejects.toThrow('timed out');
     await drain(sqs, queues.Inbound ?? '');
-    const fiveMinutesOn = () => Date.now() + 5 * 60_000;
     const refused = await deadLetters({ now: fiveMinutesOn }).redrive('inbound', {});
     expect(refused.redriven).toBe(0);
     expect(refused.refusals).toEqual([
       expect.objectContaining({
         messageId: lateId,
         reason: expect.stringContaining(
-          "was cut short and may have sent it back already; past SQS's 5-minute deduplication it is not sent again",
+          'was cut short and may have sent it back already; SQS absorbs a repeat only when a redrive is rerun within 4 minutes, or --resend',
         ),
       }),
     ]);
     expect(await drain(sqs, queues.Inbound ?? '')).toEqual([]);
+
+    // Sent again (SQS still absorbs the copy here: only the test's clock is 5 minutes on) and gone from the DLQ.
+    const resent = await deadLetters({ now: fiveMinutesOn }).redrive('inbound', { resend: true });
+    expect(resent).toMatchObject({ redriven: 1, refused: 0 });
+    expect((await deadLetters().list('inbound', 10)).total).toBe(0);
+  });
+
+  it('a sync job cut short is sent again however late: pulling again is harmless', async () => {
+    await deadLetter('SyncJobs', 'default#wkLate', { app: 'default', openKfId: 'wkLate' });
+    await expect(deadLetters({ records: forgetful() }).redrive('sync-jobs', {})).rejects.toThrow('timed out');
+    expect(await drain(sqs, queues.SyncJobs ?? '')).toHaveLength(1);
+    const rerun = await deadLetters({ now: fiveMinutesOn }).redrive('sync-jobs', {});
+    expect(rerun).toMatchObject({ redriven: 1, refused: 0 });
+    expect((await deadLetters().list('sync-jobs', 10)).total).toBe(0);
+  });
+
+  it('a send SQS refused outright gives the claim back: a rerun however late sends the group in order', async () => {
+    const ids = ['r1', 'r2'].map(unique);
+    for (const id of ids) await deadLetter('Inbound', 'default#wkA#wmRefused', inbound(id));
+    const refusing = sqsClient();
+    refusing.middlewareStack.add(
+      (next, context) => async (args) => {
+        // A queue that does not exist: SQS answers with an error, and takes nothing.
+        if (context.commandName === 'SendMessageCommand')
+          Object.assign(args.input as object, { QueueUrl: `${queues.Inbound}-missing` });
+        return next(args);
+      },
+      { step: 'initialize', name: 'refused' },
+    );
+    await expect(deadLetters({ sqs: refusing }).redrive('inbound', {})).rejects.toThrow(
+      'could not send back to the inbound queue',
+    );
+    expect(await drain(sqs, queues.Inbound ?? '')).toEqual([]);
+    expect(await deadLetters({ now: fiveMinutesOn }).redrive('inbound', {})).toMatchObject({
+      redriven: 2,
+      refused: 0,
+    });
+    expect((await drain(sqs, queues.Inbound ?? '')).map((m) => JSON.parse(m.Body ?? '{}').id)).toEqual(ids);
+  });
+
+  it('a rerun after the sender settled the copy sent back leaves its outcome: the reply is requeued once', async () => {
+    const requestId = unique('settled');
+    await failed(requestId, 95018, 'the session is over 48 h');
+    await deadLetter('Outbound', group('s'), reply(requestId, 's'));
+    await expect(deadLetters({ records: forgetful() }).redrive('outbound', {})).rejects.toThrow('timed out');
+    expect(await drain(sqs, queues.Outbound ?? '')).toHaveLength(1);
+    await ledger.record('default', requestId, {
+      status: 'failed',
+      errcode: 95018,
+      reason: 'the session is still over 48 h',
+      at: Date.now(),
+    });
+
+    expect(await deadLetters().redrive('outbound', {})).toMatchObject({ redriven: 1, refused: 0 });
+    expect(await drain(sqs, queues.Outbound ?? '')).toEqual([]);
+    expect(await ledger.read('default', requestId)).toMatchObject({
+      status: 'failed',
+      reason: 'the session is still over 48 h',
+    });
+    expect((await cli('dlq', 'list', 'outbound', '--json')).json.total).toBe(0);
   });
 });
