@@ -23,6 +23,11 @@ export const METRICS = {
   CredentialsRejected: { unit: MetricUnit.Count, sets: [[], ['app', 'platform', 'errcode']] },
   /** An inbound message SQS would not take, kept in the media bucket with a stand-in published in its place. */
   InboundQuarantined: { unit: MetricUnit.Count, sets: [[], ['app', 'reason']] },
+  /**
+   * A push the callback refused (see CallbackRejection): nothing recovers a refused MP message, and a WeCom push
+   * refused is a pull that waits for the schedule. Only refusals write a line; the alarms read the platform's.
+   */
+  CallbackRejections: { unit: MetricUnit.Count, sets: [['platform'], ['platform', 'reason']] },
   /** An outbound request's recorded outcome: sent, rejected, failed or uncertain. */
   Replies: { unit: MetricUnit.Count, sets: [['status'], ['app', 'channel', 'status']] },
 } as const;

@@ -1,13 +1,14 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { callbackWiring } from '../../lib/callback/wiring';
 import type { SyncJob } from '../../lib/contracts/syncJob';
 import { inboundQuarantine } from '../../lib/inbound/quarantine';
 import { createLogger } from '../../lib/logger';
 import { createMetrics, METRICS_NAMESPACE, meterOf } from '../../lib/metrics';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { localStack, purge, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localStack, purge, s3Client, sqsClient } from '../support/aws';
 import { captureOutput } from '../support/metrics';
-import { testEnv } from '../support/wechat';
+import { mpCipher, mpPost, mpTextXml, testConfig, testEnv } from '../support/wechat';
 
 const stack = localStack();
 const sqs = sqsClient();
@@ -280,6 +281,40 @@ describe("a platform call's lines carry the record that made it", () => {
       messageId: 'reply-refused',
       group,
     });
+  });
+});
+
+describe('the callback', () => {
+  it('counts a refused push by platform, and by platform and reason, one line each and nothing held', async () => {
+    const metrics = createMetrics('callback', createLogger('callback'), 'test');
+    const callback = callbackWiring(testConfig(), {
+      sqs,
+      db: documentClient(),
+      log: createLogger('callback'),
+      meter: meterOf(metrics),
+    });
+    // After a rotation, the Official Account signs with a token kf-bridge does not have yet.
+    const push = mpPost(mpTextXml('oRotated', '你好', '1'), {
+      safe: true,
+      cipher: { ...mpCipher, token: 'rotated' },
+    });
+    await expect(callback.handle(push)).rejects.toThrow('signature does not match');
+
+    const counted = { namespace: METRICS_NAMESPACE, unit: 'Count', value: 1 };
+    const byFunction = { service: 'callback', stage: 'test' };
+    expect(output.metric('CallbackRejections')).toEqual([
+      {
+        ...counted,
+        dimensions: [['service', 'stage', 'platform']],
+        values: { ...byFunction, platform: 'mp' },
+      },
+      {
+        ...counted,
+        dimensions: [['service', 'stage', 'platform', 'reason']],
+        values: { ...byFunction, platform: 'mp', reason: 'signature' },
+      },
+    ]);
+    expect(metrics.hasStoredMetrics()).toBe(false);
   });
 });
 
