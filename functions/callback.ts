@@ -9,13 +9,18 @@ import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
+import { createMetrics, meterOf } from '../lib/metrics';
 
 const log = createLogger('callback');
 const config = loadConfigOnce('callback');
+// No logMetrics middleware: the callback counts only refused pushes, each a line written at once, so a push
+// taken costs no flush.
+const metrics = createMetrics('callback', log);
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
   log,
+  meter: meterOf(metrics),
 };
 let wiring: ReturnType<typeof callbackWiring> | undefined;
 

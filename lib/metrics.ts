@@ -23,6 +23,11 @@ export const METRICS = {
   CredentialsRejected: { unit: MetricUnit.Count, sets: [[], ['app', 'platform', 'errcode']] },
   /** An inbound message SQS would not take, kept in the media bucket with a stand-in published in its place. */
   InboundQuarantined: { unit: MetricUnit.Count, sets: [[], ['app', 'reason']] },
+  /**
+   * A push the callback refused (see CallbackRejection): nothing recovers a refused MP message, and a WeCom push
+   * refused is a pull that waits for the schedule. Only refusals write a line; the alarms read the platform's.
+   */
+  CallbackRejections: { unit: MetricUnit.Count, sets: [['platform'], ['platform', 'reason']] },
   /** An outbound request's recorded outcome: sent, rejected, failed or uncertain. */
   Replies: { unit: MetricUnit.Count, sets: [['status'], ['app', 'channel', 'status']] },
 } as const;
@@ -71,7 +76,7 @@ export function createMetrics(
  * The Meter on a function's metrics. The count by the function alone is held and flushed with the invocation; each
  * other dimension set is a line of its own, written at once: dimensions set on the shared instance would apply to
  * all it holds, and message groups run concurrently. One line per set, since Powertools warns of a key that two
- * sets of one line share.
+ * sets of one line share. A set with an empty value is left out rather than written without it.
  */
 export function meterOf(metrics: Metrics): Meter {
   return {
@@ -83,8 +88,12 @@ export function meterOf(metrics: Metrics): Meter {
           metrics.addMetric(metric, unit, value);
           continue;
         }
+        const values = set.map((name) => [name, own[name] ?? '']);
+        // Powertools drops a dimension with an empty value and writes the line anyway: into the function-only set
+        // the alarms read (counting the event twice), or a set no one reads.
+        if (values.some(([, value]) => value === '')) continue;
         const line = metrics.singleMetric();
-        line.addDimensions(Object.fromEntries(set.map((name) => [name, own[name] ?? ''])));
+        line.addDimensions(Object.fromEntries(values));
         line.addMetric(metric, unit, value);
       }
     },

@@ -10,9 +10,17 @@ import {
 import { inboundFifoMessage } from '../contracts/inbound';
 import { parseSyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { assertSignature, type CallbackCipher, decrypt, signature } from '../crypto/wxBizMsgCrypt';
-import { BadRequestError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../errors';
+import {
+  BadRequestError,
+  KfBridgeError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UnauthorizedError,
+} from '../errors';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import type { Publish } from '../queue/publisher';
+import type { Platform } from '../tokens/platformToken';
 import { parseWechatXml, requiredText, textOf, type XmlElement } from '../xml';
 import { normaliseMpMessage } from './mpMessage';
 import type { Push, ReplayGuard } from './replayGuard';
@@ -41,6 +49,48 @@ export interface CallbackDeps {
   readonly replays: ReplayGuard;
   readonly now: () => Date;
   readonly log: Log;
+  /** Counts refused pushes: MP drops a message after 3 refused tries, and has no pull to recover it. */
+  readonly meter: Meter;
+}
+
+/**
+ * Why a push for a known app was refused: a wrong token (signature), a clock or a stale push (timestamp), a
+ * signature used with another body (replay), a wrong AES key or app id (decrypt), a body the app's MP message
+ * mode does not take (mode), or anything else unreadable (malformed).
+ */
+export type CallbackRejection = 'signature' | 'timestamp' | 'replay' | 'decrypt' | 'mode' | 'malformed';
+
+const rejections = new WeakMap<object, CallbackRejection>();
+
+/** The error, named as a refusal for `reason`; refusals not named are `malformed`. */
+function rejected(reason: CallbackRejection, error: unknown): unknown {
+  if (error instanceof Error && !rejections.has(error)) rejections.set(error, reason);
+  return error;
+}
+
+/** Runs a check, naming the refusal it throws. */
+function because<T>(reason: CallbackRejection, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw rejected(reason, error);
+  }
+}
+
+/** Handles a push, counting it if refused: one line, and only then, so a push taken costs no metric. */
+async function counted(
+  platform: Platform,
+  deps: CallbackDeps,
+  handle: () => Promise<CallbackResponse>,
+): Promise<CallbackResponse> {
+  try {
+    return await handle();
+  } catch (error) {
+    // A 5xx is a failure of ours the platform retries; a 4xx refuses the push for good.
+    if (error instanceof KfBridgeError && error.status < 500)
+      deps.meter.record('CallbackRejections', 1, { platform, reason: rejections.get(error) ?? 'malformed' });
+    throw error;
+  }
 }
 
 /** WeCom and MP treat any 200 as received; `success` is the answer both document for "no passive reply". */
@@ -79,7 +129,11 @@ function replayWindowEnd(timestamp: string, deps: CallbackDeps): number {
  * counts a message id once.
  */
 async function once(push: Push, deps: CallbackDeps, work: () => Promise<void>): Promise<CallbackResponse> {
-  const claim = await deps.replays.claim(push, replayWindowEnd(push.timestamp, deps));
+  const claim = await deps.replays
+    .claim(push, replayWindowEnd(push.timestamp, deps))
+    .catch((error: unknown) => {
+      throw rejected('replay', error);
+    });
   if (claim === 'processed') {
     deps.log.info('callback repeated: already done', { app: push.app });
     return ACCEPTED;
@@ -101,9 +155,12 @@ export async function handleCallback(
   const app = deps.config.apps.get(request.app);
   if (!app) throw new NotFoundError(`unknown app '${request.app}'`);
   // MP always signs with `signature`; WeCom only ever sends `msg_signature`.
-  return request.query.signature !== undefined
-    ? handleMp(request, mpOf(app), deps)
-    : handleWecom(request, wecomOf(app), deps);
+  if (request.query.signature !== undefined) {
+    const mp = mpOf(app);
+    return counted('mp', deps, () => handleMp(request, mp, deps));
+  }
+  const wecom = wecomOf(app);
+  return counted('wecom', deps, () => handleWecom(request, wecom, deps));
 }
 
 function wecomOf(app: AppConfig): WecomAppConfig {
@@ -129,20 +186,27 @@ async function handleWecom(
   const msgSignature = param(request, 'msg_signature');
   const timestamp = param(request, 'timestamp');
   const nonce = param(request, 'nonce');
-  checkTimestamp(timestamp, deps);
+  because('timestamp', () => checkTimestamp(timestamp, deps));
 
   if (request.method === 'GET') {
     const echostr = request.query.echostr;
     if (!echostr) throw new BadRequestError('missing query parameter echostr');
-    assertSignature(signature(cipher.token, timestamp, nonce, echostr), msgSignature, 'msg_signature');
+    because('signature', () =>
+      assertSignature(signature(cipher.token, timestamp, nonce, echostr), msgSignature, 'msg_signature'),
+    );
     // WeCom accepts only the bare plaintext: no quotes, no BOM, no newline.
-    return { status: 200, body: decrypt(cipher, echostr) };
+    return { status: 200, body: because('decrypt', () => decrypt(cipher, echostr)) };
   }
 
   const envelope = parseWechatXml(request.body, 'callback body');
   const encrypted = requiredText(envelope, 'Encrypt', 'callback body');
-  assertSignature(signature(cipher.token, timestamp, nonce, encrypted), msgSignature, 'msg_signature');
-  const event = parseWechatXml(decrypt(cipher, encrypted), 'decrypted message');
+  because('signature', () =>
+    assertSignature(signature(cipher.token, timestamp, nonce, encrypted), msgSignature, 'msg_signature'),
+  );
+  const event = parseWechatXml(
+    because('decrypt', () => decrypt(cipher, encrypted)),
+    'decrypted message',
+  );
   deps.log.debug('wecom callback decrypted', { app: request.app, event });
 
   const msgType = textOf(event, 'MsgType');
@@ -195,8 +259,10 @@ async function handleMp(
   const timestamp = param(request, 'timestamp');
   const nonce = param(request, 'nonce');
   const mpSignature = param(request, 'signature');
-  assertSignature(signature(mp.token, timestamp, nonce), mpSignature, 'signature');
-  checkTimestamp(timestamp, deps);
+  because('signature', () =>
+    assertSignature(signature(mp.token, timestamp, nonce), mpSignature, 'signature'),
+  );
+  because('timestamp', () => checkTimestamp(timestamp, deps));
 
   if (request.method === 'GET') {
     const echostr = request.query.echostr;
@@ -248,23 +314,35 @@ function mpMessage(
   const mode = settingName(request.app, 'MP_MESSAGE_MODE');
   const encrypted = request.query.encrypt_type === 'aes';
   if (!encrypted && mp.messageMode !== 'plaintext')
-    throw new UnauthorizedError(
-      `plaintext push refused: the app takes ${mp.messageMode}-mode pushes only (${mode})`,
+    throw rejected(
+      'mode',
+      new UnauthorizedError(
+        `plaintext push refused: the app takes ${mp.messageMode}-mode pushes only (${mode})`,
+      ),
     );
   const body = parseWechatXml(request.body, 'callback body');
   if (!encrypted) return { message: body, signedBy: param(request, 'signature'), signed: request.body };
   if (!mp.aesKey)
-    throw new BadRequestError(
-      `safe-mode push but ${settingName(request.app, 'MP_ENCODING_AES_KEY')} is not set`,
+    throw rejected(
+      'mode',
+      new BadRequestError(`safe-mode push but ${settingName(request.app, 'MP_ENCODING_AES_KEY')} is not set`),
     );
   const ciphertext = requiredText(body, 'Encrypt', 'callback body');
   const msgSignature = param(request, 'msg_signature');
-  assertSignature(signature(mp.token, timestamp, nonce, ciphertext), msgSignature, 'msg_signature');
+  because('signature', () =>
+    assertSignature(signature(mp.token, timestamp, nonce, ciphertext), msgSignature, 'msg_signature'),
+  );
   if (mp.messageMode === 'safe' && Object.keys(body).some((name) => !SAFE_MODE_ENVELOPE.has(name)))
-    throw new BadRequestError(
-      `compatible-mode push refused: the body carries plaintext beside <Encrypt> (${mode} is safe)`,
+    throw rejected(
+      'mode',
+      new BadRequestError(
+        `compatible-mode push refused: the body carries plaintext beside <Encrypt> (${mode} is safe)`,
+      ),
     );
   const cipher: CallbackCipher = { token: mp.token, receiveId: mp.appId, aesKey: mp.aesKey };
-  const message = parseWechatXml(decrypt(cipher, ciphertext), 'decrypted message');
+  const message = parseWechatXml(
+    because('decrypt', () => decrypt(cipher, ciphertext)),
+    'decrypted message',
+  );
   return { message, signedBy: msgSignature, signed: ciphertext };
 }

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import type { Log } from '../logger';
+import type { Meter } from '../metrics';
 import { sqsPublisher } from '../queue/publisher';
 import { type CallbackRequest, type CallbackResponse, handleCallback } from './handleCallback';
 import { DynamoReplayGuard } from './replayGuard';
@@ -10,7 +11,7 @@ import { DynamoReplayGuard } from './replayGuard';
 /** The callback function's pieces, built once per container from its clients. */
 export function callbackWiring(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; log: Log; now?: () => Date },
+  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; log: Log; meter: Meter; now?: () => Date },
 ): { handle(request: CallbackRequest): Promise<CallbackResponse> } {
   const deps = {
     config,
@@ -19,6 +20,7 @@ export function callbackWiring(
     replays: new DynamoReplayGuard(clients.db, config.stateTable),
     now: clients.now ?? (() => new Date()),
     log: clients.log,
+    meter: clients.meter,
   };
   return { handle: (request) => handleCallback(request, deps) };
 }

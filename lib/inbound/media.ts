@@ -23,6 +23,8 @@ export type ArchiveMedia = (
   message: InboundMessage,
   time: ArchiveTime,
   signal?: AbortSignal,
+  /** The caller's log, for the file's lines. */
+  log?: Log,
 ) => Promise<InboundMessage | undefined>;
 
 /** A download gets at most this long (20 MB at 2 MB/s); one that needs longer is not archived. */
@@ -49,22 +51,22 @@ export function mediaArchiver(deps: {
   now: () => number;
   log: Log;
 }): ArchiveMedia {
-  const without = (message: InboundMessage, reason: NotArchived): InboundMessage => {
-    deps.log.warn('media not archived; published without it', {
+  const without = (message: InboundMessage, reason: NotArchived, log: Log): InboundMessage => {
+    log.warn('media not archived; published without it', {
       app: message.app,
       msgid: message.id,
       reason,
     });
     return { ...message, mediaNotArchived: { reason } };
   };
-  return async (message, time, signal) => {
+  return async (message, time, signal, log = deps.log) => {
     const body = message.message;
     // A customer's file over WeCom's limit for its type reaches sync_msg as a text hint, not as media.
     const maxBytes = MEDIA_MAX_BYTES.wecom[body.type];
     if (maxBytes === undefined || !('mediaId' in body) || !body.mediaId) return message;
     const app = deps.config.apps.get(message.app);
     if (!app) return message;
-    if (deps.now() - message.sentAt * 1000 > MEDIA_LIFETIME_MS) return without(message, 'expired');
+    if (deps.now() - message.sentAt * 1000 > MEDIA_LIFETIME_MS) return without(message, 'expired', log);
     if (time.timeLeftMs < MEDIA_DOWNLOAD_MIN_MS) return undefined;
 
     const timeoutMs = Math.min(MEDIA_DOWNLOAD_TIMEOUT_MS, time.timeLeftMs);
@@ -75,18 +77,19 @@ export function mediaArchiver(deps: {
         path: '/cgi-bin/media/get',
         query: { media_id: body.mediaId },
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        log,
       });
     } catch (error) {
       if (timeout.aborted && !signal?.aborted) {
         // Cut short by the pull's time rather than the download's own allowance: a later pull tries again.
         if (timeoutMs < MEDIA_DOWNLOAD_TIMEOUT_MS && time.mayDefer) return undefined;
-        return without(message, 'timeout');
+        return without(message, 'timeout', log);
       }
       if (error instanceof PlatformError && error.errcode === INVALID_MEDIA_ID)
-        return without(message, 'unavailable');
+        return without(message, 'unavailable', log);
       throw error;
     }
-    if (file.data.length > maxBytes) return without(message, 'too_large');
+    if (file.data.length > maxBytes) return without(message, 'too_large', log);
     const name = (file.filename ?? body.mediaId).replace(/[^\w.-]/g, '_');
     const key = `media/${message.app}/${message.account}/${message.id}/${name}`;
     await putObject(

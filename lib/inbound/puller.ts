@@ -106,6 +106,7 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
           open_kfid: job.openKfId,
         },
         ...(deps.signal && { signal: deps.signal }),
+        log: deps.log,
       })) as SyncPage;
     } catch (error) {
       if (!(error instanceof PlatformError)) throw error;
@@ -149,6 +150,7 @@ export async function pullKfAccount(job: SyncJob, deps: PullerDeps): Promise<Pul
                 mayDefer: report.published + ready.length > 0,
               },
               deps.signal,
+              deps.log,
             )
           : message;
         if (!archived) {

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/config';
 import { dynamo } from '../dynamo';
 import { BadRequestError, DependencyError } from '../errors';
 import type { SafeFetch, SizeLimit } from '../http/safeFetch';
+import type { Log } from '../logger';
 import type { PlatformUpload } from '../platform/client';
 import { MEDIA_MAX_BYTES, sizeText } from '../platform/mediaLimits';
 import type { Platform } from '../tokens/platformToken';
@@ -34,6 +35,8 @@ export type ResolveMedia = (
   platform: Platform,
   file: MediaFile,
   signal?: AbortSignal,
+  /** The caller's log, for the upload's lines. */
+  log?: Log,
 ) => Promise<string>;
 
 /** Reading an S3 object, its bytes included; the caller's signal (its invocation's deadline) may end it sooner. */
@@ -118,7 +121,7 @@ export function mediaResolver(deps: {
   upload: PlatformUpload;
   now: () => number;
 }): ResolveMedia {
-  return async (app, platform, file, signal) => {
+  return async (app, platform, file, signal, log) => {
     if (file.mediaId) return file.mediaId;
     const source = file.url ? `url:${file.url}` : `s3:${file.s3?.bucket}/${file.s3?.key}`;
     const key = {
@@ -139,6 +142,7 @@ export function mediaResolver(deps: {
       type: file.type,
       file: { data: fetched.data, filename, contentType: fetched.contentType },
       ...(signal && { signal }),
+      ...(log && { log }),
     });
     const expiresAt = uploaded.createdAt + MEDIA_LIFETIME_MS;
     await dynamo('media cache write', () =>

@@ -42,7 +42,7 @@ async function withMediaIds<T extends KfSendable | MpSendable>(
   const resolve = async (file: MediaFile) => {
     if (file.mediaId || (!file.url && !file.s3)) return file.mediaId;
     if (!deps.resolveMedia) throw new ContractError('media by URL or S3 object is not available here');
-    return deps.resolveMedia(app, platform, file, deps.signal);
+    return deps.resolveMedia(app, platform, file, deps.signal, deps.log);
   };
   const resolved: Record<string, unknown> = { ...message };
   // A link's `url` is where it points, not a file: only media messages carry a file of their own.
@@ -192,6 +192,7 @@ async function confirmedSession(
     path: '/cgi-bin/kf/service_state/get',
     body: { open_kfid: request.openKfId, external_userid: request.externalUserId },
     ...(deps.signal && { signal: deps.signal }),
+    log: deps.log,
   });
   const state = SESSION_OF_SERVICE_STATE[Number(answer.service_state)] ?? 'open';
   await deps.budgets.apply({ ...budgetKeyOf(request), session: { state, at: deps.now() } });
@@ -332,7 +333,7 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
         noted = true;
       }
       sending = true;
-      await deps.call(app, kf ? 'wecom' : 'mp', call);
+      await deps.call(app, kf ? 'wecom' : 'mp', { ...call, log: deps.log });
     }
   } catch (error) {
     // A refusal a retry cannot change (the platform's, or a media URL that does not resolve) is the outcome.

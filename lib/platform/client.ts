@@ -19,6 +19,11 @@ export interface PlatformRequest {
    * HTTP error status and any answer without an errcode leave its fate unknown.
    */
   readonly delivers?: boolean;
+  /**
+   * Where the call's lines go (its refusal, a token fetched for it): the caller's log, keyed by the record it
+   * works on. The client's own log otherwise.
+   */
+  readonly log?: Log;
 }
 
 export interface PlatformAnswer {
@@ -46,12 +51,18 @@ export interface UploadFile {
 export type PlatformUpload = (
   app: AppConfig,
   platform: Platform,
-  request: { type: string; file: UploadFile; signal?: AbortSignal },
+  request: { type: string; file: UploadFile; signal?: AbortSignal; log?: Log },
 ) => Promise<{ mediaId: string; createdAt: number }>;
 export type PlatformMultipart = (
   app: AppConfig,
   platform: Platform,
-  request: { path: string; query?: Record<string, string>; file: UploadFile; signal?: AbortSignal },
+  request: {
+    path: string;
+    query?: Record<string, string>;
+    file: UploadFile;
+    signal?: AbortSignal;
+    log?: Log;
+  },
 ) => Promise<PlatformAnswer>;
 export type PlatformDownload = (
   app: AppConfig,
@@ -115,15 +126,16 @@ class UnreadableAnswer extends Error {}
  * which reads retry and a send must not).
  */
 async function withToken<T>(
-  { tokens, log, meter }: PlatformClientDeps,
+  { tokens, meter, ...deps }: PlatformClientDeps,
   app: AppConfig,
   platform: Platform,
   request: PlatformRequest,
   send: (url: string, query: Record<string, string>) => Promise<Attempt<T>>,
 ): Promise<T> {
   const url = `${apiBase(app, platform)}${request.path}`;
+  const log = request.log ?? deps.log;
   for (let attempt = 0; ; attempt++) {
-    const token = await tokens.getToken(app, platform, request.signal);
+    const token = await tokens.getToken(app, platform, { signal: request.signal, log });
     // A deadline that passed before the request left says nothing was sent: never an unknown outcome.
     if (request.signal?.aborted)
       throw new DependencyError(`${request.path} not sent for app '${app.name}': no time left`);
@@ -148,7 +160,7 @@ async function withToken<T>(
     }
     if ('ok' in result) return result.ok;
     if (TOKEN_REJECTED.has(result.errcode) && attempt === 0) {
-      await tokens.invalidate(app, platform, token);
+      await tokens.invalidate(app, platform, token, log);
       continue;
     }
     const refusal = describeRefusal(platform, result.errcode);
@@ -223,8 +235,8 @@ export function createPlatformDownload(deps: PlatformClientDeps): PlatformDownlo
 
 /** A multipart POST with the file in field `media`, as `media/upload` and MP's `uploadheadimg` take it. */
 export function createPlatformMultipart(deps: PlatformClientDeps): PlatformMultipart {
-  return (app, platform, { path, query, file, signal }) =>
-    withToken<PlatformAnswer>(deps, app, platform, { path, ...(signal && { signal }) }, async (url, auth) => {
+  return (app, platform, { path, query, file, signal, log }) =>
+    withToken<PlatformAnswer>(deps, app, platform, { path, signal, log }, async (url, auth) => {
       const form = new FormData();
       form.append('media', new Blob([new Uint8Array(file.data)], { type: file.contentType }), file.filename);
       return readAnswer(
@@ -245,9 +257,9 @@ export function createPlatformMultipart(deps: PlatformClientDeps): PlatformMulti
  */
 export function createPlatformUpload(deps: PlatformClientDeps): PlatformUpload {
   const multipart = createPlatformMultipart(deps);
-  return async (app, platform, { type, file, signal }) => {
+  return async (app, platform, { type, file, signal, log }) => {
     const path = '/cgi-bin/media/upload';
-    const answer = await multipart(app, platform, { path, query: { type }, file, ...(signal && { signal }) });
+    const answer = await multipart(app, platform, { path, query: { type }, file, signal, log });
     const idField = platform === 'mp' && type === 'thumb' ? 'thumb_media_id' : 'media_id';
     const mediaId = answer[idField];
     const createdAt = Number(answer.created_at);

@@ -23,6 +23,12 @@ export interface TokenProviderOptions {
 }
 
 export type TokenProvider = ReturnType<typeof createTokenProvider>;
+
+/** One caller's call: its deadline, and its log (keyed by the record it works on) for the lines it causes. */
+export interface TokenCall {
+  readonly signal?: AbortSignal | undefined;
+  readonly log?: Log | undefined;
+}
 export type RefreshOutcome = 'fresh' | 'refreshed' | 'busy';
 
 // MP renews a stable token only in its last 5 minutes; asking earlier returns the same token.
@@ -35,7 +41,7 @@ const MP_FORCE_REFRESH_SPACING_MS = 30_000;
  * lease however many callers need it at once. Callers that lose the lease read the winner's token.
  */
 export function createTokenProvider(options: TokenProviderOptions) {
-  const { store, fetchToken, now, log, meter } = options;
+  const { store, fetchToken, now, meter } = options;
   const renewBeforeMs = options.renewBeforeMs ?? 300_000;
   const leaseMs = options.leaseMs ?? 10_000;
   const waitMs = options.waitMs ?? 3000;
@@ -82,7 +88,7 @@ export function createTokenProvider(options: TokenProviderOptions) {
     app: AppConfig,
     platform: Platform,
     item: TokenItem | undefined,
-    signal?: AbortSignal,
+    { signal, log = options.log }: TokenCall = {},
   ): Promise<string> {
     const forceRefreshes = forceRefreshPlan(platform, item);
     let fetched: Awaited<ReturnType<FetchToken>>;
@@ -118,12 +124,7 @@ export function createTokenProvider(options: TokenProviderOptions) {
     return fetched.token;
   }
 
-  async function load(
-    key: string,
-    app: AppConfig,
-    platform: Platform,
-    signal?: AbortSignal,
-  ): Promise<string> {
+  async function load(key: string, app: AppConfig, platform: Platform, call: TokenCall): Promise<string> {
     const deadline = now() + leaseMs + waitMs * 2;
     while (true) {
       const item = await store.read(key);
@@ -142,7 +143,7 @@ export function createTokenProvider(options: TokenProviderOptions) {
           now() - credentialsBackoffMs,
         )
       )
-        return fetchUnderLease(key, app, platform, item, signal);
+        return fetchUnderLease(key, app, platform, item, call);
       // Another caller is fetching: read its token rather than calling the platform too.
       const waitUntil = Math.min(now() + waitMs, deadline);
       while (now() < waitUntil) {
@@ -160,19 +161,25 @@ export function createTokenProvider(options: TokenProviderOptions) {
     }
   }
 
-  async function getToken(app: AppConfig, platform: Platform, signal?: AbortSignal): Promise<string> {
+  /** Callers that ask while a fetch is under way share it, and its lines go to the log of the caller that began it. */
+  async function getToken(app: AppConfig, platform: Platform, call: TokenCall = {}): Promise<string> {
     const key = tokenKey(app, platform);
     const cached = memory.get(key);
     if (cached && cached.expiresAt - now() > renewBeforeMs) return cached.token;
     const running = inflight.get(key);
     if (running) return running;
-    const loading = load(key, app, platform, signal).finally(() => inflight.delete(key));
+    const loading = load(key, app, platform, call).finally(() => inflight.delete(key));
     inflight.set(key, loading);
     return loading;
   }
 
   /** The platform rejected `token`: forget it here and in the store, unless a newer one has replaced it already. */
-  async function invalidate(app: AppConfig, platform: Platform, token: string): Promise<boolean> {
+  async function invalidate(
+    app: AppConfig,
+    platform: Platform,
+    token: string,
+    log: Log = options.log,
+  ): Promise<boolean> {
     const key = tokenKey(app, platform);
     if (memory.get(key)?.token === token) memory.delete(key);
     const confirmed = await store.invalidate(key, token);

@@ -4,6 +4,7 @@ import { normaliseMpMessage } from '../../lib/callback/mpMessage';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
 import { normaliseKfMessage } from '../../lib/inbound/normaliseKf';
+import { NO_METRICS } from '../../lib/metrics';
 import { requiredText } from '../../lib/xml';
 import { recordingLog, recordingPublisher } from '../support/recording';
 import { mpPost, testConfig, wecomPost } from '../support/wechat';
@@ -238,6 +239,7 @@ function callbackDeps(env: Record<string, string> = {}) {
     replays: { claim: async () => 'new' as const, processed: async () => {} },
     now: () => new Date(),
     log,
+    meter: NO_METRICS,
   };
   return { deps, published, lines };
 }

@@ -8,6 +8,7 @@ import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
 import { errorResponse } from '../../lib/http/httpApi';
+import { NO_METRICS } from '../../lib/metrics';
 import { callbackHttpEvent } from '../../local/callbackEvent';
 import { documentClient, drain, localStack, purge, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
@@ -176,7 +177,7 @@ function wired(env: Record<string, string> = {}, state: DynamoDBDocumentClient =
     INBOUND_QUEUE_URL: inboundUrl,
     ...env,
   });
-  const wiring = callbackWiring(config, { sqs: callbackSqs, db: state, log });
+  const wiring = callbackWiring(config, { sqs: callbackSqs, db: state, log, meter: NO_METRICS });
   const answer = async (request: CallbackRequest) => {
     try {
       const { status, body } = await wiring.handle(request);

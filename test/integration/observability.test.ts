@@ -1,13 +1,14 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { callbackWiring } from '../../lib/callback/wiring';
 import type { SyncJob } from '../../lib/contracts/syncJob';
 import { inboundQuarantine } from '../../lib/inbound/quarantine';
 import { createLogger } from '../../lib/logger';
 import { createMetrics, METRICS_NAMESPACE, meterOf } from '../../lib/metrics';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { localStack, purge, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localStack, purge, s3Client, sqsClient } from '../support/aws';
 import { captureOutput } from '../support/metrics';
-import { testEnv } from '../support/wechat';
+import { mpCipher, mpPost, mpTextXml, testConfig, testEnv } from '../support/wechat';
 
 const stack = localStack();
 const sqs = sqsClient();
@@ -131,6 +132,12 @@ describe('the functions log every line with their invocation, and each record wi
       expect(lines.find((line) => line.message === 'sync job done')).toMatchObject({ messageId, group });
     }
     expect(output.logs().filter((line) => line.function_request_id === undefined)).toEqual([]);
+    // The app's first call fetched its token, for the record that made it.
+    expect(linesOf(cold.awsRequestId).find((line) => line.message === 'token fetched')).toMatchObject({
+      app,
+      messageId: 'job-1',
+      group,
+    });
 
     // Flushed at the end of each invocation, by the function alone: what the sync-lag alarm reads.
     const lagLine = {
@@ -212,6 +219,102 @@ describe('the functions log every line with their invocation, and each record wi
     expect(linesOf(context.awsRequestId).map((line) => line.message)).toEqual(
       expect.arrayContaining(['token credentials rejected', 'token refresh failed']),
     );
+  });
+});
+
+describe("a platform call's lines carry the record that made it", () => {
+  it('syncPuller: a refused sync_msg, with its errcode, the job record and group', async () => {
+    const openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
+    const group = `${app}#${openKfId}`;
+    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95011 }]);
+    const context = lambdaContext('syncPuller');
+    const job: SyncJob = {
+      schema: 'kf-bridge.sync-job/v1',
+      app,
+      openKfId,
+      receivedAt: new Date(sim.sim.clock.now()).toISOString(),
+    };
+    await handlers.syncPuller({ Records: [sqsRecord('job-refused', group, job)] }, context);
+
+    expect(linesOf(context.awsRequestId).find((line) => line.message === 'platform refused')).toMatchObject({
+      app,
+      path: '/cgi-bin/kf/sync_msg',
+      errcode: 95011,
+      messageId: 'job-refused',
+      group,
+    });
+  });
+
+  it('sender: a refused send, with its errcode, the reply record and group', async () => {
+    const openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
+    const customer = 'wmRefused';
+    // The customer writes and the puller records it: the reply is within the customer's window.
+    sim.sim.customerSays(openKfId, customer, '你好');
+    const job: SyncJob = {
+      schema: 'kf-bridge.sync-job/v1',
+      app,
+      openKfId,
+      receivedAt: new Date(sim.sim.clock.now()).toISOString(),
+    };
+    await handlers.syncPuller(
+      { Records: [sqsRecord('job-before-reply', `${app}#${openKfId}`, job)] },
+      lambdaContext('syncPuller'),
+    );
+    sim.sim.setFaults([{ endpoint: 'kf/send_msg', kind: 'errcode', errcode: 95018 }]);
+    const group = `${app}#${openKfId}#${customer}`;
+    const request = {
+      schema: 'kf-bridge.outbound/v1',
+      requestId: `obs-refused-${Date.now().toString(36)}`,
+      app,
+      channel: 'kf',
+      openKfId,
+      externalUserId: customer,
+      message: { type: 'text', content: '您好' },
+    };
+    const context = lambdaContext('sender');
+    await handlers.sender({ Records: [sqsRecord('reply-refused', group, request)] }, context);
+
+    expect(linesOf(context.awsRequestId).find((line) => line.message === 'platform refused')).toMatchObject({
+      app,
+      path: '/cgi-bin/kf/send_msg',
+      errcode: 95018,
+      messageId: 'reply-refused',
+      group,
+    });
+  });
+});
+
+describe('the callback', () => {
+  it('counts a refused push by platform, and by platform and reason, one line each and nothing held', async () => {
+    const metrics = createMetrics('callback', createLogger('callback'), 'test');
+    const callback = callbackWiring(testConfig(), {
+      sqs,
+      db: documentClient(),
+      log: createLogger('callback'),
+      meter: meterOf(metrics),
+    });
+    // After a rotation, the Official Account signs with a token kf-bridge does not have yet.
+    const push = mpPost(mpTextXml('oRotated', '你好', '1'), {
+      safe: true,
+      cipher: { ...mpCipher, token: 'rotated' },
+    });
+    await expect(callback.handle(push)).rejects.toThrow('signature does not match');
+
+    const counted = { namespace: METRICS_NAMESPACE, unit: 'Count', value: 1 };
+    const byFunction = { service: 'callback', stage: 'test' };
+    expect(output.metric('CallbackRejections')).toEqual([
+      {
+        ...counted,
+        dimensions: [['service', 'stage', 'platform']],
+        values: { ...byFunction, platform: 'mp' },
+      },
+      {
+        ...counted,
+        dimensions: [['service', 'stage', 'platform', 'reason']],
+        values: { ...byFunction, platform: 'mp', reason: 'signature' },
+      },
+    ]);
+    expect(metrics.hasStoredMetrics()).toBe(false);
   });
 });
 

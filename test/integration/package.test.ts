@@ -560,6 +560,15 @@ describe('alarms on the metrics kf-bridge emits', () => {
     expect(ownMetrics('UncertainRepliesAlarm')).toEqual(['sender Replies {"status":"uncertain"}']);
   });
 
+  it('alarms on the pushes the callback refuses, for each platform', () => {
+    expect(ownMetrics('MpCallbackRejectionsAlarm')).toEqual([
+      'callback CallbackRejections {"platform":"mp"}',
+    ]);
+    expect(ownMetrics('WecomCallbackRejectionsAlarm')).toEqual([
+      'callback CallbackRejections {"platform":"wecom"}',
+    ]);
+  });
+
   it('has every alarm the README lists', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     const listed = [...readme.matchAll(/`(\w+Alarm)`/g)].map(([, id]) => id);

@@ -6,6 +6,7 @@ import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
 import { errorResponse } from '../../lib/http/httpApi';
+import { NO_METRICS } from '../../lib/metrics';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { HOUR } from '../../simulator/core';
 import { documentClient, drain, localStack, sqsClient } from '../support/aws';
@@ -24,7 +25,7 @@ function callbackServer(): Server {
   const { log } = recordingLog();
   const callback = callbackWiring(
     parseConfig({ ...testEnv, SYNC_JOBS_QUEUE_URL: syncJobsUrl, INBOUND_QUEUE_URL: inboundUrl }),
-    { sqs, db: documentClient(), log },
+    { sqs, db: documentClient(), log, meter: NO_METRICS },
   );
   return createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://callback');

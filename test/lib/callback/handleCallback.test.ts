@@ -7,6 +7,7 @@ import { parseInboundMessage } from '../../../lib/contracts/inbound';
 import { parseSyncJob } from '../../../lib/contracts/syncJob';
 import { encrypt, signature } from '../../../lib/crypto/wxBizMsgCrypt';
 import { DependencyError, UnauthorizedError } from '../../../lib/errors';
+import { recordingMeter } from '../../support/metrics';
 import { recordingLog, recordingPublisher } from '../../support/recording';
 import {
   kfEventXml,
@@ -57,6 +58,7 @@ function setup(overrides: Record<string, string> = {}) {
     return publish(...args);
   };
   const replays = memoryReplays();
+  const { meter, records } = recordingMeter();
   const deps = {
     config: testConfig(overrides),
     publish: recorded,
@@ -64,9 +66,11 @@ function setup(overrides: Record<string, string> = {}) {
     replays,
     now: () => new Date(),
     log,
+    meter,
   };
   return {
     deps,
+    records,
     events,
     replays,
     published,
@@ -460,5 +464,49 @@ describe('Official Account', () => {
       body: 'success',
     });
     expect(published).toHaveLength(2);
+  });
+});
+
+describe('rejections are counted by platform and reason', () => {
+  const otherCipher = { ...mpCipher, aesKey: Buffer.alloc(32, 7) };
+  const stale = String(Math.floor(Date.now() / 1000) - 3600);
+  const mpText = () => mpTextXml('oCustomer', '你好', String(Date.now()));
+  it.each([
+    ['mp', 'signature', () => mpPost(mpText(), { cipher: { ...mpCipher, token: 'rotated' } }), {}],
+    ['mp', 'decrypt', () => mpPost(mpText(), { safe: true, cipher: otherCipher }), {}],
+    ['mp', 'mode', () => mpPost(mpText()), {}],
+    ['mp', 'malformed', () => ({ ...mpPost(mpText()), body: '<xml><a>' }), { MP_MESSAGE_MODE: 'plaintext' }],
+    [
+      'wecom',
+      'signature',
+      () => wecomPost(kfEventXml('wkA', 'T'), { cipher: { ...wecomCipher, token: 'x' } }),
+      {},
+    ],
+    ['wecom', 'timestamp', () => wecomPost(kfEventXml('wkA', 'T'), { timestamp: stale }), {}],
+    [
+      'wecom',
+      'decrypt',
+      () => wecomPost(kfEventXml('wkA', 'T'), { cipher: { ...wecomCipher, aesKey: Buffer.alloc(32, 7) } }),
+      {},
+    ],
+  ] as const)('%s %s', async (platform, reason, request, overrides) => {
+    const { call, records } = setup(overrides);
+    await expect(call(request())).rejects.toBeDefined();
+    expect(records).toEqual([{ metric: 'CallbackRejections', value: 1, dimensions: { platform, reason } }]);
+  });
+
+  it('mp replay: another plaintext body on a used timestamp, nonce and signature', async () => {
+    const { call, records } = setup({ MP_MESSAGE_MODE: 'plaintext' });
+    const first = mpPost(mpTextXml('oCustomer', '你好', '1'));
+    await call(first);
+    await expect(call({ ...first, body: mpTextXml('oCustomer', '再见', '2') })).rejects.toBeDefined();
+    expect(records.map((record) => record.dimensions)).toEqual([{ platform: 'mp', reason: 'replay' }]);
+  });
+
+  it('counts nothing for a push it takes', async () => {
+    const { call, records } = setup();
+    await call(wecomPost(kfEventXml('wkA', 'T1')));
+    await call(mpPost(mpTextXml('oCustomer', '你好', '1'), { safe: true }));
+    expect(records).toEqual([]);
   });
 });

@@ -118,6 +118,36 @@ describe('a call that delivers a message to a customer', () => {
   });
 });
 
+describe("the caller's log", () => {
+  it("takes a call's lines where the call says, and to the client's log otherwise", async () => {
+    const clientLog = recordingLog();
+    const callerLog = recordingLog();
+    const logged = createPlatformClient({ tokens, log: clientLog.log, meter: NO_METRICS });
+    const refusal = (path: string) => ['platform refused', expect.objectContaining({ path })];
+    await logged(app, 'mp', { path: '/cgi-bin/kf/send_msg', body: {}, log: callerLog.log }).catch(() => {});
+    await logged(app, 'mp', { path: '/cgi-bin/busy', body: {} }).catch(() => {});
+
+    expect(callerLog.lines).toEqual([{ level: 'warn', args: refusal('/cgi-bin/kf/send_msg') }]);
+    expect(clientLog.lines).toEqual([{ level: 'warn', args: refusal('/cgi-bin/busy') }]);
+  });
+
+  it("hands the caller's log and deadline to the token provider", async () => {
+    const callerLog = recordingLog();
+    const asked: unknown[] = [];
+    const watched = {
+      getToken: async (...args: unknown[]) => {
+        asked.push(args[2]);
+        return 'token';
+      },
+      invalidate: async () => {},
+    } as unknown as TokenProvider;
+    const signal = new AbortController().signal;
+    const logged = createPlatformClient({ tokens: watched, log: recordingLog().log, meter: NO_METRICS });
+    await logged(app, 'mp', { path: '/cgi-bin/ok', log: callerLog.log, signal });
+    expect(asked).toEqual([{ log: callerLog.log, signal }]);
+  });
+});
+
 describe('multipart uploads', () => {
   const file = { data: Buffer.from([0xff, 0xd8, 0xff]), filename: 'a.jpg', contentType: 'image/jpeg' };
 
