@@ -20,7 +20,7 @@ export interface CostInput {
 }
 
 /** Functions API Gateway invokes: each invocation is one HTTP API request. */
-const BEHIND_HTTP_API = new Set(['callback', 'api']);
+const BEHIND_HTTP_API = new Set(['callback', 'api', 'admin']);
 
 /** Functions run by a schedule whatever the traffic: a fixed monthly cost, not a cost per message. */
 const SCHEDULED = new Set(['syncPullerSchedule']);

@@ -9,6 +9,7 @@
 export const FUNCTION_NAMES = [
   'callback',
   'api',
+  'admin',
   'syncPuller',
   'sender',
   'tokenRefresh',
@@ -71,10 +72,9 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
       'MP_MESSAGE_MODE',
     ],
   },
-  api: {
-    global: [...APPS.global, 'OUTBOUND_API_KEY', 'ADMIN_API_KEY'],
-    perApp: [...APPS.perApp, ...PLATFORM_CALLS],
-  },
+  // Queues outbound requests: never calls the platform, so no app secret, and not the admin key.
+  api: { global: [...APPS.global, 'OUTBOUND_API_KEY'], perApp: APPS.perApp },
+  admin: { global: [...APPS.global, 'ADMIN_API_KEY'], perApp: [...APPS.perApp, ...PLATFORM_CALLS] },
   // Also answers enter_session and a servicer's end with the welcome and closing texts.
   syncPuller: {
     global: APPS.global,

@@ -91,7 +91,7 @@ export class CursorStore {
 
   /** Every kf account of the app that has ever been pulled and not retired, with the last callback Token seen for it. */
   async known(app: string): Promise<KnownAccount[]> {
-    return (await this.items(app))
+    return (await this.items(app, 'sk, lastToken, lastTokenAt, retiredAt'))
       .filter((item) => item.retiredAt === undefined)
       .map((item) => ({
         openKfId: String(item.sk),
@@ -101,12 +101,15 @@ export class CursorStore {
       }));
   }
 
-  /** Every kf account of the app that has ever been pulled, retired ones included. */
+  /**
+   * Every kf account of the app that has ever been pulled, retired ones included. Read by trace, whose role
+   * has no use for a callback Token: only the key leaves DynamoDB.
+   */
   async everPulled(app: string): Promise<string[]> {
-    return (await this.items(app)).map((item) => String(item.sk));
+    return (await this.items(app, 'sk')).map((item) => String(item.sk));
   }
 
-  private async items(app: string): Promise<Record<string, unknown>[]> {
+  private async items(app: string, projection: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -116,7 +119,7 @@ export class CursorStore {
             TableName: this.table,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': `CURSORS#${app}` },
-            ProjectionExpression: 'sk, lastToken, lastTokenAt, retiredAt',
+            ProjectionExpression: projection,
             ExclusiveStartKey: start,
           }),
         ),

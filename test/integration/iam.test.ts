@@ -1,10 +1,12 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleAdminApi } from '../../lib/admin/adminApi';
 import { adminDeps } from '../../lib/admin/wiring';
 import { awsClientConfig } from '../../lib/aws';
 import { parseConfig } from '../../lib/config/config';
@@ -25,6 +27,7 @@ import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
 import { type AwsCall, actingAs, createAwsCallLog, recordAwsCalls } from '../../local/metering';
 import { ROOT } from '../../local/serviceDefinition';
+import { startSimulator } from '../../simulator';
 import { localStack, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { allows, type Placement, type PolicyDocument, rolePolicies } from '../support/iamPolicies';
@@ -53,6 +56,39 @@ beforeAll(async () => {
 
 const parameterArn = (placement: Pick<Placement, 'region' | 'accountId'>, name: string) =>
   `arn:aws:ssm:${placement.region}:${placement.accountId}:parameter${name}`;
+
+/** The calls of `calls` that `functionName`'s role refuses, as `action resource keys`. */
+async function deniedTo(
+  functionName: FunctionName,
+  calls: readonly Omit<AwsCall, 'functionName'>[],
+  target: Placement,
+) {
+  const denied: string[] = [];
+  for (const call of calls)
+    if (!(await allows(rolePolicies(template, functionName, target), call, target.accountId)))
+      denied.push(`${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`);
+  return denied;
+}
+
+/**
+ * What the messages API does itself, which an admin call may do too: put a request on outbound.fifo (a redriven
+ * reply) and read or write its send ledger (SEND#).
+ */
+const messagesApisOwn = (call: AwsCall, target: Placement) =>
+  (call.action === 'sqs:SendMessage' &&
+    call.resource ===
+      `arn:aws:sqs:${target.region}:${target.accountId}:${target.physicalIds.OutboundQueue}`) ||
+  (['dynamodb:GetItem', 'dynamodb:UpdateItem'].includes(call.action) &&
+    !!call.leadingKeys?.every((key) => key.startsWith('SEND#')));
+
+/** Every admin call but the messages API's own is refused to the api role. */
+async function expectRefusedToTheMessagesApi(calls: readonly AwsCall[], target: Placement) {
+  const adminOnly = calls.filter((call) => !messagesApisOwn(call, target));
+  expect(adminOnly.length).toBeGreaterThan(0);
+  expect(await deniedTo('api', adminOnly, target)).toEqual(
+    adminOnly.map((call) => `${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`),
+  );
+}
 
 /**
  * Whether `functionName`'s role in the packaged template may read the setting `name`: by name, or by a path
@@ -312,7 +348,7 @@ describe('every AWS call of an e2e run is allowed by its function role', () => {
 });
 
 describe('the dlq commands', () => {
-  it('make only calls the api role allows, on the dead-letter queues, their sources and the state table', async () => {
+  it('make only calls the admin role allows, on the dead-letter queues, their sources and the state table, and the api role none of its own', async () => {
     const stack = localStack();
     const sqs = sqsClient();
     const pairs = await createQueuePairs(sqs);
@@ -345,7 +381,7 @@ describe('the dlq commands', () => {
             MessageDeduplicationId: `${requestId}-${n}`,
           }),
         );
-      await actingAs('api', async () => {
+      await actingAs('admin', async () => {
         const [first] = (await deadLetters.list(queue, 10)).messages;
         await deadLetters.show(queue, first?.messageId ?? '');
         await deadLetters.redrive(queue, { messageId: first?.messageId ?? '' });
@@ -365,16 +401,13 @@ describe('the dlq commands', () => {
         'dynamodb:UpdateItem',
       ]),
     );
-    const denied: string[] = [];
-    for (const call of log.calls)
-      if (!(await allows(rolePolicies(template, 'api', target), call, target.accountId)))
-        denied.push(`${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`);
-    expect(denied).toEqual([]);
+    expect(await deniedTo('admin', log.calls, target)).toEqual([]);
+    await expectRefusedToTheMessagesApi(log.calls, target);
   });
 });
 
 describe('the trace command', () => {
-  it('makes only calls the api role allows: the ledgers, budgets and cursors it reads, the dead letters it peeks', async () => {
+  it('makes only calls the admin role allows: the ledgers, budgets and cursors it reads, the dead letters it peeks; the api role none of them', async () => {
     const stack = localStack();
     const sqs = sqsClient();
     const pairs = await createQueuePairs(sqs);
@@ -432,7 +465,7 @@ describe('the trace command', () => {
     const { tracer } = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS);
     const traced = config.apps.get(app);
     if (!traced) throw new Error('no test app');
-    await actingAs('api', async () => {
+    await actingAs('admin', async () => {
       for (const id of [msgid, requestId, `kf-${requestId}`]) await tracer.trace(traced, id);
       await expect(tracer.trace(traced, 'nothing')).rejects.toThrow('has the id nothing');
     });
@@ -446,10 +479,101 @@ describe('the trace command', () => {
         'dynamodb:Query',
       ]),
     );
-    const denied: string[] = [];
-    for (const call of log.calls)
-      if (!(await allows(rolePolicies(template, 'api', target), call, target.accountId)))
-        denied.push(`${call.action} ${call.resource} ${call.leadingKeys?.join(',') ?? ''}`);
-    expect(denied).toEqual([]);
+    expect(await deniedTo('admin', log.calls, target)).toEqual([]);
+    await expectRefusedToTheMessagesApi(log.calls, target);
+  });
+});
+
+describe('the admin API on the platforms', () => {
+  it('makes only calls the admin role allows: access tokens, an avatar read from the media bucket and its media id, reply budgets; the api role none of them', async () => {
+    const stack = localStack();
+    // The local stack names a bucket after its logical id.
+    const bucket = 'mediabucket';
+    const target = {
+      ...prod,
+      physicalIds: { ...prod.physicalIds, StateTable: testEnv.STATE_TABLE, MediaBucket: bucket },
+      partitionKey: 'pk',
+    };
+    const log = createAwsCallLog(target);
+    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    const s3 = s3Client();
+    const key = `avatars/iam-${Date.now()}.png`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: Buffer.concat([
+          Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+          Buffer.alloc(64, 7),
+        ]),
+      }),
+    );
+    recordAwsCalls(dynamodb, 'dynamodb', log);
+    recordAwsCalls(s3, 's3', log);
+    const sim = await startSimulator();
+    try {
+      const corp = testEnv.WECOM_CORP_ID;
+      sim.sim.createCorp({ corpId: corp, secrets: [testEnv.WECOM_KF_SECRET], users: ['zhangsan'] });
+      const adminKey = 'iam-admin-key-0123456789';
+      const config = parseConfig({
+        ...testEnv,
+        WECOM_API_BASE: sim.url,
+        MP_API_BASE: sim.url,
+        ADMIN_API_KEY: adminKey,
+      });
+      const deps = adminDeps(
+        config,
+        DynamoDBDocumentClient.from(dynamodb),
+        s3,
+        sqsClient(),
+        recordingLog().log,
+        NO_METRICS,
+      );
+      const call = (method: string, path: string, body: object) =>
+        handleAdminApi(
+          { method, path, query: {}, headers: { 'x-api-key': adminKey }, body: JSON.stringify(body) },
+          deps,
+        );
+      await actingAs('admin', async () => {
+        const added = await call('POST', '/v1/admin/kf/accounts', {
+          name: '售后',
+          avatar: { s3: { bucket, key } },
+        });
+        expect(added.status).toBe(201);
+        const openKfId = (added.body as { openKfId: string }).openKfId;
+        sim.sim.wecom.accounts.get(openKfId)?.servicers.set('zhangsan', { status: 0, stopType: 0 });
+        sim.sim.customerSays(openKfId, 'wmIam', '你好');
+        const session = `/v1/admin/kf/accounts/${openKfId}/sessions/wmIam/trans`;
+        expect((await call('POST', session, { state: 'servicer', servicerUserId: 'zhangsan' })).status).toBe(
+          200,
+        );
+        expect((await call('POST', session, { state: 'ended' })).status).toBe(200);
+      });
+    } finally {
+      await sim.stop();
+    }
+    const actions = new Set(log.calls.map((c) => c.action));
+    expect(actions).toEqual(
+      new Set(['s3:GetObject', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']),
+    );
+    expect(await deniedTo('admin', log.calls, target)).toEqual([]);
+    await expectRefusedToTheMessagesApi(log.calls, target);
+  });
+});
+
+describe('the messages API role', () => {
+  it('may put requests on outbound.fifo only: nothing on the queues consumers read, no dead letter', async () => {
+    const queue = (id: string) => `arn:aws:sqs:${prod.region}:${prod.accountId}:${prod.physicalIds[id]}`;
+    const refused = [
+      ...['InboundQueue', 'SyncJobsQueue'].map((id) => ({ action: 'sqs:SendMessage', resource: queue(id) })),
+      ...['InboundDlq', 'SyncJobsDlq', 'OutboundDlq'].flatMap((id) => [
+        { action: 'sqs:ReceiveMessage', resource: queue(id) },
+        { action: 'sqs:DeleteMessage', resource: queue(id) },
+      ]),
+    ];
+    expect(await deniedTo('api', refused, prod)).toHaveLength(refused.length);
+    expect(
+      await deniedTo('api', [{ action: 'sqs:SendMessage', resource: queue('OutboundQueue') }], prod),
+    ).toEqual([]);
   });
 });

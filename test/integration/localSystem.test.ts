@@ -206,7 +206,7 @@ describe('the local system (npm start)', () => {
     });
   });
 
-  it('runs admin commands with `npx kf-bridge … --local` through the api function, and serves OpenAPI', async () => {
+  it('runs admin commands with `npx kf-bridge … --local` through the admin function, and serves OpenAPI', async () => {
     const accounts = JSON.parse((await kfBridge('kf-accounts', 'list')).stdout) as { accounts: object[] };
     expect(accounts.accounts).toContainEqual(expect.objectContaining({ openKfId: system.demo.openKfId }));
     const link = JSON.parse(

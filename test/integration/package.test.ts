@@ -120,7 +120,12 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     'sqs:SendMessage': ['SyncJobsQueue', 'InboundQueue'],
     'dynamodb:UpdateItem': ['StateTable BUDGET#*#mp PUSH#*'],
   },
+  // The messages API puts requests on outbound.fifo, nothing on the queues consumers read.
   api: {
+    'sqs:SendMessage': ['OutboundQueue'],
+    'dynamodb:GetItem dynamodb:UpdateItem': ['StateTable SEND#*'],
+  },
+  admin: {
     'sqs:SendMessage sqs:GetQueueAttributes': ['OutboundQueue', 'SyncJobsQueue', 'InboundQueue'],
     'sqs:ReceiveMessage sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes': [
       'SyncJobsDlq',
@@ -223,6 +228,28 @@ describe('the CloudFormation template', () => {
       );
     }
     expect(ofType('AWS::IAM::Policy').concat(ofType('AWS::IAM::ManagedPolicy'))).toEqual([]);
+  });
+
+  it('routes the messages API to api, and the admin API and the OpenAPI document to admin', () => {
+    const functionOf = (target: unknown) => {
+      const integration = JSON.stringify(target).match(/"Ref":"(\w+)"/)?.[1] ?? '';
+      return resource(integration).Properties.IntegrationUri['Fn::GetAtt'][0];
+    };
+    expect(
+      Object.fromEntries(
+        ofType('AWS::ApiGatewayV2::Route').map(([, route]) => [
+          route.Properties.RouteKey,
+          functionOf(route.Properties.Target),
+        ]),
+      ),
+    ).toEqual({
+      'GET /callback/{app}': 'CallbackLambdaFunction',
+      'POST /callback/{app}': 'CallbackLambdaFunction',
+      'POST /v1/messages': 'ApiLambdaFunction',
+      'GET /v1/messages/{requestId}': 'ApiLambdaFunction',
+      'ANY /v1/admin/{proxy+}': 'AdminLambdaFunction',
+      'GET /v1/openapi.json': 'AdminLambdaFunction',
+    });
   });
 
   it("gives every queue a dead-letter queue, and a visibility timeout of at least 6 times its consumer's timeout", () => {
@@ -330,8 +357,8 @@ describe('the CloudFormation template', () => {
     );
     for (const name of functions) {
       const vpc = r[`${logicalName(name)}LambdaFunction`]?.Properties.VpcConfig;
-      if (name === 'callback') {
-        // The callback never calls WeCom: it stays out of the VPC and its cold start.
+      if (name === 'callback' || name === 'api') {
+        // The callback and the messages API never call WeCom: they stay out of the VPC and its cold start.
         expect(vpc).toBeUndefined();
         continue;
       }
@@ -536,12 +563,12 @@ describe('alarms on the metrics kf-bridge emits', () => {
     expect(resource('SyncLagAlarm').Properties.Statistic).toBe('Maximum');
     // Every function that fetches tokens, or calls the kf API, counts; the alarm sums them.
     expect(ownMetrics('CredentialsRejectedAlarm').sort()).toEqual(
-      ['api', 'sender', 'statsExport', 'syncPuller', 'tokenRefresh'].map(
+      ['admin', 'sender', 'statsExport', 'syncPuller', 'tokenRefresh'].map(
         (f) => `${f} CredentialsRejected {}`,
       ),
     );
     expect(ownMetrics('KfRefusalRateAlarm').sort()).toEqual(
-      ['api', 'sender', 'statsExport', 'syncPuller'].map(
+      ['admin', 'sender', 'statsExport', 'syncPuller'].map(
         (f) => `${f} PlatformRefusals {"errcodeRange":"95xxx"}`,
       ),
     );

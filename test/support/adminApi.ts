@@ -4,7 +4,7 @@ import { type AdminDeps, handleAdminApi } from '../../lib/admin/adminApi';
 import { errorResponse } from '../../lib/http/httpApi';
 
 /**
- * The admin API on a free port, as the api function serves it (same handler, same error answers), so CLI tests
+ * The admin API on a free port, as the admin function serves it (same handler, same error answers), so CLI tests
  * run against the simulator without serverless-offline; the local-system test covers the deployed wiring.
  */
 export async function startAdminApi(deps: AdminDeps): Promise<{ url: string; stop(): Promise<void> }> {

@@ -194,19 +194,41 @@ describe('parseConfig for one function', () => {
     );
   });
 
-  it("gives the api its keys and the apps' secrets, and withholds callback tokens and AES keys", () => {
+  it("gives the admin function its key and the apps' secrets, and withholds the outbound key, callback tokens and AES keys", () => {
+    const config = parseConfig(
+      { ...base, ...wecom, KF_BRIDGE_APPS: 'sales', SALES_MP_APP_ID: 'wxsales', SALES_MP_APP_SECRET: 's' },
+      'admin',
+    );
+    expect(config.apps.get('default')?.wecom?.kfSecret).toBe('secret');
+    expect(config.apps.get('sales')?.mp).toMatchObject({ appId: 'wxsales', appSecret: 's' });
+    expect(config.adminApiKey).toBeUndefined();
+    expect(() => config.outboundApiKey).toThrow(
+      new ConfigError("OUTBOUND_API_KEY is not among the admin function's settings"),
+    );
+    expect(() => config.apps.get('default')?.wecom?.callbackToken).toThrow(
+      new ConfigError("WECOM_CALLBACK_TOKEN is not among the admin function's settings"),
+    );
+    expect(() => config.apps.get('sales')?.mp?.token).toThrow(
+      new ConfigError("SALES_MP_TOKEN is not among the admin function's settings"),
+    );
+  });
+
+  it("gives the messages API its key and the apps, and withholds the admin key and every app's secret", () => {
     const config = parseConfig(
       { ...base, ...wecom, KF_BRIDGE_APPS: 'sales', SALES_MP_APP_ID: 'wxsales', SALES_MP_APP_SECRET: 's' },
       'api',
     );
-    expect(config.apps.get('default')?.wecom?.kfSecret).toBe('secret');
-    expect(config.apps.get('sales')?.mp).toMatchObject({ appId: 'wxsales', appSecret: 's' });
+    expect([...config.apps.keys()]).toEqual(['default', 'sales']);
+    expect(config.apps.get('sales')?.mp?.appId).toBe('wxsales');
     expect(config.outboundApiKey).toBeUndefined();
-    expect(() => config.apps.get('default')?.wecom?.callbackToken).toThrow(
-      new ConfigError("WECOM_CALLBACK_TOKEN is not among the api function's settings"),
+    expect(() => config.adminApiKey).toThrow(
+      new ConfigError("ADMIN_API_KEY is not among the api function's settings"),
     );
-    expect(() => config.apps.get('sales')?.mp?.token).toThrow(
-      new ConfigError("SALES_MP_TOKEN is not among the api function's settings"),
+    expect(() => config.apps.get('default')?.wecom?.kfSecret).toThrow(
+      new ConfigError("WECOM_KF_SECRET is not among the api function's settings"),
+    );
+    expect(() => config.apps.get('sales')?.mp?.appSecret).toThrow(
+      new ConfigError("SALES_MP_APP_SECRET is not among the api function's settings"),
     );
   });
 
@@ -281,7 +303,7 @@ describe('withSsmParameters', () => {
 
   it('asks for at most 10 names a call, as SSM allows', async () => {
     const { client, calls } = fakeSsm({ '/kf-bridge/prod/KF_BRIDGE_APPS': 'a,b,c' });
-    await withSsmParameters({}, client, '/kf-bridge/prod/', 'api');
+    await withSsmParameters({}, client, '/kf-bridge/prod/', 'admin');
     const names = asked(calls).flat();
     expect(asked(calls).every((call) => call.length <= 10)).toBe(true);
     expect(new Set(names).size).toBe(names.length);
