@@ -20,7 +20,7 @@ import type { RedriveRecords } from './redriveRecords';
  * a request once, by its send ledger.)
  */
 const RESEND_WITHIN_MS = 4 * 60_000;
-/** Work one call starts, inside the api function's 15 s and the messages' 30 s out of sight. */
+/** Work one call starts, inside the admin function's 15 s and the messages' 30 s out of sight. */
 const WORK_MS = 10_000;
 
 export interface DeadLettersDeps {

@@ -9,7 +9,7 @@ import {
 import { DependencyError } from '../errors';
 
 /**
- * Long enough to outlast one admin call (the api function's timeout is 15 s), short enough that messages held
+ * Long enough to outlast one admin call (the admin function's timeout is 15 s), short enough that messages held
  * by a call that died are back in sight soon.
  */
 export const HOLD_SECONDS = 30;

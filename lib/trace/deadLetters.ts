@@ -14,7 +14,7 @@ export interface DeadLetter {
   readonly body: unknown;
 }
 
-/** Receives per queue: each waits at most 1 s, inside the api function's 15 s. */
+/** Receives per queue: each waits at most 1 s, inside the admin function's 15 s. */
 const MAX_ROUNDS = 10;
 
 /**
