@@ -1,11 +1,13 @@
 import type { BundleMeasure } from './bundles';
 
 /**
- * What CI holds every change to: bundles no more than 10 % over the recorded baseline, the callback's p99. The
+ * What CI holds every change to: bundles no more than 10 % over the recorded baseline in bytes and 25 % in import
+ * time (three runs of the same bytes on this 2-core shared machine spread their import ratios by up to 15 %, so a
+ * tighter gate fails on the neighbours, not on the change), the callback's p99. The
  * callback claims each push against replay with two conditional writes (a DynamoDB Local round trip is a few
  * milliseconds here), so its p99 is held under 25 ms, far inside the platforms' 5 s.
  */
-export const BUDGETS = { bundleGrowth: 0.1, callbackP99Us: 25_000 } as const;
+export const BUDGETS = { bundleGrowth: 0.1, importGrowth: 0.25, callbackP99Us: 25_000 } as const;
 
 export interface Baseline {
   readonly recorded: string;
@@ -22,7 +24,8 @@ export function budgetViolations(
 ): string[] {
   const violations: string[] = [];
   const limit = 1 + BUDGETS.bundleGrowth;
-  const over = `over ${Math.round(limit * 100)} % of its baseline`;
+  const importLimit = 1 + BUDGETS.importGrowth;
+  const over = (by: number) => `over ${Math.round(by * 100)} % of its baseline`;
   for (const [name, measure] of Object.entries(measured.bundles ?? {})) {
     const recorded = baseline.bundles[name];
     if (!recorded) {
@@ -30,10 +33,10 @@ export function budgetViolations(
       continue;
     }
     if (measure.bytes > recorded.bytes * limit)
-      violations.push(`bundle ${name} is ${measure.bytes} bytes, ${over} ${recorded.bytes}`);
-    if (measure.importRatio > recorded.importRatio * limit)
+      violations.push(`bundle ${name} is ${measure.bytes} bytes, ${over(limit)} ${recorded.bytes}`);
+    if (measure.importRatio > recorded.importRatio * importLimit)
       violations.push(
-        `bundle ${name} imports in ${measure.importRatio}× the reference, ${over} ${recorded.importRatio}×`,
+        `bundle ${name} imports in ${measure.importRatio}× the reference, ${over(importLimit)} ${recorded.importRatio}×`,
       );
   }
   if (measured.callback && measured.callback.p99Us >= BUDGETS.callbackP99Us)

@@ -10,16 +10,16 @@ const baseline = {
 const bundle = (bytes: number, importRatio: number) => ({ callback: { bytes, importMs: 1, importRatio } });
 
 describe('CI budgets', () => {
-  it('passes bundles within 10 % of the baseline and a callback p99 under 25 ms', () => {
+  it('passes bundles within 10 % of the baseline in bytes, 25 % in import time, and a callback p99 under 25 ms', () => {
     expect(
-      budgetViolations({ bundles: bundle(110_000, 1.65), callback: { p99Us: 24_999 } }, baseline),
+      budgetViolations({ bundles: bundle(110_000, 1.875), callback: { p99Us: 24_999 } }, baseline),
     ).toEqual([]);
   });
 
-  it('names each bundle that grew past 10 %, in bytes or in import time relative to the reference', () => {
-    expect(budgetViolations({ bundles: bundle(110_001, 1.66) }, baseline)).toEqual([
+  it('names each bundle that grew past 10 % in bytes or 25 % in import time relative to the reference', () => {
+    expect(budgetViolations({ bundles: bundle(110_001, 1.876) }, baseline)).toEqual([
       'bundle callback is 110001 bytes, over 110 % of its baseline 100000',
-      'bundle callback imports in 1.66× the reference, over 110 % of its baseline 1.5×',
+      'bundle callback imports in 1.876× the reference, over 125 % of its baseline 1.5×',
     ]);
   });
 
