@@ -1,11 +1,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/main';
 import { type AdminDeps, handleAdminApi } from '../../lib/admin/adminApi';
-import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { adminDeps } from '../../lib/admin/wiring';
 import { BudgetStore } from '../../lib/budgets';
 import { parseConfig } from '../../lib/config/config';
@@ -15,7 +13,7 @@ import { safeFetcher } from '../../lib/http/safeFetch';
 import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { startAdminApi } from '../support/adminApi';
+import { runCliOn, startAdminApi } from '../support/adminApi';
 import { documentClient, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
@@ -64,41 +62,8 @@ beforeEach(() => {
   sim.sim.createMpApp({ appId: APP_ID, secret: testEnv.MP_APP_SECRET, token: testEnv.MP_TOKEN });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed, for --json runs. */
-  json: Record<string, unknown>;
-}
-
-/** Runs the CLI against the admin API; every JSON answer is checked against the operation's published output schema. */
 const cli = (...args: string[]) => cliOn(api.url, ...args);
-
-async function cliOn(apiUrl: string, ...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli([...args, '--url', apiUrl, '--api-key', KEY], {
-    env: {},
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    fetch,
-    readFile: (path) => readFile(path),
-    localAdminKey: async () => KEY,
-    localApiUrl: async () => apiUrl,
-  });
-  const json = args.includes('--json') && code === EXIT.done ? JSON.parse(stdout) : {};
-  if (args.includes('--json') && code === EXIT.done) {
-    const operation = ADMIN_OPERATIONS.find((o) => o.group === args[0] && o.command === args[1]);
-    const checked = v.safeParse(operation?.output ?? v.never(), json);
-    expect(checked.issues, `${args[0]} ${args[1]} output`).toBeUndefined();
-  }
-  return { code, stdout, stderr, json };
-}
+const cliOn = (apiUrl: string, ...args: string[]) => runCliOn(apiUrl, KEY, args);
 
 const platformCalls = (endpoint: string) => sim.sim.calls.get(endpoint) ?? 0;
 

@@ -1,9 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../cli/main';
-import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
+import { EXIT } from '../../cli/main';
 import { adminDeps } from '../../lib/admin/wiring';
 import { parseConfig } from '../../lib/config/config';
 import { DeadLetters } from '../../lib/dlq/deadLetters';
@@ -12,7 +9,7 @@ import { RedriveRecords } from '../../lib/dlq/redriveRecords';
 import type { Log } from '../../lib/logger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
-import { startAdminApi } from '../support/adminApi';
+import { runCliOn, startAdminApi } from '../support/adminApi';
 import { documentClient, drain, purge, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
@@ -74,29 +71,7 @@ async function failed(requestId: string, errcode: number, reason: string) {
   await ledger.record('default', requestId, { status: 'failed', errcode, reason, at: Date.now() });
 }
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli([...args, '--url', api.url, '--api-key', KEY], {
-    env: {},
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    fetch,
-    readFile: (path) => readFile(path),
-    localAdminKey: async () => KEY,
-    localApiUrl: async () => api.url,
-  });
-  const json = args.includes('--json') ? JSON.parse(stdout || stderr) : {};
-  if (args.includes('--json') && code <= EXIT.refused && stdout) {
-    const operation = ADMIN_OPERATIONS.find((o) => o.group === args[0] && o.command === args[1]);
-    expect(v.safeParse(operation?.output ?? v.never(), json).issues, `${args[1]} output`).toBeUndefined();
-  }
-  return { code, stdout, stderr, json };
-}
+const cli = (...args: string[]) => runCliOn(api.url, KEY, args);
 
 const bodies = (messages: { Body?: string }[]) => messages.map((m) => JSON.parse(m.Body ?? '{}').requestId);
 

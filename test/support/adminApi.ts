@@ -1,6 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as v from 'valibot';
+import { expect } from 'vitest';
+import { EXIT, runCli } from '../../cli/main';
 import { type AdminDeps, handleAdminApi } from '../../lib/admin/adminApi';
+import { ADMIN_OPERATIONS } from '../../lib/admin/catalogue';
 import { errorResponse } from '../../lib/http/httpApi';
 
 /**
@@ -36,4 +41,41 @@ export async function startAdminApi(deps: AdminDeps): Promise<{ url: string; sto
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** What a --json run printed (the answer, or the error), parsed. */
+  readonly json: Record<string, unknown>;
+}
+
+/** Runs the CLI against an admin API; every JSON answer is checked against the operation's published output schema. */
+export async function runCliOn(apiUrl: string, key: string, args: readonly string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli([...args, '--url', apiUrl, '--api-key', key], {
+    env: {},
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    fetch,
+    readFile: (path) => readFile(path),
+    localAdminKey: async () => key,
+    localApiUrl: async () => apiUrl,
+  });
+  const asJson = args.includes('--json');
+  const json = asJson && (stdout || stderr) ? JSON.parse(stdout || stderr) : {};
+  if (asJson && stdout && code <= EXIT.refused) {
+    const operation = ADMIN_OPERATIONS.find(
+      (o) => o.group === args[0] && (o.command === undefined || o.command === args[1]),
+    );
+    const checked = v.safeParse(operation?.output ?? v.never(), json);
+    expect(checked.issues, `${args.slice(0, 2).join(' ')} output`).toBeUndefined();
+  }
+  return { code, stdout, stderr, json };
 }
