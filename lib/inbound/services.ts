@@ -33,18 +33,18 @@ export interface InboundServices {
   readonly sqs: SQSClient;
 }
 
+/** The clients the puller's pieces are built on. */
+export interface InboundClients {
+  readonly sqs: SQSClient;
+  readonly db: DynamoDBDocumentClient;
+  readonly s3?: S3Client;
+  readonly log: Log;
+  readonly meter: Meter;
+  readonly now?: () => number;
+}
+
 /** The real pieces the puller runs on, built once per container. */
-export function inboundServices(
-  config: Config,
-  clients: {
-    sqs: SQSClient;
-    db: DynamoDBDocumentClient;
-    s3?: S3Client;
-    log: Log;
-    meter: Meter;
-    now?: () => number;
-  },
-): InboundServices {
+export function inboundServices(config: Config, clients: InboundClients): InboundServices {
   const now = clients.now ?? Date.now;
   const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
   const bucket = config.inboundMediaBucket;

@@ -1,14 +1,10 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Config } from '../config/config';
 import type { Invocation } from '../invocation';
-import { type Log, recordLog } from '../logger';
-import type { Meter } from '../metrics';
+import { recordLog } from '../logger';
 import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
 import { enqueueFallbackJobs } from './fallback';
-import { type InboundServices, inboundServices, syncJobHandler } from './services';
+import { type InboundClients, type InboundServices, inboundServices, syncJobHandler } from './services';
 
 /** A FIFO event source hands a function at most 10 messages. */
 const MAX_BATCH_SIZE = 10;
@@ -16,14 +12,7 @@ const MAX_BATCH_SIZE = 10;
 /** The sync puller's pieces, built once per container: sync-jobs.fifo batches and the fallback schedule. */
 export function syncPullerWiring(
   config: Config,
-  clients: {
-    sqs: SQSClient;
-    db: DynamoDBDocumentClient;
-    s3?: S3Client;
-    log: Log;
-    meter: Meter;
-    now?: () => number;
-  },
+  clients: InboundClients,
 ): {
   services: InboundServices;
   onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
