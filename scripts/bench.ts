@@ -6,8 +6,10 @@ import { parse } from 'yaml';
 import { type Baseline, budgetViolations } from '../bench/budgets';
 import { type BundleMeasure, measureBundles } from '../bench/bundles';
 import { measureCallback } from '../bench/callback';
-import { costPerMillionMessages } from '../bench/costModel';
-import { measureCeiling, measurePipeline, measureUsage } from '../bench/throughput';
+import { productCost } from '../bench/costModel';
+import { measureProduct } from '../bench/product';
+import { startRemoteStack } from '../bench/remoteStack';
+import { measureCeiling, measurePipeline } from '../bench/throughput';
 import { measureTokenStampede } from '../bench/tokens';
 import { ROOT, readServiceDefinition } from '../local/serviceDefinition';
 import { startLocalStack } from '../local/stack';
@@ -15,21 +17,21 @@ import { startSimulator } from '../simulator';
 import { answerHelp } from './usage';
 
 answerHelp(`
-usage: npm run bench -- [--json] [--only bundles,callback,throughput,tokens,cost] [--check] [--record]
+usage: npm run bench -- [--json] [--only bundles,callback,product,throughput,tokens,cost] [--check] [--record]
                        [--messages N]
 
-Measures bundle sizes and import times, the callback against its crypto floor, pipeline throughput, the token
-stampede and a cost model. --json prints one JSON object; --check holds the bundles and the callback to CI's
+Measures bundle sizes and import times, the callback against its floors, the product's CPU, requests and
+latency per message, pipeline throughput, the token stampede and a cost model. --json prints one JSON object; --check holds the bundles and the callback to CI's
 budgets (bench/baseline.json; exit 1 on a breach); --record writes this run's bundles as the new baseline.
 See BENCHMARKS.md.
 `);
 
 /**
- * `npm run bench [-- --json] [--only bundles,callback,throughput,tokens,cost] [--check] [--record]`: measures,
+ * `npm run bench [-- --json] [--only bundles,callback,product,throughput,tokens,cost] [--check] [--record]`: measures,
  * prints one JSON object with --json, checks CI's budgets against bench/baseline.json with --check (exit 1 on a
  * breach), and writes this run's bundles as the new baseline with --record.
  */
-const SUITES = ['bundles', 'callback', 'throughput', 'tokens', 'cost'] as const;
+const SUITES = ['bundles', 'callback', 'product', 'throughput', 'tokens', 'cost'] as const;
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -65,23 +67,36 @@ if (only.has('bundles')) {
   result.bundles = await measureBundles();
 }
 
-const needsStack = ['callback', 'tokens'].some((suite) => only.has(suite));
-if (needsStack) {
+if (only.has('callback')) {
+  say('callback: WeCom pushes through the handler, the local stack in another process…');
+  const remote = await startRemoteStack();
+  try {
+    result.callback = await measureCallback(remote.env);
+  } finally {
+    await remote.stop();
+  }
+}
+
+if (only.has('tokens')) {
   const definition = await readServiceDefinition();
   const stack = await startLocalStack({ resources: definition.resources, region: definition.region });
   const sim = await startSimulator();
   try {
-    if (only.has('callback')) {
-      say('callback: WeCom pushes through the handler against the local stack…');
-      result.callback = await measureCallback(stack);
-    }
-    if (only.has('tokens')) {
-      say('tokens: 1,000 cold callers at once…');
-      result.tokens = await measureTokenStampede(stack, sim);
-    }
+    say('tokens: 1,000 cold callers at once…');
+    result.tokens = await measureTokenStampede(stack, sim);
   } finally {
     await sim.stop();
     await stack.stop();
+  }
+}
+
+let product: Awaited<ReturnType<typeof measureProduct>> | undefined;
+if (only.has('product') || only.has('cost')) {
+  say('product: customers write at a steady pace, replies follow, then one message at a time…');
+  product = await measureProduct({ messages: 1000 });
+  if (only.has('product')) {
+    result.product = product.product;
+    result.latency = product.latency;
   }
 }
 
@@ -93,23 +108,36 @@ if (only.has('throughput')) {
   } finally {
     await sim.stop();
   }
-  say(`throughput: ${messages} customer messages in, replies out…`);
-  Object.assign(result, await measurePipeline(messages));
+  say(`throughput: ${messages} customer messages in at a platform's pace, replies out…`);
+  const throughput = await measurePipeline(messages);
+  Object.assign(result, throughput);
+  if (product) {
+    // The CPU the product's own code needs for these messages, of all this process spent running them.
+    const callbackCpuMs = (result.callback as { cpuP50Us?: number } | undefined)?.cpuP50Us;
+    const productMs =
+      throughput.inbound.messages * (product.product.cpuMsPerInbound + (callbackCpuMs ?? 0) / 1000) +
+      throughput.outbound.messages * product.product.cpuMsPerReply;
+    result.productCpuShare = Number((productMs / throughput.processCpuMs).toFixed(2));
+  }
 }
 
-if (only.has('cost')) {
-  say('cost: a paced run, counting every request…');
-  const run = await measureUsage(1000);
+if (product && only.has('cost')) {
+  let callbackCpuUs = (result.callback as { cpuP50Us?: number } | undefined)?.cpuP50Us;
+  if (callbackCpuUs === undefined) {
+    say('cost: the CPU the callback spends per push…');
+    const remote = await startRemoteStack();
+    try {
+      callbackCpuUs = (await measureCallback(remote.env, 1, 300)).cpuP50Us;
+    } finally {
+      await remote.stop();
+    }
+  }
   const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
   const memory = (name: string) => service.functions[name]?.memorySize ?? service.provider.memorySize;
-  result.cost = costPerMillionMessages({
-    usage: run.usage,
-    inboundMessages: run.inbound,
-    outboundMessages: run.outbound,
-    memoryMb: Object.fromEntries(
-      ['callback', 'api', 'syncPuller', 'sender'].map((name) => [name, memory(name)]),
-    ),
-  });
+  const memoryMb = Object.fromEntries(
+    ['callback', 'api', 'syncPuller', 'sender'].map((name) => [name, memory(name)]),
+  );
+  result.cost = productCost(product.phases, { memoryMb, callbackCpuMs: (callbackCpuUs ?? 0) / 1000 });
 }
 
 let exitCode = 0;
