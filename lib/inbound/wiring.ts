@@ -28,10 +28,22 @@ export function syncPullerWiring(
     services,
     onBatch(records, { remainingMs, signal }) {
       const pull = syncJobHandler(services, remainingMs, signal);
+      // Every job in the batch was announced before its account's first pull here began, and a pull reads to
+      // the end of the stream (or hands on to its continuation job): the account's later jobs have nothing
+      // left to pull. A job whose pull failed is not a pull: the group's later jobs go on or fail with it.
+      const pulled = new Set<string>();
       return consumeFifo(
         records,
         async (record) => {
+          const account = record.attributes.MessageGroupId;
+          if (account && pulled.has(account)) {
+            clients.log.info('sync job covered by an earlier pull in this batch', {
+              messageId: record.messageId,
+            });
+            return;
+          }
           const report = await pull(record);
+          if (account) pulled.add(account);
           clients.log.info('sync job done', { messageId: record.messageId, ...report });
         },
         // Jobs of different kf accounts run side by side: one account's long pull does not hold up the others.
