@@ -31,6 +31,20 @@ const FAIL_TYPES: Record<number, string> = {
 
 const TTL_SECONDS = 30 * 24 * 3600;
 
+/** A ledger item's outcome; a later report that WeCom could not deliver it turns a send into a failure. */
+function outcomeOf(item: Record<string, unknown> | undefined): SendOutcome | undefined {
+  if (!item?.outcome) return undefined;
+  const outcome = item.outcome as SendOutcome;
+  const undelivered = item.undelivered as { failType: number; at: number } | undefined;
+  if (!undelivered) return outcome;
+  return {
+    ...outcome,
+    status: 'failed',
+    failType: undelivered.failType,
+    reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
+  };
+}
+
 /** The outcome of every outbound request, by request id: what makes a retried request a no-op. */
 export class SendLedger {
   constructor(
@@ -55,39 +69,32 @@ export class SendLedger {
       ),
     );
     const attemptedAt = Item?.attemptedAt as number | undefined;
-    const attempt = attemptedAt === undefined ? {} : { attemptedAt };
-    if (!Item?.outcome) return attempt;
-    const outcome = Item.outcome as SendOutcome;
-    const undelivered = Item.undelivered as { failType: number; at: number } | undefined;
-    if (!undelivered) return { outcome, ...attempt };
-    return {
-      outcome: {
-        ...outcome,
-        status: 'failed',
-        failType: undelivered.failType,
-        reason: `WeCom could not deliver it: ${FAIL_TYPES[undelivered.failType] ?? `fail_type ${undelivered.failType}`}`,
-      },
-      ...attempt,
-    };
+    const outcome = outcomeOf(Item);
+    return { ...(outcome && { outcome }), ...(attemptedAt !== undefined && { attemptedAt }) };
   }
 
-  /** Notes a request the HTTP API accepted, unless it has a status already; false when it had one. */
-  queue(app: string, requestId: string, at: number): Promise<boolean> {
-    return conditional('send ledger queue', () =>
+  /**
+   * Notes a request the HTTP API accepted, unless it has an outcome already: that outcome, if any. One write
+   * that leaves an outcome in place and answers the item as it was, so no read comes before it.
+   */
+  async queue(app: string, requestId: string, at: number): Promise<SendOutcome | undefined> {
+    const { Attributes } = await dynamo('send ledger queue', () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, requestId),
-          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(outcome)',
+          UpdateExpression:
+            'SET outcome = if_not_exists(outcome, :outcome), #ttl = if_not_exists(#ttl, :ttl)',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
             ':outcome': { status: 'queued', at },
             ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
           },
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
+    return outcomeOf(Attributes);
   }
 
   /**

@@ -218,6 +218,31 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
     await expect(handleMessagesApi(get('never-sent'), deps)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('queues a request, and answers a repeat with its outcome, in one write to the send ledger and no read', async () => {
+    const commands: string[] = [];
+    const counted = {
+      send: (command: object, ...rest: unknown[]) => {
+        commands.push(command.constructor.name);
+        return (db.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+      },
+    } as unknown as typeof db;
+    const countedDeps = { ...deps, ledger: new SendLedger(counted, testEnv.STATE_TABLE) };
+    const id = `w-${Date.now()}`;
+    expect(await handleMessagesApi(post(valid(id)), countedDeps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'queued' },
+    });
+    expect(commands).toEqual(['UpdateCommand']);
+    await ledger.record('default', id, { status: 'sent', msgid: 'm', at: Date.now() });
+    commands.length = 0;
+    expect(await handleMessagesApi(post(valid(id)), countedDeps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'sent' },
+    });
+    expect(commands).toEqual(['UpdateCommand']);
+    expect(await handleMessagesApi(get(id), deps)).toMatchObject({ body: { status: 'sent', msgid: 'm' } });
+  });
+
   it('shows an uncertain outcome as such, as the OpenAPI document describes it', async () => {
     const id = `u-${Date.now()}`;
     await handleMessagesApi(post(valid(id)), deps);
