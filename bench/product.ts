@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -121,28 +121,56 @@ async function until(condition: () => Promise<boolean> | boolean, what: string, 
   }
 }
 
-/** A bare SendMessage's round trip to the same SQS, median of `count`, in ms. */
-async function sqsRoundTripMs(env: Record<string, string>, region: string, count = 200) {
+/**
+ * A bare SendMessage to the same SQS through a client built as the functions build theirs, `count` times one
+ * after another: the median round trip, and the median CPU this process spent on one, in ms.
+ */
+async function bareSendMessage(env: Record<string, string>, region: string, count = 200) {
   const sqs = new SQSClient({ region, ...awsClientConfig('sqs', env) });
   try {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-round-trip' }));
+    const roundTrips: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      const cpuBefore = process.cpuUsage();
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `{"n":${i}}` }));
+      cpu.push(cpuMs(cpuBefore));
+      roundTrips.push(performance.now() - started);
+    }
+    // The first calls open connections and compile code: a warm function's calls are the later ones.
+    return { roundTripMs: median(roundTrips.slice(count / 5)), cpuMs: median(cpu.slice(count / 5)) };
+  } finally {
+    sqs.destroy();
+  }
+}
+
+/** A bare GetItem's round trip to the same DynamoDB, median of `count` one after another, in ms. */
+async function bareGetItem(env: Record<string, string>, region: string, count = 200) {
+  const dynamodb = new DynamoDBClient({ region, ...awsClientConfig('dynamodb', env) });
+  try {
     const samples: number[] = [];
     for (let i = 0; i < count; i++) {
       const started = performance.now();
-      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `{"n":${i}}` }));
+      await dynamodb.send(
+        new GetItemCommand({
+          TableName: env.STATE_TABLE,
+          Key: { pk: { S: 'bench' }, sk: { S: 'round-trip' } },
+        }),
+      );
       samples.push(performance.now() - started);
     }
     return median(samples.slice(count / 5));
   } finally {
-    sqs.destroy();
+    dynamodb.destroy();
   }
 }
 
 /**
  * The product's own work per message, in this process: the sync puller, the messages API and the sender run
  * here on their wiring (what the Lambdas run), while the local stack, the simulator, the callback and Lambda's
- * pollers run in a child process (./stackProcess.ts). Customers write at a steady pace (`perTick` messages
- * every `tickMs`), then replies are posted one after another; afterwards, at low traffic, every message and
+ * pollers run in a child process (./stackProcess.ts). Customers write at a steady pace (40 messages a second
+ * over 4 kf accounts and 40 customers), then replies are posted 40 a second; afterwards, at low traffic, every message and
  * every reply travels alone (one per callback, page and batch). CPU is process.cpuUsage() over each phase, the
  * queues drained before it is read.
  */
@@ -321,7 +349,7 @@ export async function measureProduct(options: {
       accounts: 4,
       customersPerAccount: 10,
       seed: 1,
-      perTick: 5,
+      perTick: 1,
       tickMs: 25,
     });
     const replies = await replyPhase(repliesTo(inbound.written, 'mix'), options.replyEveryMs ?? 25);
@@ -337,7 +365,9 @@ export async function measureProduct(options: {
     });
     const lowReplies = await replyPhase(repliesTo(lowInbound.written, 'low').slice(0, 30));
     await remote.call('stopPollers');
-    const roundTripMs = await sqsRoundTripMs(remote.env, remote.region);
+    const bare = await bareSendMessage(remote.env, remote.region);
+    const roundTripMs = bare.roundTripMs;
+    const dynamodbRoundTripMs = await bareGetItem(remote.env, remote.region);
 
     const inboundLatencies = inbound.written.map((w) => (onInbound.get(w.id) ?? Infinity) - w.at);
     return {
@@ -345,6 +375,8 @@ export async function measureProduct(options: {
       product: {
         cpuMsPerInbound: round(inbound.cpuMs / inbound.inbound, 2),
         cpuMsPerReply: round(replies.cpuMs / replies.outbound, 2),
+        /** The floor beside them: one bare SendMessage's CPU, in this process, in this run. */
+        sdkCallCpuMs: round(bare.cpuMs, 2),
         lowTraffic: {
           cpuMsPerInbound: round(lowInbound.cpuMs / lowInbound.inbound, 2),
           cpuMsPerReply: round(lowReplies.cpuMs / lowReplies.outbound, 2),
@@ -356,8 +388,17 @@ export async function measureProduct(options: {
       },
       latency: {
         sqsRoundTripMs: round(roundTripMs, 2),
+        /** DynamoDB Local's, beside it: most of the paths' round trips are DynamoDB's. */
+        dynamodbRoundTripMs: round(dynamodbRoundTripMs, 2),
         inbound: latency(inboundLatencies, roundTripMs),
         reply: latency(replies.latencies, roundTripMs),
+        lowTraffic: {
+          inbound: latency(
+            lowInbound.written.map((w) => (onInbound.get(w.id) ?? Infinity) - w.at),
+            roundTripMs,
+          ),
+          reply: latency(lowReplies.latencies, roundTripMs),
+        },
         sequentialRoundTrips: roundTripsPerPath([...lowInbound.traces, ...lowReplies.traces]),
       },
     };
