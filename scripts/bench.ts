@@ -5,10 +5,9 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { type Baseline, budgetViolations } from '../bench/budgets';
 import { type BundleMeasure, measureBundles } from '../bench/bundles';
-import { measureCallback } from '../bench/callback';
+import { callbackEnv, measureCallback } from '../bench/callback';
 import { productCost } from '../bench/costModel';
 import { measureProduct } from '../bench/product';
-import { startRemoteStack } from '../bench/remoteStack';
 import { measureCeiling, measurePipeline } from '../bench/throughput';
 import { measureTokenStampede } from '../bench/tokens';
 import { ROOT, readServiceDefinition } from '../local/serviceDefinition';
@@ -67,23 +66,26 @@ if (only.has('bundles')) {
   result.bundles = await measureBundles();
 }
 
-if (only.has('callback')) {
-  say('callback: WeCom pushes through the handler, the local stack in another process…');
-  const remote = await startRemoteStack();
-  try {
-    result.callback = await measureCallback(remote.env);
-  } finally {
-    await remote.stop();
-  }
-}
-
-if (only.has('tokens')) {
+let callbackCpuUs: number | undefined;
+const needsStack = ['callback', 'tokens', 'cost'].some((suite) => only.has(suite));
+if (needsStack) {
   const definition = await readServiceDefinition();
   const stack = await startLocalStack({ resources: definition.resources, region: definition.region });
   const sim = await startSimulator();
   try {
-    say('tokens: 1,000 cold callers at once…');
-    result.tokens = await measureTokenStampede(stack, sim);
+    if (only.has('callback')) {
+      say('callback: WeCom pushes through the handler against the local stack…');
+      const callback = await measureCallback(callbackEnv(stack));
+      result.callback = callback;
+      callbackCpuUs = callback.cpuP50Us;
+    } else if (only.has('cost')) {
+      say('cost: the CPU the callback spends per push…');
+      callbackCpuUs = (await measureCallback(callbackEnv(stack), 1, 300)).cpuP50Us;
+    }
+    if (only.has('tokens')) {
+      say('tokens: 1,000 cold callers at once…');
+      result.tokens = await measureTokenStampede(stack, sim);
+    }
   } finally {
     await sim.stop();
     await stack.stop();
@@ -113,25 +115,14 @@ if (only.has('throughput')) {
   Object.assign(result, throughput);
   if (product) {
     // The CPU the product's own code needs for these messages, of all this process spent running them.
-    const callbackCpuMs = (result.callback as { cpuP50Us?: number } | undefined)?.cpuP50Us;
     const productMs =
-      throughput.inbound.messages * (product.product.cpuMsPerInbound + (callbackCpuMs ?? 0) / 1000) +
+      throughput.inbound.messages * (product.product.cpuMsPerInbound + (callbackCpuUs ?? 0) / 1000) +
       throughput.outbound.messages * product.product.cpuMsPerReply;
     result.productCpuShare = Number((productMs / throughput.processCpuMs).toFixed(2));
   }
 }
 
 if (product && only.has('cost')) {
-  let callbackCpuUs = (result.callback as { cpuP50Us?: number } | undefined)?.cpuP50Us;
-  if (callbackCpuUs === undefined) {
-    say('cost: the CPU the callback spends per push…');
-    const remote = await startRemoteStack();
-    try {
-      callbackCpuUs = (await measureCallback(remote.env, 1, 300)).cpuP50Us;
-    } finally {
-      await remote.stop();
-    }
-  }
   const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
   const memory = (name: string) => service.functions[name]?.memorySize ?? service.provider.memorySize;
   const memoryMb = Object.fromEntries(
