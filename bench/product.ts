@@ -343,6 +343,7 @@ export async function measureProduct(options: {
     });
     await replyPhase(repliesTo(warm.written, 'warm').slice(0, 20), 20);
 
+    const emulatorsBefore = await remote.call<number>('cpuMs');
     const inbound = await inboundPhase({
       tag: 'mix',
       messages: options.messages,
@@ -353,6 +354,7 @@ export async function measureProduct(options: {
       tickMs: 25,
     });
     const replies = await replyPhase(repliesTo(inbound.written, 'mix'), options.replyEveryMs ?? 25);
+    const emulatorsMs = (await remote.call<number>('cpuMs')) - emulatorsBefore;
     const lowInbound = await inboundPhase({
       tag: 'low',
       messages: options.lowTrafficMessages ?? 60,
@@ -377,6 +379,14 @@ export async function measureProduct(options: {
         cpuMsPerReply: round(replies.cpuMs / replies.outbound, 2),
         /** The floor beside them: one bare SendMessage's CPU, in this process, in this run. */
         sdkCallCpuMs: round(bare.cpuMs, 2),
+        /**
+         * Of all the CPU the paced run used, the share of the functions measured here; the rest is DynamoDB
+         * Local, fauxqs, the simulator, Lambda's pollers and the callback (whose own share is its floor ratio's).
+         */
+        cpuShareOfRun: round(
+          (inbound.cpuMs + replies.cpuMs) / (inbound.cpuMs + replies.cpuMs + emulatorsMs),
+          2,
+        ),
         lowTraffic: {
           cpuMsPerInbound: round(lowInbound.cpuMs / lowInbound.inbound, 2),
           cpuMsPerReply: round(lowReplies.cpuMs / lowReplies.outbound, 2),

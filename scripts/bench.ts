@@ -113,13 +113,6 @@ if (only.has('throughput')) {
   say(`throughput: ${messages} customer messages in at a platform's pace, replies out…`);
   const throughput = await measurePipeline(messages);
   Object.assign(result, throughput);
-  if (product) {
-    // The CPU the product's own code needs for these messages, of all this process spent running them.
-    const productMs =
-      throughput.inbound.messages * (product.product.cpuMsPerInbound + (callbackCpuUs ?? 0) / 1000) +
-      throughput.outbound.messages * product.product.cpuMsPerReply;
-    result.productCpuShare = Number((productMs / throughput.processCpuMs).toFixed(2));
-  }
 }
 
 if (product && only.has('cost')) {
