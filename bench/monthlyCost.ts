@@ -29,12 +29,12 @@ export const FIXED_PRICES = {
  * CPU and assumed round trips), the median of three runs.
  */
 export const MEASURED_USAGE: UsagePerMessage = {
-  lambdaInvocations: 1.33,
-  lambdaGbSeconds: 0.0154,
-  sqsRequests: 1.75,
-  dynamodbWriteUnits: 1.68,
-  dynamodbReadUnits: 1.2,
-  httpApiRequests: 1.01,
+  lambdaInvocations: 1.622,
+  lambdaGbSeconds: 0.0384,
+  sqsRequests: 2.889,
+  dynamodbWriteUnits: 4.602,
+  dynamodbReadUnits: 0.869,
+  httpApiRequests: 1,
 };
 
 /**
