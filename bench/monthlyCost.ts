@@ -24,16 +24,17 @@ export const FIXED_PRICES = {
 } as const;
 
 /**
- * What one customer message or reply asks of each service: the paced, fault-free e2e run BENCHMARKS.md reports
- * (1,000 customer messages and 120 replies through the messages API, kf and Official Account together).
+ * What one customer message or reply asks of each service: the product run BENCHMARKS.md reports (1,000 customer
+ * messages at 40 a second and 120 kf replies through the messages API; Lambda time from the functions' measured
+ * CPU and assumed round trips), the median of three runs.
  */
 export const MEASURED_USAGE: UsagePerMessage = {
-  lambdaInvocations: 1.33,
-  lambdaGbSeconds: 0.0154,
-  sqsRequests: 1.75,
-  dynamodbWriteUnits: 1.68,
-  dynamodbReadUnits: 1.2,
-  httpApiRequests: 1.01,
+  lambdaInvocations: 1.622,
+  lambdaGbSeconds: 0.0384,
+  sqsRequests: 2.889,
+  dynamodbWriteUnits: 4.602,
+  dynamodbReadUnits: 0.869,
+  httpApiRequests: 1,
 };
 
 /**

@@ -73,6 +73,19 @@ export function meterDynamoDb(client: DynamoDBClient, meter: Meter): void {
   );
 }
 
+/** Two meters' requests together (invocations are left out: each run times them its own way). */
+export function mergeMeters(a: Meter, b: Meter): Meter {
+  const merged = createMeter();
+  for (const meter of [a, b]) {
+    for (const [name, n] of Object.entries(meter.sqs)) merged.sqs[name] = (merged.sqs[name] ?? 0) + n;
+    merged.sqsEmptyReceives += meter.sqsEmptyReceives;
+    merged.dynamodb.readUnits += meter.dynamodb.readUnits;
+    merged.dynamodb.writeUnits += meter.dynamodb.writeUnits;
+    merged.dynamodb.requests += meter.dynamodb.requests;
+  }
+  return merged;
+}
+
 /** Wraps a function's handler so each invocation is counted and timed. */
 export function metered<A extends unknown[], R>(
   meter: Meter,
@@ -276,4 +289,113 @@ export function recordAwsCalls(
     },
     { step: 'initialize', name: 'kfBridgeAwsCalls' },
   );
+}
+
+/** One request a function made of AWS or of the platform: what, and when it was sent and answered. */
+export interface TracedCall {
+  /** `sqs`, `dynamodb`, `s3`, `ssm`, or `platform` for the WeCom / MP API. */
+  readonly service: string;
+  readonly operation: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+/** One function invocation: when it ran and every request it made, however deep. */
+export interface InvocationTrace {
+  readonly functionName: string;
+  readonly startedAt: number;
+  endedAt: number;
+  /** The process's CPU while it ran: the invocation's own, and that of anything running beside it. */
+  cpuMs: number;
+  readonly calls: TracedCall[];
+}
+
+const tracing = new AsyncLocalStorage<InvocationTrace>();
+
+/** Wraps a function's handler so each invocation's requests are traced; `onTrace` gets each finished one. */
+export function traced<A extends unknown[], R>(
+  functionName: string,
+  handler: (...args: A) => Promise<R>,
+  onTrace: (trace: InvocationTrace) => void,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    const trace: InvocationTrace = {
+      functionName,
+      startedAt: performance.now(),
+      endedAt: 0,
+      cpuMs: 0,
+      calls: [],
+    };
+    const cpu = process.cpuUsage();
+    try {
+      return await tracing.run(trace, () => handler(...args));
+    } finally {
+      const { user, system } = process.cpuUsage(cpu);
+      trace.cpuMs = (user + system) / 1000;
+      trace.endedAt = performance.now();
+      onTrace(trace);
+    }
+  };
+}
+
+/** Adds each request the client makes inside a traced invocation to that invocation's trace. */
+export function traceAwsCalls(
+  client: SQSClient | DynamoDBClient | S3Client | SSMClient,
+  service: Service,
+): void {
+  (client as SQSClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const trace = tracing.getStore();
+      if (!trace) return next(args);
+      const startedAt = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        trace.calls.push({ service, operation, startedAt, endedAt: performance.now() });
+      }
+    },
+    { step: 'initialize', name: 'kfBridgeTrace' },
+  );
+}
+
+/**
+ * Adds each fetch to `origin` made inside a traced invocation (the platform clients fetch) to that
+ * invocation's trace as a `platform` call named by its path. Returns what puts the global fetch back.
+ */
+export function tracePlatformCalls(origin: string): () => void {
+  const original = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const trace = tracing.getStore();
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!trace || url.origin !== origin) return original(input, init);
+    const startedAt = performance.now();
+    try {
+      return await original(input, init);
+    } finally {
+      trace.calls.push({
+        service: 'platform',
+        operation: url.pathname,
+        startedAt,
+        endedAt: performance.now(),
+      });
+    }
+  };
+  return () => {
+    globalThis.fetch = original;
+  };
+}
+
+/**
+ * The requests of `calls` that had to wait for one another: the longest chain in which each starts after the
+ * one before it was answered. Requests made side by side count once.
+ */
+export function sequentialCalls(calls: readonly TracedCall[]): TracedCall[] {
+  const chain: TracedCall[] = [];
+  // Earliest answer first: the classic greedy choice gives the longest chain of non-overlapping requests.
+  for (const call of [...calls].sort((a, b) => a.endedAt - b.endedAt)) {
+    const last = chain.at(-1);
+    if (!last || call.startedAt >= last.endedAt) chain.push(call);
+  }
+  return chain;
 }

@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { type Baseline, budgetViolations } from '../bench/budgets';
 import { type BundleMeasure, measureBundles } from '../bench/bundles';
-import { measureCallback } from '../bench/callback';
-import { costPerMillionMessages } from '../bench/costModel';
-import { measureCeiling, measurePipeline, measureUsage } from '../bench/throughput';
+import { callbackEnv, measureCallback } from '../bench/callback';
+import { productCost } from '../bench/costModel';
+import { measureProduct } from '../bench/product';
+import { measureCeiling, measurePipeline } from '../bench/throughput';
 import { measureTokenStampede } from '../bench/tokens';
 import { ROOT, readServiceDefinition } from '../local/serviceDefinition';
 import { startLocalStack } from '../local/stack';
@@ -15,21 +16,21 @@ import { startSimulator } from '../simulator';
 import { answerHelp } from './usage';
 
 answerHelp(`
-usage: npm run bench -- [--json] [--only bundles,callback,throughput,tokens,cost] [--check] [--record]
+usage: npm run bench -- [--json] [--only bundles,callback,product,throughput,tokens,cost] [--check] [--record]
                        [--messages N]
 
-Measures bundle sizes and import times, the callback against its crypto floor, pipeline throughput, the token
-stampede and a cost model. --json prints one JSON object; --check holds the bundles and the callback to CI's
+Measures bundle sizes and import times, the callback against its floors, the product's CPU, requests and
+latency per message, pipeline throughput, the token stampede and a cost model. --json prints one JSON object; --check holds the bundles and the callback to CI's
 budgets (bench/baseline.json; exit 1 on a breach); --record writes this run's bundles as the new baseline.
 See BENCHMARKS.md.
 `);
 
 /**
- * `npm run bench [-- --json] [--only bundles,callback,throughput,tokens,cost] [--check] [--record]`: measures,
+ * `npm run bench [-- --json] [--only bundles,callback,product,throughput,tokens,cost] [--check] [--record]`: measures,
  * prints one JSON object with --json, checks CI's budgets against bench/baseline.json with --check (exit 1 on a
  * breach), and writes this run's bundles as the new baseline with --record.
  */
-const SUITES = ['bundles', 'callback', 'throughput', 'tokens', 'cost'] as const;
+const SUITES = ['bundles', 'callback', 'product', 'throughput', 'tokens', 'cost'] as const;
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -65,7 +66,8 @@ if (only.has('bundles')) {
   result.bundles = await measureBundles();
 }
 
-const needsStack = ['callback', 'tokens'].some((suite) => only.has(suite));
+let callbackCpuUs: number | undefined;
+const needsStack = ['callback', 'tokens', 'cost'].some((suite) => only.has(suite));
 if (needsStack) {
   const definition = await readServiceDefinition();
   const stack = await startLocalStack({ resources: definition.resources, region: definition.region });
@@ -73,7 +75,12 @@ if (needsStack) {
   try {
     if (only.has('callback')) {
       say('callback: WeCom pushes through the handler against the local stack…');
-      result.callback = await measureCallback(stack);
+      const callback = await measureCallback(callbackEnv(stack));
+      result.callback = callback;
+      callbackCpuUs = callback.cpuP50Us;
+    } else if (only.has('cost')) {
+      say('cost: the CPU the callback spends per push…');
+      callbackCpuUs = (await measureCallback(callbackEnv(stack), 1, 300)).cpuP50Us;
     }
     if (only.has('tokens')) {
       say('tokens: 1,000 cold callers at once…');
@@ -85,6 +92,16 @@ if (needsStack) {
   }
 }
 
+let product: Awaited<ReturnType<typeof measureProduct>> | undefined;
+if (only.has('product') || only.has('cost')) {
+  say('product: customers write at a steady pace, replies follow, then one message at a time…');
+  product = await measureProduct({ messages: 1000 });
+  if (only.has('product')) {
+    result.product = product.product;
+    result.latency = product.latency;
+  }
+}
+
 if (only.has('throughput')) {
   say('ceiling: the simulator serving requests alone…');
   const sim = await startSimulator();
@@ -93,23 +110,18 @@ if (only.has('throughput')) {
   } finally {
     await sim.stop();
   }
-  say(`throughput: ${messages} customer messages in, replies out…`);
-  Object.assign(result, await measurePipeline(messages));
+  say(`throughput: ${messages} customer messages in at a platform's pace, replies out…`);
+  const throughput = await measurePipeline(messages);
+  Object.assign(result, throughput);
 }
 
-if (only.has('cost')) {
-  say('cost: a paced run, counting every request…');
-  const run = await measureUsage(1000);
+if (product && only.has('cost')) {
   const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
   const memory = (name: string) => service.functions[name]?.memorySize ?? service.provider.memorySize;
-  result.cost = costPerMillionMessages({
-    usage: run.usage,
-    inboundMessages: run.inbound,
-    outboundMessages: run.outbound,
-    memoryMb: Object.fromEntries(
-      ['callback', 'api', 'syncPuller', 'sender'].map((name) => [name, memory(name)]),
-    ),
-  });
+  const memoryMb = Object.fromEntries(
+    ['callback', 'api', 'syncPuller', 'sender'].map((name) => [name, memory(name)]),
+  );
+  result.cost = productCost(product.phases, { memoryMb, callbackCpuMs: (callbackCpuUs ?? 0) / 1000 });
 }
 
 let exitCode = 0;

@@ -25,11 +25,22 @@ export function syncPullerWiring(
     services,
     onBatch(records, { remainingMs, signal }) {
       const pull = syncJobHandler(services, remainingMs, signal);
+      // Every job in the batch was announced before its account's first pull here began, and a pull reads to
+      // the end of the stream (or hands on to its continuation job): the account's later jobs have nothing
+      // left to pull. A job whose pull failed is not a pull: the group's later jobs go on or fail with it.
+      const pulled = new Set<string>();
       return consumeFifo(
         records,
         async (record) => {
           const log = recordLog(clients.log, record);
-          log.info('sync job done', { ...(await pull(record, log)) });
+          const account = record.attributes.MessageGroupId;
+          if (account && pulled.has(account)) {
+            log.info('sync job covered by an earlier pull in this batch');
+            return;
+          }
+          const report = await pull(record, log);
+          if (account) pulled.add(account);
+          log.info('sync job done', { ...report });
         },
         // Jobs of different kf accounts run side by side: one account's long pull does not hold up the others.
         { log: clients.log, retryIn, concurrency: MAX_BATCH_SIZE },

@@ -72,12 +72,13 @@ export async function handleMessagesApi(request: ApiRequest, deps: ApiDeps): Pro
     });
   }
   checkFilesReadable(outbound, deps.config.mediaBucket);
-  const known = await deps.ledger.read(outbound.app, outbound.requestId);
+  // Publish first: a repeat is absorbed by FIFO deduplication and the sender's ledger, a lost publish is not.
+  // A repeat of a request already settled is published too (the sender finds its outcome and does nothing), so
+  // that the ledger is written once and not read before.
+  await deps.publish(deps.config.queues.outboundUrl, outboundFifoMessage(outbound), request.signal);
+  const known = await deps.ledger.queue(outbound.app, outbound.requestId, deps.now());
   if (known && known.status !== 'queued')
     return { status: 202, body: { requestId: outbound.requestId, status: known.status } };
-  // Publish first: a repeat is absorbed by FIFO deduplication and the sender's ledger, a lost publish is not.
-  await deps.publish(deps.config.queues.outboundUrl, outboundFifoMessage(outbound), request.signal);
-  await deps.ledger.queue(outbound.app, outbound.requestId, deps.now());
   deps.log.info('outbound request queued', {
     app: outbound.app,
     requestId: outbound.requestId,

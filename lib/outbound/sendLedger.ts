@@ -90,24 +90,29 @@ export class SendLedger {
     return stateOf(Item);
   }
 
-  /** Notes a request the HTTP API accepted, unless it has a status already; false when it had one. */
-  queue(app: string, requestId: string, at: number): Promise<boolean> {
-    return conditional('send ledger queue', () =>
+  /**
+   * Notes a request the HTTP API accepted, unless it has an outcome already: that outcome, if any. One write
+   * that leaves an outcome in place and answers the item as it was, so no read comes before it.
+   */
+  async queue(app: string, requestId: string, at: number): Promise<SendOutcome | undefined> {
+    const { Attributes } = await dynamo('send ledger queue', () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(app, requestId),
-          UpdateExpression: 'SET outcome = :outcome, queuedAt = :at, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(outcome)',
+          UpdateExpression:
+            'SET outcome = if_not_exists(outcome, :outcome), queuedAt = if_not_exists(queuedAt, :at), #ttl = if_not_exists(#ttl, :ttl)',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
             ':at': at,
             ':outcome': { status: 'queued', at },
             ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
           },
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
+    return stateOf(Attributes).outcome;
   }
 
   /**

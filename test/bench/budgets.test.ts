@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetViolations } from '../../bench/budgets';
-import { costPerMillionMessages } from '../../bench/costModel';
-import { createMeter } from '../../local/metering';
+import { ASSUMED_ROUND_TRIP_MS, costPerMillionMessages, lambdaTime } from '../../bench/costModel';
+import { createMeter, sequentialCalls } from '../../local/metering';
 
 const baseline = {
   recorded: '2026-11-21',
@@ -73,5 +73,60 @@ describe('cost model', () => {
         memoryMb: {},
       }),
     ).toThrow("no memory size for function 'sender'");
+  });
+});
+
+describe('the callback on a function URL', () => {
+  it('costs no HTTP API request per callback; the messages API still does', () => {
+    const usage = createMeter();
+    usage.invocations.callback = { count: 800, ms: 800 };
+    usage.invocations.api = { count: 200, ms: 200 };
+    const cost = costPerMillionMessages({
+      usage,
+      inboundMessages: 800,
+      outboundMessages: 200,
+      memoryMb: { callback: 512, api: 512 },
+      callbackFront: 'functionUrl',
+    });
+    expect(cost.usdPerMillion.apiGateway).toBe(0.2);
+  });
+});
+
+describe('Lambda time in the cost model', () => {
+  const call = (service: string, startedAt: number, endedAt: number) => ({
+    service,
+    operation: 'x',
+    startedAt,
+    endedAt,
+  });
+
+  it('counts requests made side by side once, and requests one after another each', () => {
+    expect(
+      sequentialCalls([call('sqs', 0, 10), call('dynamodb', 2, 8), call('sqs', 10, 20), call('sqs', 21, 30)]),
+    ).toHaveLength(3);
+  });
+
+  it("bills the phase's CPU shared by each invocation's own, plus each awaited request's assumed round trip", () => {
+    const trace = (functionName: string, cpuMs: number, calls: ReturnType<typeof call>[]) => ({
+      functionName,
+      startedAt: 0,
+      endedAt: 100,
+      cpuMs,
+      calls,
+    });
+    const time = lambdaTime(
+      [
+        trace('sender', 3, [call('dynamodb', 0, 5), call('platform', 5, 60)]),
+        trace('api', 1, [call('dynamodb', 0, 5), call('sqs', 1, 4)]),
+        trace('callback', 99, [call('sqs', 0, 1)]),
+      ],
+      8,
+      0.5,
+    );
+    expect(time).toEqual({
+      sender: { count: 1, ms: 6 + ASSUMED_ROUND_TRIP_MS.aws + ASSUMED_ROUND_TRIP_MS.platform },
+      api: { count: 1, ms: 2 + ASSUMED_ROUND_TRIP_MS.aws },
+      callback: { count: 1, ms: 0.5 + ASSUMED_ROUND_TRIP_MS.aws },
+    });
   });
 });

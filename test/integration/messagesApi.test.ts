@@ -218,6 +218,36 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
     await expect(handleMessagesApi(get('never-sent'), deps)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('queues a request, and answers a repeat with its outcome, in one write to the send ledger and no read', async () => {
+    const commands: string[] = [];
+    const counted = {
+      send: (command: object, ...rest: unknown[]) => {
+        commands.push(command.constructor.name);
+        return (db.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+      },
+    } as unknown as typeof db;
+    let now = Date.now();
+    const countedDeps = { ...deps, now: () => now, ledger: new SendLedger(counted, testEnv.STATE_TABLE) };
+    const id = `w-${now}`;
+    const accepted = now;
+    expect(await handleMessagesApi(post(valid(id)), countedDeps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'queued' },
+    });
+    expect(commands).toEqual(['UpdateCommand']);
+    await ledger.record('default', id, { status: 'sent', msgid: 'm', at: accepted + 1_000 });
+    commands.length = 0;
+    now = accepted + 60_000;
+    expect(await handleMessagesApi(post(valid(id)), countedDeps)).toEqual({
+      status: 202,
+      body: { requestId: id, status: 'sent' },
+    });
+    expect(commands).toEqual(['UpdateCommand']);
+    expect(await handleMessagesApi(get(id), deps)).toMatchObject({ body: { status: 'sent', msgid: 'm' } });
+    // The repeat leaves the first acceptance in place: the trace's queued step is when the request was accepted.
+    expect((await ledger.state('default', id)).queuedAt).toBe(accepted);
+  });
+
   it('shows an uncertain outcome as such, as the OpenAPI document describes it', async () => {
     const id = `u-${Date.now()}`;
     await handleMessagesApi(post(valid(id)), deps);

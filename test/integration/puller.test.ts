@@ -151,6 +151,29 @@ describe('the sync puller', () => {
     expect((await services.cursors.read(app, openKfId)).version).toBe(1);
   });
 
+  it('pulls a kf account once for all of its jobs in a batch: each announced messages that pull reads', async () => {
+    const wiring = syncPullerWiring(parseConfig(configEnv()), {
+      sqs,
+      db,
+      log: recordingLog().log,
+      meter: NO_METRICS,
+      now: () => sim.sim.clock.now(),
+    });
+    const written = says('wmBusy', 3);
+    const pullsBefore = sim.sim.calls.get('kf/sync_msg') ?? 0;
+    const response = await wiring.onBatch([record(job()), record(job()), record(job())], {
+      remainingMs: () => 30_000,
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    expect((sim.sim.calls.get('kf/sync_msg') ?? 0) - pullsBefore).toBe(1);
+    expect((await inbound()).map((m) => m.message.id)).toEqual(written);
+    says('wmBusy', 1);
+    // A later batch is a later pull.
+    await wiring.onBatch([record(job())], { remainingMs: () => 30_000 });
+    expect((sim.sim.calls.get('kf/sync_msg') ?? 0) - pullsBefore).toBe(2);
+    expect(await inbound()).toHaveLength(1);
+  });
+
   it('logs how long the oldest message of each published page waited, for the sync-lag alarm', async () => {
     const { log, lines } = recordingLog();
     services = { ...services, log };
