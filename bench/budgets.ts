@@ -3,11 +3,17 @@ import type { BundleMeasure } from './bundles';
 /**
  * What CI holds every change to: bundles no more than 10 % over the recorded baseline in bytes and 25 % in import
  * time (three runs of the same bytes on this 2-core shared machine spread their import ratios by up to 15 %, so a
- * tighter gate fails on the neighbours, not on the change), the callback's p99. The
- * callback claims each push against replay with two conditional writes (a DynamoDB Local round trip is a few
- * milliseconds here), so its p99 is held under 25 ms, far inside the platforms' 5 s.
+ * tighter gate fails on the neighbours, not on the change), and the callback against its SDK floor in the same
+ * rounds (verify, decrypt and one bare SendMessage): its median at most 6.5× the floor's and its p99 at most 8×.
+ * The callback claims each push against replay with two conditional writes, so it reads about 5× (p99 3.7-4.8×)
+ * today; an absolute p99 read 13-36 ms on this machine with the same code, depending on the neighbours.
  */
-export const BUDGETS = { bundleGrowth: 0.1, importGrowth: 0.25, callbackP99Us: 25_000 } as const;
+export const BUDGETS = {
+  bundleGrowth: 0.1,
+  importGrowth: 0.25,
+  callbackSdkFloorRatio: 6.5,
+  callbackP99SdkFloorRatio: 8,
+} as const;
 
 export interface Baseline {
   readonly recorded: string;
@@ -19,7 +25,10 @@ export interface Baseline {
  * measured in the same run, so a slower or busier machine does not read as a slower bundle.
  */
 export function budgetViolations(
-  measured: { bundles?: Record<string, BundleMeasure>; callback?: { p99Us: number } },
+  measured: {
+    bundles?: Record<string, BundleMeasure>;
+    callback?: { sdkFloorRatio: number; sdkFloorP99Ratio: number };
+  },
   baseline: Baseline,
 ): string[] {
   const violations: string[] = [];
@@ -39,7 +48,14 @@ export function budgetViolations(
         `bundle ${name} imports in ${measure.importRatio}× the reference, ${over(importLimit)} ${recorded.importRatio}×`,
       );
   }
-  if (measured.callback && measured.callback.p99Us >= BUDGETS.callbackP99Us)
-    violations.push(`callback p99 is ${measured.callback.p99Us} µs, not under ${BUDGETS.callbackP99Us} µs`);
+  const { callback } = measured;
+  if (callback && callback.sdkFloorRatio > BUDGETS.callbackSdkFloorRatio)
+    violations.push(
+      `callback median is ${callback.sdkFloorRatio}× its SDK floor's, over ${BUDGETS.callbackSdkFloorRatio}×`,
+    );
+  if (callback && callback.sdkFloorP99Ratio > BUDGETS.callbackP99SdkFloorRatio)
+    violations.push(
+      `callback p99 is ${callback.sdkFloorP99Ratio}× its SDK floor's, over ${BUDGETS.callbackP99SdkFloorRatio}×`,
+    );
   return violations;
 }

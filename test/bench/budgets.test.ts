@@ -10,9 +10,12 @@ const baseline = {
 const bundle = (bytes: number, importRatio: number) => ({ callback: { bytes, importMs: 1, importRatio } });
 
 describe('CI budgets', () => {
-  it('passes bundles within 10 % of the baseline in bytes, 25 % in import time, and a callback p99 under 25 ms', () => {
+  it('passes bundles within 10 % of the baseline in bytes, 25 % in import time, and a callback within its floor ratios', () => {
     expect(
-      budgetViolations({ bundles: bundle(110_000, 1.875), callback: { p99Us: 24_999 } }, baseline),
+      budgetViolations(
+        { bundles: bundle(110_000, 1.875), callback: { sdkFloorRatio: 6.5, sdkFloorP99Ratio: 8 } },
+        baseline,
+      ),
     ).toEqual([]);
   });
 
@@ -23,15 +26,19 @@ describe('CI budgets', () => {
     ]);
   });
 
-  it('refuses a function without a baseline and a callback p99 of 25 ms or more', () => {
+  it('refuses a function without a baseline and a callback over its floor ratios', () => {
     expect(
       budgetViolations(
-        { bundles: { sender: { bytes: 1, importMs: 1, importRatio: 1 } }, callback: { p99Us: 25_000 } },
+        {
+          bundles: { sender: { bytes: 1, importMs: 1, importRatio: 1 } },
+          callback: { sdkFloorRatio: 6.51, sdkFloorP99Ratio: 8.01 },
+        },
         baseline,
       ),
     ).toEqual([
       'bundle sender has no baseline: record one with npm run bench -- --record',
-      'callback p99 is 25000 µs, not under 25000 µs',
+      "callback median is 6.51× its SDK floor's, over 6.5×",
+      "callback p99 is 8.01× its SDK floor's, over 8×",
     ]);
   });
 });
