@@ -25,9 +25,10 @@ export function syncPullerWiring(
     services,
     onBatch(records, { remainingMs, signal }) {
       const pull = syncJobHandler(services, remainingMs, signal);
-      // Every job in the batch was announced before its account's first pull here began, and a pull reads to
-      // the end of the stream (or hands on to its continuation job): the account's later jobs have nothing
-      // left to pull. A job whose pull failed is not a pull: the group's later jobs go on or fail with it.
+      // Every job in the batch was announced before its account's first pull here began, and a pull that read
+      // to the end of the stream leaves the account's later jobs nothing to pull. One that did not (its Token
+      // refused, out of time: it handed on to a continuation job) or failed is not such a pull: the next job
+      // pulls with its own Token, as a job alone would.
       const pulled = new Set<string>();
       return consumeFifo(
         records,
@@ -39,7 +40,7 @@ export function syncPullerWiring(
             return;
           }
           const report = await pull(record, log);
-          if (account) pulled.add(account);
+          if (account && report.complete) pulled.add(account);
           log.info('sync job done', { ...report });
         },
         // Jobs of different kf accounts run side by side: one account's long pull does not hold up the others.

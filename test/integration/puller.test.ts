@@ -174,6 +174,30 @@ describe('the sync puller', () => {
     expect(await inbound()).toHaveLength(1);
   });
 
+  it("pulls again in the same batch with a later job's Token when the first job's Token was refused", async () => {
+    const wiring = syncPullerWiring(parseConfig(configEnv()), {
+      sqs,
+      db,
+      log: recordingLog().log,
+      meter: NO_METRICS,
+      now: () => sim.sim.clock.now(),
+    });
+    for (const token of ['ENCspent', 'ENCfresh'])
+      sim.sim.wecom.callbackTokens.set(token, {
+        corpId: testEnv.WECOM_CORP_ID,
+        openKfId,
+        expiresAt: sim.sim.clock.now() + 600_000,
+      });
+    const written = says('wmRefusedToken', 2);
+    sim.sim.setFaults([{ endpoint: 'kf/sync_msg', kind: 'errcode', errcode: 95007, count: 1 }]);
+    const response = await wiring.onBatch([record(job('ENCspent')), record(job('ENCfresh'))], {
+      remainingMs: () => 30_000,
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    // The refused pull handed on to a token-less job; the second job's own Token pulled the messages at once.
+    expect((await inbound()).map((m) => m.message.id)).toEqual(written);
+  });
+
   it('logs how long the oldest message of each published page waited, for the sync-lag alarm', async () => {
     const { log, lines } = recordingLog();
     services = { ...services, log };
