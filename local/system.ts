@@ -99,6 +99,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     fauxqsPort: options.fauxqsPort,
   });
   const settings = effectiveSettings(definition.localParams, options.env);
+  // A simulator that cannot start (its port taken meanwhile) must not leave the stack's processes behind.
   const simulator = await startSimulator({
     port: options.simPort,
     // The page's traces read the product's ledgers and dead-letter queues for the demo app it configures.
@@ -118,6 +119,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         ],
       ]),
     }),
+  }).catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
   });
   const httpUrl = `http://127.0.0.1:${options.httpPort}`;
   const buildFolder = await privateBuildFolder('offline');
