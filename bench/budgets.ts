@@ -5,8 +5,9 @@ import type { BundleMeasure } from './bundles';
  * time (three runs of the same bytes on this 2-core shared machine spread their import ratios by up to 15 %, so a
  * tighter gate fails on the neighbours, not on the change), and the callback against its SDK floor in the same
  * rounds (verify, decrypt and one bare SendMessage): its median at most 6.5× the floor's and its p99 at most 10×.
- * The callback claims each push against replay with two conditional writes, so it reads about 5× (p99 3.7-7.2×, the p99 moving most with the neighbours)
- * today; an absolute p99 read 13-36 ms on this machine with the same code, depending on the neighbours.
+ * The callback claims each push against replay with two conditional writes, so it reads about 5× today (p99
+ * 3.7-7.2×, the p99 moving most with the neighbours); an absolute p99 read 13-36 ms on this machine with the
+ * same code, depending on the neighbours.
  */
 export const BUDGETS = {
   bundleGrowth: 0.1,
