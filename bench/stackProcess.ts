@@ -1,6 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -9,6 +7,7 @@ import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
+import { serveCallback } from '../local/callbackServer';
 import { sqsMappingsOf } from '../local/functionMappings';
 import {
   createMeter,
@@ -83,28 +82,12 @@ const callback = callbackWiring(parseConfig(env, 'callback'), {
   meter: NO_METRICS,
 });
 const handleCallback = traced('callback', callback.handle, (trace) => traces.push(trace));
-const callbackServer = createServer(async (request, response) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const url = new URL(request.url ?? '/', 'http://bench');
-  try {
-    const answer = await handleCallback({
-      method: request.method ?? 'POST',
-      app: 'default',
-      query: Object.fromEntries(url.searchParams),
-      body: Buffer.concat(chunks).toString(),
-    });
-    response.writeHead(answer.status).end(answer.body);
-  } catch {
-    response.writeHead(500).end();
-  }
-});
-await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
+const callbackServer = await serveCallback(handleCallback);
 sim.sim.createCorp({
   corpId: CORP.id,
   secrets: [CORP.secret],
   callback: {
-    url: `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/`,
+    url: callbackServer.url,
     token: CORP.token,
     encodingAesKey: CORP.aesKey,
   },
@@ -238,7 +221,7 @@ const operations: Record<string, (...args: never[]) => unknown> = {
   stop: async () => {
     await pollers?.stop();
     await sim.sim.callbacks.idle();
-    callbackServer.close();
+    void callbackServer.stop();
     await sim.stop();
     await stack.stop();
     setImmediate(() => process.exit(0));

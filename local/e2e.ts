@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -11,7 +9,6 @@ import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
 import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound';
-import { KfBridgeError } from '../lib/errors';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
 import type { Log } from '../lib/logger';
@@ -22,6 +19,7 @@ import { senderWiring } from '../lib/outbound/wiring';
 import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
+import { serveCallback } from './callbackServer';
 import { kfReplies, mpReplies } from './e2eReplies';
 import { sqsMappingsOf } from './functionMappings';
 import {
@@ -393,24 +391,8 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP.
     const callback = callbackWiring(configOf('callback'), clients);
     const handleCallback = metered(meter, 'callback', asFunction('callback', callback.handle));
-    const callbackServer = createServer(async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const url = new URL(request.url ?? '/', 'http://e2e');
-      try {
-        const answer = await handleCallback({
-          method: request.method ?? 'POST',
-          app: 'default',
-          query: Object.fromEntries(url.searchParams),
-          body: Buffer.concat(chunks).toString(),
-        });
-        response.writeHead(answer.status).end(answer.body);
-      } catch (error) {
-        response.writeHead(error instanceof KfBridgeError ? error.status : 500).end();
-      }
-    });
-    await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
-    stops.unshift(() => new Promise<void>((resolve) => callbackServer.close(() => resolve())));
+    const callbackServer = await serveCallback(handleCallback);
+    stops.unshift(callbackServer.stop);
 
     // The puller, with a crash injected between publishing a page and committing its cursor.
     const random = new SeededRandom(options.seed * 7919);
@@ -487,7 +469,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       corpId: CORP.id,
       secrets: [CORP.secret],
       callback: {
-        url: `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/`,
+        url: callbackServer.url,
         token: CORP.token,
         encodingAesKey: CORP.aesKey,
       },
@@ -497,7 +479,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       secret: MP_APP.secret,
       token: MP_APP.token,
       encodingAesKey: MP_APP.aesKey,
-      callbackUrl: `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/`,
+      callbackUrl: callbackServer.url,
       mode: 'safe',
     });
     const accounts = Array.from({ length: options.accounts ?? 3 }, (_, i) =>
