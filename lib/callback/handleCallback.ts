@@ -45,7 +45,10 @@ export interface CallbackDeps {
   readonly publish: Publish;
   /** MP messages arrive only here, so this is where a follower's reply budget learns of them. */
   readonly budgets: Pick<BudgetStore, 'apply'>;
-  /** Pushes seen across every container: a replayed timestamp, nonce and signature never does work twice. */
+  /**
+   * MP pushes seen across every container: a replayed timestamp, nonce and signature never does work twice. A
+   * plaintext push's signature does not cover its body, and an MP push is the message itself, not a pull.
+   */
   readonly replays: ReplayGuard;
   readonly now: () => Date;
   readonly log: Log;
@@ -227,28 +230,21 @@ async function handleWecom(
     token: requiredText(event, 'Token', 'kf_msg_or_event'),
     receivedAt: deps.now().toISOString(),
   });
-  // The push is what msg_signature covers: the ciphertext, however the envelope around it is spelled.
-  const push = {
-    app: request.app,
-    timestamp,
-    nonce,
-    signature: msgSignature.toLowerCase(),
-    body: encrypted,
-    ...(request.signal && { signal: request.signal }),
-  };
-  return once(push, deps, async () => {
-    // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
-    await deps.publish(
-      deps.config.queues.syncJobsUrl,
-      {
-        body: JSON.stringify(job),
-        groupId: syncJobGroupId(job),
-        deduplicationId: sha256(`${job.app}#${job.openKfId}#${job.token}`),
-      },
-      request.signal,
-    );
-    deps.log.info('sync job enqueued', { app: job.app, openKfId: job.openKfId });
-  });
+  // No replay record: msg_signature covers the ciphertext, so another body on a used triple already failed the
+  // signature check above, and the same body again (WeCom's retry, or a replay inside the clock skew) is the same
+  // job. SQS FIFO drops it for 5 minutes; after that it is a pull from the stored cursor, which brings nothing twice.
+  // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
+  await deps.publish(
+    deps.config.queues.syncJobsUrl,
+    {
+      body: JSON.stringify(job),
+      groupId: syncJobGroupId(job),
+      deduplicationId: sha256(`${job.app}#${job.openKfId}#${job.token}`),
+    },
+    request.signal,
+  );
+  deps.log.info('sync job enqueued', { app: job.app, openKfId: job.openKfId });
+  return ACCEPTED;
 }
 
 async function handleMp(
