@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import {
   allowance,
+  type Budget,
   type BudgetStore,
   budgetKeyOf,
   budgetRefusal,
@@ -199,15 +200,15 @@ async function confirmedSession(
   return state;
 }
 
-/** What the customer's budget says of a reply: why it is not allowed, or what it spends. */
+/** What the customer's budget (`read`, none for a reply on an event code) says of a reply: why it is not allowed, or what it spends; typing spends nothing. */
 async function budgetVerdict(
   request: OutboundRequest,
   app: AppConfig,
   deps: SenderDeps,
+  read: Promise<Budget> | undefined,
 ): Promise<BudgetVerdict> {
-  // Replies on event codes have rules of their own (the code's validity); typing spends nothing.
-  if (request.message.type === 'event_reply') return {};
-  let budget = await deps.budgets.read(budgetKeyOf(request));
+  if (!read) return {};
+  let budget = await read;
   const now = deps.now();
   if (request.message.type === 'typing') {
     const refusal = typingRefusal(budget, now);
@@ -308,6 +309,12 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
   try {
     ensureTimeTo('begin');
     began = true;
+    // Replies on event codes have rules of their own (the code's validity), and no budget. The budget does not
+    // depend on the msgid index: both are asked for at once, one round trip before the send instead of two.
+    const budget =
+      request.message.type === 'event_reply' ? undefined : deps.budgets.read(budgetKeyOf(request));
+    // Awaited by the verdict; should the index fail first, its error is the one that counts.
+    budget?.catch(() => {});
     // The msgid index maps a later msg_send_fail back to the request and notes the kf attempt. Written first, so
     // whatever ends this attempt knows whether an earlier one may have got through.
     if (msgid) {
@@ -319,7 +326,7 @@ export async function sendRequest(request: OutboundRequest, deps: SenderDeps): P
       ));
       noted = !earlier.unknown;
     }
-    verdict = await budgetVerdict(request, app, timed);
+    verdict = await budgetVerdict(request, app, timed, budget);
     if (!verdict.refusal) {
       const call = await platformCall(request, app, msgid ?? '', timed);
       // Files take time: the send waits for a delivery with time for its whole limit rather than be cut short,
