@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { packageBuildOptions } from '../../bench/bundles';
 import { ROOT } from '../../local/serviceDefinition';
 import { startSimulator } from '../../simulator';
@@ -59,4 +60,25 @@ it("calls the platform through ofetch on Node's own fetch, without the node-fetc
   } finally {
     await sim.stop();
   }
+});
+
+it('keeps fast-xml-parser out of every function bundle: WeChat XML is read by lib/xml.ts alone', async () => {
+  const options = await packageBuildOptions();
+  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
+  const handlers = Object.values<{ handler: string }>(service.functions).map(
+    (fn) => `${fn.handler.replace(/\.[^.]+$/, '')}.ts`,
+  );
+  expect(handlers).toContain('functions/callback.ts');
+  const { metafile } = await build({
+    ...options,
+    entryPoints: handlers.map((handler) => join(ROOT, handler)),
+    outdir: join(tmpdir(), 'kf-bridge-bundle-inputs'),
+    write: false,
+    metafile: true,
+  });
+  const bundled = Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+  );
+  expect(bundled.some((input) => input.endsWith('lib/xml.ts'))).toBe(true);
+  expect(bundled.filter((input) => /node_modules\/fast-xml-parser\//.test(input))).toEqual([]);
 });
