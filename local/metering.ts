@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { ServiceDefinition } from './serviceDefinition';
 import type { LocalStack } from './stack';
 
@@ -266,8 +265,8 @@ function resourcesOf(
  * authorises the attempt, whatever its outcome.
  */
 export function recordAwsCalls(
-  client: SQSClient | DynamoDBClient | S3Client | SSMClient,
-  service: Service,
+  client: SQSClient | DynamoDBClient | S3Client,
+  service: Exclude<Service, 'ssm'>,
   log: AwsCallLog,
 ): void {
   (client as SQSClient).middlewareStack.add(
@@ -291,9 +290,29 @@ export function recordAwsCalls(
   );
 }
 
+/**
+ * A fetch that records each SSM request sent through it on behalf of a function (see actingAs), as IAM
+ * authorises it: the action its X-Amz-Target names, on each parameter its body names. The config loader reads
+ * SSM over fetch (lib/config/ssmReader.ts), not through an SDK client.
+ */
+export function recordSsmCalls(log: AwsCallLog, send: typeof fetch = fetch): typeof fetch {
+  return (input, init) => {
+    const functionName = acting.getStore();
+    const target = new Headers(init?.headers).get('x-amz-target');
+    if (functionName && target?.startsWith('AmazonSSM.')) {
+      const operation = target.slice('AmazonSSM.'.length);
+      const action = `ssm:${AUTHORISED_AS[operation] ?? operation}`;
+      const body = JSON.parse(String(init?.body)) as AnyInput;
+      for (const { resource } of resourcesOf('ssm', operation, body, log))
+        log.record({ functionName, action, resource });
+    }
+    return send(input, init);
+  };
+}
+
 /** One request a function made of AWS or of the platform: what, and when it was sent and answered. */
 export interface TracedCall {
-  /** `sqs`, `dynamodb`, `s3`, `ssm`, or `platform` for the WeCom / MP API. */
+  /** `sqs`, `dynamodb`, `s3`, or `platform` for the WeCom / MP API. */
   readonly service: string;
   readonly operation: string;
   readonly startedAt: number;
@@ -340,8 +359,8 @@ export function traced<A extends unknown[], R>(
 
 /** Adds each request the client makes inside a traced invocation to that invocation's trace. */
 export function traceAwsCalls(
-  client: SQSClient | DynamoDBClient | S3Client | SSMClient,
-  service: Service,
+  client: SQSClient | DynamoDBClient | S3Client,
+  service: Exclude<Service, 'ssm'>,
 ): void {
   (client as SQSClient).middlewareStack.add(
     (next, context) => async (args) => {

@@ -1,24 +1,30 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { awsClientConfig } from '../aws';
 import { KfBridgeError } from '../errors';
 import { type Config, parseConfig } from './config';
 import type { FunctionName } from './functionSettings';
 import { withSsmParameters } from './ssm';
+import { createSsmReader, type ReadParameters, ssmTarget } from './ssmReader';
 
 export * from './config';
 export type { FunctionName } from './functionSettings';
 
+/** One reader for the container: where SSM is, and the role's credentials, are looked up by its first read. */
+const readFromSsm = createSsmReader(() => ssmTarget(process.env));
+
 /**
  * Cold-start configuration of a Lambda: the environment, plus on deployed stages the function's own settings
- * from SSM. Only those are parsed; any other setting is withheld from it.
+ * from SSM. Only those are parsed; any other setting is withheld from it. The default reader finds SSM from the
+ * process's own environment (AWS_REGION, KF_BRIDGE_LOCAL_ENDPOINTS), whatever `env` is parsed.
  */
 export async function loadConfig(
   functionName: FunctionName,
   env: NodeJS.ProcessEnv = process.env,
-  ssm: SSMClient = new SSMClient(awsClientConfig('ssm', env)),
+  readParameters: ReadParameters = readFromSsm,
 ): Promise<Config> {
   const prefix = env.KF_BRIDGE_SSM_PREFIX?.trim();
-  return parseConfig(prefix ? await withSsmParameters(env, ssm, prefix, functionName) : env, functionName);
+  return parseConfig(
+    prefix ? await withSsmParameters(env, readParameters, prefix, functionName) : env,
+    functionName,
+  );
 }
 
 /**
@@ -30,10 +36,10 @@ export async function loadConfig(
 export function loadConfigOnce(
   functionName: FunctionName,
   env: NodeJS.ProcessEnv = process.env,
-  ssm?: SSMClient,
+  readParameters?: ReadParameters,
 ): () => Promise<Config> {
   const start = () => {
-    const attempt = loadConfig(functionName, env, ssm);
+    const attempt = loadConfig(functionName, env, readParameters);
     attempt.catch((error: unknown) => {
       // Reported by the first invocation that awaits it.
       if (error instanceof KfBridgeError && error.retryable) loading = undefined;

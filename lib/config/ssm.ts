@@ -1,10 +1,7 @@
-import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { DependencyError } from '../errors';
 import { appNames, type Env } from './config';
 import { appSettingNames, DEFAULT_APP, FUNCTION_SETTINGS, type FunctionName } from './functionSettings';
-
-/** SSM's GetParameters takes at most 10 names a call. */
-const NAMES_PER_CALL = 10;
+import type { ReadParameters } from './ssmReader';
 
 /**
  * Deployed stages keep their settings in SSM Parameter Store (SecureString) under one prefix, e.g.
@@ -15,7 +12,7 @@ const NAMES_PER_CALL = 10;
  */
 export async function withSsmParameters(
   env: Env,
-  ssm: SSMClient,
+  readParameters: ReadParameters,
   prefix: string,
   functionName: FunctionName,
 ): Promise<Env> {
@@ -25,12 +22,17 @@ export async function withSsmParameters(
     if (value !== undefined && value.trim() !== '') fromEnv[name] = value;
   const read = async (names: string[]) => {
     const wanted = names.filter((name) => fromEnv[name] === undefined);
+    let found: Record<string, string>;
     try {
-      return await readParameters(ssm, path, wanted);
+      found = await readParameters(wanted.map((name) => `${path}${name}`));
     } catch (error) {
       // SSM throttles bursts of cold starts: a passing fault, which the next invocation tries again.
       throw new DependencyError(`could not read settings from SSM under ${path}`, { cause: error });
     }
+    const settings: Record<string, string> = {};
+    for (const [name, value] of Object.entries(found))
+      if (name.startsWith(path)) settings[name.slice(path.length)] = value;
+    return settings;
   };
   const first = {
     ...(await read([
@@ -42,25 +44,4 @@ export async function withSsmParameters(
   const others = appNames(first).filter((app) => app !== DEFAULT_APP);
   const rest = await read(others.flatMap((app) => appSettingNames(functionName, app)));
   return { ...first, ...rest, ...fromEnv };
-}
-
-/** The named parameters under `path` that exist, decrypted; a missing one is an unset setting. */
-async function readParameters(
-  ssm: SSMClient,
-  path: string,
-  names: string[],
-): Promise<Record<string, string>> {
-  const found: Record<string, string> = {};
-  for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
-    const answer = await ssm.send(
-      new GetParametersCommand({
-        Names: names.slice(i, i + NAMES_PER_CALL).map((name) => `${path}${name}`),
-        WithDecryption: true,
-      }),
-    );
-    for (const parameter of answer.Parameters ?? [])
-      if (parameter.Name && parameter.Value !== undefined)
-        found[parameter.Name.slice(path.length)] = parameter.Value;
-  }
-  return found;
 }

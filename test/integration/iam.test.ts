@@ -20,12 +20,19 @@ import {
   settingName,
 } from '../../lib/config/functionSettings';
 import { withSsmParameters } from '../../lib/config/ssm';
+import { createSsmReader, ssmTarget } from '../../lib/config/ssmReader';
 import { CursorStore } from '../../lib/inbound/cursors';
 import { MessageLedger } from '../../lib/inbound/ledger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
-import { type AwsCall, actingAs, createAwsCallLog, recordAwsCalls } from '../../local/metering';
+import {
+  type AwsCall,
+  actingAs,
+  createAwsCallLog,
+  recordAwsCalls,
+  recordSsmCalls,
+} from '../../local/metering';
 import { ROOT } from '../../local/serviceDefinition';
 import { startSimulator } from '../../simulator';
 import { localStack, s3Client, sqsClient } from '../support/aws';
@@ -204,12 +211,13 @@ describe('settings per function, on the packaged template', () => {
       );
       for (const functionName of FUNCTION_NAMES) {
         const log = createAwsCallLog({ ...prod, partitionKey: 'pk' });
-        const ssm = new SSMClient(moto.clientConfig);
-        recordAwsCalls(ssm, 'ssm', log);
-        const env = await actingAs(functionName, () =>
-          withSsmParameters(infrastructure, ssm, prefix, functionName),
+        const readParameters = createSsmReader(
+          () => ssmTarget({ AWS_REGION: prod.region, KF_BRIDGE_LOCAL_ENDPOINTS: `ssm=${moto.endpoint}` }),
+          { fetch: recordSsmCalls(log) },
         );
-        ssm.destroy();
+        const env = await actingAs(functionName, () =>
+          withSsmParameters(infrastructure, readParameters, prefix, functionName),
+        );
         const config = parseConfig(env, functionName);
         expect([...config.apps.keys()], functionName).toEqual(['default', 'sales']);
         expect(log.calls.length, functionName).toBeGreaterThan(0);

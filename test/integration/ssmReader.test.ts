@@ -1,0 +1,45 @@
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSsmReader, ssmTarget } from '../../lib/config/ssmReader';
+import { type MotoServer, startMotoServer } from '../support/moto';
+import { describeWithPythonTools } from '../support/pythonTools';
+
+const REGION = 'ap-southeast-1';
+const PREFIX = '/kf-bridge/reader-it/';
+
+describeWithPythonTools('the SSM reader against SSM (moto)', () => {
+  let moto: MotoServer;
+  /** 13 SecureStrings, as a deployed stage keeps its settings; seeded with the SDK's own client. */
+  const stored = Object.fromEntries(
+    Array.from({ length: 13 }, (_, i) => [`${PREFIX}SETTING_${i}`, `secret value ${i} ✓ "quoted"`]),
+  );
+
+  beforeAll(async () => {
+    moto = await startMotoServer(REGION);
+    const ssm = new SSMClient(moto.clientConfig);
+    for (const [Name, Value] of Object.entries(stored))
+      await ssm.send(new PutParameterCommand({ Name, Value, Type: 'SecureString' }));
+    ssm.destroy();
+  }, 60_000);
+  afterAll(() => moto?.stop());
+
+  it('reads more than 10 settings in calls of 10, decrypted, and leaves out the ones SSM does not have', async () => {
+    const sent: string[][] = [];
+    const read = createSsmReader(
+      () => ssmTarget({ AWS_REGION: REGION, KF_BRIDGE_LOCAL_ENDPOINTS: `ssm=${moto.endpoint}` }),
+      {
+        fetch: (input, init) => {
+          sent.push((JSON.parse(String(init?.body)) as { Names: string[] }).Names);
+          return fetch(input, init);
+        },
+      },
+    );
+    const missing = [`${PREFIX}NOT_SET`, `${PREFIX}SALES_MP_TOKEN`];
+    const names = [...Object.keys(stored).slice(0, 9), ...missing, ...Object.keys(stored).slice(9)];
+
+    const values = await read(names);
+
+    expect(values).toEqual(stored);
+    expect(sent).toEqual([names.slice(0, 10), names.slice(10)]);
+  });
+});
