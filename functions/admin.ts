@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { ADMIN_MAX_BODY_BYTES, type AdminDeps, handleAdminApi } from '../lib/admin/adminApi';
 import { openApiDocument } from '../lib/admin/openApi';
 import { adminDeps } from '../lib/admin/wiring';
-import { awsClientConfig } from '../lib/aws';
+import { awsClientConfig } from '../lib/aws/clientConfig';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAutoReplyBot } from '../../examples/autoReplyBot';
-import { LOCAL_CREDENTIALS } from '../../lib/aws';
+import { LOCAL_CREDENTIALS } from '../../lib/aws/clientConfig';
 import { INBOUND_SCHEMA, type InboundMessage, inboundFifoMessage } from '../../lib/contracts/inbound';
 import { TEXT_MAX_BYTES } from '../../lib/contracts/outbound';
 import { inboundQuarantine } from '../../lib/inbound/quarantine';

@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleAdminApi } from '../../lib/admin/adminApi';
 import { adminDeps } from '../../lib/admin/wiring';
-import { awsClientConfig } from '../../lib/aws';
+import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { parseConfig } from '../../lib/config/config';
 import {
   APP_SETTINGS,

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
+import { awsClientConfig } from '../../lib/aws/clientConfig';
 
 export const localStack = () => inject('localStack');
 
