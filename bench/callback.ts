@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { decrypt as floorDecrypt, getSignature as floorSignature } from '@wecom/crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws';
+import { awsClientConfig } from '../lib/aws/clientConfig';
 import { decodeEncodingAesKey, encrypt, signature } from '../lib/crypto/wxBizMsgCrypt';
 import { callbackHttpEvent } from '../local/callbackEvent';
 import type { LocalStack } from '../local/stack';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientConfig } from '../lib/aws';
+import { awsClientConfig } from '../lib/aws/clientConfig';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
 import type { Log } from '../lib/logger';

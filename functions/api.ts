@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
-import { awsClientConfig } from '../lib/aws';
+import { awsClientConfig } from '../lib/aws/clientConfig';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';

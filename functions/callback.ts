@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws';
+import { awsClientConfig } from '../lib/aws/clientConfig';
 import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';

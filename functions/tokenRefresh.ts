@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws';
+import { awsClientConfig } from '../lib/aws/clientConfig';
 import { loadConfigOnce } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ObservedRequest, RequestObserver } from '../lib/aws/signedRequest';
 import type { ServiceDefinition } from './serviceDefinition';
 import type { LocalStack } from './stack';
 
@@ -14,6 +14,8 @@ export interface Meter {
   readonly sqs: Record<string, number>;
   sqsEmptyReceives: number;
   readonly dynamodb: { readUnits: number; writeUnits: number; requests: number };
+  /** Requests made by kf-bridge's own AWS clients (lib/aws/signedRequest.ts), by `service:Operation`, each try. */
+  readonly signed: Record<string, number>;
   readonly invocations: Record<string, { count: number; ms: number }>;
 }
 
@@ -22,6 +24,7 @@ export function createMeter(): Meter {
     sqs: {},
     sqsEmptyReceives: 0,
     dynamodb: { readUnits: 0, writeUnits: 0, requests: 0 },
+    signed: {},
     invocations: {},
   };
 }
@@ -72,6 +75,25 @@ export function meterDynamoDb(client: DynamoDBClient, meter: Meter): void {
   );
 }
 
+/** Counts each try of kf-bridge's own AWS clients (S3 objects, the SSM reader) in `meter.signed`. */
+export function meterSignedCalls(meter: Meter): RequestObserver {
+  return ({ service, operation }) => {
+    const name = `${service}:${operation}`;
+    meter.signed[name] = (meter.signed[name] ?? 0) + 1;
+    return undefined;
+  };
+}
+
+/** Several observers of the same client as one. */
+export function observeAll(...observers: RequestObserver[]): RequestObserver {
+  return (request) => {
+    const ends = observers.map((observe) => observe(request));
+    return (ended) => {
+      for (const end of ends) end?.(ended);
+    };
+  };
+}
+
 /** Two meters' requests together (invocations are left out: each run times them its own way). */
 export function mergeMeters(a: Meter, b: Meter): Meter {
   const merged = createMeter();
@@ -81,6 +103,8 @@ export function mergeMeters(a: Meter, b: Meter): Meter {
     merged.dynamodb.readUnits += meter.dynamodb.readUnits;
     merged.dynamodb.writeUnits += meter.dynamodb.writeUnits;
     merged.dynamodb.requests += meter.dynamodb.requests;
+    for (const [name, n] of Object.entries(meter.signed))
+      merged.signed[name] = (merged.signed[name] ?? 0) + n;
   }
   return merged;
 }
@@ -265,8 +289,8 @@ function resourcesOf(
  * authorises the attempt, whatever its outcome.
  */
 export function recordAwsCalls(
-  client: SQSClient | DynamoDBClient | S3Client,
-  service: Exclude<Service, 'ssm'>,
+  client: SQSClient | DynamoDBClient,
+  service: 'sqs' | 'dynamodb',
   log: AwsCallLog,
 ): void {
   (client as SQSClient).middlewareStack.add(
@@ -288,6 +312,28 @@ export function recordAwsCalls(
     },
     { step: 'initialize', name: 'kfBridgeAwsCalls' },
   );
+}
+
+/**
+ * Records each try of one of kf-bridge's own AWS clients (S3 objects) made on behalf of a function (see actingAs),
+ * as IAM authorises it, from the operation's input the client hands its observer.
+ */
+export function recordSignedCalls(log: AwsCallLog): RequestObserver {
+  return (request: ObservedRequest) => {
+    const functionName = acting.getStore();
+    const service = request.service as Service;
+    if (functionName && request.input) {
+      const action = `${service}:${AUTHORISED_AS[request.operation] ?? request.operation}`;
+      for (const { resource, leadingKeys } of resourcesOf(
+        service,
+        request.operation,
+        { ...request.input },
+        log,
+      ))
+        log.record({ functionName, action, resource, ...(leadingKeys && { leadingKeys }) });
+    }
+    return undefined;
+  };
 }
 
 /**
@@ -358,10 +404,7 @@ export function traced<A extends unknown[], R>(
 }
 
 /** Adds each request the client makes inside a traced invocation to that invocation's trace. */
-export function traceAwsCalls(
-  client: SQSClient | DynamoDBClient | S3Client,
-  service: Exclude<Service, 'ssm'>,
-): void {
+export function traceAwsCalls(client: SQSClient | DynamoDBClient, service: 'sqs' | 'dynamodb'): void {
   (client as SQSClient).middlewareStack.add(
     (next, context) => async (args) => {
       const trace = tracing.getStore();
@@ -376,6 +419,16 @@ export function traceAwsCalls(
     },
     { step: 'initialize', name: 'kfBridgeTrace' },
   );
+}
+
+/** Adds each try of one of kf-bridge's own AWS clients inside a traced invocation to that invocation's trace. */
+export function traceSignedCalls(): RequestObserver {
+  return ({ service, operation }) => {
+    const trace = tracing.getStore();
+    if (!trace) return undefined;
+    const startedAt = performance.now();
+    return () => trace.calls.push({ service, operation, startedAt, endedAt: performance.now() });
+  };
 }
 
 /**

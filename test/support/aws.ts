@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
+import { awsClientConfig } from '../../lib/aws/clientConfig';
+import { type S3Objects, s3ObjectsFor } from '../../lib/aws/s3';
 
 export const localStack = () => inject('localStack');
 
@@ -24,6 +25,12 @@ export function documentClient(): DynamoDBDocumentClient {
   );
 }
 
+/** kf-bridge's own S3 client, as the functions build it, on the local stack. */
+export function localS3Objects(): S3Objects {
+  return s3ObjectsFor(localStack().env);
+}
+
+/** The SDK's S3 client, for seeding and checking the local stack's buckets independently of kf-bridge's. */
 export function s3Client(): S3Client {
   const stack = localStack();
   return new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors';
+import { ConfigError } from '../errors';
 
 export type AwsService = 'sqs' | 'dynamodb' | 's3' | 'ssm';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { awsClientConfig } from '../../lib/aws';
-import { ConfigError } from '../../lib/errors';
+import { awsClientConfig } from '../../../lib/aws/clientConfig';
+import { ConfigError } from '../../../lib/errors';
 
 describe('awsClientConfig', () => {
   it('leaves the SDK defaults alone when no local endpoints are set, as in AWS', () => {

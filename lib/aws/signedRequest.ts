@@ -1,0 +1,374 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Sha256 } from '@smithy/core/checksum';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { ConfigError, DependencyError } from '../errors';
+import { type AwsService, awsClientConfig } from './clientConfig';
+
+/**
+ * One AWS request, SigV4-signed and sent over Node's fetch, tried again when AWS says "later": what a service
+ * client of our own (SSM's GetParameters, S3's objects) needs, with the signer, hash and credential chain the SQS
+ * and DynamoDB SDK clients already bundle, so no SDK client of that service has to be in a function's bundle.
+ */
+
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
+/** Where a service answers, and who asks it. */
+export interface ServiceTarget {
+  readonly endpoint: URL;
+  readonly region: string;
+  /** Asked before each request; the default chain caches them and refreshes them before they expire. */
+  readonly credentials: () => Promise<AwsCredentials>;
+  /** The embedded stack's endpoint (`KF_BRIDGE_LOCAL_ENDPOINTS`) rather than AWS's own. */
+  readonly local?: boolean;
+}
+
+/**
+ * Where `service` answers for this process: on deployed stages the region's endpoint, signed with the function
+ * role's credentials (the SDK's default chain, which reads them from Lambda's environment); on the local stage the
+ * endpoint `KF_BRIDGE_LOCAL_ENDPOINTS` names, with the local stack's credentials.
+ */
+export function serviceTarget(service: AwsService, env: NodeJS.ProcessEnv): ServiceTarget {
+  const region = env.AWS_REGION?.trim();
+  if (!region) throw new ConfigError(`AWS_REGION is not set: ${service} cannot be reached`);
+  const { endpoint, credentials }: { endpoint?: string; credentials?: AwsCredentials } = awsClientConfig(
+    service,
+    env,
+  );
+  if (endpoint && credentials)
+    return { endpoint: new URL(endpoint), region, credentials: async () => credentials, local: true };
+  // China's regions (aws-cn) answer under their own domain.
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return {
+    endpoint: new URL(`https://${service}.${region}.${domain}`),
+    region,
+    credentials: defaultProvider(),
+  };
+}
+
+export interface SignedRequest {
+  /** The operation as the service's API and IAM name it (`GetParameters`, `PutObject`): errors and observers say it. */
+  readonly operation: string;
+  readonly method: string;
+  /** Where it goes. Its path is sent and signed as it stands: percent-encoded already, as the service wants it. */
+  readonly url: URL;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+  /** The operation's parameters as the SDK names them (`{ Bucket, Key }`), for observers only: never sent. */
+  readonly input?: Readonly<Record<string, unknown>>;
+}
+
+/** How often and how long one call may try. */
+export interface RetryPolicy {
+  /** Tries of one call, the first included. */
+  readonly attempts: number;
+  /** The backoff before try n+1 is random within baseDelayMs × 2^(n-1). */
+  readonly baseDelayMs: number;
+  /** A try without an answer by then is abandoned (and tried again). A streamed body is not part of the try. */
+  readonly attemptTimeoutMs: number;
+  /** The whole call: every try, every backoff, and the reading of a streamed body. */
+  readonly callTimeoutMs: number;
+  /** Whether a refusal may pass if tried again; by default 5xx, 429 and the throttling and timeout error types. */
+  readonly retryable?: (refusal: Refusal) => boolean;
+}
+
+/** A non-2xx answer, as much of it as errors and retry decisions may use. */
+export interface Refusal {
+  readonly status: number;
+  /** The service's error type (`ThrottlingException`, `NoSuchKey`), when it names a plain one. */
+  readonly type?: string;
+  /** The service's explanation, where its error format keeps one that holds no secret. */
+  readonly message?: string;
+  /**
+   * Whatever else a service's error reader keeps for its callers (DynamoDB's CancellationReasons, say); never put
+   * into an error's message.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Reads a refusal's type (and explanation) from its body and headers; never quotes anything else of the body. */
+export type ErrorReader = (body: string, headers: Headers) => Omit<Refusal, 'status'>;
+
+/** A 2xx answer. */
+export interface Answer<Body> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Body;
+}
+
+/** One try as an observer sees it, before it is sent: IAM authorises each attempt, whatever its outcome. */
+export interface ObservedRequest {
+  readonly service: string;
+  readonly operation: string;
+  readonly method: string;
+  readonly url: URL;
+  readonly input?: Readonly<Record<string, unknown>>;
+}
+
+/** Told of each try before it is sent; what it returns, if anything, is told when the try ended. */
+export type RequestObserver = (
+  request: ObservedRequest,
+) => ((ended: { status?: number }) => void) | undefined;
+
+export interface SignedRequestsOptions {
+  /** The signing name (`ssm`, `s3`). */
+  readonly service: string;
+  /** How errors name the service (`SSM`, `S3`). */
+  readonly name: string;
+  /** Looked up at the first request, so a process that never calls the service needs no region. */
+  readonly target: () => ServiceTarget;
+  readonly errorOf: ErrorReader;
+  /** S3 signs the path as sent (no second escaping) and always sends `x-amz-content-sha256`. */
+  readonly signing?: { readonly uriEscapePath?: boolean; readonly applyChecksum?: boolean };
+  /** Where requests go: Node's fetch, looked up at each request, unless a test records them. */
+  readonly fetch?: typeof fetch;
+  readonly observe?: RequestObserver;
+}
+
+export interface SignedRequests {
+  /** The service's target, resolved at first use. */
+  target(): ServiceTarget;
+  /** One call whose answer's body is read within the try. */
+  send(request: SignedRequest, policy: RetryPolicy, signal?: AbortSignal): Promise<Answer<Uint8Array>>;
+  /**
+   * One call whose answer's body is handed over unread: the caller reads it (or cancels it) within the call's
+   * timeout and its own signal, which keep applying to the body.
+   */
+  open(
+    request: SignedRequest,
+    policy: RetryPolicy,
+    signal?: AbortSignal,
+  ): Promise<Answer<ReadableStream<Uint8Array> | null>>;
+}
+
+/** A call that failed: what the service said (or that it did not answer), after how many tries. */
+export class AwsRequestError extends DependencyError {
+  readonly service: string;
+  readonly operation: string;
+  /** The refusal's HTTP status, when there was an answer. */
+  readonly httpStatus?: number;
+  readonly errorType?: string;
+  /** The whole refusal, when there was an answer. */
+  readonly refusal?: Refusal;
+
+  constructor(
+    message: string,
+    details: { service: string; operation: string; refusal?: Refusal },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.service = details.service;
+    this.operation = details.operation;
+    if (details.refusal) {
+      this.refusal = details.refusal;
+      this.httpStatus = details.refusal.status;
+    }
+    if (details.refusal?.type) this.errorType = details.refusal.type;
+  }
+}
+
+/** The error types the SDK's retry strategy reads as "later" (throttling) or as a passing timeout. */
+const PASSING_TYPES = new Set([
+  'BandwidthLimitExceeded',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+export const passingRefusal = (refusal: Refusal): boolean =>
+  refusal.status >= 500 || refusal.status === 429 || PASSING_TYPES.has(refusal.type ?? '');
+
+/** An error type is kept only when it is a plain name: anything else in its place could be quoted content. */
+const plainType = (type: string | undefined) =>
+  type && /^[A-Za-z][A-Za-z0-9.]{0,127}$/.test(type) ? type : undefined;
+
+/** How much of a service's own explanation (who may not do what) an error keeps. */
+const MESSAGE_CHARS = 300;
+
+/**
+ * The error of the AWS JSON protocols (`{"__type": "com.amazonaws.ssm#ThrottlingException", "message": …}`, or the
+ * type in `x-amzn-errortype`): its type and explanation; nothing else of the body is kept.
+ */
+export const jsonErrorOf: ErrorReader = (text, headers) => {
+  let body: { __type?: unknown; message?: unknown; Message?: unknown } = {};
+  try {
+    body = JSON.parse(text) ?? {};
+  } catch {}
+  const named = typeof body.__type === 'string' ? body.__type : (headers.get('x-amzn-errortype') ?? '');
+  const type = plainType(named.split('#').pop()?.split(':')[0]?.trim());
+  const message = typeof body.message === 'string' ? body.message : body.Message;
+  return {
+    ...(type && { type }),
+    ...(typeof message === 'string' && message && { message: message.slice(0, MESSAGE_CHARS) }),
+  };
+};
+
+/**
+ * The code of an error of the AWS REST-XML protocols (`<Error><Code>NoSuchKey</Code>…`), and nothing else: S3's
+ * messages and other fields may name keys and resources.
+ */
+export const xmlErrorCodeOf: ErrorReader = (text) => {
+  const type = plainType(/<Error>[\s\S]*?<Code>([^<]*)<\/Code>/.exec(text)?.[1]?.trim());
+  return type ? { type } : {};
+};
+
+/** A try's outcome: the answer, or why it failed and whether another try may succeed. */
+type Outcome<Body> =
+  | { readonly answer: Answer<Body> }
+  | {
+      readonly failure: string;
+      readonly passing: boolean;
+      readonly refusal?: Refusal;
+      readonly cause?: unknown;
+    };
+
+export function signedRequests(options: SignedRequestsOptions): SignedRequests {
+  let resolved: { target: ServiceTarget; signer: SignatureV4 } | undefined;
+  const client = () => {
+    if (!resolved) {
+      const target = options.target();
+      resolved = {
+        target,
+        signer: new SignatureV4({
+          service: options.service,
+          region: target.region,
+          credentials: target.credentials,
+          sha256: Sha256,
+          ...options.signing,
+        }),
+      };
+    }
+    return resolved;
+  };
+
+  async function call<Body>(
+    request: SignedRequest,
+    policy: RetryPolicy,
+    signal: AbortSignal | undefined,
+    keep: (response: Response) => Promise<Body>,
+  ): Promise<Answer<Body>> {
+    const { signer } = client();
+    const label = `${options.name} ${request.operation}`;
+    const deadline = AbortSignal.timeout(policy.callTimeoutMs);
+    const ended = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const details = { service: options.service, operation: request.operation };
+    const stopped = (cause: unknown) =>
+      signal?.aborted
+        ? new AwsRequestError(`${label}: given up by its caller`, details, { cause: signal.reason })
+        : new AwsRequestError(`${label}: no answer within ${policy.callTimeoutMs} ms`, details, { cause });
+    for (let tries = 1; ; tries++) {
+      const outcome = await attempt(request, policy, signer, ended, keep);
+      if ('answer' in outcome) return outcome.answer;
+      if (ended.aborted) throw stopped(outcome.cause);
+      const { failure, passing, refusal, cause } = outcome;
+      const error = (suffix: string) =>
+        new AwsRequestError(
+          `${label}: ${failure}${suffix}`,
+          { ...details, ...(refusal && { refusal }) },
+          {
+            cause,
+          },
+        );
+      if (!passing) throw error('');
+      if (tries >= policy.attempts) throw error(` (${tries} tries)`);
+      // Full jitter: a burst of callers that was throttled together does not come back together.
+      await sleep(Math.random() * policy.baseDelayMs * 2 ** (tries - 1), undefined, { signal: ended }).catch(
+        () => {
+          throw stopped(cause);
+        },
+      );
+    }
+  }
+
+  async function attempt<Body>(
+    request: SignedRequest,
+    policy: RetryPolicy,
+    signer: SignatureV4,
+    ended: AbortSignal,
+    keep: (response: Response) => Promise<Body>,
+  ): Promise<Outcome<Body>> {
+    const { url } = request;
+    // Each try is signed anew: a retried request carries its own date and signature.
+    const signed = await signer.sign({
+      method: request.method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...request.headers, host: url.host },
+      ...(request.body !== undefined && { body: request.body }),
+    });
+    // fetch writes the Host header itself, from the same URL the signature covers.
+    const { host: _, ...headers } = signed.headers;
+    const finished = options.observe?.({
+      service: options.service,
+      operation: request.operation,
+      method: request.method,
+      url,
+      ...(request.input && { input: request.input }),
+    });
+    // Its own timer rather than AbortSignal.timeout: a streamed body outlives the try (the timer is cleared once
+    // `keep` has what it keeps), and must not be cut by it.
+    const tryTimer = new AbortController();
+    const timer = setTimeout(() => tryTimer.abort(), policy.attemptTimeoutMs);
+    let status: number | undefined;
+    try {
+      const response = await (options.fetch ?? fetch)(url, {
+        method: request.method,
+        headers,
+        ...(request.body !== undefined && { body: request.body }),
+        // A redirect (S3's bucket in another region) is a refusal: the signature is for this host only.
+        redirect: 'manual',
+        signal: AbortSignal.any([ended, tryTimer.signal]),
+      });
+      status = response.status;
+      if (status >= 200 && status < 300) {
+        return { answer: { status, headers: response.headers, body: await keep(response) } };
+      }
+      const refusal = { status, ...options.errorOf(await response.text(), response.headers) };
+      return {
+        failure: `HTTP ${status} ${refusal.type ?? 'with no error type'}${refusal.message ? `: ${refusal.message}` : ''}`,
+        passing: (policy.retryable ?? passingRefusal)(refusal),
+        refusal,
+      };
+    } catch (error) {
+      const reason = tryTimer.signal.aborted
+        ? `no answer within ${policy.attemptTimeoutMs} ms`
+        : `no answer (${describe(error)})`;
+      return { failure: reason, passing: true, cause: error };
+    } finally {
+      clearTimeout(timer);
+      finished?.({ ...(status !== undefined && { status }) });
+    }
+  }
+
+  return {
+    target: () => client().target,
+    send: (request, policy, signal) =>
+      call(request, policy, signal, async (response) => new Uint8Array(await response.arrayBuffer())),
+    open: (request, policy, signal) => call(request, policy, signal, async (response) => response.body),
+  };
+}
+
+/** A network failure in a few words: fetch says only "fetch failed", its cause says what. */
+function describe(error: unknown): string {
+  const { message, cause } = error as { message?: string; cause?: { code?: string; message?: string } };
+  const why = cause?.code ?? cause?.message;
+  return why ? `${message}: ${why}` : String(message);
+}
