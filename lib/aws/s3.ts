@@ -56,10 +56,14 @@ const escapeSegment = (segment: string) =>
     (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 
+/** An IPv4 or IPv6 address: no bucket can be a label of it. */
+const IP_HOST = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
+
 /**
- * The object's URL: virtual-hosted style on AWS (`https://<bucket>.s3.<region>.amazonaws.com/<key>`), path style
- * where the bucket's name cannot be a host name under S3's certificate, and always on the local stack (as
- * `forcePathStyle` did). The key is escaped byte by byte and sent and signed as it stands.
+ * The object's URL: virtual-hosted style on AWS (`https://<bucket>.s3.<region>.amazonaws.com/<key>`) and under an
+ * endpoint URL setting, path style where the bucket's name cannot be a host name under S3's certificate or the
+ * endpoint is an IP address (as the SDK), and always on the local stack (as `forcePathStyle` did). The key is
+ * escaped byte by byte and sent and signed as it stands.
  */
 function objectUrl(target: ServiceTarget, bucket: string, key: string): URL {
   if (!BUCKET_NAME.test(bucket)) throw new BadRequestError(`'${bucket}' is not an S3 bucket name`);
@@ -70,7 +74,8 @@ function objectUrl(target: ServiceTarget, bucket: string, key: string): URL {
     throw new BadRequestError(`S3 key ${key} has a '.' or '..' segment, which kf-bridge cannot ask for`);
   const path = segments.map(escapeSegment).join('/');
   const { endpoint } = target;
-  if (target.local || !VIRTUAL_HOSTABLE.test(bucket)) return new URL(`/${bucket}/${path}`, endpoint);
+  if (target.local || !VIRTUAL_HOSTABLE.test(bucket) || IP_HOST.test(endpoint.hostname))
+    return new URL(`/${bucket}/${path}`, endpoint);
   return new URL(`${endpoint.protocol}//${bucket}.${endpoint.host}/${path}`);
 }
 

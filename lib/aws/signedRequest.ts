@@ -4,6 +4,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ConfigError, DependencyError } from '../errors';
 import { type AwsService, awsClientConfig } from './clientConfig';
+import { awsEndpoint } from './endpoints';
 
 /**
  * One AWS request, SigV4-signed and sent over Node's fetch, tried again when AWS says "later": what a service
@@ -29,9 +30,10 @@ export interface ServiceTarget {
 }
 
 /**
- * Where `service` answers for this process: on deployed stages the region's endpoint, signed with the function
- * role's credentials (the SDK's default chain, which reads them from Lambda's environment); on the local stage the
- * endpoint `KF_BRIDGE_LOCAL_ENDPOINTS` names, with the local stack's credentials.
+ * Where `service` answers for this process: on deployed stages the endpoint the SDK's clients would use (see
+ * awsEndpoint: the endpoint URL settings, FIPS, dual-stack, the region's partition), signed with the function
+ * role's credentials (the SDK's default chain, which reads them from Lambda's environment); on the local stage
+ * the endpoint `KF_BRIDGE_LOCAL_ENDPOINTS` names, with the local stack's credentials.
  */
 export function serviceTarget(service: AwsService, env: NodeJS.ProcessEnv): ServiceTarget {
   const region = env.AWS_REGION?.trim();
@@ -42,13 +44,7 @@ export function serviceTarget(service: AwsService, env: NodeJS.ProcessEnv): Serv
   );
   if (endpoint && credentials)
     return { endpoint: new URL(endpoint), region, credentials: async () => credentials, local: true };
-  // China's regions (aws-cn) answer under their own domain.
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return {
-    endpoint: new URL(`https://${service}.${region}.${domain}`),
-    region,
-    credentials: defaultProvider(),
-  };
+  return { endpoint: awsEndpoint(service, region, env), region, credentials: defaultProvider() };
 }
 
 export interface SignedRequest {

@@ -1,3 +1,4 @@
+import { checkEndpointSettings } from '../aws/endpoints';
 import { KfBridgeError } from '../errors';
 import { type Config, parseConfig } from './config';
 import type { FunctionName } from './functionSettings';
@@ -12,7 +13,8 @@ const readFromSsm = createSsmReader(() => ssmTarget(process.env));
 
 /**
  * Cold-start configuration of a Lambda: the environment, plus on deployed stages the function's own settings
- * from SSM. Only those are parsed; any other setting is withheld from it. The default reader finds SSM from the
+ * from SSM. Only those are parsed; any other setting is withheld from it. AWS endpoint settings (FIPS, endpoint
+ * URLs) that kf-bridge's own AWS clients cannot follow fail it too. The default reader finds SSM from the
  * process's own environment (AWS_REGION, KF_BRIDGE_LOCAL_ENDPOINTS), whatever `env` is parsed.
  */
 export async function loadConfig(
@@ -20,6 +22,7 @@ export async function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   readParameters: ReadParameters = readFromSsm,
 ): Promise<Config> {
+  checkEndpointSettings(env);
   const prefix = env.KF_BRIDGE_SSM_PREFIX?.trim();
   return parseConfig(
     prefix ? await withSsmParameters(env, readParameters, prefix, functionName) : env,
