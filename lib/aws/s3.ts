@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors';
+import { fetchAsSent } from './fetchAsSent';
 import {
   AwsRequestError,
   type RequestObserver,
@@ -12,7 +13,10 @@ import {
 /** An object read whole, or the news that it is larger than the reader takes. */
 export type S3Read = { readonly data: Buffer; readonly contentType?: string } | { readonly tooLarge: true };
 
-/** The two S3 operations kf-bridge makes, without the S3 SDK client (~135 KB minified) in its bundles. */
+/**
+ * The two S3 operations kf-bridge makes, without the S3 SDK client (~135 KB minified) in its bundles. An object's
+ * bytes are read as S3 keeps them, whatever Content-Encoding it was stored with.
+ */
 export interface S3Objects {
   putObject(
     bucket: string,
@@ -82,6 +86,7 @@ function objectUrl(target: ServiceTarget, bucket: string, key: string): URL {
 export interface S3ObjectsOptions {
   /** Changes to the retry policy (tests make it faster). */
   readonly policy?: Partial<RetryPolicy>;
+  /** Where requests go: fetchAsSent, unless a test records them. */
   readonly fetch?: typeof fetch;
   /** Told of every try (local metering counts them, and records them as IAM sees them). */
   readonly observe?: RequestObserver;
@@ -101,7 +106,8 @@ export function s3Objects(target: () => ServiceTarget, options: S3ObjectsOptions
     errorOf: xmlErrorCodeOf,
     // S3 signs the path as sent, not escaped a second time, and wants the payload's SHA-256 in a header.
     signing: { uriEscapePath: false, applyChecksum: true },
-    ...(options.fetch && { fetch: options.fetch }),
+    // Not Node's fetch: it would unpack an object stored with a Content-Encoding (see fetchAsSent).
+    fetch: options.fetch ?? fetchAsSent,
     ...(options.observe && { observe: options.observe }),
   });
   return {
@@ -140,7 +146,7 @@ export function s3Objects(target: () => ServiceTarget, options: S3ObjectsOptions
         await answer.body.cancel().catch(() => {});
         return { tooLarge: true };
       }
-      // What arrives is counted too: fetch unpacks a stored Content-Encoding, which the stated size does not cover.
+      // What arrives is counted too: the stated size may be missing (a chunked answer) or not what is sent.
       const chunks: Uint8Array[] = [];
       let bytes = 0;
       try {
@@ -151,9 +157,12 @@ export function s3Objects(target: () => ServiceTarget, options: S3ObjectsOptions
           chunks.push(chunk);
         }
       } catch (error) {
+        // The call's deadline (AbortSignal.timeout) bounds the reading of the body too.
         const why = signal?.aborted
           ? 'given up by its caller'
-          : `the object's bytes stopped coming (${(error as Error).message})`;
+          : (error as Error).name === 'TimeoutError'
+            ? `the object's bytes did not all come within ${policy.callTimeoutMs} ms, the call's deadline`
+            : `the object's bytes stopped coming (${(error as Error).message})`;
         throw new AwsRequestError(
           `S3 GetObject: ${why}`,
           { service: 's3', operation: 'GetObject' },

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3Objects, s3ObjectsFor } from '../../lib/aws/s3';
 import { AwsRequestError } from '../../lib/aws/signedRequest';
@@ -38,6 +45,45 @@ function roundTrips(server: () => { objects: S3Objects; sdk: S3Client; bucket: s
     }
     const listed = await sdk.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     expect((listed.Contents ?? []).map((object) => object.Key).sort()).toEqual([...bodies.keys()].sort());
+  });
+
+  it('reads an object stored with a Content-Encoding as stored, as the SDK reads it: a .gz, an image whose Content-Encoding is wrong', async () => {
+    const { objects, sdk, bucket } = server();
+    const prefix = `s3-objects-${Date.now()}/`;
+    const stored: [string, Buffer, string][] = [
+      [
+        `${prefix}exports/day.csv.gz`,
+        gzipSync(Buffer.from('id,text\n1,hello\n'.repeat(50))),
+        'application/gzip',
+      ],
+      // Not gzip at all: unpacking it fails, which would be a passing fault tried again until the DLQ.
+      [
+        `${prefix}media/photo.jpg`,
+        Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(4000)]),
+        'image/jpeg',
+      ],
+    ];
+    for (const [key, body, contentType] of stored) {
+      await sdk.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentEncoding: 'gzip',
+        }),
+      );
+      const bySdk = await sdk.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      expect(bySdk.ContentEncoding, key).toBe('gzip');
+      expect(Buffer.from((await bySdk.Body?.transformToByteArray()) ?? []).equals(body), key).toBe(true);
+      expect(await objects.getObject(bucket, key, { maxBytes: 20 * 1024 * 1024 }), key).toEqual({
+        data: body,
+        contentType,
+      });
+      expect(await objects.getObject(bucket, key, { maxBytes: body.length - 1 }), key).toEqual({
+        tooLarge: true,
+      });
+    }
   });
 
   it('refuses an object over maxBytes, and names a missing one NoSuchKey', async () => {

@@ -299,18 +299,37 @@ describe('getObject', () => {
     expect(await closed).toBe(false);
   });
 
-  it('counts the bytes that arrive, not the length said: a small compressed object can unpack past the limit', async () => {
-    // fetch unpacks a Content-Encoding S3 stored with the object; the length S3 states is the packed one.
+  it('reads an object stored with a Content-Encoding as stored, and counts those bytes against maxBytes', async () => {
+    // S3 serves the bytes as stored, naming their Content-Encoding; fetch would unpack them (1 MB here).
     const packed = gzipSync(Buffer.alloc(1024 * 1024));
-    answers = [
-      (response) =>
-        response
-          .writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(packed.length) })
-          .end(packed),
-    ];
+    const answer = (response: ServerResponse) =>
+      response
+        .writeHead(200, {
+          'content-type': 'application/gzip',
+          'content-encoding': 'gzip',
+          'content-length': String(packed.length),
+        })
+        .end(packed);
+    answers = [answer, answer];
     expect(packed.length).toBeLessThan(2048);
-    const object = await s3Objects(local, { policy }).getObject('mediabucket', 'packed', { maxBytes: 2048 });
-    expect(object).toEqual({ tooLarge: true });
+    const client = s3Objects(local, { policy });
+    expect(await client.getObject('mediabucket', 'packed.gz', { maxBytes: 2048 })).toEqual({
+      data: packed,
+      contentType: 'application/gzip',
+    });
+    expect(await client.getObject('mediabucket', 'packed.gz', { maxBytes: packed.length - 1 })).toEqual({
+      tooLarge: true,
+    });
+  });
+
+  it("names the call's deadline when it ends a GetObject whose bytes were still coming", async () => {
+    answers = [(response) => void response.writeHead(200).write(Buffer.alloc(100))];
+    const objects = s3Objects(local, { policy: { ...policy, callTimeoutMs: 300 } });
+    const error = await objects.getObject('mediabucket', 'k', { maxBytes: 2048 }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(AwsRequestError);
+    expect((error as Error).message).toBe(
+      "S3 GetObject: the object's bytes did not all come within 300 ms, the call's deadline",
+    );
   });
 
   it('fails as an S3 error when the bytes stop coming: a dropped connection, its caller giving up', async () => {
