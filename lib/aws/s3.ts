@@ -37,13 +37,14 @@ export interface S3Objects {
 }
 
 /**
- * As the SDK's standard retry strategy: 3 tries. A try (connect, send the body, get the answer's head) of an object
- * kf-bridge writes or reads (media up to WeCom's 20 MB, a day's reports) takes well under a second in the
- * function's region; a try that has had no answer for 10 s is on a dead connection.
+ * As the SDK's standard retry strategy: 3 tries, a longer backoff after SlowDown. A try (connect, send the body,
+ * get the answer's head) of an object kf-bridge writes or reads (media up to WeCom's 20 MB, a day's reports) takes
+ * well under a second in the function's region; a try that has had no answer for 10 s is on a dead connection.
  */
 const POLICY: RetryPolicy = {
   attempts: 3,
   baseDelayMs: 100,
+  throttledBaseDelayMs: 500,
   attemptTimeoutMs: 10_000,
   callTimeoutMs: 30_000,
 };

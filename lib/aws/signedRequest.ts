@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { ConfigError, DependencyError } from '../errors';
+import { ConfigError, DependencyError, KfBridgeError } from '../errors';
 import { type AwsService, awsClientConfig } from './clientConfig';
 import { awsEndpoint } from './endpoints';
 
@@ -51,7 +51,10 @@ export interface SignedRequest {
   /** The operation as the service's API and IAM name it (`GetParameters`, `PutObject`): errors and observers say it. */
   readonly operation: string;
   readonly method: string;
-  /** Where it goes. Its path is sent and signed as it stands: percent-encoded already, as the service wants it. */
+  /**
+   * Where it goes. Its path and query are sent and signed as they stand: percent-encoded already, as the service
+   * wants them. A repeated query parameter is signed with each of its values; a `+` in the query is refused.
+   */
   readonly url: URL;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array;
@@ -61,10 +64,15 @@ export interface SignedRequest {
 
 /** How often and how long one call may try. */
 export interface RetryPolicy {
-  /** Tries of one call, the first included. */
+  /** Tries of one call, the first included; Infinity tries until callTimeoutMs (or the caller's signal) ends it. */
   readonly attempts: number;
-  /** The backoff before try n+1 is random within baseDelayMs × 2^(n-1). */
+  /** The backoff before try n+1 is random within baseDelayMs × 2^(n-1), and within what is left of callTimeoutMs. */
   readonly baseDelayMs: number;
+  /**
+   * The base after a throttling refusal instead (the SDK waits longer after one: a burst that was throttled
+   * together spreads out over more time); baseDelayMs where not set.
+   */
+  readonly throttledBaseDelayMs?: number;
   /** A try without an answer by then is abandoned (and tried again). A streamed body is not part of the try. */
   readonly attemptTimeoutMs: number;
   /** The whole call: every try, every backoff, and the reading of a streamed body. */
@@ -106,10 +114,17 @@ export interface ObservedRequest {
   readonly input?: Readonly<Record<string, unknown>>;
 }
 
-/** Told of each try before it is sent; what it returns, if anything, is told when the try ended. */
-export type RequestObserver = (
-  request: ObservedRequest,
-) => ((ended: { status?: number }) => void) | undefined;
+/**
+ * How a try ended: the answer's status, if there was one; `unsent` says why a try never left (its credentials could
+ * not be had), so that neither IAM nor metering counts it.
+ */
+export interface TryEnd {
+  readonly status?: number;
+  readonly unsent?: string;
+}
+
+/** Told of each try before it is signed and sent; what it returns, if anything, is told when the try ended. */
+export type RequestObserver = (request: ObservedRequest) => ((ended: TryEnd) => void) | undefined;
 
 export interface SignedRequestsOptions {
   /** The signing name (`ssm`, `s3`). */
@@ -168,8 +183,8 @@ export class AwsRequestError extends DependencyError {
   }
 }
 
-/** The error types the SDK's retry strategy reads as "later" (throttling) or as a passing timeout. */
-const PASSING_TYPES = new Set([
+/** The error types the SDK's retry strategy reads as throttling: tried again, after a longer backoff. */
+const THROTTLING_TYPES = new Set([
   'BandwidthLimitExceeded',
   'LimitExceededException',
   'PriorRequestNotComplete',
@@ -183,12 +198,34 @@ const PASSING_TYPES = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
   'TransactionInProgressException',
-  'RequestTimeout',
-  'RequestTimeoutException',
 ]);
 
+export const throttlingRefusal = (refusal: Refusal): boolean =>
+  refusal.status === 429 || THROTTLING_TYPES.has(refusal.type ?? '');
+
+/** Throttling, a 5xx, and the timeout error types: what the SDK's retry strategy tries again. */
 export const passingRefusal = (refusal: Refusal): boolean =>
-  refusal.status >= 500 || refusal.status === 429 || PASSING_TYPES.has(refusal.type ?? '');
+  refusal.status >= 500 ||
+  throttlingRefusal(refusal) ||
+  refusal.type === 'RequestTimeout' ||
+  refusal.type === 'RequestTimeoutException';
+
+/**
+ * The refusals of a request signed at a time the service calls too far from its own (S3's RequestTimeTooSkewed,
+ * "Signature expired" from the JSON services, …): the SDK's list. Taken as such only when the answer's Date header
+ * says so too.
+ */
+const CLOCK_SKEW_TYPES = new Set([
+  'AuthFailure',
+  'InvalidSignatureException',
+  'RequestExpired',
+  'RequestInTheFuture',
+  'RequestTimeTooSkewed',
+  'SignatureDoesNotMatch',
+]);
+
+/** A clock this far from the service's is corrected (the SDK's threshold; AWS refuses past 15 minutes). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** An error type is kept only when it is a plain name: anything else in its place could be quoted content. */
 const plainType = (type: string | undefined) =>
@@ -231,6 +268,8 @@ type Outcome<Body> =
       readonly failure: string;
       readonly passing: boolean;
       readonly refusal?: Refusal;
+      /** The service's clock when it refused, from the answer's Date header. */
+      readonly serviceTime?: number;
       readonly cause?: unknown;
     };
 
@@ -252,6 +291,11 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     }
     return resolved;
   };
+  /**
+   * How far the service's clock is from ours, once a refusal has shown it: later requests are signed with the
+   * corrected time, as the SDK signs them (a Lambda's clock is rarely off, a developer's machine's may be).
+   */
+  let clockOffsetMs = 0;
 
   async function call<Body>(
     request: SignedRequest,
@@ -261,18 +305,49 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
   ): Promise<Answer<Body>> {
     const { signer } = client();
     const label = `${options.name} ${request.operation}`;
+    const query = queryOf(request.url, label);
     const deadline = AbortSignal.timeout(policy.callTimeoutMs);
+    const endsAt = Date.now() + policy.callTimeoutMs;
     const ended = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const details = { service: options.service, operation: request.operation };
-    const stopped = (cause: unknown) =>
-      signal?.aborted
-        ? new AwsRequestError(`${label}: given up by its caller`, details, { cause: signal.reason })
-        : new AwsRequestError(`${label}: no answer within ${policy.callTimeoutMs} ms`, details, { cause });
+    /** Why the last finished try failed, for the error of a call its deadline or its caller ended. */
+    let last: Extract<Outcome<Body>, { failure: string }> | undefined;
+    let failed = 0;
+    const stopped = (cause: unknown) => {
+      const after = last
+        ? ` (${failed} ${failed === 1 ? 'try' : 'tries'} failed, the last: ${last.failure})`
+        : '';
+      const error = (message: string) =>
+        new AwsRequestError(
+          message,
+          { ...details, ...(last?.refusal && { refusal: last.refusal }) },
+          { cause },
+        );
+      if (signal?.aborted) return error(`${label}: given up by its caller${after}`);
+      return error(`${label}: ${last ? 'not done' : 'no answer'} within ${policy.callTimeoutMs} ms${after}`);
+    };
+    let clockCorrected = false;
     for (let tries = 1; ; tries++) {
-      const outcome = await attempt(request, policy, signer, ended, keep);
+      const outcome = await attempt(request, query, policy, signer, ended, keep);
       if ('answer' in outcome) return outcome.answer;
       if (ended.aborted) throw stopped(outcome.cause);
-      const { failure, passing, refusal, cause } = outcome;
+      last = outcome;
+      failed++;
+      const { failure, passing, refusal, serviceTime, cause } = outcome;
+      // A request refused for its date is tried again at once, signed with the service's time (once a call).
+      if (
+        refusal &&
+        serviceTime !== undefined &&
+        !clockCorrected &&
+        CLOCK_SKEW_TYPES.has(refusal.type ?? '')
+      ) {
+        const offset = serviceTime - Date.now();
+        if (Math.abs(offset - clockOffsetMs) >= CLOCK_SKEW_MS) {
+          clockOffsetMs = offset;
+          clockCorrected = true;
+          continue;
+        }
+      }
       const error = (suffix: string) =>
         new AwsRequestError(
           `${label}: ${failure}${suffix}`,
@@ -283,35 +358,31 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
         );
       if (!passing) throw error('');
       if (tries >= policy.attempts) throw error(` (${tries} tries)`);
-      // Full jitter: a burst of callers that was throttled together does not come back together.
-      await sleep(Math.random() * policy.baseDelayMs * 2 ** (tries - 1), undefined, { signal: ended }).catch(
-        () => {
-          throw stopped(cause);
-        },
-      );
+      const base =
+        refusal && throttlingRefusal(refusal)
+          ? (policy.throttledBaseDelayMs ?? policy.baseDelayMs)
+          : policy.baseDelayMs;
+      // Full jitter: a burst of callers that was throttled together does not come back together. A backoff is
+      // drawn within what is left of the call, so a call that has time for another try makes it.
+      const left = endsAt - Date.now();
+      if (left <= 0) throw stopped(cause);
+      await sleep(Math.random() * Math.min(base * 2 ** (tries - 1), left), undefined, {
+        signal: ended,
+      }).catch(() => {
+        throw stopped(cause);
+      });
     }
   }
 
   async function attempt<Body>(
     request: SignedRequest,
+    query: Record<string, string | string[]>,
     policy: RetryPolicy,
     signer: SignatureV4,
     ended: AbortSignal,
     keep: (response: Response) => Promise<Body>,
   ): Promise<Outcome<Body>> {
     const { url } = request;
-    // Each try is signed anew: a retried request carries its own date and signature.
-    const signed = await signer.sign({
-      method: request.method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: { ...request.headers, host: url.host },
-      ...(request.body !== undefined && { body: request.body }),
-    });
-    // fetch writes the Host header itself, from the same URL the signature covers.
-    const { host: _, ...headers } = signed.headers;
     const finished = options.observe?.({
       service: options.service,
       operation: request.operation,
@@ -320,37 +391,67 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
       ...(request.input && { input: request.input }),
     });
     // Its own timer rather than AbortSignal.timeout: a streamed body outlives the try (the timer is cleared once
-    // `keep` has what it keeps), and must not be cut by it.
+    // `keep` has what it keeps), and must not be cut by it. It bounds the signing too, which waits for the
+    // credential chain (a container or instance metadata endpoint that may not answer).
     const tryTimer = new AbortController();
     const timer = setTimeout(() => tryTimer.abort(), policy.attemptTimeoutMs);
+    const tryEnded = AbortSignal.any([ended, tryTimer.signal]);
+    const timedOut = () => `within ${policy.attemptTimeoutMs} ms`;
     let status: number | undefined;
+    let unsent: string | undefined;
     try {
+      let signed: Awaited<ReturnType<SignatureV4['sign']>>;
+      try {
+        // Each try is signed anew: a retried request carries its own date and signature.
+        signed = await abandonedOn(
+          signer.sign(
+            {
+              method: request.method,
+              protocol: url.protocol,
+              hostname: url.hostname,
+              path: url.pathname,
+              query,
+              headers: { ...request.headers, host: url.host },
+              ...(request.body !== undefined && { body: request.body }),
+            },
+            { signingDate: new Date(Date.now() + clockOffsetMs) },
+          ),
+          tryEnded,
+        );
+      } catch (error) {
+        unsent = 'credentials unavailable';
+        return tryTimer.signal.aborted
+          ? { failure: `credentials unavailable ${timedOut()}`, passing: true, cause: error }
+          : { failure: unsent, passing: false, cause: error };
+      }
+      // fetch writes the Host header itself, from the same URL the signature covers.
+      const { host: _, ...headers } = signed.headers;
       const response = await (options.fetch ?? fetch)(url, {
         method: request.method,
         headers,
         ...(request.body !== undefined && { body: request.body }),
         // A redirect (S3's bucket in another region) is a refusal: the signature is for this host only.
         redirect: 'manual',
-        signal: AbortSignal.any([ended, tryTimer.signal]),
+        signal: tryEnded,
       });
       status = response.status;
       if (status >= 200 && status < 300) {
         return { answer: { status, headers: response.headers, body: await keep(response) } };
       }
       const refusal = { status, ...options.errorOf(await response.text(), response.headers) };
+      const serviceTime = Date.parse(response.headers.get('date') ?? '');
       return {
         failure: `HTTP ${status} ${refusal.type ?? 'with no error type'}${refusal.message ? `: ${refusal.message}` : ''}`,
         passing: (policy.retryable ?? passingRefusal)(refusal),
         refusal,
+        ...(Number.isFinite(serviceTime) && { serviceTime }),
       };
     } catch (error) {
-      const reason = tryTimer.signal.aborted
-        ? `no answer within ${policy.attemptTimeoutMs} ms`
-        : `no answer (${describe(error)})`;
+      const reason = tryTimer.signal.aborted ? `no answer ${timedOut()}` : `no answer (${describe(error)})`;
       return { failure: reason, passing: true, cause: error };
     } finally {
       clearTimeout(timer);
-      finished?.({ ...(status !== undefined && { status }) });
+      finished?.({ ...(status !== undefined && { status }), ...(unsent && { unsent }) });
     }
   }
 
@@ -360,6 +461,43 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
       call(request, policy, signal, async (response) => new Uint8Array(await response.arrayBuffer())),
     open: (request, policy, signal) => call(request, policy, signal, async (response) => response.body),
   };
+}
+
+/**
+ * The query of a URL as the signer wants it: each name with its value, or all its values where it repeats (SigV4
+ * signs each). A `+` is refused: URLSearchParams would read it as a space and AWS may not, so the signature
+ * could be for another query than the one sent.
+ */
+function queryOf(url: URL, label: string): Record<string, string | string[]> {
+  const query = new Map<string, string | string[]>();
+  for (const pair of url.search.slice(1).split('&')) {
+    if (!pair) continue;
+    const at = pair.includes('=') ? pair.indexOf('=') : pair.length;
+    let name: string;
+    let value: string;
+    try {
+      if (pair.includes('+')) throw new URIError('+');
+      name = decodeURIComponent(pair.slice(0, at));
+      value = decodeURIComponent(pair.slice(at + 1));
+    } catch {
+      throw new KfBridgeError(
+        `${label}: the query parameter '${pair.slice(0, at)}' cannot be signed as sent`,
+      );
+    }
+    const had = query.get(name);
+    query.set(name, had === undefined ? value : [had, value].flat());
+  }
+  return Object.fromEntries(query);
+}
+
+/** A promise that cannot be cancelled (the credential chain's), no longer waited for once `signal` aborts. */
+function abandonedOn<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** A network failure in a few words: fetch says only "fetch failed", its cause says what. */

@@ -1,5 +1,6 @@
 import {
   type AwsCredentials,
+  AwsRequestError,
   jsonErrorOf,
   type RetryPolicy,
   type ServiceTarget,
@@ -20,10 +21,12 @@ export type ReadParameters = (names: readonly string[]) => Promise<Record<string
 export type SsmTarget = ServiceTarget;
 
 export interface SsmReaderLimits {
-  /** Tries of one call, the first included. */
+  /** Tries of one call, the first included; Infinity tries until the read's deadline. */
   readonly attempts: number;
   /** The backoff before try n+1 is random within baseDelayMs × 2^(n-1). */
   readonly baseDelayMs: number;
+  /** The base instead after SSM throttled the try. */
+  readonly throttledBaseDelayMs: number;
   /** One try that takes longer is abandoned and tried again. */
   readonly attemptTimeoutMs: number;
   /** The whole read, every call and try included. */
@@ -34,12 +37,15 @@ export interface SsmReaderLimits {
 
 /**
  * A read runs while a cold start's first invocation waits, and a config module reads twice (the default app, then
- * the others): two reads stay below the callback's 5 s timeout, and a throttled burst of cold starts still gets
- * its 3 tries. SSM answers GetParameters in tens of milliseconds.
+ * the others): two reads stay below the callback's 5 s timeout. SSM answers GetParameters in tens of milliseconds,
+ * and throttles an account's GetParameters at 40 a second by default: a burst of cold starts (a push storm scaling
+ * the callback out) is served over a few seconds, so a read keeps trying as long as its deadline allows, backing
+ * off after throttling as the SDK does (its base: 500 ms, full jitter), rather than give up after 3 tries.
  */
 const LIMITS: SsmReaderLimits = {
-  attempts: 3,
+  attempts: Number.POSITIVE_INFINITY,
   baseDelayMs: 100,
+  throttledBaseDelayMs: 500,
   attemptTimeoutMs: 1_000,
   readTimeoutMs: 2_000,
   fetch: (input, init) => fetch(input, init),
@@ -77,6 +83,7 @@ export function createSsmReader(
   const policy: RetryPolicy = {
     attempts: settings.attempts,
     baseDelayMs: settings.baseDelayMs,
+    throttledBaseDelayMs: settings.throttledBaseDelayMs,
     attemptTimeoutMs: settings.attemptTimeoutMs,
     callTimeoutMs: settings.readTimeoutMs,
   };
@@ -85,6 +92,7 @@ export function createSsmReader(
     const { endpoint } = ssm.target();
     // The read, not each call, is bounded: its calls share one deadline.
     const deadline = AbortSignal.timeout(settings.readTimeoutMs);
+    const endsAt = Date.now() + settings.readTimeoutMs;
     const found: Record<string, string> = {};
     try {
       for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
@@ -113,10 +121,17 @@ export function createSsmReader(
         Object.assign(found, values);
       }
     } catch (error) {
-      if (deadline.aborted)
-        throw new DependencyError(`SSM GetParameters: no answer within ${settings.readTimeoutMs} ms`, {
+      // A call's own timeout (as long as the read's, and started later) may be the first to see the read's end.
+      if (deadline.aborted || Date.now() >= endsAt) {
+        // What SSM last said, if anything, is told.
+        const refusal = error instanceof AwsRequestError ? error.refusal : undefined;
+        const last = refusal
+          ? ` (the last try: HTTP ${refusal.status} ${refusal.type ?? 'with no error type'})`
+          : '';
+        throw new DependencyError(`SSM GetParameters: not read within ${settings.readTimeoutMs} ms${last}`, {
           cause: error,
         });
+      }
       throw error;
     }
     return found;

@@ -58,8 +58,14 @@ const target = (overrides: Partial<SsmTarget> = {}): SsmTarget => ({
   credentials: async () => credentials,
   ...overrides,
 });
-/** Fast enough for tests; the shapes of the limits are what matter. */
-const limits = { baseDelayMs: 5, attemptTimeoutMs: 300, readTimeoutMs: 2_000 };
+/** Fast enough for tests; the shapes of the limits are what matter (the defaults: ssmReaderThrottle.test.ts). */
+const limits = {
+  attempts: 3,
+  baseDelayMs: 5,
+  throttledBaseDelayMs: 5,
+  attemptTimeoutMs: 300,
+  readTimeoutMs: 2_000,
+};
 
 /** SSM's answer: every asked name whose value `values` holds, the others as InvalidParameters. */
 const found =
@@ -192,7 +198,7 @@ describe('the SSM reader', () => {
       expect(String(request.headers.authorization)).toContain(expectedSignature(request, SECRET));
   });
 
-  it('gives up after 3 tries with a retryable DependencyError naming what SSM said', async () => {
+  it('gives up after the tries it is given with a retryable DependencyError naming what SSM said', async () => {
     answers = [1, 2, 3].map(() => refusal(400, 'ThrottlingException', 'Rate exceeded'));
     const read = createSsmReader(() => target(), limits);
 
