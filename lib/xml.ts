@@ -86,6 +86,17 @@ function append(parent: OpenElement, name: string, value: XmlValue): void {
 
 /** Parses a WeChat `<xml>…</xml>` document into its root element; anything else is a BadRequestError. */
 export function parseWechatXml(text: string, what = 'XML'): XmlElement {
+  try {
+    return scan(text, what);
+  } catch (error) {
+    // Whatever else gives out (a regexp's stack on a pathological tag) is the sender's fault too: a 400, never
+    // a 500 and an ERROR line.
+    if (error instanceof BadRequestError) throw error;
+    throw new BadRequestError(`${what} is malformed`, { cause: error });
+  }
+}
+
+function scan(text: string, what: string): XmlElement {
   // The reason goes in the cause, for whoever debugs; the message stays one a sender can be shown.
   const malformed = (reason: string) =>
     new BadRequestError(`${what} is malformed`, { cause: new Error(reason) });

@@ -107,12 +107,27 @@ function param(request: CallbackRequest, name: string): string {
   return value;
 }
 
-function checkTimestamp(timestamp: string, deps: CallbackDeps): void {
+/** How far a timestamp may be behind our clock (`past`) and ahead of it (`ahead`), in seconds. */
+interface TimestampWindow {
+  readonly past: number;
+  readonly ahead: number;
+}
+
+/**
+ * Nothing records a WeCom push: a replay of one is dropped by SQS FIFO's deduplication of its sync job, which
+ * lasts 5 minutes from the first send. A push is taken only while that holds: at most 240 s old and 60 s ahead
+ * of our clock (within CALLBACK_MAX_CLOCK_SKEW_SECONDS), so accepting it ends before its job's deduplication
+ * does, whichever clock is ahead. WeCom pushes within seconds; one refused is pulled with the next.
+ */
+const WECOM_PUSH_WINDOW: TimestampWindow = { past: 240, ahead: 60 };
+
+function checkTimestamp(timestamp: string, deps: CallbackDeps, cap?: TimestampWindow): void {
   if (!/^\d{1,12}$/.test(timestamp)) throw new UnauthorizedError('timestamp is not a number of seconds');
   const skew = deps.config.callbackMaxClockSkewSeconds;
-  if (skew > 0 && Math.abs(deps.now().getTime() / 1000 - Number(timestamp)) > skew) {
+  if (skew === 0) return;
+  const behind = deps.now().getTime() / 1000 - Number(timestamp);
+  if (behind > Math.min(skew, cap?.past ?? skew) || -behind > Math.min(skew, cap?.ahead ?? skew))
     throw new UnauthorizedError('timestamp is outside the allowed clock skew');
-  }
 }
 
 /** The last second the timestamp check accepts a push's timestamp, after which its record may go. */
@@ -189,7 +204,10 @@ async function handleWecom(
   const msgSignature = param(request, 'msg_signature');
   const timestamp = param(request, 'timestamp');
   const nonce = param(request, 'nonce');
-  because('timestamp', () => checkTimestamp(timestamp, deps));
+  // Verifying the URL changes nothing, so only a push is held to the narrower window.
+  because('timestamp', () =>
+    checkTimestamp(timestamp, deps, request.method === 'POST' ? WECOM_PUSH_WINDOW : undefined),
+  );
 
   if (request.method === 'GET') {
     const echostr = request.query.echostr;
@@ -228,11 +246,13 @@ async function handleWecom(
     app: request.app,
     openKfId: requiredText(event, 'OpenKfId', 'kf_msg_or_event'),
     token: requiredText(event, 'Token', 'kf_msg_or_event'),
-    receivedAt: deps.now().toISOString(),
+    // The Token lives 10 minutes from when WeCom pushed it, which a late push's signed timestamp tells.
+    receivedAt: new Date(Math.min(deps.now().getTime(), Number(timestamp) * 1000)).toISOString(),
   });
   // No replay record: msg_signature covers the ciphertext, so another body on a used triple already failed the
-  // signature check above, and the same body again (WeCom's retry, or a replay inside the clock skew) is the same
-  // job. SQS FIFO drops it for 5 minutes; after that it is a pull from the stored cursor, which brings nothing twice.
+  // signature check above, and the same body again (WeCom's retry, or a replay inside WECOM_PUSH_WINDOW) is the
+  // same job, which SQS FIFO drops; and were one to get through, it is a pull from the stored cursor, which
+  // brings nothing twice.
   // WeCom retries a callback it thinks failed with the same Token; one Token is one job.
   await deps.publish(
     deps.config.queues.syncJobsUrl,
