@@ -1,22 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { serveCallback } from '../local/callbackServer';
 import { sqsMappingsOf } from '../local/functionMappings';
-import {
-  createMeter,
-  type InvocationTrace,
-  meterDynamoDb,
-  meterSqs,
-  traceAwsCalls,
-  traced,
-} from '../local/metering';
+import { createMeter, type InvocationTrace, meterSqs, traceAwsCalls, traced } from '../local/metering';
 import { readServiceDefinition } from '../local/serviceDefinition';
 import { startEventSourceMappings } from '../local/sqsEventSource';
 import { startLocalStack } from '../local/stack';
@@ -72,12 +65,11 @@ const traces: InvocationTrace[] = [];
 const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', env) });
 meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
-const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', env) });
-meterDynamoDb(dynamodb, meter);
-traceAwsCalls(dynamodb, 'dynamodb');
+// The callback's item calls are signed requests of its own, as in the function.
+const items = signedItemStore({ target: () => serviceTarget('dynamodb', env) });
 const callback = callbackWiring(parseConfig(env, 'callback'), {
   sqs,
-  db: DynamoDBDocumentClient.from(dynamodb),
+  items,
   log: silent,
   meter: NO_METRICS,
 });
