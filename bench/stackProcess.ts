@@ -9,7 +9,15 @@ import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { serveCallback } from '../local/callbackServer';
 import { sqsMappingsOf } from '../local/functionMappings';
-import { createMeter, type InvocationTrace, meterSqs, traceAwsCalls, traced } from '../local/metering';
+import {
+  createMeter,
+  type InvocationTrace,
+  meterItemStore,
+  meterSqs,
+  traceAwsCalls,
+  traceAwsRequests,
+  traced,
+} from '../local/metering';
 import { readServiceDefinition } from '../local/serviceDefinition';
 import { startEventSourceMappings } from '../local/sqsEventSource';
 import { startLocalStack } from '../local/stack';
@@ -65,11 +73,11 @@ const traces: InvocationTrace[] = [];
 const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', env) });
 meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
-// The callback's item calls are signed requests of its own, as in the function.
-const items = signedItemStore({ target: () => serviceTarget('dynamodb', env) });
+// The callback's item calls are signed requests of its own, as in the function: metered and traced likewise.
+const items = signedItemStore({ target: () => serviceTarget('dynamodb', env), observe: traceAwsRequests() });
 const callback = callbackWiring(parseConfig(env, 'callback'), {
   sqs,
-  items,
+  items: meterItemStore(items, meter),
   log: silent,
   meter: NO_METRICS,
 });

@@ -34,8 +34,10 @@ import {
   type Meter,
   meterDynamoDb,
   metered,
+  meterItemStore,
   meterSqs,
   recordAwsCalls,
+  recordAwsRequests,
 } from './metering';
 import { readServiceDefinition, type ServiceDefinition } from './serviceDefinition';
 import { refuseBatchEntries, SQS_REFUSALS } from './sqsBatchRefusals';
@@ -392,9 +394,13 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
 
     // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP, its item
     // calls signed requests of its own as in the function.
+    const callbackItems = signedItemStore({
+      target: () => serviceTarget('dynamodb', stack.env),
+      observe: recordAwsRequests(awsCalls),
+    });
     const callback = callbackWiring(configOf('callback'), {
       ...clients,
-      items: signedItemStore({ target: () => serviceTarget('dynamodb', stack.env) }),
+      items: meterItemStore(callbackItems, meter),
     });
     const handleCallback = metered(meter, 'callback', asFunction('callback', callback.handle));
     const callbackServer = await serveCallback(handleCallback);

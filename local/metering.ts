@@ -2,6 +2,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { RequestObserver } from '../lib/aws/signedRequest';
+import { isConditionFailure } from '../lib/dynamo';
+import type { ItemStore } from '../lib/items/itemStore';
 import type { ServiceDefinition } from './serviceDefinition';
 import type { LocalStack } from './stack';
 
@@ -70,6 +73,34 @@ export function meterDynamoDb(client: DynamoDBClient, meter: Meter): void {
     },
     { step: 'initialize', name: 'kfBridgeMeter' },
   );
+}
+
+/**
+ * The item calls of a store that does not go through an SDK client (the callback's signed requests), metered as
+ * meterDynamoDb meters the SDK's: one request each, the capacity DynamoDB reports for it.
+ */
+export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
+  const metered = async <O extends { ConsumedCapacity?: Capacity }>(
+    kind: 'readUnits' | 'writeUnits',
+    call: () => Promise<O>,
+  ): Promise<O> => {
+    meter.dynamodb.requests++;
+    try {
+      const output = await call();
+      meter.dynamodb[kind] += output.ConsumedCapacity?.CapacityUnits ?? 0;
+      return output;
+    } catch (error) {
+      // A refused conditional write is still billed: at least one write unit.
+      if (isConditionFailure(error)) meter.dynamodb.writeUnits += 1;
+      throw error;
+    }
+  };
+  return {
+    get: (input, options) =>
+      metered('readUnits', () => items.get({ ...input, ReturnConsumedCapacity: 'TOTAL' }, options)),
+    update: (input, options) =>
+      metered('writeUnits', () => items.update({ ...input, ReturnConsumedCapacity: 'TOTAL' }, options)),
+  };
 }
 
 /** Two meters' requests together (invocations are left out: each run times them its own way). */
@@ -310,6 +341,21 @@ export function recordSsmCalls(log: AwsCallLog, send: typeof fetch = fetch): typ
   };
 }
 
+/**
+ * An observer of signed requests (lib/aws/signedRequest.ts: the callback's item calls) that records each try on
+ * behalf of a function (see actingAs) as IAM authorises it, as recordAwsCalls does for an SDK client.
+ */
+export function recordAwsRequests(log: AwsCallLog): RequestObserver {
+  return ({ service, operation, input }) => {
+    const functionName = acting.getStore();
+    if (!functionName || !input) return undefined;
+    const action = `${service}:${AUTHORISED_AS[operation] ?? operation}`;
+    for (const { resource, leadingKeys } of resourcesOf(service as Service, operation, input, log))
+      log.record({ functionName, action, resource, ...(leadingKeys && { leadingKeys }) });
+    return undefined;
+  };
+}
+
 /** One request a function made of AWS or of the platform: what, and when it was sent and answered. */
 export interface TracedCall {
   /** `sqs`, `dynamodb`, `s3`, or `platform` for the WeCom / MP API. */
@@ -376,6 +422,21 @@ export function traceAwsCalls(
     },
     { step: 'initialize', name: 'kfBridgeTrace' },
   );
+}
+
+/**
+ * An observer of signed requests that adds each try made inside a traced invocation to that invocation's trace,
+ * as traceAwsCalls does for an SDK client.
+ */
+export function traceAwsRequests(): RequestObserver {
+  return ({ service, operation }) => {
+    const trace = tracing.getStore();
+    if (!trace) return undefined;
+    const startedAt = performance.now();
+    return () => {
+      trace.calls.push({ service, operation, startedAt, endedAt: performance.now() });
+    };
+  };
 }
 
 /**

@@ -6,15 +6,29 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { serviceTarget } from '../../lib/aws/signedRequest';
 import { BudgetStore } from '../../lib/budgets';
 import { DynamoReplayGuard } from '../../lib/callback/replayGuard';
 import { isConditionFailure } from '../../lib/dynamo';
 import { UnauthorizedError } from '../../lib/errors';
+import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../lib/items/itemStore';
 import { signedItemStore } from '../../lib/items/signedItemStore';
+import {
+  actingAs,
+  createAwsCallLog,
+  createMeter,
+  type InvocationTrace,
+  meterDynamoDb,
+  meterItemStore,
+  recordAwsCalls,
+  recordAwsRequests,
+  traceAwsRequests,
+  traced,
+} from '../../local/metering';
 import { readServiceDefinition } from '../../local/serviceDefinition';
-import { documentClient, itemStores } from '../support/aws';
+import { documentClient, itemStores, localStack } from '../support/aws';
 import { type MotoServer, startMotoServer } from '../support/moto';
 import { describeWithPythonTools } from '../support/pythonTools';
 import { testEnv } from '../support/wechat';
@@ -134,6 +148,72 @@ describe('signed item calls against DynamoDB Local', () => {
     () => documentClient(),
     () => testEnv.STATE_TABLE,
   );
+});
+
+describe("the local stack's records of signed item calls", () => {
+  /** A push claimed, claimed again, finished, and claimed with another body: four UpdateItems, one refused. */
+  const pushes = async (items: ItemStore) => {
+    const guard = new DynamoReplayGuard(items, testEnv.STATE_TABLE);
+    const push = {
+      app: 'default',
+      timestamp: '1800000000',
+      nonce: unique(),
+      signature: 'abc',
+      body: '<xml/>',
+    };
+    await guard.claim(push, 1_800_000_301);
+    await guard.claim(push, 1_800_000_301);
+    await guard.processed(push);
+    await guard.claim({ ...push, body: 'other' }, 1_800_000_301).catch(() => {});
+    await new BudgetStore(items, testEnv.STATE_TABLE).read({ app: 'default', scope: 'mp', customer: 'o1' });
+  };
+
+  it("meter requests and capacity units as the SDK's metering does", async () => {
+    const stack = localStack();
+    const sdk = createMeter();
+    const client = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    meterDynamoDb(client, sdk);
+    await pushes(documentClientItemStore(DynamoDBDocumentClient.from(client)));
+    const signed = createMeter();
+    await pushes(meterItemStore(itemStores().signed, signed));
+
+    expect(signed.dynamodb).toEqual(sdk.dynamodb);
+    expect(signed.dynamodb).toMatchObject({ requests: 5, readUnits: 1 });
+    expect(signed.dynamodb.writeUnits).toBeGreaterThanOrEqual(4);
+  });
+
+  it('record each call as IAM authorises it, with its partition keys, and trace it in its invocation', async () => {
+    const stack = localStack();
+    const target = { accountId: '000000000000', region: stack.region, physicalIds: {}, partitionKey: 'pk' };
+    const sdkCalls = createAwsCallLog(target);
+    const client = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    recordAwsCalls(client, 'dynamodb', sdkCalls);
+    await actingAs('callback', () => pushes(documentClientItemStore(DynamoDBDocumentClient.from(client))));
+    const signedCalls = createAwsCallLog(target);
+    const traces: InvocationTrace[] = [];
+    const items = signedItemStore({
+      target: () => serviceTarget('dynamodb', stack.env),
+      observe: (request) => {
+        recordAwsRequests(signedCalls)(request);
+        return traceAwsRequests()(request);
+      },
+    });
+    await traced(
+      'callback',
+      () => actingAs('callback', () => pushes(items)),
+      (trace) => traces.push(trace),
+    )();
+
+    expect(signedCalls.calls).toEqual(sdkCalls.calls);
+    expect(signedCalls.calls.map((call) => `${call.action} ${call.leadingKeys}`)).toEqual([
+      'dynamodb:UpdateItem PUSH#default',
+      'dynamodb:GetItem BUDGET#default#mp',
+    ]);
+    expect(traces[0]?.calls.map((call) => `${call.service}:${call.operation}`)).toEqual([
+      ...Array(4).fill('dynamodb:UpdateItem'),
+      'dynamodb:GetItem',
+    ]);
+  });
 });
 
 describeWithPythonTools('signed item calls against DynamoDB (moto)', () => {
