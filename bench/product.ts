@@ -1,10 +1,10 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../lib/aws/s3';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
 import type { KfOutboundRequest } from '../lib/contracts/outbound';
@@ -21,12 +21,15 @@ import {
   type Meter,
   mergeMeters,
   meterDynamoDb,
+  meterSignedCalls,
   meterSqs,
+  observeAll,
   sequentialCalls,
   type TracedCall,
   traceAwsCalls,
   traced,
   tracePlatformCalls,
+  traceSignedCalls,
 } from '../local/metering';
 import { readServiceDefinition } from '../local/serviceDefinition';
 import { BENCH_API_KEY, startRemoteStack, type Written } from './remoteStack';
@@ -196,7 +199,10 @@ export async function measureProduct(options: {
     });
     meterDynamoDb(dynamodb, meter);
     traceAwsCalls(dynamodb, 'dynamodb');
-    const s3 = new S3Client({ region: remote.region, ...awsClientConfig('s3', remote.env) });
+    const s3 = s3ObjectsFor(
+      { AWS_REGION: remote.region, ...remote.env },
+      { observe: observeAll(meterSignedCalls(meter), traceSignedCalls()) },
+    );
 
     // When each customer message reached inbound.fifo, from the puller's publishes.
     const inboundUrl = remote.env.INBOUND_QUEUE_URL;

@@ -15,8 +15,8 @@ import {
   meterItemStore,
   meterSqs,
   traceAwsCalls,
-  traceAwsRequests,
   traced,
+  traceSignedCalls,
 } from '../local/metering';
 import { readServiceDefinition } from '../local/serviceDefinition';
 import { startEventSourceMappings } from '../local/sqsEventSource';
@@ -74,7 +74,7 @@ const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', env)
 meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
 // The callback's item calls are signed requests of its own, as in the function: metered and traced likewise.
-const items = signedItemStore({ target: () => serviceTarget('dynamodb', env), observe: traceAwsRequests() });
+const items = signedItemStore({ target: () => serviceTarget('dynamodb', env), observe: traceSignedCalls() });
 const callback = callbackWiring(parseConfig(env, 'callback'), {
   sqs,
   items: meterItemStore(items, meter),

@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -10,6 +9,7 @@ import { ADMIN_MAX_BODY_BYTES, type AdminDeps, handleAdminApi } from '../lib/adm
 import { openApiDocument } from '../lib/admin/openApi';
 import { adminDeps } from '../lib/admin/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../lib/aws/s3';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
 import { createLogger } from '../lib/logger';
@@ -20,7 +20,7 @@ const metrics = createMetrics('admin', log);
 const config = loadConfigOnce('admin');
 const sqs = new SQSClient(awsClientConfig('sqs'));
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
-const s3 = new S3Client(awsClientConfig('s3'));
+const s3 = s3ObjectsFor(process.env);
 let deps: AdminDeps | undefined;
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({

@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../lib/aws/s3';
 import { loadConfigOnce } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
@@ -17,7 +17,7 @@ const metrics = createMetrics('statsExport', log);
 const config = loadConfigOnce('statsExport');
 const clients = {
   db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
-  s3: new S3Client(awsClientConfig('s3')),
+  s3: s3ObjectsFor(process.env),
   log,
   meter: meterOf(metrics),
 };

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../lib/aws/s3';
 import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
@@ -35,9 +36,11 @@ import {
   meterDynamoDb,
   metered,
   meterItemStore,
+  meterSignedCalls,
   meterSqs,
+  observeAll,
   recordAwsCalls,
-  recordAwsRequests,
+  recordSignedCalls,
 } from './metering';
 import { readServiceDefinition, type ServiceDefinition } from './serviceDefinition';
 import { refuseBatchEntries, SQS_REFUSALS } from './sqsBatchRefusals';
@@ -363,7 +366,9 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
     meterSqs(sqs, meter);
     recordAwsCalls(sqs, 'sqs', awsCalls);
-    recordAwsCalls(stack.clients.s3, 's3', awsCalls);
+    const s3 = s3ObjectsFor(stack.env, {
+      observe: observeAll(meterSignedCalls(meter), recordSignedCalls(awsCalls)),
+    });
     // AWS refuses batch entries one by one where the local queue is kind: its size and character limits always,
     // and on the aws profile passing internal errors and a permanent refusal of chosen content.
     const refusalRandom = new SeededRandom(options.seed * 104729);
@@ -385,7 +390,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const db = DynamoDBDocumentClient.from(dynamodb);
     const pollers = options.pollers ?? 1;
 
-    const clients = { sqs, db, s3: stack.clients.s3, log: silent, meter: NO_METRICS };
+    const clients = { sqs, db, s3, log: silent, meter: NO_METRICS };
     const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const observedLedger = new SendLedger(
       DynamoDBDocumentClient.from(stack.clients.dynamodb),
@@ -396,7 +401,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // calls signed requests of its own as in the function.
     const callbackItems = signedItemStore({
       target: () => serviceTarget('dynamodb', stack.env),
-      observe: recordAwsRequests(awsCalls),
+      observe: recordSignedCalls(awsCalls),
     });
     const callback = callbackWiring(configOf('callback'), {
       ...clients,

@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { RequestObserver } from '../lib/aws/signedRequest';
+import type { ObservedRequest, RequestObserver } from '../lib/aws/signedRequest';
 import { isConditionFailure } from '../lib/dynamo';
 import type { ItemStore } from '../lib/items/itemStore';
 import type { ServiceDefinition } from './serviceDefinition';
@@ -17,6 +16,8 @@ export interface Meter {
   readonly sqs: Record<string, number>;
   sqsEmptyReceives: number;
   readonly dynamodb: { readUnits: number; writeUnits: number; requests: number };
+  /** Requests made by kf-bridge's own AWS clients (lib/aws/signedRequest.ts), by `service:Operation`, each try. */
+  readonly signed: Record<string, number>;
   readonly invocations: Record<string, { count: number; ms: number }>;
 }
 
@@ -25,6 +26,7 @@ export function createMeter(): Meter {
     sqs: {},
     sqsEmptyReceives: 0,
     dynamodb: { readUnits: 0, writeUnits: 0, requests: 0 },
+    signed: {},
     invocations: {},
   };
 }
@@ -103,6 +105,25 @@ export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
   };
 }
 
+/** Counts each try of kf-bridge's own AWS clients (S3 objects, the SSM reader) in `meter.signed`. */
+export function meterSignedCalls(meter: Meter): RequestObserver {
+  return ({ service, operation }) => {
+    const name = `${service}:${operation}`;
+    meter.signed[name] = (meter.signed[name] ?? 0) + 1;
+    return undefined;
+  };
+}
+
+/** Several observers of the same client as one. */
+export function observeAll(...observers: RequestObserver[]): RequestObserver {
+  return (request) => {
+    const ends = observers.map((observe) => observe(request));
+    return (ended) => {
+      for (const end of ends) end?.(ended);
+    };
+  };
+}
+
 /** Two meters' requests together (invocations are left out: each run times them its own way). */
 export function mergeMeters(a: Meter, b: Meter): Meter {
   const merged = createMeter();
@@ -112,6 +133,8 @@ export function mergeMeters(a: Meter, b: Meter): Meter {
     merged.dynamodb.readUnits += meter.dynamodb.readUnits;
     merged.dynamodb.writeUnits += meter.dynamodb.writeUnits;
     merged.dynamodb.requests += meter.dynamodb.requests;
+    for (const [name, n] of Object.entries(meter.signed))
+      merged.signed[name] = (merged.signed[name] ?? 0) + n;
   }
   return merged;
 }
@@ -296,8 +319,8 @@ function resourcesOf(
  * authorises the attempt, whatever its outcome.
  */
 export function recordAwsCalls(
-  client: SQSClient | DynamoDBClient | S3Client,
-  service: Exclude<Service, 'ssm'>,
+  client: SQSClient | DynamoDBClient,
+  service: 'sqs' | 'dynamodb',
   log: AwsCallLog,
 ): void {
   (client as SQSClient).middlewareStack.add(
@@ -322,6 +345,28 @@ export function recordAwsCalls(
 }
 
 /**
+ * Records each try of one of kf-bridge's own AWS clients (S3 objects) made on behalf of a function (see actingAs),
+ * as IAM authorises it, from the operation's input the client hands its observer.
+ */
+export function recordSignedCalls(log: AwsCallLog): RequestObserver {
+  return (request: ObservedRequest) => {
+    const functionName = acting.getStore();
+    const service = request.service as Service;
+    if (functionName && request.input) {
+      const action = `${service}:${AUTHORISED_AS[request.operation] ?? request.operation}`;
+      for (const { resource, leadingKeys } of resourcesOf(
+        service,
+        request.operation,
+        { ...request.input },
+        log,
+      ))
+        log.record({ functionName, action, resource, ...(leadingKeys && { leadingKeys }) });
+    }
+    return undefined;
+  };
+}
+
+/**
  * A fetch that records each SSM request sent through it on behalf of a function (see actingAs), as IAM
  * authorises it: the action its X-Amz-Target names, on each parameter its body names. The config loader reads
  * SSM over fetch (lib/config/ssmReader.ts), not through an SDK client.
@@ -338,21 +383,6 @@ export function recordSsmCalls(log: AwsCallLog, send: typeof fetch = fetch): typ
         log.record({ functionName, action, resource });
     }
     return send(input, init);
-  };
-}
-
-/**
- * An observer of signed requests (lib/aws/signedRequest.ts: the callback's item calls) that records each try on
- * behalf of a function (see actingAs) as IAM authorises it, as recordAwsCalls does for an SDK client.
- */
-export function recordAwsRequests(log: AwsCallLog): RequestObserver {
-  return ({ service, operation, input }) => {
-    const functionName = acting.getStore();
-    if (!functionName || !input) return undefined;
-    const action = `${service}:${AUTHORISED_AS[operation] ?? operation}`;
-    for (const { resource, leadingKeys } of resourcesOf(service as Service, operation, input, log))
-      log.record({ functionName, action, resource, ...(leadingKeys && { leadingKeys }) });
-    return undefined;
   };
 }
 
@@ -404,10 +434,7 @@ export function traced<A extends unknown[], R>(
 }
 
 /** Adds each request the client makes inside a traced invocation to that invocation's trace. */
-export function traceAwsCalls(
-  client: SQSClient | DynamoDBClient | S3Client,
-  service: Exclude<Service, 'ssm'>,
-): void {
+export function traceAwsCalls(client: SQSClient | DynamoDBClient, service: 'sqs' | 'dynamodb'): void {
   (client as SQSClient).middlewareStack.add(
     (next, context) => async (args) => {
       const trace = tracing.getStore();
@@ -424,18 +451,13 @@ export function traceAwsCalls(
   );
 }
 
-/**
- * An observer of signed requests that adds each try made inside a traced invocation to that invocation's trace,
- * as traceAwsCalls does for an SDK client.
- */
-export function traceAwsRequests(): RequestObserver {
+/** Adds each try of one of kf-bridge's own AWS clients inside a traced invocation to that invocation's trace. */
+export function traceSignedCalls(): RequestObserver {
   return ({ service, operation }) => {
     const trace = tracing.getStore();
     if (!trace) return undefined;
     const startedAt = performance.now();
-    return () => {
-      trace.calls.push({ service, operation, startedAt, endedAt: performance.now() });
-    };
+    return () => trace.calls.push({ service, operation, startedAt, endedAt: performance.now() });
   };
 }
 

@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../lib/aws/s3';
 import { parseConfig } from '../lib/config/config';
 import { ConfigError, KfBridgeError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
@@ -79,7 +79,7 @@ try {
   const summary = await exportReports(exportRange(values.from || values.to ? values : {}, Date.now()), {
     config,
     call: platformFor(config, db, log, NO_METRICS).call,
-    s3: new S3Client({ region, ...s3 }),
+    s3: s3ObjectsFor(env),
     ...(folder && { folder }),
     progress: new ExportProgress(db, config.stateTable, folder),
     now: Date.now,

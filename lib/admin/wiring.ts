@@ -1,6 +1,6 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Objects } from '../aws/s3';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { DeadLetters } from '../dlq/deadLetters';
@@ -24,7 +24,7 @@ import { callerImageFetcher } from './callerImages';
 export function adminDeps(
   config: Config,
   db: DynamoDBDocumentClient,
-  s3: S3Client,
+  s3: S3Objects,
   sqs: SQSClient,
   log: Log,
   meter: Meter,

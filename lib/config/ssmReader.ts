@@ -88,7 +88,8 @@ export function createSsmReader(
     const found: Record<string, string> = {};
     try {
       for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
-        const body = JSON.stringify({ Names: names.slice(i, i + NAMES_PER_CALL), WithDecryption: true });
+        const batch = names.slice(i, i + NAMES_PER_CALL);
+        const body = JSON.stringify({ Names: batch, WithDecryption: true });
         const answer = await ssm.send(
           {
             operation: 'GetParameters',
@@ -99,6 +100,7 @@ export function createSsmReader(
               'x-amz-target': 'AmazonSSM.GetParameters',
             },
             body,
+            input: { Names: batch },
           },
           policy,
           deadline,

@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Objects } from '../aws/s3';
 import type { Config } from '../config/config';
 import type { InboundMessage } from '../contracts/inbound';
 import { PlatformError } from '../errors';
@@ -47,7 +47,7 @@ export function mediaArchiver(deps: {
   config: Config;
   bucket: string;
   download: PlatformDownload;
-  s3: S3Client;
+  s3: S3Objects;
   now: () => number;
   log: Log;
 }): ArchiveMedia {

@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Objects } from '../aws/s3';
 import { type InboundMessage, parseInboundMessage } from '../contracts/inbound';
 import type { Meter } from '../metrics';
 import type { Quarantine } from '../queue/publisher';
@@ -9,7 +9,7 @@ import { putObject } from '../s3';
  * `quarantine/`, and a `quarantined` message naming it is published in its place, with the original's other
  * fields (its file's copy included), group and deduplication id.
  */
-export function inboundQuarantine(deps: { s3: S3Client; bucket: string; meter: Meter }): Quarantine {
+export function inboundQuarantine(deps: { s3: S3Objects; bucket: string; meter: Meter }): Quarantine {
   return async (message, refusal, signal) => {
     const original = JSON.parse(message.body) as InboundMessage;
     const key = `quarantine/${original.app}/${original.account}/${message.deduplicationId}.json`;

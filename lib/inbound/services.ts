@@ -1,7 +1,7 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
+import type { S3Objects } from '../aws/s3';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
@@ -38,7 +38,7 @@ export interface InboundServices {
 export interface InboundClients {
   readonly sqs: SQSClient;
   readonly db: DynamoDBDocumentClient;
-  readonly s3?: S3Client;
+  readonly s3?: S3Objects;
   readonly log: Log;
   readonly meter: Meter;
   readonly now?: () => number;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { S3Objects } from '../aws/s3';
+import { AwsRequestError } from '../aws/signedRequest';
 import type { AppConfig } from '../config/config';
 import { dynamo } from '../dynamo';
 import { BadRequestError, DependencyError } from '../errors';
@@ -42,8 +43,11 @@ export type ResolveMedia = (
 /** Reading an S3 object, its bytes included; the caller's signal (its invocation's deadline) may end it sooner. */
 const S3_READ_TIMEOUT_MS = 15_000;
 
+/** What S3 says of an object that is not there: the caller named it wrong. */
+const NOT_THERE = new Set(['NoSuchKey', 'NoSuchBucket']);
+
 async function fetchS3(
-  s3: S3Client,
+  s3: S3Objects,
   source: { bucket: string; key: string },
   limit: SizeLimit,
   signal?: AbortSignal,
@@ -52,24 +56,20 @@ async function fetchS3(
     ? AbortSignal.any([signal, AbortSignal.timeout(S3_READ_TIMEOUT_MS)])
     : AbortSignal.timeout(S3_READ_TIMEOUT_MS);
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), {
-      abortSignal: within,
+    // A larger object is refused by the size S3 states, before its bytes are read, or as they arrive past the limit.
+    const object = await s3.getObject(source.bucket, source.key, {
+      maxBytes: limit.maxBytes,
+      signal: within,
     });
-    // S3 states an object's size exactly: a larger one is refused before its bytes are read.
-    if ((object.ContentLength ?? 0) > limit.maxBytes) {
-      // Its bytes are left unread: the connection they would come on is closed, not kept from the pool.
-      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      throw new BadRequestError(limit.tooLarge);
-    }
-    const data = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+    if ('tooLarge' in object) throw new BadRequestError(limit.tooLarge);
     return {
-      data,
-      contentType: object.ContentType ?? 'application/octet-stream',
+      data: object.data,
+      contentType: object.contentType ?? 'application/octet-stream',
       name: source.key.split('/').pop() || 'media',
     };
   } catch (error) {
     if (error instanceof BadRequestError) throw error;
-    if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NoSuchBucket')
+    if (error instanceof AwsRequestError && NOT_THERE.has(error.errorType ?? ''))
       throw new BadRequestError(`no S3 object ${source.bucket}/${source.key}`);
     throw new DependencyError(
       within.aborted ? 'media from S3 did not arrive in time' : 'could not read media from S3',
@@ -91,7 +91,7 @@ export type FetchFile = (
   signal?: AbortSignal,
 ) => Promise<FetchedFile>;
 
-export function fileFetcher(deps: { s3: S3Client; safeFetch: SafeFetch }): FetchFile {
+export function fileFetcher(deps: { s3: S3Objects; safeFetch: SafeFetch }): FetchFile {
   return async (source, limit, signal) => {
     if (source.url) {
       const fetched = await deps.safeFetch(source.url, limit, signal);

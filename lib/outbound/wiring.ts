@@ -1,7 +1,7 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { S3Objects } from '../aws/s3';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
@@ -21,7 +21,7 @@ export function senderWiring(
   clients: {
     sqs: SQSClient;
     db: DynamoDBDocumentClient;
-    s3: S3Client;
+    s3: S3Objects;
     log: Log;
     meter: Meter;
     now?: () => number;

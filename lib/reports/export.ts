@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Objects } from '../aws/s3';
 import type { AppConfig, Config } from '../config/config';
 import { ConfigError } from '../errors';
 import type { Log } from '../logger';
@@ -61,7 +61,7 @@ export const COLUMNS = {
 export interface ExportDeps {
   readonly config: Config;
   readonly call: PlatformCall;
-  readonly s3: S3Client;
+  readonly s3: S3Objects;
   /** A local folder that gets every file too (`{folder}/{app}/{day}/`); with it the bucket is optional. */
   readonly folder?: string;
   readonly progress: ExportProgress;

@@ -1,5 +1,5 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Objects } from '../aws/s3';
 import type { Config } from '../config/config';
 import type { Invocation } from '../invocation';
 import type { Log } from '../logger';
@@ -12,7 +12,7 @@ import { exportRange } from './range';
 /** The statistics exporter's pieces, built once per container. */
 export function statsExportWiring(
   config: Config,
-  clients: { db: DynamoDBDocumentClient; s3: S3Client; log: Log; meter: Meter; now?: () => number },
+  clients: { db: DynamoDBDocumentClient; s3: S3Objects; log: Log; meter: Meter; now?: () => number },
 ): { run(event: unknown, invocation: Invocation): Promise<ExportSummary> } {
   const now = clients.now ?? Date.now;
   const platform = platformFor(config, clients.db, clients.log, clients.meter, now);

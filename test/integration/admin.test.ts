@@ -14,7 +14,7 @@ import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, itemStores, s3Client, sqsClient } from '../support/aws';
+import { documentClient, itemStores, localS3Objects, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -42,7 +42,7 @@ beforeAll(async () => {
     MP_API_BASE: sim.url,
     ADMIN_API_KEY: KEY,
   });
-  deps = adminDeps(config, documentClient(), s3Client(), sqsClient(), recordingLog().log, NO_METRICS);
+  deps = adminDeps(config, documentClient(), localS3Objects(), sqsClient(), recordingLog().log, NO_METRICS);
   api = await startAdminApi(deps);
   avatarPath = join(await mkdtemp(join(tmpdir(), 'kf-bridge-admin-')), 'avatar.png');
   await writeFile(avatarPath, PNG);
@@ -389,7 +389,7 @@ describe('avatars by URL', () => {
     const fetching = adminDeps(
       deps.config,
       documentClient(),
-      s3Client(),
+      localS3Objects(),
       sqsClient(),
       recordingLog().log,
       NO_METRICS,
@@ -446,7 +446,7 @@ describe('avatars by URL', () => {
     const fetching = adminDeps(
       deps.config,
       documentClient(),
-      s3Client(),
+      localS3Objects(),
       sqsClient(),
       recorded.log,
       NO_METRICS,
@@ -578,7 +578,7 @@ describe('avatars by URL', () => {
     const fetching = adminDeps(
       deps.config,
       documentClient(),
-      s3Client(),
+      localS3Objects(),
       sqsClient(),
       recordingLog().log,
       NO_METRICS,

@@ -10,7 +10,7 @@ import type { Log } from '../../lib/logger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, drain, purge, s3Client, sqsClient } from '../support/aws';
+import { documentClient, drain, localS3Objects, purge, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const created = await createQueuePairs(sqs);
   for (const [queue, id] of Object.entries(LOGICAL_IDS)) queues[queue] = created.urls[id] ?? '';
   config = parseConfig({ ...testEnv, ...created.env, ADMIN_API_KEY: KEY });
-  api = await startAdminApi(adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS));
+  api = await startAdminApi(adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS));
 });
 afterAll(() => api.stop());
 beforeEach(() => purge(sqs, ...Object.values(queues)));

@@ -6,6 +6,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAutoReplyBot } from '../../examples/autoReplyBot';
 import { LOCAL_CREDENTIALS } from '../../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../../lib/aws/s3';
 import { INBOUND_SCHEMA, type InboundMessage, inboundFifoMessage } from '../../lib/contracts/inbound';
 import { TEXT_MAX_BYTES } from '../../lib/contracts/outbound';
 import { inboundQuarantine } from '../../lib/inbound/quarantine';
@@ -207,7 +208,7 @@ describe.skipIf(PYTHON_MISSING)('the Python example consumer (examples/python/co
       message: { type: 'text', content: '被隔离的消息' },
     };
     const quarantine = inboundQuarantine({
-      s3: system.stack.clients.s3,
+      s3: s3ObjectsFor(system.stack.env),
       bucket: 'mediabucket',
       meter: NO_METRICS,
     });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleAdminApi } from '../../lib/admin/adminApi';
 import { adminDeps } from '../../lib/admin/wiring';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
+import { s3ObjectsFor } from '../../lib/aws/s3';
 import { parseConfig } from '../../lib/config/config';
 import {
   APP_SETTINGS,
@@ -31,11 +32,12 @@ import {
   actingAs,
   createAwsCallLog,
   recordAwsCalls,
+  recordSignedCalls,
   recordSsmCalls,
 } from '../../local/metering';
 import { ROOT } from '../../local/serviceDefinition';
 import { startSimulator } from '../../simulator';
-import { localStack, s3Client, sqsClient } from '../support/aws';
+import { localS3Objects, localStack, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { allows, type Placement, type PolicyDocument, rolePolicies } from '../support/iamPolicies';
 import { type MotoServer, startMotoServer } from '../support/moto';
@@ -381,7 +383,7 @@ describe('the dlq commands', () => {
     recordAwsCalls(dynamodb, 'dynamodb', log);
     const db = DynamoDBDocumentClient.from(dynamodb);
     const config = parseConfig({ ...testEnv, ...pairs.env });
-    const { deadLetters } = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS);
+    const { deadLetters } = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
     const requestId = `iam-${Date.now()}`;
     await new SendLedger(db, testEnv.STATE_TABLE).queue('default', requestId, Date.now());
     for (const [queue, id] of [
@@ -479,7 +481,7 @@ describe('the trace command', () => {
       );
     recordAwsCalls(sqs, 'sqs', log);
     recordAwsCalls(dynamodb, 'dynamodb', log);
-    const { tracer } = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS);
+    const { tracer } = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
     const traced = config.apps.get(app);
     if (!traced) throw new Error('no test app');
     await actingAs('admin', async () => {
@@ -526,7 +528,7 @@ describe('the admin API on the platforms', () => {
       }),
     );
     recordAwsCalls(dynamodb, 'dynamodb', log);
-    recordAwsCalls(s3, 's3', log);
+    const s3Objects = s3ObjectsFor(stack.env, { observe: recordSignedCalls(log) });
     const sim = await startSimulator();
     try {
       const corp = testEnv.WECOM_CORP_ID;
@@ -541,7 +543,7 @@ describe('the admin API on the platforms', () => {
       const deps = adminDeps(
         config,
         DynamoDBDocumentClient.from(dynamodb),
-        s3,
+        s3Objects,
         sqsClient(),
         recordingLog().log,
         NO_METRICS,

@@ -15,7 +15,7 @@ import { NO_METRICS } from '../../lib/metrics';
 import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localS3Objects, s3Client, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -49,7 +49,7 @@ const wired = (config: Config, safeFetch?: SafeFetch) =>
   senderWiring(config, {
     sqs: sqsClient(),
     db,
-    s3,
+    s3: localS3Objects(),
     log: recordingLog().log,
     meter: NO_METRICS,
     now: () => sim.sim.clock.now(),

@@ -6,7 +6,7 @@ import { inboundQuarantine } from '../../lib/inbound/quarantine';
 import { createLogger } from '../../lib/logger';
 import { createMetrics, METRICS_NAMESPACE, meterOf } from '../../lib/metrics';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { itemStores, localStack, purge, s3Client, sqsClient } from '../support/aws';
+import { itemStores, localS3Objects, localStack, purge, sqsClient } from '../support/aws';
 import { captureOutput } from '../support/metrics';
 import { mpCipher, mpPost, mpTextXml, testConfig, testEnv } from '../support/wechat';
 
@@ -321,7 +321,11 @@ describe('the callback', () => {
 describe('the inbound quarantine', () => {
   it('counts each message it keeps aside, by app and reason', async () => {
     const metrics = createMetrics('syncPuller', createLogger('syncPuller'), 'test');
-    const quarantine = inboundQuarantine({ s3: s3Client(), bucket: 'mediabucket', meter: meterOf(metrics) });
+    const quarantine = inboundQuarantine({
+      s3: localS3Objects(),
+      bucket: 'mediabucket',
+      meter: meterOf(metrics),
+    });
     const original = {
       schema: 'kf-bridge.inbound/v1',
       id: 'msg-too-large',

@@ -22,7 +22,15 @@ import { platformFor } from '../../lib/platform/wiring';
 import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RefusalRule, refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, drain, localStack, purge, s3Client, sqsClient } from '../support/aws';
+import {
+  documentClient,
+  drain,
+  localS3Objects,
+  localStack,
+  purge,
+  s3Client,
+  sqsClient,
+} from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
@@ -111,7 +119,7 @@ function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
   return syncPullerWiring(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
     sqs: awsLike,
     db,
-    s3: s3Client(),
+    s3: localS3Objects(),
     log: options.log ?? recordingLog().log,
     meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
@@ -402,7 +410,7 @@ describe('the sync puller', () => {
       {
         sqs,
         db,
-        s3,
+        s3: localS3Objects(),
         log: recordingLog().log,
         meter: NO_METRICS,
         now: () => sim.sim.clock.now(),
@@ -429,7 +437,7 @@ describe('the sync puller', () => {
   });
 
   it('archives a page of slow files over several invocations, each within its time, publishing every message once, in order', async () => {
-    const s3 = s3Client();
+    const s3 = localS3Objects();
     const log = recordingLog().log;
     const now = () => sim.sim.clock.now();
     const config = parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' });
@@ -478,7 +486,14 @@ describe('the sync puller', () => {
   it('publishes a file that cannot be downloaded in time without it, saying why, and leaves one cut short by the pull to the next', async () => {
     const archiving = syncPullerWiring(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
-      { sqs, db, s3: s3Client(), log: recordingLog().log, meter: NO_METRICS, now: () => sim.sim.clock.now() },
+      {
+        sqs,
+        db,
+        s3: localS3Objects(),
+        log: recordingLog().log,
+        meter: NO_METRICS,
+        now: () => sim.sim.clock.now(),
+      },
     ).services;
     const media_id = await uploadedImage();
     const [late, next] = [1, 2].map(() =>
@@ -654,7 +669,7 @@ describe('kf sessions across pulls hours apart', () => {
   /** `sessions trans` through the admin API, on the simulator's clock. */
   async function adminMoves(customer: string, state: string, servicerUserId?: string) {
     const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
-    const deps = adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS, () =>
+    const deps = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
       sim.sim.clock.now(),
     );
     return handleAdminApi(

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
@@ -15,7 +15,7 @@ import { type ExportDeps, exportReports } from '../../lib/reports/export';
 import { ExportProgress } from '../../lib/reports/progress';
 import { ROOT } from '../../local/serviceDefinition';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, localStack, s3Client } from '../support/aws';
+import { documentClient, localS3Objects, localStack, s3Client } from '../support/aws';
 import { itInBrowser, launchBrowser } from '../support/browser';
 import { recordingLog } from '../support/recording';
 import { REPORT_DAY_FILES } from '../support/reports';
@@ -103,7 +103,7 @@ beforeAll(async () => {
   deps = {
     config,
     call: platformFor(config, db, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()).call,
-    s3,
+    s3: localS3Objects(),
     progress: new ExportProgress(db, testEnv.STATE_TABLE),
     now: () => sim.sim.clock.now(),
     log: recordingLog().log,
@@ -199,15 +199,17 @@ describe('statistics and chat-record export', () => {
 
   it('continues a crashed backfill where it stopped, and ends with the same files', async () => {
     let puts = 0;
-    const crashing = {
+    const s3Objects = localS3Objects();
+    const crashing: ExportDeps = {
       ...deps,
       s3: {
-        send: (command: unknown, options?: unknown) => {
+        ...s3Objects,
+        putObject: (...args) => {
           // Dies part-way through the second window's days.
           if (++puts > 8 * 35) throw new Error('export killed');
-          return s3.send(command as GetObjectCommand, options as never);
+          return s3Objects.putObject(...args);
         },
-      } as unknown as S3Client,
+      },
     };
     await expect(exportReports(range, crashing)).rejects.toThrow(/^writing reports\/default\/.+ failed$/);
     const written: Day[] = [];

@@ -14,7 +14,7 @@ import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localS3Objects, s3Client, sqsClient } from '../support/aws';
 import { recordingMeter } from '../support/metrics';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
@@ -52,7 +52,7 @@ const wired = (
   senderWiring(config, {
     sqs: sqsClient(),
     db,
-    s3: s3Client(),
+    s3: localS3Objects(),
     log,
     meter: NO_METRICS,
     now: () => sim.sim.clock.now(),

@@ -23,9 +23,9 @@ import {
   meterDynamoDb,
   meterItemStore,
   recordAwsCalls,
-  recordAwsRequests,
-  traceAwsRequests,
+  recordSignedCalls,
   traced,
+  traceSignedCalls,
 } from '../../local/metering';
 import { readServiceDefinition } from '../../local/serviceDefinition';
 import { documentClient, itemStores, localStack } from '../support/aws';
@@ -194,8 +194,8 @@ describe("the local stack's records of signed item calls", () => {
     const items = signedItemStore({
       target: () => serviceTarget('dynamodb', stack.env),
       observe: (request) => {
-        recordAwsRequests(signedCalls)(request);
-        return traceAwsRequests()(request);
+        recordSignedCalls(signedCalls)(request);
+        return traceSignedCalls()(request);
       },
     });
     await traced(

@@ -12,7 +12,7 @@ import { msgidFor, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localS3Objects, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
@@ -45,7 +45,7 @@ beforeAll(async () => {
     [`${prefix}_WECOM_API_BASE`]: sim.url,
   });
   api = await startAdminApi(
-    adminDeps(config, db, s3Client(), sqs, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()),
+    adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()),
   );
 });
 afterAll(async () => {
@@ -53,7 +53,7 @@ afterAll(async () => {
   await sim.stop();
 });
 
-const clients = () => ({ sqs, db, s3: s3Client(), log: recordingLog().log, meter: NO_METRICS });
+const clients = () => ({ sqs, db, s3: localS3Objects(), log: recordingLog().log, meter: NO_METRICS });
 
 /** One sync job through the puller as it deploys, on the simulator's clock. */
 async function pull(): Promise<void> {

@@ -9,6 +9,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
+import { type S3Objects, s3ObjectsFor } from '../../lib/aws/s3';
 import { serviceTarget } from '../../lib/aws/signedRequest';
 import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../lib/items/itemStore';
@@ -40,6 +41,12 @@ export function itemStores(): { readonly sdk: ItemStore; readonly signed: ItemSt
   };
 }
 
+/** kf-bridge's own S3 client, as the functions build it, on the local stack. */
+export function localS3Objects(): S3Objects {
+  return s3ObjectsFor(localStack().env);
+}
+
+/** The SDK's S3 client, for seeding and checking the local stack's buckets independently of kf-bridge's. */
 export function s3Client(): S3Client {
   const stack = localStack();
   return new S3Client({ region: stack.region, ...awsClientConfig('s3', stack.env) });

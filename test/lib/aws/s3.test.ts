@@ -1,0 +1,353 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { s3Objects } from '../../../lib/aws/s3';
+import { AwsRequestError, type ServiceTarget } from '../../../lib/aws/signedRequest';
+import { BadRequestError } from '../../../lib/errors';
+
+interface Received {
+  readonly method: string;
+  /** The request target exactly as it came over the wire. */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** A stand-in for S3 on a loopback port: it keeps every request and answers each as `answers` says. */
+let received: Received[] = [];
+let answers: ((response: ServerResponse, request: Received) => void)[] = [];
+const server = createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const got = {
+      method: request.method ?? '',
+      path: request.url ?? '',
+      headers: request.headers,
+      body: Buffer.concat(chunks),
+    };
+    received.push(got);
+    (answers.shift() ?? ((r: ServerResponse) => r.writeHead(200).end()))(response, got);
+  });
+});
+let endpoint: URL;
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+});
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+afterEach(() => {
+  received = [];
+  answers = [];
+});
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const credentials = async () => ({
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: SECRET,
+  sessionToken: 'session-token-1',
+});
+const local = (): ServiceTarget => ({ endpoint, region: 'eu-west-1', credentials, local: true });
+/** Fast enough for tests. */
+const policy = { baseDelayMs: 5, attemptTimeoutMs: 1_000, callTimeoutMs: 5_000 };
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+
+/**
+ * The SigV4 signature of a received request, computed here from AWS's published algorithm for S3 (the path as
+ * sent, not escaped again; the payload's hash as `x-amz-content-sha256` states it) rather than by the signer under
+ * test. `host` is the Host the request was signed for.
+ */
+function expectedSignature(request: Received, host = String(request.headers.host)): string {
+  const authorization = String(request.headers.authorization);
+  const [, scope = '', signedHeaders = ''] =
+    /Credential=[^/]+\/(\S+), SignedHeaders=(\S+), Signature=/.exec(authorization) ?? [];
+  const [date = '', region = '', service = ''] = scope.split('/');
+  const headers: Record<string, unknown> = { ...request.headers, host };
+  const canonical = [
+    request.method,
+    request.path,
+    '',
+    ...signedHeaders.split(';').map((name) => `${name}:${String(headers[name]).trim()}`),
+    '',
+    signedHeaders,
+    String(request.headers['x-amz-content-sha256']),
+  ].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', request.headers['x-amz-date'], scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, date), region), service), 'aws4_request');
+  return hmac(key, toSign).toString('hex');
+}
+
+/** A key's path as S3 wants it, worked out byte by byte: RFC 3986's unreserved characters and `/` stay. */
+const encodedKey = (key: string) =>
+  [...Buffer.from(key, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9\-._~/]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+
+const xmlError = (status: number, code: string) => (response: ServerResponse) =>
+  response
+    .writeHead(status, { 'content-type': 'application/xml' })
+    .end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>The key private/wecom-kf-secret does not exist</Message><Key>private/wecom-kf-secret</Key><RequestId>R1</RequestId></Error>`,
+    );
+
+const AWKWARD_KEYS = [
+  'inbound/2024-05-01/a b.png',
+  'médias/中文 文件(1).jpg',
+  'plus+sign/100%/done?.txt',
+  'quotes\'"!*~/semi;colon=&#hash',
+  'deep//double/slash',
+  'not/%2e/a/dot/%2E%2e',
+  'trailing/',
+];
+
+describe('putObject', () => {
+  it('PUTs the body path-style on the local stack, signed with its SHA-256 as S3 requires', async () => {
+    const body = Buffer.from([0, 1, 2, 250, 251, 252, 0x0d, 0x0a]);
+    await s3Objects(local, { policy }).putObject('mediabucket', 'inbound/x.bin', body, 'image/png');
+
+    const [request] = received as [Received];
+    expect(request).toMatchObject({ method: 'PUT', path: '/mediabucket/inbound/x.bin' });
+    expect(request.body.equals(body)).toBe(true);
+    expect(request.headers).toMatchObject({
+      'content-type': 'image/png',
+      'x-amz-content-sha256': sha256(body),
+      'x-amz-security-token': 'session-token-1',
+      'content-length': String(body.length),
+    });
+    const authorization = String(request.headers.authorization);
+    expect(authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request, /,
+    );
+    expect(/SignedHeaders=(\S+),/.exec(authorization)?.[1]?.split(';')).toEqual(
+      expect.arrayContaining([
+        'content-type',
+        'host',
+        'x-amz-content-sha256',
+        'x-amz-date',
+        'x-amz-security-token',
+      ]),
+    );
+    expect(authorization.endsWith(`Signature=${expectedSignature(request)}`)).toBe(true);
+  });
+
+  it('puts every byte of a key in the path as S3 reads it, and signs that path as sent', async () => {
+    const client = s3Objects(local, { policy });
+    for (const key of AWKWARD_KEYS) {
+      received = [];
+      await client.putObject('mediabucket', key, 'x', 'text/plain');
+      const [request] = received as [Received];
+      expect(request.path, key).toBe(`/mediabucket/${encodedKey(key)}`);
+      expect(decodeURIComponent(request.path.slice('/mediabucket/'.length)), key).toBe(key);
+      expect(String(request.headers.authorization), key).toContain(`Signature=${expectedSignature(request)}`);
+    }
+  });
+
+  it("refuses a key fetch's URL rules would rewrite, and an empty one, sending nothing", async () => {
+    const client = s3Objects(local, { policy });
+    for (const key of [
+      'a/../b',
+      'a/./b',
+      '..',
+      'a/%2e%2E/b'.replaceAll('%2e', '.').replaceAll('%2E', '.'),
+      '',
+    ])
+      await expect(client.putObject('mediabucket', key, 'x', 'text/plain'), key).rejects.toThrow(
+        BadRequestError,
+      );
+    for (const bucket of ['media/bucket', '..', '.hidden', ''])
+      await expect(client.putObject(bucket, 'k', 'x', 'text/plain')).rejects.toThrow(
+        new BadRequestError(`'${bucket}' is not an S3 bucket name`),
+      );
+    expect(received).toHaveLength(0);
+  });
+
+  it('tries again what S3 says may pass (SlowDown, 500, 503), and not a refusal, naming only its code', async () => {
+    const client = s3Objects(local, { policy });
+    answers = [xmlError(503, 'SlowDown'), xmlError(500, 'InternalError')];
+    await client.putObject('mediabucket', 'k', 'x', 'text/plain');
+    expect(received).toHaveLength(3);
+    for (const request of received)
+      expect(String(request.headers.authorization)).toContain(`Signature=${expectedSignature(request)}`);
+
+    for (const [status, code] of [
+      [403, 'AccessDenied'],
+      [404, 'NoSuchBucket'],
+    ] as const) {
+      received = [];
+      answers = [xmlError(status, code)];
+      const error = await client.putObject('mediabucket', 'k', 'x', 'text/plain').catch((e: unknown) => e);
+      expect(error, code).toBeInstanceOf(AwsRequestError);
+      expect(error, code).toMatchObject({ message: `S3 PutObject: HTTP ${status} ${code}`, errorType: code });
+      expect(inspect(error, { depth: null }), code).not.toContain('wecom-kf-secret');
+      expect(received, code).toHaveLength(1);
+    }
+
+    received = [];
+    answers = [1, 2, 3].map(() => xmlError(503, 'SlowDown'));
+    await expect(client.putObject('mediabucket', 'k', 'x', 'text/plain')).rejects.toThrow(
+      'S3 PutObject: HTTP 503 SlowDown (3 tries)',
+    );
+  });
+});
+
+describe('where an object is on AWS', () => {
+  /** What was sent where: the requests go to the stand-in, which checks them as signed for the AWS host. */
+  const toAws = (region: string) => {
+    const urls: string[] = [];
+    const client = s3Objects(
+      () => ({
+        endpoint: new URL(`https://s3.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`),
+        region,
+        credentials,
+      }),
+      {
+        policy,
+        fetch: (input, init) => {
+          const url = new URL(String(input));
+          urls.push(url.href);
+          return fetch(new URL(`${url.pathname}${url.search}`, endpoint), init);
+        },
+      },
+    );
+    return { client, urls };
+  };
+
+  it('is on the bucket’s own host (virtual-hosted style), in China under its own domain', async () => {
+    const { client, urls } = toAws('eu-west-1');
+    await client.putObject('kf-media-123', 'inbound/a b.png', 'x', 'image/png');
+    expect(urls).toEqual(['https://kf-media-123.s3.eu-west-1.amazonaws.com/inbound/a%20b.png']);
+    const [request] = received as [Received];
+    expect(String(request.headers.authorization)).toContain(
+      `Signature=${expectedSignature(request, 'kf-media-123.s3.eu-west-1.amazonaws.com')}`,
+    );
+
+    const china = toAws('cn-north-1');
+    await china.client.putObject('kf-media', 'k', 'x', 'text/plain');
+    expect(china.urls).toEqual(['https://kf-media.s3.cn-north-1.amazonaws.com.cn/k']);
+  });
+
+  it('is under the bucket’s name in the path when the name has a dot (no TLS certificate covers it) or is not a DNS name', async () => {
+    const { client, urls } = toAws('eu-west-1');
+    await client.putObject('media.example.com', 'k', 'x', 'text/plain');
+    await client.putObject('Legacy_Bucket', 'k', 'x', 'text/plain');
+    expect(urls).toEqual([
+      'https://s3.eu-west-1.amazonaws.com/media.example.com/k',
+      'https://s3.eu-west-1.amazonaws.com/Legacy_Bucket/k',
+    ]);
+    const [request] = received as [Received];
+    expect(String(request.headers.authorization)).toContain(
+      `Signature=${expectedSignature(request, 's3.eu-west-1.amazonaws.com')}`,
+    );
+  });
+});
+
+describe('getObject', () => {
+  it('GETs the object, signed, and reads its bytes and content type', async () => {
+    const bytes = Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2, 3]);
+    answers = [(response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(bytes)];
+
+    const object = await s3Objects(local, { policy }).getObject('mediabucket', 'médias/a+b.jpg', {
+      maxBytes: bytes.length,
+    });
+
+    expect(object).toEqual({ data: bytes, contentType: 'image/jpeg' });
+    const [request] = received as [Received];
+    expect(request).toMatchObject({ method: 'GET', path: `/mediabucket/${encodedKey('médias/a+b.jpg')}` });
+    expect(request.headers['x-amz-content-sha256']).toBe(sha256(''));
+    expect(String(request.headers.authorization)).toContain(`Signature=${expectedSignature(request)}`);
+  });
+
+  it('refuses an object S3 says is larger than maxBytes before reading it, and closes its connection', async () => {
+    let closed: Promise<boolean> | undefined;
+    answers = [
+      (response) => {
+        closed = new Promise((resolve) => response.on('close', () => resolve(response.writableFinished)));
+        response.writeHead(200, { 'content-length': String(20 * 1024 * 1024) }).write(Buffer.alloc(1024));
+      },
+    ];
+    const object = await s3Objects(local, { policy }).getObject('mediabucket', 'big.mp4', { maxBytes: 1024 });
+    expect(object).toEqual({ tooLarge: true });
+    // Closed before S3 finished sending: the rest is not read.
+    expect(await closed).toBe(false);
+  });
+
+  it('stops reading once more than maxBytes arrived, when no length was said', async () => {
+    let closed: Promise<boolean> | undefined;
+    answers = [
+      (response) => {
+        closed = new Promise((resolve) => response.on('close', () => resolve(response.writableFinished)));
+        // Chunked: more than the limit, and an end that never comes.
+        response.writeHead(200).write(Buffer.alloc(3000, 7));
+      },
+    ];
+    const started = Date.now();
+    const object = await s3Objects(local, { policy }).getObject('mediabucket', 'endless', { maxBytes: 2048 });
+    expect(object).toEqual({ tooLarge: true });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await closed).toBe(false);
+  });
+
+  it('counts the bytes that arrive, not the length said: a small compressed object can unpack past the limit', async () => {
+    // fetch unpacks a Content-Encoding S3 stored with the object; the length S3 states is the packed one.
+    const packed = gzipSync(Buffer.alloc(1024 * 1024));
+    answers = [
+      (response) =>
+        response
+          .writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(packed.length) })
+          .end(packed),
+    ];
+    expect(packed.length).toBeLessThan(2048);
+    const object = await s3Objects(local, { policy }).getObject('mediabucket', 'packed', { maxBytes: 2048 });
+    expect(object).toEqual({ tooLarge: true });
+  });
+
+  it('fails as an S3 error when the bytes stop coming: a dropped connection, its caller giving up', async () => {
+    answers = [
+      (response) => {
+        response.writeHead(200).write(Buffer.alloc(100));
+        setTimeout(() => response.socket?.destroy(), 50);
+      },
+    ];
+    const client = s3Objects(local, { policy });
+    const dropped = await client.getObject('mediabucket', 'k', { maxBytes: 2048 }).catch((e: unknown) => e);
+    expect(dropped).toBeInstanceOf(AwsRequestError);
+    expect(dropped).toMatchObject({
+      message: expect.stringMatching(/^S3 GetObject: the object's bytes stopped coming/),
+    });
+
+    answers = [(response) => void response.writeHead(200).write(Buffer.alloc(100))];
+    const caller = new AbortController();
+    setTimeout(() => caller.abort(), 100);
+    const abandoned = await client
+      .getObject('mediabucket', 'k', { maxBytes: 2048, signal: caller.signal })
+      .catch((e: unknown) => e);
+    expect(abandoned).toBeInstanceOf(AwsRequestError);
+  });
+
+  it('takes an object of exactly maxBytes', async () => {
+    answers = [(response) => response.writeHead(200).end(Buffer.alloc(2048, 1))];
+    const object = await s3Objects(local, { policy }).getObject('mediabucket', 'k', { maxBytes: 2048 });
+    expect(object).toMatchObject({ data: Buffer.alloc(2048, 1) });
+  });
+
+  it('says NoSuchKey by its code, without trying again', async () => {
+    answers = [xmlError(404, 'NoSuchKey')];
+    const error = await s3Objects(local, { policy })
+      .getObject('mediabucket', 'private/wecom-kf-secret', { maxBytes: 10 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ errorType: 'NoSuchKey', message: 'S3 GetObject: HTTP 404 NoSuchKey' });
+    expect(received).toHaveLength(1);
+  });
+});
