@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { serveCallback } from '../local/callbackServer';
@@ -12,10 +12,11 @@ import { sqsMappingsOf } from '../local/functionMappings';
 import {
   createMeter,
   type InvocationTrace,
-  meterDynamoDb,
+  meterItemStore,
   meterSqs,
   traceAwsCalls,
   traced,
+  traceSignedCalls,
 } from '../local/metering';
 import { readServiceDefinition } from '../local/serviceDefinition';
 import { startEventSourceMappings } from '../local/sqsEventSource';
@@ -72,12 +73,11 @@ const traces: InvocationTrace[] = [];
 const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', env) });
 meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
-const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', env) });
-meterDynamoDb(dynamodb, meter);
-traceAwsCalls(dynamodb, 'dynamodb');
+// The callback's item calls are signed requests of its own, as in the function: metered and traced likewise.
+const items = signedItemStore({ target: () => serviceTarget('dynamodb', env), observe: traceSignedCalls() });
 const callback = callbackWiring(parseConfig(env, 'callback'), {
   sqs,
-  db: DynamoDBDocumentClient.from(dynamodb),
+  items: meterItemStore(items, meter),
   log: silent,
   meter: NO_METRICS,
 });

@@ -1,13 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 
@@ -18,7 +18,8 @@ const config = loadConfigOnce('callback');
 const metrics = createMetrics('callback', log);
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  // Two conditional writes per MP push do not pay for the DynamoDB SDK's share of a cold start (#19).
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   log,
   meter: meterOf(metrics),
 };

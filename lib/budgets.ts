@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InboundMessage } from './contracts/inbound';
 import type { OutboundRequest } from './contracts/outbound';
 import { conditional, dynamo } from './dynamo';
+import type { ItemStore } from './items/itemStore';
 
 /** Both platforms allow replies within 48 h of the customer's last message, at most 5 per customer message. */
 export const REPLY_WINDOW_MS = 48 * 3600_000;
@@ -116,7 +116,7 @@ const MESSAGE_UPDATE =
 /** Per-customer reply budgets in the state table, fed by the puller, the MP callback and admin moves, read by the sender. */
 export class BudgetStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
@@ -126,7 +126,7 @@ export class BudgetStore {
 
   async read(key: BudgetKey): Promise<Budget> {
     const { Item } = await dynamo('budget read', () =>
-      this.db.send(new GetCommand({ TableName: this.table, Key: this.key(key), ConsistentRead: true })),
+      this.items.get({ TableName: this.table, Key: this.key(key), ConsistentRead: true }),
     );
     return (Item ?? {}) as Budget;
   }
@@ -140,31 +140,27 @@ export class BudgetStore {
       await this.customerWrote(change, change.lastCustomerMessageAt, change.lastCustomerMessageId ?? '');
     if (change.lastEventAt !== undefined) {
       await conditional('budget event', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: this.key(change),
-            UpdateExpression: 'SET lastEventAt = :at, eventRepliesLeft = :replies',
-            ConditionExpression: 'attribute_not_exists(lastEventAt) OR lastEventAt < :at',
-            ExpressionAttributeValues: { ':at': change.lastEventAt, ':replies': REPLIES_PER_EVENT },
-          }),
-        ),
+        this.items.update({
+          TableName: this.table,
+          Key: this.key(change),
+          UpdateExpression: 'SET lastEventAt = :at, eventRepliesLeft = :replies',
+          ConditionExpression: 'attribute_not_exists(lastEventAt) OR lastEventAt < :at',
+          ExpressionAttributeValues: { ':at': change.lastEventAt, ':replies': REPLIES_PER_EVENT },
+        }),
       );
     }
     if (change.session) {
       const { state, at } = change.session;
       // Events of one page apply in order, so of two in the same second the later one stands.
       await conditional('budget session', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: this.key(change),
-            UpdateExpression: 'SET #session = :state, sessionAt = :at',
-            ConditionExpression: 'attribute_not_exists(sessionAt) OR sessionAt <= :at',
-            ExpressionAttributeNames: { '#session': 'session' },
-            ExpressionAttributeValues: { ':state': state, ':at': at },
-          }),
-        ),
+        this.items.update({
+          TableName: this.table,
+          Key: this.key(change),
+          UpdateExpression: 'SET #session = :state, sessionAt = :at',
+          ConditionExpression: 'attribute_not_exists(sessionAt) OR sessionAt <= :at',
+          ExpressionAttributeNames: { '#session': 'session' },
+          ExpressionAttributeValues: { ':state': state, ':at': at },
+        }),
       );
     }
   }
@@ -177,27 +173,25 @@ export class BudgetStore {
   private async customerWrote(key: BudgetKey, at: number, id: string): Promise<void> {
     const update = (expression: string, condition: string, values: Record<string, unknown> = {}) =>
       conditional('budget message', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: this.key(key),
-            UpdateExpression: expression,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: {
-              ...(expression.includes('#ttl') && { '#ttl': 'ttl' }),
-              ...(key.scope !== MP_SCOPE && { '#session': 'session' }),
-            },
-            ExpressionAttributeValues: {
-              ':at': at,
-              ':id': id,
-              ...(expression.includes(':replies') && {
-                ':replies': REPLIES_PER_MESSAGE,
-                ':ttl': Math.floor((at + REPLY_WINDOW_MS) / 1000) + 86_400,
-              }),
-              ...values,
-            },
-          }),
-        ),
+        this.items.update({
+          TableName: this.table,
+          Key: this.key(key),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            ...(expression.includes('#ttl') && { '#ttl': 'ttl' }),
+            ...(key.scope !== MP_SCOPE && { '#session': 'session' }),
+          },
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':id': id,
+            ...(expression.includes(':replies') && {
+              ':replies': REPLIES_PER_MESSAGE,
+              ':ttl': Math.floor((at + REPLY_WINDOW_MS) / 1000) + 86_400,
+            }),
+            ...values,
+          },
+        }),
       );
     if (key.scope === MP_SCOPE) {
       await update(MESSAGE_UPDATE, NEWER_MESSAGE);
@@ -228,14 +222,12 @@ export class BudgetStore {
   async spend(key: BudgetKey, from: 'event' | 'message'): Promise<void> {
     const field = from === 'event' ? 'eventRepliesLeft' : 'repliesLeft';
     await dynamo('budget spend', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(key),
-          UpdateExpression: `SET ${field} = ${field} - :one`,
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(key),
+        UpdateExpression: `SET ${field} = ${field} - :one`,
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
     );
   }
 }

@@ -1,10 +1,16 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { AwsRequestError } from './aws/signedRequest';
 import { DependencyError } from './errors';
 
+const CONDITION_FAILED = 'ConditionalCheckFailedException';
+
+/**
+ * A conditional write DynamoDB refused: the SDK's error is named after the error type, our own signed requests
+ * (lib/items/signedItemStore.ts) keep the type. By name, so the callback's bundle needs no SDK class to tell.
+ */
 export function isConditionFailure(error: unknown): boolean {
   return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as Error)?.name === 'ConditionalCheckFailedException'
+    (error as Error | undefined)?.name === CONDITION_FAILED ||
+    (error instanceof AwsRequestError && error.errorType === CONDITION_FAILED)
   );
 }
 

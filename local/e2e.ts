@@ -6,12 +6,14 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
 import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
@@ -33,6 +35,7 @@ import {
   type Meter,
   meterDynamoDb,
   metered,
+  meterItemStore,
   meterSignedCalls,
   meterSqs,
   observeAll,
@@ -394,8 +397,16 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
       configOf('sender').stateTable,
     );
 
-    // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP.
-    const callback = callbackWiring(configOf('callback'), clients);
+    // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP, its item
+    // calls signed requests of its own as in the function.
+    const callbackItems = signedItemStore({
+      target: () => serviceTarget('dynamodb', stack.env),
+      observe: recordSignedCalls(awsCalls),
+    });
+    const callback = callbackWiring(configOf('callback'), {
+      ...clients,
+      items: meterItemStore(callbackItems, meter),
+    });
     const handleCallback = metered(meter, 'callback', asFunction('callback', callback.handle));
     const callbackServer = await serveCallback(handleCallback);
     stops.unshift(callbackServer.stop);

@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ObservedRequest, RequestObserver } from '../lib/aws/signedRequest';
+import { isConditionFailure } from '../lib/dynamo';
+import type { ItemStore } from '../lib/items/itemStore';
 import type { ServiceDefinition } from './serviceDefinition';
 import type { LocalStack } from './stack';
 
@@ -73,6 +75,34 @@ export function meterDynamoDb(client: DynamoDBClient, meter: Meter): void {
     },
     { step: 'initialize', name: 'kfBridgeMeter' },
   );
+}
+
+/**
+ * The item calls of a store that does not go through an SDK client (the callback's signed requests), metered as
+ * meterDynamoDb meters the SDK's: one request each, the capacity DynamoDB reports for it.
+ */
+export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
+  const metered = async <O extends { ConsumedCapacity?: Capacity }>(
+    kind: 'readUnits' | 'writeUnits',
+    call: () => Promise<O>,
+  ): Promise<O> => {
+    meter.dynamodb.requests++;
+    try {
+      const output = await call();
+      meter.dynamodb[kind] += output.ConsumedCapacity?.CapacityUnits ?? 0;
+      return output;
+    } catch (error) {
+      // A refused conditional write is still billed: at least one write unit.
+      if (isConditionFailure(error)) meter.dynamodb.writeUnits += 1;
+      throw error;
+    }
+  };
+  return {
+    get: (input, options) =>
+      metered('readUnits', () => items.get({ ...input, ReturnConsumedCapacity: 'TOTAL' }, options)),
+    update: (input, options) =>
+      metered('writeUnits', () => items.update({ ...input, ReturnConsumedCapacity: 'TOTAL' }, options)),
+  };
 }
 
 /** Counts each try of kf-bridge's own AWS clients (S3 objects, the SSM reader) in `meter.signed`. */

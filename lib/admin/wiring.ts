@@ -7,6 +7,7 @@ import { DeadLetters } from '../dlq/deadLetters';
 import { dlqPairs } from '../dlq/queues';
 import { RedriveRecords } from '../dlq/redriveRecords';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
+import { documentClientItemStore } from '../items/documentClientItemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
@@ -41,7 +42,7 @@ export function adminDeps(
     multipart: platform.multipart,
     resolveMedia: mediaResolver({ db, table: config.stateTable, fetchFile, upload: platform.upload, now }),
     fetchFile,
-    budgets: new BudgetStore(db, config.stateTable),
+    budgets: new BudgetStore(documentClientItemStore(db), config.stateTable),
     deadLetters: new DeadLetters({
       sqs,
       pairOf,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, isConditionFailure } from '../dynamo';
 import { DependencyError, UnauthorizedError } from '../errors';
+import type { ItemStore } from '../items/itemStore';
 
 /** A verified push: the signature that verified it, over its timestamp and nonce, and the body it came with. */
 export interface Push {
@@ -35,7 +35,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
  */
 export class DynamoReplayGuard implements ReplayGuard {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
@@ -45,8 +45,8 @@ export class DynamoReplayGuard implements ReplayGuard {
 
   async claim(push: Push, expiresAt: number): Promise<Claim> {
     try {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
+      const { Attributes } = await this.items.update(
+        {
           TableName: this.table,
           Key: this.key(push),
           UpdateExpression: 'SET bodyHash = :body, #ttl = :ttl',
@@ -54,8 +54,8 @@ export class DynamoReplayGuard implements ReplayGuard {
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':body': sha256(push.body), ':ttl': expiresAt },
           ReturnValues: 'ALL_OLD',
-        }),
-        { abortSignal: push.signal },
+        },
+        { signal: push.signal },
       );
       if (!Attributes) return 'new';
       return Attributes.processed === true ? 'processed' : 'unfinished';
@@ -68,15 +68,15 @@ export class DynamoReplayGuard implements ReplayGuard {
 
   async processed(push: Push): Promise<void> {
     await dynamo('push record', () =>
-      this.db.send(
-        new UpdateCommand({
+      this.items.update(
+        {
           TableName: this.table,
           Key: this.key(push),
           UpdateExpression: 'SET #processed = :yes',
           ExpressionAttributeNames: { '#processed': 'processed' },
           ExpressionAttributeValues: { ':yes': true },
-        }),
-        { abortSignal: push.signal },
+        },
+        { signal: push.signal },
       ),
     );
   }

@@ -6,6 +6,7 @@ import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { ContractError } from '../errors';
+import { documentClientItemStore } from '../items/documentClientItemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { SendLedger } from '../outbound/sendLedger';
@@ -63,7 +64,7 @@ export function inboundServices(config: Config, clients: InboundClients): Inboun
       }),
     cursors: new CursorStore(clients.db, config.stateTable),
     ledger: new MessageLedger(clients.db, config.stateTable),
-    budgets: new BudgetStore(clients.db, config.stateTable),
+    budgets: new BudgetStore(documentClientItemStore(clients.db), config.stateTable),
     sendLedger: new SendLedger(clients.db, config.stateTable),
     publishBatch: sqsBatchPublisher(
       clients.sqs,

@@ -6,6 +6,7 @@ import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Invocation } from '../invocation';
+import { documentClientItemStore } from '../items/documentClientItemStore';
 import { type Log, recordLog } from '../logger';
 import type { Meter } from '../metrics';
 import { platformFor } from '../platform/wiring';
@@ -37,7 +38,7 @@ export function senderWiring(
     config,
     call: platform.call,
     ledger: new SendLedger(clients.db, config.stateTable),
-    budgets: new BudgetStore(clients.db, config.stateTable),
+    budgets: new BudgetStore(documentClientItemStore(clients.db), config.stateTable),
     resolveMedia: mediaResolver({
       db: clients.db,
       table: config.stateTable,

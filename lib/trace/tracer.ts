@@ -6,6 +6,7 @@ import type { DlqPair, DlqQueue } from '../dlq/queues';
 import { NotFoundError } from '../errors';
 import { CursorStore } from '../inbound/cursors';
 import { LEDGER_TTL_SECONDS, MessageLedger, type PublishedMessage } from '../inbound/ledger';
+import { documentClientItemStore } from '../items/documentClientItemStore';
 import { SEND_LEDGER_TTL_SECONDS, SendLedger } from '../outbound/sendLedger';
 import { type DeadLetter, type DeadLetterQueue, peekDeadLetters } from './deadLetters';
 import { findRequest, type TraceDeps, type TraceStep, traceSubject } from './trace';
@@ -133,7 +134,7 @@ export class Tracer {
 
   /** Whether the customer may be replied to now, as the sender would judge it. */
   private async replyWindow(app: AppConfig, openKfId: string, customer: string): Promise<TraceStep> {
-    const budget = await new BudgetStore(this.deps.db, this.deps.table).read({
+    const budget = await new BudgetStore(documentClientItemStore(this.deps.db), this.deps.table).read({
       app: app.name,
       scope: openKfId,
       customer,

@@ -82,3 +82,33 @@ it('keeps fast-xml-parser out of every function bundle: WeChat XML is read by li
   expect(bundled.some((input) => input.endsWith('lib/xml.ts'))).toBe(true);
   expect(bundled.filter((input) => /node_modules\/fast-xml-parser\//.test(input))).toEqual([]);
 });
+
+it("keeps the DynamoDB SDK out of the callback's bundle: its item calls are signed requests of its own (#19)", async () => {
+  const inputsOf = async (handler: string) => {
+    const { metafile } = await build({
+      ...(await packageBuildOptions()),
+      entryPoints: [join(ROOT, handler)],
+      outfile: join(tmpdir(), 'kf-bridge-bundle-inputs', 'bundle.mjs'),
+      write: false,
+      metafile: true,
+    });
+    return Object.values(metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) =>
+        bytesInOutput > 0 ? [input] : [],
+      ),
+    );
+  };
+  const dynamoDbSdk = (inputs: string[]) =>
+    inputs.filter((input) =>
+      /node_modules\/(@aws-sdk\/(client-dynamodb|lib-dynamodb|util-dynamodb|endpoint-cache)|mnemonist)\//.test(
+        input,
+      ),
+    );
+  const callback = await inputsOf('functions/callback.ts');
+  expect(callback.some((input) => input.endsWith('lib/items/signedItemStore.ts'))).toBe(true);
+  expect(dynamoDbSdk(callback)).toEqual([]);
+  // Every other function keeps the SDK's DocumentClient: the pattern above does find it.
+  expect(dynamoDbSdk(await inputsOf('functions/sender.ts'))).toEqual(
+    expect.arrayContaining([expect.stringContaining('node_modules/@aws-sdk/client-dynamodb/')]),
+  );
+});

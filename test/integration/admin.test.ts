@@ -14,7 +14,7 @@ import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, localS3Objects, sqsClient } from '../support/aws';
+import { documentClient, itemStores, localS3Objects, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -288,7 +288,7 @@ describe('sessions and customers', () => {
   it('records what a move made of the session for the reply budget, and nothing when WeCom refuses the move', async () => {
     const openKfId = sim.sim.createKfAccount(CORP, '客服');
     sim.sim.wecom.accounts.get(openKfId)?.servicers.set('zhangsan', { status: 0, stopType: 0 });
-    const budgets = new BudgetStore(documentClient(), testEnv.STATE_TABLE);
+    const budgets = new BudgetStore(itemStores().sdk, testEnv.STATE_TABLE);
     const session = async (customer: string) =>
       (await budgets.read({ app: 'default', scope: openKfId, customer })).session;
     const trans = (customer: string, state: string, ...more: string[]) =>

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type BudgetChange, BudgetStore, budgetRefusal } from '../../lib/budgets';
-import { documentClient } from '../support/aws';
+import { itemStores } from '../support/aws';
 import { testEnv } from '../support/wechat';
 
-const budgets = new BudgetStore(documentClient(), testEnv.STATE_TABLE);
 const T = 1_800_000_000_000;
 const customer = () => ({
   app: 'budgets',
@@ -11,7 +10,9 @@ const customer = () => ({
   customer: `wm${Math.random().toString(36).slice(2)}`,
 });
 
-describe('kf session budgets in the state table', () => {
+// The SDK's DocumentClient carries the puller's, sender's and admin's calls; our signed requests the callback's.
+describe.each(['sdk', 'signed'] as const)('kf session budgets in the state table (%s item calls)', (port) => {
+  const budgets = new BudgetStore(itemStores()[port], testEnv.STATE_TABLE);
   it('give a page applied again after a crash the same result: an end and a message in one second', async () => {
     const key = customer();
     await budgets.apply({ ...key, lastCustomerMessageAt: T - 3_600_000, lastCustomerMessageId: 'm0' });

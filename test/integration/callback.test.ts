@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CallbackRequest } from '../../lib/callback/handleCallback';
@@ -8,9 +8,10 @@ import { parseConfig } from '../../lib/config/config';
 import { parseInboundMessage } from '../../lib/contracts/inbound';
 import { parseSyncJob } from '../../lib/contracts/syncJob';
 import { errorResponse } from '../../lib/http/httpApi';
+import type { ItemStore } from '../../lib/items/itemStore';
 import { NO_METRICS } from '../../lib/metrics';
 import { callbackHttpEvent } from '../../local/callbackEvent';
-import { documentClient, drain, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, itemStores, localStack, purge, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
@@ -169,7 +170,7 @@ callbackSqs.middlewareStack.add(
  * A callback container on the local stack (each call is another one, sharing only the stack), answering as its
  * HTTP middleware does, every log line kept.
  */
-function wired(env: Record<string, string> = {}, state: DynamoDBDocumentClient = db) {
+function wired(env: Record<string, string> = {}, items: ItemStore = itemStores().signed) {
   const { log, lines, textAboveDebug } = recordingLog();
   const config = parseConfig({
     ...testEnv,
@@ -177,7 +178,7 @@ function wired(env: Record<string, string> = {}, state: DynamoDBDocumentClient =
     INBOUND_QUEUE_URL: inboundUrl,
     ...env,
   });
-  const wiring = callbackWiring(config, { sqs: callbackSqs, db: state, log, meter: NO_METRICS });
+  const wiring = callbackWiring(config, { sqs: callbackSqs, items, log, meter: NO_METRICS });
   const answer = async (request: CallbackRequest) => {
     try {
       const { status, body } = await wiring.handle(request);
@@ -229,7 +230,14 @@ describe('unauthenticated garbage', () => {
   );
 });
 
-describe('forged and replayed pushes, across containers', () => {
+/** The callback's own signed item calls, and the SDK's, which it made before and every other function makes. */
+const ITEM_CALLS = ['signed', 'sdk'] as const;
+
+describe.each(ITEM_CALLS)('forged and replayed pushes, across containers (%s)', (port) => {
+  const items = itemStores()[port];
+  const container = (env: Record<string, string> = {}, state: ItemStore = items) => wired(env, state);
+  /** The queues deduplicate for 5 minutes: each run has MsgIds and callback Tokens of its own. */
+  const ofThisRun = (id: string) => `${id}${ITEM_CALLS.indexOf(port)}`;
   const customers = async () =>
     (await drain(sqs, inboundUrl)).map(
       (message) => parseInboundMessage(JSON.parse(message.Body ?? '')).customer,
@@ -237,7 +245,7 @@ describe('forged and replayed pushes, across containers', () => {
   /** A plaintext body forged on the query of a real push, whose `signature` covers only token, timestamp and nonce. */
   const forged = (captured: CallbackRequest, openid: string): CallbackRequest => {
     const { encrypt_type: _, msg_signature: __, ...query } = captured.query;
-    return { ...captured, query, body: mpTextXml(openid, 'forged', '77700001') };
+    return { ...captured, query, body: mpTextXml(openid, 'forged', ofThisRun('77700001')) };
   };
 
   beforeEach(() => {
@@ -245,10 +253,10 @@ describe('forged and replayed pushes, across containers', () => {
   });
 
   it('refuses plaintext bodies forged on a captured safe-mode push with 401, enqueuing nothing', async () => {
-    const captured = mpPost(mpTextXml('oRealSafe', 'real', '77700002'), { safe: true });
-    await expect(wired().answer(captured)).resolves.toEqual({ status: 200, body: 'success' });
+    const captured = mpPost(mpTextXml('oRealSafe', 'real', ofThisRun('77700002')), { safe: true });
+    await expect(container().answer(captured)).resolves.toEqual({ status: 200, body: 'success' });
     for (const openid of ['oForged1', 'oForged2', 'oForged3'])
-      await expect(wired().answer(forged(captured, openid))).resolves.toEqual({
+      await expect(container().answer(forged(captured, openid))).resolves.toEqual({
         status: 401,
         body: 'plaintext push refused: the app takes safe-mode pushes only (MP_MESSAGE_MODE)',
       });
@@ -257,10 +265,10 @@ describe('forged and replayed pushes, across containers', () => {
 
   it('refuses other bodies on a plaintext-mode push already seen by another container with 401, enqueuing nothing', async () => {
     const plaintext = { MP_ENCODING_AES_KEY: '' };
-    const captured = mpPost(mpTextXml('oRealPlain', 'real', '77700003'));
-    await expect(wired(plaintext).answer(captured)).resolves.toEqual({ status: 200, body: 'success' });
+    const captured = mpPost(mpTextXml('oRealPlain', 'real', ofThisRun('77700003')));
+    await expect(container(plaintext).answer(captured)).resolves.toEqual({ status: 200, body: 'success' });
     for (const openid of ['oForged1', 'oForged2', 'oForged3'])
-      await expect(wired(plaintext).answer(forged(captured, openid))).resolves.toEqual({
+      await expect(container(plaintext).answer(forged(captured, openid))).resolves.toEqual({
         status: 401,
         body: 'timestamp, nonce and signature were already used with another body',
       });
@@ -269,11 +277,11 @@ describe('forged and replayed pushes, across containers', () => {
   });
 
   it("answers the platform's retries of a push success, enqueuing it once, and keeps its record for the clock skew", async () => {
-    const mp = mpPost(mpTextXml('oRetried', 'once', '77700004'), { safe: true });
-    const wecom = wecomPost(kfEventXml('wkRetried', 'ENCretried'));
+    const mp = mpPost(mpTextXml('oRetried', 'once', ofThisRun('77700004')), { safe: true });
+    const wecom = wecomPost(kfEventXml('wkRetried', ofThisRun('ENCretried')));
     for (let attempt = 0; attempt < 3; attempt++) {
-      await expect(wired().answer(mp)).resolves.toEqual({ status: 200, body: 'success' });
-      await expect(wired().answer(wecom)).resolves.toEqual({ status: 200, body: 'success' });
+      await expect(container().answer(mp)).resolves.toEqual({ status: 200, body: 'success' });
+      await expect(container().answer(wecom)).resolves.toEqual({ status: 200, body: 'success' });
     }
     // MP once; WeCom's sync job each time, one on the queue: FIFO deduplicates it on its Token.
     expect(sends).toBe(1 + 3);
@@ -303,24 +311,25 @@ describe('forged and replayed pushes, across containers', () => {
   });
 
   it('does a push that failed (503) when the platform retries it', async () => {
-    const push = mpPost(mpTextXml('oUnlucky', 'again', '77700005'), { safe: true });
-    const failing = wired({ INBOUND_QUEUE_URL: `${stack.endpoints.sqs}/000000000000/missing.fifo` });
+    const push = mpPost(mpTextXml('oUnlucky', 'again', ofThisRun('77700005')), { safe: true });
+    const failing = container({ INBOUND_QUEUE_URL: `${stack.endpoints.sqs}/000000000000/missing.fifo` });
     await expect(failing.answer(push)).resolves.toEqual({ status: 503, body: 'temporarily unavailable' });
-    await expect(wired().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
+    await expect(container().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
     expect(await customers()).toEqual(['oUnlucky']);
   });
 
   it('lands a push once when its container dies between enqueuing it and recording it: FIFO drops the retry', async () => {
-    const push = mpPost(mpTextXml('oCrash', 'crash', '77700006'), { safe: true });
-    const dying = {
-      send: (command: { input: { UpdateExpression?: string } }, options?: unknown) => {
-        if (command.input.UpdateExpression === 'SET #processed = :yes') throw new Error('container killed');
-        return db.send(command as never, options as never);
+    const push = mpPost(mpTextXml('oCrash', 'crash', ofThisRun('77700006')), { safe: true });
+    const dying: ItemStore = {
+      get: (input, options) => items.get(input, options),
+      update: (input, options) => {
+        if (input.UpdateExpression === 'SET #processed = :yes') throw new Error('container killed');
+        return items.update(input, options);
       },
-    } as unknown as DynamoDBDocumentClient;
-    await expect(wired({}, dying).answer(push)).resolves.toMatchObject({ status: 503 });
-    await expect(wired().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
-    await expect(wired().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
+    };
+    await expect(container({}, dying).answer(push)).resolves.toMatchObject({ status: 503 });
+    await expect(container().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
+    await expect(container().answer(push)).resolves.toEqual({ status: 200, body: 'success' });
     expect(sends).toBe(2);
     expect(await customers()).toEqual(['oCrash']);
   });

@@ -334,6 +334,15 @@ describe('every AWS call of an e2e run is allowed by its function role', () => {
       expect(call.leadingKeys?.length, JSON.stringify(call)).toBeGreaterThan(0);
   });
 
+  it("records the callback's item calls, made with signed requests of its own: the replay guard's and the MP budget's", () => {
+    const callbackItems = result.awsCalls.calls
+      .filter((call) => call.functionName === 'callback' && call.action.startsWith('dynamodb:'))
+      .map((call) => `${call.action} ${call.leadingKeys?.join(',')}`);
+    expect(new Set(callbackItems)).toEqual(
+      new Set(['dynamodb:UpdateItem PUSH#default', 'dynamodb:UpdateItem BUDGET#default#mp']),
+    );
+  });
+
   it('allows each of them by the role of the function that made it, in the packaged template', async () => {
     expect(await deniedOf(result.awsCalls.calls)).toEqual([]);
   });

@@ -17,6 +17,9 @@ const outboundDlq = stack.queues.OutboundDlq ?? '';
 const CORP = 'wwTraceCorp';
 const MP_APP = 'wxTraceMp';
 
+/** Recent times: DynamoDB Local deletes items whose TTL (days after these) has passed, as DynamoDB does. */
+const T0 = Date.now() - 60_000;
+
 /** Each test its own app, so tests sharing the table and the dead-letter queue never see each other's items. */
 function depsFor(app: string): TraceDeps {
   return {
@@ -54,11 +57,11 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
         {
           msgid: 'msgPublished',
           customer: 'wmTrace',
-          sentAt: 1_699_999_990_000,
-          pulledAt: 1_699_999_999_000,
+          sentAt: T0 - 10_000,
+          pulledAt: T0 - 1_000,
         },
       ],
-      1_700_000_000_000,
+      T0,
     );
     const subject = {
       kind: 'customer' as const,
@@ -69,7 +72,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
     };
 
     await expect(traceSubject(depsFor(app), { ...subject, msgid: 'msgPublished' })).resolves.toEqual([
-      { step: 'inbound.fifo', outcome: 'ok', detail: 'published to inbound.fifo', at: 1_700_000_000_000 },
+      { step: 'inbound.fifo', outcome: 'ok', detail: 'published to inbound.fifo', at: T0 },
     ]);
     await expect(traceSubject(depsFor(app), { ...subject, msgid: 'msgNotYet' })).resolves.toEqual([
       { step: 'inbound.fifo', outcome: 'waiting', detail: 'not published to inbound.fifo (yet)' },
@@ -80,13 +83,13 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
     const app = newApp();
     const ledger = new SendLedger(db, testEnv.STATE_TABLE);
     const msgid = msgidFor({ app, requestId: 'reply-1' });
-    await ledger.indexMsgid(app, msgid, 'reply-1', 1_700_000_000_000);
+    await ledger.indexMsgid(app, msgid, 'reply-1', T0);
     await ledger.record(app, 'reply-1', {
       status: 'failed',
       msgid,
       errcode: 95018,
       reason: 'the session does not allow sending',
-      at: 1_700_000_001_000,
+      at: T0 + 1_000,
     });
 
     await expect(
@@ -104,7 +107,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
         step: 'outcome',
         outcome: 'refused',
         detail: 'request reply-1: failed: the session does not allow sending (errcode 95018)',
-        at: 1_700_000_001_000,
+        at: T0 + 1_000,
       },
     ]);
   });
@@ -124,7 +127,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
     await new SendLedger(db, testEnv.STATE_TABLE).record(app, 'reply-late', {
       status: 'rejected',
       reason: 'the 48 h window is over',
-      at: 1_700_000_002_000,
+      at: T0 + 2_000,
     });
 
     const listed = async () =>
@@ -157,7 +160,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
             step: 'outcome',
             outcome: 'refused',
             detail: 'request reply-late: rejected: the 48 h window is over',
-            at: 1_700_000_002_000,
+            at: T0 + 2_000,
           },
         ],
       },

@@ -10,6 +10,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { type S3Objects, s3ObjectsFor } from '../../lib/aws/s3';
+import { serviceTarget } from '../../lib/aws/signedRequest';
+import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
+import type { ItemStore } from '../../lib/items/itemStore';
+import { signedItemStore } from '../../lib/items/signedItemStore';
 
 export const localStack = () => inject('localStack');
 
@@ -23,6 +27,18 @@ export function documentClient(): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) }),
   );
+}
+
+/**
+ * The state table's item calls both ways the product makes them: over the SDK's DocumentClient (every function
+ * but the callback) and over our own signed requests (the callback). A store's tests run with each.
+ */
+export function itemStores(): { readonly sdk: ItemStore; readonly signed: ItemStore } {
+  const stack = localStack();
+  return {
+    sdk: documentClientItemStore(documentClient()),
+    signed: signedItemStore({ target: () => serviceTarget('dynamodb', stack.env) }),
+  };
 }
 
 /** kf-bridge's own S3 client, as the functions build it, on the local stack. */

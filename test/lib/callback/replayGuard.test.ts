@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoReplayGuard } from '../../../lib/callback/replayGuard';
+import { documentClientItemStore } from '../../../lib/items/documentClientItemStore';
 
 /** A state table that never answers, but lets go when the caller's signal does. */
 const hangingTable = {
@@ -12,7 +13,7 @@ const hangingTable = {
 
 describe('the replay guard', () => {
   it("ends its calls with the request's deadline, so a slow table answers 503 in time rather than never", async () => {
-    const guard = new DynamoReplayGuard(hangingTable, 'state');
+    const guard = new DynamoReplayGuard(documentClientItemStore(hangingTable), 'state');
     const push = {
       app: 'default',
       timestamp: '1',
