@@ -107,13 +107,11 @@ export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
 
 /** Counts each try of kf-bridge's own AWS clients (S3 objects, the SSM reader) in `meter.signed`. */
 export function meterSignedCalls(meter: Meter): RequestObserver {
-  return ({ service, operation }) =>
-    ({ unsent }) => {
-      // A try whose credentials could not be had was never sent, nor billed.
-      if (unsent) return;
-      const name = `${service}:${operation}`;
-      meter.signed[name] = (meter.signed[name] ?? 0) + 1;
-    };
+  return ({ service, operation }) => {
+    const name = `${service}:${operation}`;
+    meter.signed[name] = (meter.signed[name] ?? 0) + 1;
+    return undefined;
+  };
 }
 
 /** Several observers of the same client as one. */
@@ -354,15 +352,17 @@ export function recordSignedCalls(log: AwsCallLog): RequestObserver {
   return (request: ObservedRequest) => {
     const functionName = acting.getStore();
     const service = request.service as Service;
-    if (!functionName || !request.input) return undefined;
-    const { input } = request;
-    // Recorded once the try ended: one never sent (its credentials could not be had) reached no IAM.
-    return ({ unsent }) => {
-      if (unsent) return;
+    if (functionName && request.input) {
       const action = `${service}:${AUTHORISED_AS[request.operation] ?? request.operation}`;
-      for (const { resource, leadingKeys } of resourcesOf(service, request.operation, { ...input }, log))
+      for (const { resource, leadingKeys } of resourcesOf(
+        service,
+        request.operation,
+        { ...request.input },
+        log,
+      ))
         log.record({ functionName, action, resource, ...(leadingKeys && { leadingKeys }) });
-    };
+    }
+    return undefined;
   };
 }
 

@@ -115,8 +115,9 @@ export interface ObservedRequest {
 }
 
 /**
- * How a try ended: the answer's status, if there was one; `unsent` says why a try never left (its credentials could
- * not be had), so that neither IAM nor metering counts it.
+ * How a try ended: the answer's status, if there was one; `unsent` says why a try was never sent (its credentials
+ * could not be had), which an observer that counts what reached AWS leaves out. The local stack's observers sign
+ * with fixed credentials and never meet one.
  */
 export interface TryEnd {
   readonly status?: number;
@@ -270,6 +271,8 @@ type Outcome<Body> =
       readonly refusal?: Refusal;
       /** The service's clock when it refused, from the answer's Date header. */
       readonly serviceTime?: number;
+      /** No answer came (a network failure, the try's timeout). */
+      readonly unanswered?: true;
       readonly cause?: unknown;
     };
 
@@ -314,8 +317,10 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     let last: Extract<Outcome<Body>, { failure: string }> | undefined;
     let failed = 0;
     const stopped = (cause: unknown) => {
-      const after = last
-        ? ` (${failed} ${failed === 1 ? 'try' : 'tries'} failed, the last: ${last.failure})`
+      // Tries that had no answer either are what "no answer within" says already.
+      const told = last && !last.unanswered ? last : undefined;
+      const after = told
+        ? ` (${failed} ${failed === 1 ? 'try' : 'tries'} failed, the last: ${told.failure})`
         : '';
       const error = (message: string) =>
         new AwsRequestError(
@@ -324,7 +329,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
           { cause },
         );
       if (signal?.aborted) return error(`${label}: given up by its caller${after}`);
-      return error(`${label}: ${last ? 'not done' : 'no answer'} within ${policy.callTimeoutMs} ms${after}`);
+      return error(`${label}: ${told ? 'not done' : 'no answer'} within ${policy.callTimeoutMs} ms${after}`);
     };
     let clockCorrected = false;
     for (let tries = 1; ; tries++) {
@@ -448,7 +453,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
       };
     } catch (error) {
       const reason = tryTimer.signal.aborted ? `no answer ${timedOut()}` : `no answer (${describe(error)})`;
-      return { failure: reason, passing: true, cause: error };
+      return { failure: reason, passing: true, unanswered: true, cause: error };
     } finally {
       clearTimeout(timer);
       finished?.({ ...(status !== undefined && { status }), ...(unsent && { unsent }) });
