@@ -41,6 +41,40 @@ describe('CI budgets', () => {
       "callback p99 is 4.01× its SDK floor's, over 4×",
     ]);
   });
+
+  it('holds every function but the callback under 600 KB, and the callback within 1.3x its floor in bytes', () => {
+    const measure = (bytes: number, floorRatio?: number) => ({
+      bytes,
+      importMs: 1,
+      importRatio: 1,
+      floorRatio,
+    });
+    const recorded = (bytes: number) => ({ bytes, importMs: 1, importRatio: 1 });
+    expect(
+      budgetViolations(
+        {
+          bundles: {
+            callback: measure(443_000, 1.301),
+            admin: measure(600_001),
+            sender: measure(600_000),
+            floor: measure(340_000),
+          },
+        },
+        {
+          recorded: '2026-11-30',
+          bundles: {
+            callback: recorded(440_000),
+            admin: recorded(590_000),
+            sender: recorded(590_000),
+            floor: recorded(340_000),
+          },
+        },
+      ),
+    ).toEqual([
+      'bundle callback is 1.301× its floor in bytes, over 1.3×',
+      'bundle admin is 600001 bytes, over 600000',
+    ]);
+  });
 });
 
 describe('cost model', () => {
