@@ -4,8 +4,10 @@ import { KfBridgeError } from '../errors';
  * DynamoDB's typed attribute values (`{ "S": "…" }`, `{ "N": "42" }`) from and to plain JS values, for the kinds
  * the state table's stores write and read: strings, numbers, booleans, null, lists and maps. What the SDK's
  * DocumentClient does with its default options (no removeUndefinedValues, no class instances as maps, no
- * imprecise numbers) is what happens here too, except that sets, binary values and bigints, which no store
- * uses, are refused rather than converted. Errors name where a value is, never the value.
+ * imprecise numbers) is what happens here too, except where no store goes: sets, binary values and bigints are
+ * refused rather than converted, a number read back past the safe-integer range is refused rather than made a
+ * BigInt, and a function inside a map or list is refused rather than dropped. Errors name where a value is,
+ * never the value.
  */
 
 export type AttributeValue =
