@@ -29,11 +29,11 @@ export const FIXED_PRICES = {
  * CPU and assumed round trips), the median of three runs.
  */
 export const MEASURED_USAGE: UsagePerMessage = {
-  lambdaInvocations: 1.622,
-  lambdaGbSeconds: 0.0384,
-  sqsRequests: 2.889,
-  dynamodbWriteUnits: 4.602,
-  dynamodbReadUnits: 0.869,
+  lambdaInvocations: 1.957,
+  lambdaGbSeconds: 0.0455,
+  sqsRequests: 3.778,
+  dynamodbWriteUnits: 3.077,
+  dynamodbReadUnits: 1.086,
   httpApiRequests: 1,
 };
 
