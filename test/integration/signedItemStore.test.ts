@@ -34,6 +34,14 @@ import { describeWithPythonTools } from '../support/pythonTools';
 import { testEnv } from '../support/wechat';
 
 const unique = () => Math.random().toString(36).slice(2);
+/** A signed push the replay guard has not seen. */
+const freshPush = () => ({
+  app: 'default',
+  timestamp: '1800000000',
+  nonce: unique(),
+  signature: 'abc',
+  body: '<xml/>',
+});
 
 /** Every kind of value the signed item calls write, as an item of the state table holds them. */
 const VALUES = {
@@ -92,13 +100,7 @@ function callbackItemCalls(items: () => ItemStore, read: () => DynamoDBDocumentC
 
   it('claims a push once, knows it finished, and refuses its signature with another body', async () => {
     const guard = new DynamoReplayGuard(items(), table());
-    const push = {
-      app: 'default',
-      timestamp: '1800000000',
-      nonce: unique(),
-      signature: 'abc',
-      body: '<xml/>',
-    };
+    const push = freshPush();
     expect(await guard.claim(push, 1_800_000_301)).toBe('new');
     expect(await guard.claim(push, 1_800_000_301)).toBe('unfinished');
     await guard.processed(push);
@@ -154,13 +156,7 @@ describe("the local stack's records of signed item calls", () => {
   /** A push claimed, claimed again, finished, and claimed with another body: four UpdateItems, one refused. */
   const pushes = async (items: ItemStore) => {
     const guard = new DynamoReplayGuard(items, testEnv.STATE_TABLE);
-    const push = {
-      app: 'default',
-      timestamp: '1800000000',
-      nonce: unique(),
-      signature: 'abc',
-      body: '<xml/>',
-    };
+    const push = freshPush();
     await guard.claim(push, 1_800_000_301);
     await guard.claim(push, 1_800_000_301);
     await guard.processed(push);

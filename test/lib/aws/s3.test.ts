@@ -1,52 +1,16 @@
-import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3Objects } from '../../../lib/aws/s3';
 import { AwsRequestError, type ServiceTarget } from '../../../lib/aws/signedRequest';
 import { BadRequestError } from '../../../lib/errors';
+import { awsStandInForTheseTests, type ReceivedRequest } from '../../support/awsStandIn';
+import { expectedSignature } from '../../support/sigv4';
 
-interface Received {
-  readonly method: string;
-  /** The request target exactly as it came over the wire. */
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
-/** A stand-in for S3 on a loopback port: it keeps every request and answers each as `answers` says. */
-let received: Received[] = [];
-let answers: ((response: ServerResponse, request: Received) => void)[] = [];
-const server = createServer((request, response) => {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const got = {
-      method: request.method ?? '',
-      path: request.url ?? '',
-      headers: request.headers,
-      body: Buffer.concat(chunks),
-    };
-    received.push(got);
-    (answers.shift() ?? ((r: ServerResponse) => r.writeHead(200).end()))(response, got);
-  });
-});
-let endpoint: URL;
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  received = [];
-  answers = [];
-});
+/** A stand-in for S3. */
+const s3 = awsStandInForTheseTests();
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const credentials = async () => ({
@@ -54,37 +18,11 @@ const credentials = async () => ({
   secretAccessKey: SECRET,
   sessionToken: 'session-token-1',
 });
-const local = (): ServiceTarget => ({ endpoint, region: 'eu-west-1', credentials, local: true });
+const local = (): ServiceTarget => ({ endpoint: s3.endpoint, region: 'eu-west-1', credentials, local: true });
 /** Fast enough for tests. */
 const policy = { baseDelayMs: 5, attemptTimeoutMs: 1_000, callTimeoutMs: 5_000 };
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
-
-/**
- * The SigV4 signature of a received request, computed here from AWS's published algorithm for S3 (the path as
- * sent, not escaped again; the payload's hash as `x-amz-content-sha256` states it) rather than by the signer under
- * test. `host` is the Host the request was signed for.
- */
-function expectedSignature(request: Received, host = String(request.headers.host)): string {
-  const authorization = String(request.headers.authorization);
-  const [, scope = '', signedHeaders = ''] =
-    /Credential=[^/]+\/(\S+), SignedHeaders=(\S+), Signature=/.exec(authorization) ?? [];
-  const [date = '', region = '', service = ''] = scope.split('/');
-  const headers: Record<string, unknown> = { ...request.headers, host };
-  const canonical = [
-    request.method,
-    request.path,
-    '',
-    ...signedHeaders.split(';').map((name) => `${name}:${String(headers[name]).trim()}`),
-    '',
-    signedHeaders,
-    String(request.headers['x-amz-content-sha256']),
-  ].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', request.headers['x-amz-date'], scope, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, date), region), service), 'aws4_request');
-  return hmac(key, toSign).toString('hex');
-}
 
 /** A key's path as S3 wants it, worked out byte by byte: RFC 3986's unreserved characters and `/` stay. */
 const encodedKey = (key: string) =>
@@ -117,9 +55,9 @@ describe('putObject', () => {
     const body = Buffer.from([0, 1, 2, 250, 251, 252, 0x0d, 0x0a]);
     await s3Objects(local, { policy }).putObject('mediabucket', 'inbound/x.bin', body, 'image/png');
 
-    const [request] = received as [Received];
+    const [request] = s3.received as [ReceivedRequest];
     expect(request).toMatchObject({ method: 'PUT', path: '/mediabucket/inbound/x.bin' });
-    expect(request.body.equals(body)).toBe(true);
+    expect(request.bytes.equals(body)).toBe(true);
     expect(request.headers).toMatchObject({
       'content-type': 'image/png',
       'x-amz-content-sha256': sha256(body),
@@ -139,18 +77,20 @@ describe('putObject', () => {
         'x-amz-security-token',
       ]),
     );
-    expect(authorization.endsWith(`Signature=${expectedSignature(request)}`)).toBe(true);
+    expect(authorization.endsWith(`Signature=${expectedSignature(request, SECRET)}`)).toBe(true);
   });
 
   it('puts every byte of a key in the path as S3 reads it, and signs that path as sent', async () => {
     const client = s3Objects(local, { policy });
     for (const key of AWKWARD_KEYS) {
-      received = [];
+      s3.received = [];
       await client.putObject('mediabucket', key, 'x', 'text/plain');
-      const [request] = received as [Received];
+      const [request] = s3.received as [ReceivedRequest];
       expect(request.path, key).toBe(`/mediabucket/${encodedKey(key)}`);
       expect(decodeURIComponent(request.path.slice('/mediabucket/'.length)), key).toBe(key);
-      expect(String(request.headers.authorization), key).toContain(`Signature=${expectedSignature(request)}`);
+      expect(String(request.headers.authorization), key).toContain(
+        `Signature=${expectedSignature(request, SECRET)}`,
+      );
     }
   });
 
@@ -170,32 +110,34 @@ describe('putObject', () => {
       await expect(client.putObject(bucket, 'k', 'x', 'text/plain')).rejects.toThrow(
         new BadRequestError(`'${bucket}' is not an S3 bucket name`),
       );
-    expect(received).toHaveLength(0);
+    expect(s3.received).toHaveLength(0);
   });
 
   it('tries again what S3 says may pass (SlowDown, 500, 503), and not a refusal, naming only its code', async () => {
     const client = s3Objects(local, { policy });
-    answers = [xmlError(503, 'SlowDown'), xmlError(500, 'InternalError')];
+    s3.answers = [xmlError(503, 'SlowDown'), xmlError(500, 'InternalError')];
     await client.putObject('mediabucket', 'k', 'x', 'text/plain');
-    expect(received).toHaveLength(3);
-    for (const request of received)
-      expect(String(request.headers.authorization)).toContain(`Signature=${expectedSignature(request)}`);
+    expect(s3.received).toHaveLength(3);
+    for (const request of s3.received)
+      expect(String(request.headers.authorization)).toContain(
+        `Signature=${expectedSignature(request, SECRET)}`,
+      );
 
     for (const [status, code] of [
       [403, 'AccessDenied'],
       [404, 'NoSuchBucket'],
     ] as const) {
-      received = [];
-      answers = [xmlError(status, code)];
+      s3.received = [];
+      s3.answers = [xmlError(status, code)];
       const error = await client.putObject('mediabucket', 'k', 'x', 'text/plain').catch((e: unknown) => e);
       expect(error, code).toBeInstanceOf(AwsRequestError);
       expect(error, code).toMatchObject({ message: `S3 PutObject: HTTP ${status} ${code}`, errorType: code });
       expect(inspect(error, { depth: null }), code).not.toContain('wecom-kf-secret');
-      expect(received, code).toHaveLength(1);
+      expect(s3.received, code).toHaveLength(1);
     }
 
-    received = [];
-    answers = [1, 2, 3].map(() => xmlError(503, 'SlowDown'));
+    s3.received = [];
+    s3.answers = [1, 2, 3].map(() => xmlError(503, 'SlowDown'));
     await expect(client.putObject('mediabucket', 'k', 'x', 'text/plain')).rejects.toThrow(
       'S3 PutObject: HTTP 503 SlowDown (3 tries)',
     );
@@ -217,7 +159,7 @@ describe('where an object is on AWS', () => {
         fetch: (input, init) => {
           const url = new URL(String(input));
           urls.push(url.href);
-          return fetch(new URL(`${url.pathname}${url.search}`, endpoint), init);
+          return fetch(new URL(`${url.pathname}${url.search}`, s3.endpoint), init);
         },
       },
     );
@@ -228,9 +170,9 @@ describe('where an object is on AWS', () => {
     const { client, urls } = toAws('eu-west-1');
     await client.putObject('kf-media-123', 'inbound/a b.png', 'x', 'image/png');
     expect(urls).toEqual(['https://kf-media-123.s3.eu-west-1.amazonaws.com/inbound/a%20b.png']);
-    const [request] = received as [Received];
+    const [request] = s3.received as [ReceivedRequest];
     expect(String(request.headers.authorization)).toContain(
-      `Signature=${expectedSignature(request, 'kf-media-123.s3.eu-west-1.amazonaws.com')}`,
+      `Signature=${expectedSignature(request, SECRET, 'kf-media-123.s3.eu-west-1.amazonaws.com')}`,
     );
 
     const china = toAws('cn-north-1');
@@ -246,9 +188,9 @@ describe('where an object is on AWS', () => {
       'https://s3.eu-west-1.amazonaws.com/media.example.com/k',
       'https://s3.eu-west-1.amazonaws.com/Legacy_Bucket/k',
     ]);
-    const [request] = received as [Received];
+    const [request] = s3.received as [ReceivedRequest];
     expect(String(request.headers.authorization)).toContain(
-      `Signature=${expectedSignature(request, 's3.eu-west-1.amazonaws.com')}`,
+      `Signature=${expectedSignature(request, SECRET, 's3.eu-west-1.amazonaws.com')}`,
     );
   });
 });
@@ -256,22 +198,24 @@ describe('where an object is on AWS', () => {
 describe('getObject', () => {
   it('GETs the object, signed, and reads its bytes and content type', async () => {
     const bytes = Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2, 3]);
-    answers = [(response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(bytes)];
+    s3.answers = [(response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(bytes)];
 
     const object = await s3Objects(local, { policy }).getObject('mediabucket', 'médias/a+b.jpg', {
       maxBytes: bytes.length,
     });
 
     expect(object).toEqual({ data: bytes, contentType: 'image/jpeg' });
-    const [request] = received as [Received];
+    const [request] = s3.received as [ReceivedRequest];
     expect(request).toMatchObject({ method: 'GET', path: `/mediabucket/${encodedKey('médias/a+b.jpg')}` });
     expect(request.headers['x-amz-content-sha256']).toBe(sha256(''));
-    expect(String(request.headers.authorization)).toContain(`Signature=${expectedSignature(request)}`);
+    expect(String(request.headers.authorization)).toContain(
+      `Signature=${expectedSignature(request, SECRET)}`,
+    );
   });
 
   it('refuses an object S3 says is larger than maxBytes before reading it, and closes its connection', async () => {
     let closed: Promise<boolean> | undefined;
-    answers = [
+    s3.answers = [
       (response) => {
         closed = new Promise((resolve) => response.on('close', () => resolve(response.writableFinished)));
         response.writeHead(200, { 'content-length': String(20 * 1024 * 1024) }).write(Buffer.alloc(1024));
@@ -285,7 +229,7 @@ describe('getObject', () => {
 
   it('stops reading once more than maxBytes arrived, when no length was said', async () => {
     let closed: Promise<boolean> | undefined;
-    answers = [
+    s3.answers = [
       (response) => {
         closed = new Promise((resolve) => response.on('close', () => resolve(response.writableFinished)));
         // Chunked: more than the limit, and an end that never comes.
@@ -310,7 +254,7 @@ describe('getObject', () => {
           'content-length': String(packed.length),
         })
         .end(packed);
-    answers = [answer, answer];
+    s3.answers = [answer, answer];
     expect(packed.length).toBeLessThan(2048);
     const client = s3Objects(local, { policy });
     expect(await client.getObject('mediabucket', 'packed.gz', { maxBytes: 2048 })).toEqual({
@@ -323,7 +267,7 @@ describe('getObject', () => {
   });
 
   it("names the call's deadline when it ends a GetObject whose bytes were still coming", async () => {
-    answers = [(response) => void response.writeHead(200).write(Buffer.alloc(100))];
+    s3.answers = [(response) => void response.writeHead(200).write(Buffer.alloc(100))];
     const objects = s3Objects(local, { policy: { ...policy, callTimeoutMs: 300 } });
     const error = await objects.getObject('mediabucket', 'k', { maxBytes: 2048 }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(AwsRequestError);
@@ -333,7 +277,7 @@ describe('getObject', () => {
   });
 
   it('fails as an S3 error when the bytes stop coming: a dropped connection, its caller giving up', async () => {
-    answers = [
+    s3.answers = [
       (response) => {
         response.writeHead(200).write(Buffer.alloc(100));
         setTimeout(() => response.socket?.destroy(), 50);
@@ -346,7 +290,7 @@ describe('getObject', () => {
       message: expect.stringMatching(/^S3 GetObject: the object's bytes stopped coming/),
     });
 
-    answers = [(response) => void response.writeHead(200).write(Buffer.alloc(100))];
+    s3.answers = [(response) => void response.writeHead(200).write(Buffer.alloc(100))];
     const caller = new AbortController();
     setTimeout(() => caller.abort(), 100);
     const abandoned = await client
@@ -356,17 +300,17 @@ describe('getObject', () => {
   });
 
   it('takes an object of exactly maxBytes', async () => {
-    answers = [(response) => response.writeHead(200).end(Buffer.alloc(2048, 1))];
+    s3.answers = [(response) => response.writeHead(200).end(Buffer.alloc(2048, 1))];
     const object = await s3Objects(local, { policy }).getObject('mediabucket', 'k', { maxBytes: 2048 });
     expect(object).toMatchObject({ data: Buffer.alloc(2048, 1) });
   });
 
   it('says NoSuchKey by its code, without trying again', async () => {
-    answers = [xmlError(404, 'NoSuchKey')];
+    s3.answers = [xmlError(404, 'NoSuchKey')];
     const error = await s3Objects(local, { policy })
       .getObject('mediabucket', 'private/wecom-kf-secret', { maxBytes: 10 })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ errorType: 'NoSuchKey', message: 'S3 GetObject: HTTP 404 NoSuchKey' });
-    expect(received).toHaveLength(1);
+    expect(s3.received).toHaveLength(1);
   });
 });

@@ -1,6 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import {
   AwsRequestError,
   jsonErrorOf,
@@ -11,38 +10,10 @@ import {
   xmlErrorCodeOf,
 } from '../../../lib/aws/signedRequest';
 import { ConfigError, DependencyError } from '../../../lib/errors';
+import { awsStandInForTheseTests, hang } from '../../support/awsStandIn';
 
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/** A stand-in for an AWS service on a loopback port: it keeps every request and answers each as `answers` says. */
-let received: Received[] = [];
-let answers: ((response: ServerResponse) => void)[] = [];
-const server = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => {
-    received.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers });
-    const answer = answers.shift() ?? ((r: ServerResponse) => r.writeHead(200).end('ok'));
-    answer(response);
-  });
-});
-let endpoint: URL;
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  received = [];
-  answers = [];
-});
+/** A stand-in for an AWS service. */
+const aws = awsStandInForTheseTests();
 
 const policy: RetryPolicy = { attempts: 3, baseDelayMs: 5, attemptTimeoutMs: 300, callTimeoutMs: 2_000 };
 const requests = (
@@ -52,14 +23,18 @@ const requests = (
     service: 'example',
     name: 'Example',
     target: () => ({
-      endpoint,
+      endpoint: aws.endpoint,
       region: 'eu-west-1',
       credentials: async () => ({ accessKeyId: 'AKID', secretAccessKey: 'secret' }),
     }),
     errorOf: xmlErrorCodeOf,
     ...(observe && { observe }),
   });
-const request = (path = '/thing') => ({ operation: 'GetThing', method: 'GET', url: new URL(path, endpoint) });
+const request = (path = '/thing') => ({
+  operation: 'GetThing',
+  method: 'GET',
+  url: new URL(path, aws.endpoint),
+});
 const xmlError = (status: number, code: string) => (response: ServerResponse) =>
   response
     .writeHead(status, { 'content-type': 'application/xml' })
@@ -67,7 +42,7 @@ const xmlError = (status: number, code: string) => (response: ServerResponse) =>
 
 describe('a signed request', () => {
   it('hands over a streamed body that outlives the try timeout, and the call timeout still bounds it', async () => {
-    answers = [
+    aws.answers = [
       (response) => {
         response.writeHead(200, { 'content-length': '6' });
         response.write('abc');
@@ -77,7 +52,7 @@ describe('a signed request', () => {
     const answer = await requests().open(request(), policy);
     expect(await new Response(answer.body).text()).toBe('abcdef');
 
-    answers = [
+    aws.answers = [
       (response) => {
         response.writeHead(200, { 'content-length': '6' });
         response.write('abc');
@@ -90,12 +65,12 @@ describe('a signed request', () => {
   });
 
   it('tries again what the policy calls passing, and only that', async () => {
-    answers = [xmlError(503, 'SlowDown'), xmlError(400, 'RequestTimeout')];
+    aws.answers = [xmlError(503, 'SlowDown'), xmlError(400, 'RequestTimeout')];
     expect((await requests().send(request(), policy)).status).toBe(200);
-    expect(received).toHaveLength(3);
+    expect(aws.received).toHaveLength(3);
 
-    received = [];
-    answers = [xmlError(503, 'SlowDown')];
+    aws.received = [];
+    aws.answers = [xmlError(503, 'SlowDown')];
     const error = await requests()
       .send(request(), { ...policy, retryable: () => false })
       .catch((e: unknown) => e);
@@ -108,10 +83,10 @@ describe('a signed request', () => {
       service: 'example',
       operation: 'GetThing',
     });
-    expect(received).toHaveLength(1);
+    expect(aws.received).toHaveLength(1);
 
-    received = [];
-    answers = [1, 2].map(() => xmlError(500, 'InternalError'));
+    aws.received = [];
+    aws.answers = [1, 2].map(() => xmlError(500, 'InternalError'));
     expect(
       await requests()
         .send(request(), { ...policy, attempts: 2 })
@@ -120,28 +95,30 @@ describe('a signed request', () => {
   });
 
   it('takes a redirect (a bucket in another region) as a refusal: the signature is for its own host only', async () => {
-    answers = [(response) => response.writeHead(301, { location: `${endpoint.origin}/elsewhere` }).end()];
+    aws.answers = [
+      (response) => response.writeHead(301, { location: `${aws.endpoint.origin}/elsewhere` }).end(),
+    ];
     const error = await requests()
       .send(request(), policy)
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ httpStatus: 301 });
-    expect(received.map((r) => r.path)).toEqual(['/thing']);
+    expect(aws.received.map((r) => r.path)).toEqual(['/thing']);
   });
 
   it('stops at once, without another try, when its caller gives up', async () => {
-    answers = [() => {}];
+    aws.answers = [hang];
     const caller = new AbortController();
     setTimeout(() => caller.abort(), 100);
     const error = await requests()
       .send(request(), { ...policy, attemptTimeoutMs: 5_000 }, caller.signal)
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe('Example GetThing: given up by its caller');
-    expect(received).toHaveLength(1);
+    expect(aws.received).toHaveLength(1);
   });
 
   it('tells an observer of every try before it is sent, and of how it ended', async () => {
     const seen: string[] = [];
-    answers = [xmlError(503, 'SlowDown')];
+    aws.answers = [xmlError(503, 'SlowDown')];
     await requests((observed) => {
       seen.push(`${observed.service}:${observed.operation} ${JSON.stringify(observed.input)}`);
       return ({ status }) => seen.push(`ended ${status}`);

@@ -1,9 +1,9 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { s3Objects } from '../../../lib/aws/s3';
 import { createSsmReader } from '../../../lib/config/ssmReader';
+import { awsStandInForTheseTests, type ReceivedRequest } from '../../support/awsStandIn';
 
 /**
  * AWS refuses a request whose X-Amz-Date is more than 15 minutes off its clock, and says its own time in the Date
@@ -12,29 +12,25 @@ import { createSsmReader } from '../../../lib/config/ssmReader';
  * function's.
  */
 const SKEW_MS = 20 * 60_000;
-let tries = 0;
 /** How the stand-in refuses a request it finds too old: S3's way or the JSON protocol's. */
 let refuse: (response: ServerResponse, headers: Record<string, string>) => void;
 /** When the stand-in's clock says the same time as ours (a signature that is wrong for another reason). */
 let serviceSkewMs = SKEW_MS;
 let alwaysRefuse = false;
 
-const server = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => {
-    tries++;
-    const now = Date.now() + serviceSkewMs;
-    const sent = String(request.headers['x-amz-date']).replace(
-      /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
-      '$1-$2-$3T$4:$5:$6Z',
-    );
-    const headers = { date: new Date(now).toUTCString() };
-    if (alwaysRefuse || Math.abs(now - Date.parse(sent)) > 15 * 60_000) return refuse(response, headers);
-    response
-      .writeHead(200, { ...headers, 'content-type': 'application/x-amz-json-1.1' })
-      .end(JSON.stringify({ Parameters: [{ Name: '/kf/prod/A', Value: 'a' }], InvalidParameters: [] }));
-  });
-});
+/** The stand-in's answer: refused when the request's X-Amz-Date is more than 15 minutes off its own clock. */
+const byTheServiceClock = (response: ServerResponse, request: ReceivedRequest) => {
+  const now = Date.now() + serviceSkewMs;
+  const sent = String(request.headers['x-amz-date']).replace(
+    /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
+    '$1-$2-$3T$4:$5:$6Z',
+  );
+  const headers = { date: new Date(now).toUTCString() };
+  if (alwaysRefuse || Math.abs(now - Date.parse(sent)) > 15 * 60_000) return refuse(response, headers);
+  response
+    .writeHead(200, { ...headers, 'content-type': 'application/x-amz-json-1.1' })
+    .end(JSON.stringify({ Parameters: [{ Name: '/kf/prod/A', Value: 'a' }], InvalidParameters: [] }));
+};
 const s3TooSkewed = (response: ServerResponse, headers: Record<string, string>) =>
   response
     .writeHead(403, { ...headers, 'content-type': 'application/xml' })
@@ -52,74 +48,69 @@ const s3SignatureDoesNotMatch = (response: ServerResponse, headers: Record<strin
     .writeHead(403, { ...headers, 'content-type': 'application/xml' })
     .end('<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code></Error>');
 
-let endpoint: URL;
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
+const aws = awsStandInForTheseTests(byTheServiceClock);
 beforeEach(() => {
-  tries = 0;
   serviceSkewMs = SKEW_MS;
   alwaysRefuse = false;
   refuse = s3TooSkewed;
 });
 const credentials = async () => ({ accessKeyId: 'AKID', secretAccessKey: 'secret' });
 const objects = () =>
-  s3Objects(() => ({ endpoint, region: 'eu-west-1', credentials, local: true }), {
+  s3Objects(() => ({ endpoint: aws.endpoint, region: 'eu-west-1', credentials, local: true }), {
     policy: { baseDelayMs: 5 },
   });
+/** How a put of one object ended: 'put', or the error's message. */
+const putOutcome = () =>
+  objects()
+    .putObject('mediabucket', 'k', 'x', 'text/plain')
+    .then(
+      () => 'put',
+      (e: Error) => e.message,
+    );
 
 describe('a clock that is off', () => {
   it("the SDK's client puts the object after one correction (control: the stand-in refuses as S3 does)", async () => {
     const sdk = new S3Client({
       region: 'eu-west-1',
-      endpoint: endpoint.origin,
+      endpoint: aws.endpoint.origin,
       forcePathStyle: true,
       credentials,
     });
     await sdk.send(new PutObjectCommand({ Bucket: 'mediabucket', Key: 'k', Body: 'x' }));
     sdk.destroy();
-    expect(tries).toBe(2);
+    expect(aws.received).toHaveLength(2);
   });
 
   it("kf-bridge's S3 client puts the object too, and signs the next call with the corrected clock", async () => {
     const client = objects();
     await expect(client.putObject('mediabucket', 'k', 'x', 'text/plain')).resolves.toBeUndefined();
-    expect(tries).toBe(2);
+    expect(aws.received).toHaveLength(2);
 
-    tries = 0;
+    aws.received = [];
     await client.putObject('mediabucket', 'k2', 'x', 'text/plain');
-    expect(tries).toBe(1);
+    expect(aws.received).toHaveLength(1);
   });
 
   it('corrects it from a JSON service\'s "Signature expired" (the SSM reader)', async () => {
     refuse = signatureExpired;
-    const read = createSsmReader(() => ({ endpoint, region: 'eu-west-1', credentials }), { baseDelayMs: 5 });
+    const read = createSsmReader(() => ({ endpoint: aws.endpoint, region: 'eu-west-1', credentials }), {
+      baseDelayMs: 5,
+    });
     expect(await read(['/kf/prod/A'])).toEqual({ '/kf/prod/A': 'a' });
-    expect(tries).toBe(2);
+    expect(aws.received).toHaveLength(2);
   });
 
   it('corrects it once a call: a refusal that persists is not tried again and again', async () => {
     alwaysRefuse = true;
-    const error = await objects()
-      .putObject('mediabucket', 'k', 'x', 'text/plain')
-      .catch((e: Error) => e.message);
-    expect(error).toBe('S3 PutObject: HTTP 403 RequestTimeTooSkewed');
-    expect(tries).toBe(2);
+    expect(await putOutcome()).toBe('S3 PutObject: HTTP 403 RequestTimeTooSkewed');
+    expect(aws.received).toHaveLength(2);
   });
 
   it('does not take a signature refused with the clocks agreeing for a clock that is off', async () => {
     serviceSkewMs = 0;
     alwaysRefuse = true;
     refuse = s3SignatureDoesNotMatch;
-    const error = await objects()
-      .putObject('mediabucket', 'k', 'x', 'text/plain')
-      .catch((e: Error) => e.message);
-    expect(error).toBe('S3 PutObject: HTTP 403 SignatureDoesNotMatch');
-    expect(tries).toBe(1);
+    expect(await putOutcome()).toBe('S3 PutObject: HTTP 403 SignatureDoesNotMatch');
+    expect(aws.received).toHaveLength(1);
   });
 });

@@ -1,6 +1,4 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AwsRequestError,
   type RetryPolicy,
@@ -10,6 +8,7 @@ import {
 } from '../../../lib/aws/signedRequest';
 import { createSsmReader } from '../../../lib/config/ssmReader';
 import { DependencyError } from '../../../lib/errors';
+import { awsStandInForTheseTests } from '../../support/awsStandIn';
 
 /**
  * Signing waits for the credential chain, which on Lambda reads the environment and elsewhere may ask a container
@@ -17,26 +16,7 @@ import { DependencyError } from '../../../lib/errors';
  * is a short error naming the call.
  */
 
-let received = 0;
-const server = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => {
-    received++;
-    response.writeHead(200).end('ok');
-  });
-});
-let endpoint: URL;
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  received = 0;
-});
+const aws = awsStandInForTheseTests();
 
 const policy: RetryPolicy = { attempts: 3, baseDelayMs: 5, attemptTimeoutMs: 300, callTimeoutMs: 1_000 };
 const core = (
@@ -46,14 +26,14 @@ const core = (
   signedRequests({
     service: 'example',
     name: 'Example',
-    target: () => ({ endpoint, region: 'eu-west-1', credentials }),
+    target: () => ({ endpoint: aws.endpoint, region: 'eu-west-1', credentials }),
     errorOf: xmlErrorCodeOf,
     observe: ({ operation }) => {
       seen.push(operation);
       return (ended: TryEnd) => seen.push(`ended ${JSON.stringify(ended)}`);
     },
   });
-const request = () => ({ operation: 'GetThing', method: 'GET', url: new URL('/thing', endpoint) });
+const request = () => ({ operation: 'GetThing', method: 'GET', url: new URL('/thing', aws.endpoint) });
 const never = () => new Promise<never>(() => {});
 /** The outcome, or that there was none after 3 s. */
 const within3s = (outcome: Promise<unknown>) =>
@@ -73,13 +53,16 @@ describe('credentials a call cannot get', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
     // Each try waited its own 300 ms, and was tried again, as a try without an answer is.
     expect((outcome as Error).message).toMatch(/^Example GetThing: .*credentials unavailable within 300 ms/);
-    expect(received).toBe(0);
+    expect(aws.received).toHaveLength(0);
   });
 
   it("bound the SSM reader's read when credentials never come", async () => {
-    const read = createSsmReader(() => ({ endpoint, region: 'eu-west-1', credentials: never }), {
-      readTimeoutMs: 500,
-    });
+    const read = createSsmReader(
+      () => ({ endpoint: aws.endpoint, region: 'eu-west-1', credentials: never }),
+      {
+        readTimeoutMs: 500,
+      },
+    );
     const outcome = await within3s(read(['/kf/prod/A']));
     expect(outcome).toBeInstanceOf(DependencyError);
     expect(String(outcome)).toMatch(/not read within 500 ms/);
@@ -100,6 +83,6 @@ describe('credentials a call cannot get', () => {
       message: 'Could not load credentials from any providers',
     });
     expect(seen).toEqual(['GetThing', 'ended {"unsent":"credentials unavailable"}']);
-    expect(received).toBe(0);
+    expect(aws.received).toHaveLength(0);
   });
 });

@@ -1,59 +1,21 @@
-import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSsmReader, type SsmTarget, ssmTarget } from '../../../lib/config/ssmReader';
 import { ConfigError, DependencyError } from '../../../lib/errors';
-
-/** What the test's SSM does with one request: answer it, never answer, or drop the connection. */
-type Answer = { status: number; body: string } | 'hang' | 'drop';
-
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A stand-in for SSM on a loopback port: it keeps every request and answers each as `answers` says. */
-let server: Server;
-let endpoint: URL;
-let received: Received[] = [];
-let answers: ((request: Received) => Answer)[] = [];
-
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on('end', () => {
-      const got = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body };
-      received.push(got);
-      const answer = (answers.shift() ?? found())(got);
-      if (answer === 'hang') return;
-      if (answer === 'drop') return request.socket.destroy();
-      response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  received = [];
-  answers = [];
-  vi.unstubAllEnvs();
-});
+import {
+  answer,
+  awsStandInForTheseTests,
+  drop,
+  hang,
+  type ReceivedRequest,
+  type Reply,
+} from '../../support/awsStandIn';
+import { expectedSignature } from '../../support/sigv4';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET, sessionToken: 'session-token-1' };
 const target = (overrides: Partial<SsmTarget> = {}): SsmTarget => ({
-  endpoint,
+  endpoint: ssm.endpoint,
   region: 'eu-west-1',
   credentials: async () => credentials,
   ...overrides,
@@ -67,74 +29,50 @@ const limits = {
   readTimeoutMs: 2_000,
 };
 
+/** An answer of SSM's JSON 1.1 protocol. */
+const ssmAnswer = (status: number, body: string) =>
+  answer(status, body, { 'content-type': 'application/x-amz-json-1.1' });
 /** SSM's answer: every asked name whose value `values` holds, the others as InvalidParameters. */
 const found =
-  (values: Record<string, string> = {}) =>
-  (request: Received): Answer => {
+  (values: Record<string, string> = {}): Reply =>
+  (response, request) => {
     const names = (JSON.parse(request.body) as { Names: string[] }).Names;
-    return {
-      status: 200,
-      body: JSON.stringify({
+    ssmAnswer(
+      200,
+      JSON.stringify({
         Parameters: names
           .filter((name) => values[name] !== undefined)
           .map((name) => ({ Name: name, Type: 'SecureString', Value: values[name], Version: 1 })),
         InvalidParameters: names.filter((name) => values[name] === undefined),
       }),
-    };
+    )(response, request);
   };
-const refusal =
-  (status: number, type: string, message: string, extra: object = {}) =>
-  (): Answer => ({
-    status,
-    body: JSON.stringify({ __type: `com.amazonaws.ssm#${type}`, message, ...extra }),
-  });
+const refusal = (status: number, type: string, message: string, extra: object = {}) =>
+  ssmAnswer(status, JSON.stringify({ __type: `com.amazonaws.ssm#${type}`, message, ...extra }));
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
-
-/**
- * The SigV4 signature of a received request, computed here from AWS's published algorithm rather than by the
- * signer under test: equal to the one sent only if the request was signed right.
- */
-function expectedSignature(request: Received, secret: string): string {
-  const authorization = String(request.headers.authorization);
-  const [, scope = '', signedHeaders = ''] =
-    /Credential=[^/]+\/(\S+), SignedHeaders=(\S+), Signature=/.exec(authorization) ?? [];
-  const [date = '', region = '', service = ''] = scope.split('/');
-  const headers = signedHeaders.split(';');
-  const canonical = [
-    request.method,
-    request.path,
-    '',
-    ...headers.map((name) => `${name}:${String(request.headers[name]).trim()}`),
-    '',
-    signedHeaders,
-    sha256(request.body),
-  ].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', request.headers['x-amz-date'], scope, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-  return hmac(key, toSign).toString('hex');
-}
+/** A stand-in for SSM: unless a test says otherwise, it has none of the names asked for. */
+const ssm = awsStandInForTheseTests(found());
+afterEach(() => vi.unstubAllEnvs());
 
 /** Everything an error carries that a log line could show: message, stack, properties, causes. */
 const everything = (error: unknown) => `${inspect(error, { depth: null })} ${JSON.stringify(error)}`;
 
 describe('the SSM reader', () => {
   it('asks with one signed GetParameters call of the JSON 1.1 protocol, decrypted, and reads what it answers', async () => {
-    answers = [found({ '/kf/prod/A': 'value-a', '/kf/prod/B': 'value-b' })];
+    ssm.answers = [found({ '/kf/prod/A': 'value-a', '/kf/prod/B': 'value-b' })];
     const read = createSsmReader(() => target(), limits);
 
     const values = await read(['/kf/prod/A', '/kf/prod/B', '/kf/prod/MISSING']);
 
     expect(values).toEqual({ '/kf/prod/A': 'value-a', '/kf/prod/B': 'value-b' });
-    expect(received).toHaveLength(1);
-    const [request] = received as [Received];
+    expect(ssm.received).toHaveLength(1);
+    const [request] = ssm.received as [ReceivedRequest];
     expect(request).toMatchObject({ method: 'POST', path: '/' });
     expect(request.headers).toMatchObject({
       'x-amz-target': 'AmazonSSM.GetParameters',
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-security-token': 'session-token-1',
-      host: endpoint.host,
+      host: ssm.endpoint.host,
     });
     expect(JSON.parse(request.body)).toEqual({
       Names: ['/kf/prod/A', '/kf/prod/B', '/kf/prod/MISSING'],
@@ -157,7 +95,7 @@ describe('the SSM reader', () => {
       limits,
     );
     await read(['/kf/prod/A']);
-    const [request] = received as [Received];
+    const [request] = ssm.received as [ReceivedRequest];
     expect(request.headers['x-amz-security-token']).toBeUndefined();
     expect(String(request.headers.authorization)).not.toContain('x-amz-security-token');
     expect(String(request.headers.authorization)).toContain(
@@ -167,13 +105,13 @@ describe('the SSM reader', () => {
 
   it('asks for at most 10 names a call, as SSM allows, and makes no call for no names', async () => {
     const names = Array.from({ length: 23 }, (_, i) => `/kf/prod/N${i}`);
-    answers = [found({ '/kf/prod/N0': 'a' }), found(), found({ '/kf/prod/N22': 'c' })];
+    ssm.answers = [found({ '/kf/prod/N0': 'a' }), found(), found({ '/kf/prod/N22': 'c' })];
     const read = createSsmReader(() => target(), limits);
 
     expect(await read(names)).toEqual({ '/kf/prod/N0': 'a', '/kf/prod/N22': 'c' });
     expect(await read([])).toEqual({});
 
-    expect(received.map((request) => JSON.parse(request.body).Names)).toEqual([
+    expect(ssm.received.map((request) => JSON.parse(request.body).Names)).toEqual([
       names.slice(0, 10),
       names.slice(10, 20),
       names.slice(20),
@@ -181,25 +119,25 @@ describe('the SSM reader', () => {
   });
 
   it('tries again after throttling, a 5xx and a dropped connection', async () => {
-    answers = [
+    ssm.answers = [
       refusal(400, 'ThrottlingException', 'Rate exceeded'),
-      () => ({ status: 503, body: '<html>Service Unavailable</html>' }),
+      ssmAnswer(503, '<html>Service Unavailable</html>'),
       found({ '/kf/prod/A': 'a' }),
-      () => 'drop',
+      drop,
       found({ '/kf/prod/B': 'b' }),
     ];
     const read = createSsmReader(() => target(), limits);
 
     expect(await read(['/kf/prod/A'])).toEqual({ '/kf/prod/A': 'a' });
     expect(await read(['/kf/prod/B'])).toEqual({ '/kf/prod/B': 'b' });
-    expect(received).toHaveLength(5);
+    expect(ssm.received).toHaveLength(5);
     // Each try is signed anew: a retried request carries its own date and signature.
-    for (const request of received)
+    for (const request of ssm.received)
       expect(String(request.headers.authorization)).toContain(expectedSignature(request, SECRET));
   });
 
   it('gives up after the tries it is given with a retryable DependencyError naming what SSM said', async () => {
-    answers = [1, 2, 3].map(() => refusal(400, 'ThrottlingException', 'Rate exceeded'));
+    ssm.answers = [1, 2, 3].map(() => refusal(400, 'ThrottlingException', 'Rate exceeded'));
     const read = createSsmReader(() => target(), limits);
 
     const error = await read(['/kf/prod/A']).catch((e: unknown) => e);
@@ -209,7 +147,7 @@ describe('the SSM reader', () => {
       retryable: true,
       message: expect.stringMatching(/ThrottlingException.*Rate exceeded.*3 tries/),
     });
-    expect(received).toHaveLength(3);
+    expect(ssm.received).toHaveLength(3);
   });
 
   it('does not try again what SSM refused: access denied, a bad request', async () => {
@@ -219,8 +157,8 @@ describe('the SSM reader', () => {
       ['AccessDeniedException', denied],
       ['ValidationException', 'Member must have length less than or equal to 10'],
     ] as const) {
-      received = [];
-      answers = [refusal(400, type, message)];
+      ssm.received = [];
+      ssm.answers = [refusal(400, type, message)];
       const read = createSsmReader(() => target(), limits);
 
       const error = await read(['/kf/prod/A']).catch((e: unknown) => e);
@@ -228,19 +166,19 @@ describe('the SSM reader', () => {
       expect(error, type).toBeInstanceOf(DependencyError);
       expect((error as Error).message, type).toContain(type);
       expect((error as Error).message, type).toContain(message);
-      expect(received, type).toHaveLength(1);
+      expect(ssm.received, type).toHaveLength(1);
     }
   });
 
   it('reads the error type wherever the protocol puts it: a bare __type, a Message field, the header', async () => {
-    answers = [() => ({ status: 400, body: '{"__type":"AccessDeniedException","Message":"no"}' })];
+    ssm.answers = [ssmAnswer(400, '{"__type":"AccessDeniedException","Message":"no"}')];
     const read = createSsmReader(() => target(), limits);
     expect(await read(['/kf/prod/A']).catch((e: Error) => e.message)).toMatch(/AccessDeniedException: no/);
   });
 
   it('never puts a value from an answer into its error', async () => {
     const value = 'wecom-kf-secret-0123456789Zq9Xv';
-    const cases: Answer[] = [
+    const cases: { status: number; body: string }[] = [
       // A 200 answer cut short, and one garbled: a JSON parser quotes the text around where it stopped.
       { status: 200, body: `{"Parameters":[{"Name":"/kf/prod/A","Value":"${value}"` },
       { status: 200, body: `{"Parameters":[{"Name":"/kf/prod/A","Value":"${value}"},]}` },
@@ -252,24 +190,24 @@ describe('the SSM reader', () => {
       { status: 500, body: `<html>${value}</html>` },
       { status: 400, body: `{"__type":"Access ${value}"}` },
     ];
-    for (const answer of cases) {
-      answers = [1, 2, 3].map(() => () => answer);
+    for (const said of cases) {
+      ssm.answers = [1, 2, 3].map(() => ssmAnswer(said.status, said.body));
       const read = createSsmReader(() => target(), limits);
 
       const error = await read(['/kf/prod/A']).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(DependencyError);
       // Any piece of it: a parser's message quotes a few characters either side of where it stopped.
-      expect(everything(error), JSON.stringify(answer)).not.toMatch(/wecom-kf-secret|Zq9Xv/);
+      expect(everything(error), JSON.stringify(said)).not.toMatch(/wecom-kf-secret|Zq9Xv/);
     }
   });
 
   it('tries again an attempt SSM leaves unanswered, and bounds the whole read', async () => {
-    answers = [() => 'hang', found({ '/kf/prod/A': 'a' })];
+    ssm.answers = [hang, found({ '/kf/prod/A': 'a' })];
     const read = createSsmReader(() => target(), limits);
     expect(await read(['/kf/prod/A'])).toEqual({ '/kf/prod/A': 'a' });
 
-    answers = [1, 2, 3].map(() => () => 'hang');
+    ssm.answers = [1, 2, 3].map(() => hang);
     const bounded = createSsmReader(() => target(), {
       ...limits,
       attemptTimeoutMs: 5_000,
@@ -310,9 +248,9 @@ describe('where the SSM reader goes', () => {
   it('goes where KF_BRIDGE_LOCAL_ENDPOINTS names SSM, with the local credentials', async () => {
     const local = ssmTarget({
       AWS_REGION: 'ap-southeast-1',
-      KF_BRIDGE_LOCAL_ENDPOINTS: `sqs=http://127.0.0.1:1,ssm=${endpoint.origin}`,
+      KF_BRIDGE_LOCAL_ENDPOINTS: `sqs=http://127.0.0.1:1,ssm=${ssm.endpoint.origin}`,
     });
-    expect(local.endpoint).toEqual(endpoint);
+    expect(local.endpoint).toEqual(ssm.endpoint);
     expect(await local.credentials()).toEqual({ accessKeyId: 'local', secretAccessKey: 'local' });
   });
 

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSsmReader } from '../../../lib/config/ssmReader';
 import { DependencyError } from '../../../lib/errors';
+import { awsStandInForTheseTests, type ReceivedRequest } from '../../support/awsStandIn';
 
 /**
  * SSM's GetParameters is throttled by a token bucket: 40 transactions a second by default (Parameter Store's
@@ -15,54 +15,39 @@ let tokens = RATE;
 let last = Date.now();
 let served = 0;
 let throttled = 0;
-/** When each request came and what it asked for, and whether SSM is down (503) rather than throttling. */
-let arrivals: { at: number; body: string }[] = [];
+/** Whether SSM is down (503) rather than throttling. */
 let unavailable = false;
-const server = createServer((request, response) => {
-  let body = '';
-  request.on('data', (chunk: Buffer) => {
-    body += chunk.toString();
-  });
-  request.on('end', () => {
-    const now = Date.now();
-    arrivals.push({ at: now, body });
-    if (unavailable) return void response.writeHead(503).end();
-    tokens = Math.min(RATE, tokens + ((now - last) / 1000) * rate);
-    last = now;
-    if (tokens < 1) {
-      throttled++;
-      response
-        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
-        .end(JSON.stringify({ __type: 'com.amazonaws.ssm#ThrottlingException', message: 'Rate exceeded' }));
-      return;
-    }
-    tokens -= 1;
-    served++;
-    const names = (JSON.parse(body) as { Names: string[] }).Names;
-    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
-      JSON.stringify({
-        Parameters: names.map((Name) => ({ Name, Type: 'SecureString', Value: 'v', Version: 1 })),
-        InvalidParameters: [],
-      }),
-    );
-  });
-});
-let endpoint: URL;
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
+/** SSM's answer from its token bucket: served while a token is left, else throttled. */
+const fromTheBucket = (response: ServerResponse, request: ReceivedRequest) => {
+  if (unavailable) return void response.writeHead(503).end();
+  tokens = Math.min(RATE, tokens + ((request.at - last) / 1000) * rate);
+  last = request.at;
+  if (tokens < 1) {
+    throttled++;
+    response
+      .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+      .end(JSON.stringify({ __type: 'com.amazonaws.ssm#ThrottlingException', message: 'Rate exceeded' }));
+    return;
+  }
+  tokens -= 1;
+  served++;
+  const names = (JSON.parse(request.body) as { Names: string[] }).Names;
+  response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
+    JSON.stringify({
+      Parameters: names.map((Name) => ({ Name, Type: 'SecureString', Value: 'v', Version: 1 })),
+      InvalidParameters: [],
+    }),
+  );
+};
+/** A stand-in for SSM; what it received is when each request came and what it asked for. */
+const ssm = awsStandInForTheseTests(fromTheBucket);
 const reset = () => {
   rate = RATE;
   tokens = RATE;
   last = Date.now();
   served = 0;
   throttled = 0;
-  arrivals = [];
+  ssm.received = [];
   unavailable = false;
 };
 
@@ -79,7 +64,7 @@ describe('a burst of cold starts against SSM throttling', () => {
     const results = await Promise.all(
       Array.from({ length: COLD_STARTS }, async () => {
         // Each container has a reader of its own, with the default limits.
-        const read = createSsmReader(() => ({ endpoint, region: 'eu-west-1', credentials }));
+        const read = createSsmReader(() => ({ endpoint: ssm.endpoint, region: 'eu-west-1', credentials }));
         const started = Date.now();
         try {
           await read(['/kf/prod/A']);
@@ -104,11 +89,11 @@ describe('a burst of cold starts against SSM throttling', () => {
     afterEach(() => vi.restoreAllMocks());
     /** The times between the tries of the read of `name` (a try of an earlier test may still arrive). */
     const gaps = (name: string) => {
-      const times = arrivals.filter(({ body }) => body.includes(name)).map(({ at }) => at);
+      const times = ssm.received.filter(({ body }) => body.includes(name)).map(({ at }) => at);
       return times.slice(1).map((at, i) => at - (times[i] as number));
     };
     const readDefault = (name: string) =>
-      createSsmReader(() => ({ endpoint, region: 'eu-west-1', credentials }))([name]).catch(
+      createSsmReader(() => ({ endpoint: ssm.endpoint, region: 'eu-west-1', credentials }))([name]).catch(
         (e: unknown) => e,
       );
 

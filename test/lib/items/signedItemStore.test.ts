@@ -1,65 +1,17 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AwsRequestError, type ObservedRequest, type ServiceTarget } from '../../../lib/aws/signedRequest';
 import { DynamoReplayGuard } from '../../../lib/callback/replayGuard';
 import { conditional, isConditionFailure } from '../../../lib/dynamo';
 import { DependencyError, UnauthorizedError } from '../../../lib/errors';
 import { UnsupportedValueError } from '../../../lib/items/attributeValues';
 import { signedItemStore } from '../../../lib/items/signedItemStore';
+import { answer, awsStandInForTheseTests, drop, hang, type ReceivedRequest } from '../../support/awsStandIn';
 import { expectedSignature } from '../../support/sigv4';
-
-/** What the test's DynamoDB does with one request: answer it, never answer, or drop the connection. */
-type Answer = { status: number; body: string } | 'hang' | 'drop';
-
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A stand-in for DynamoDB on a loopback port: it keeps every request and answers each as `answers` says. */
-let server: Server;
-let endpoint: URL;
-let received: Received[] = [];
-let answers: (() => Answer)[] = [];
-
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on('end', () => {
-      received.push({
-        method: request.method ?? '',
-        path: request.url ?? '',
-        headers: request.headers,
-        body,
-      });
-      const answer = (answers.shift() ?? ok({}))();
-      if (answer === 'hang') return;
-      if (answer === 'drop') return request.socket.destroy();
-      response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' }).end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  received = [];
-  answers = [];
-});
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const target = (): ServiceTarget => ({
-  endpoint,
+  endpoint: dynamo.endpoint,
   region: 'ap-southeast-1',
   credentials: async () => ({
     accessKeyId: 'AKIDEXAMPLE',
@@ -72,13 +24,18 @@ const policy = { baseDelayMs: 5, attemptTimeoutMs: 300, callTimeoutMs: 2_000 };
 const store = (observe?: (request: ObservedRequest) => undefined) =>
   signedItemStore({ target, policy, ...(observe && { observe }) });
 
-const ok = (body: object) => (): Answer => ({ status: 200, body: JSON.stringify(body) });
-const refusal =
-  (status: number, type: string, extra: object = {}) =>
-  (): Answer => ({
+/** An answer of DynamoDB's JSON 1.0 protocol. */
+const dynamoAnswer = (status: number, body: string) =>
+  answer(status, body, { 'content-type': 'application/x-amz-json-1.0' });
+const ok = (body: object) => dynamoAnswer(200, JSON.stringify(body));
+const refusal = (status: number, type: string, extra: object = {}) =>
+  dynamoAnswer(
     status,
-    body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'said', ...extra }),
-  });
+    JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'said', ...extra }),
+  );
+
+/** A stand-in for DynamoDB: unless a test says otherwise, it answers each call with no item. */
+const dynamo = awsStandInForTheseTests(ok({}));
 
 /** The replay guard's claim, as it asks it. */
 const CLAIM = {
@@ -96,7 +53,7 @@ const everything = (error: unknown) => `${inspect(error, { depth: null })} ${JSO
 
 describe('item calls over signed requests', () => {
   it("send an UpdateItem of DynamoDB's JSON 1.0 protocol, signed for dynamodb, and read its old attributes as plain values", async () => {
-    answers = [
+    dynamo.answers = [
       ok({
         Attributes: {
           pk: { S: 'PUSH#default' },
@@ -110,13 +67,13 @@ describe('item calls over signed requests', () => {
     const { Attributes } = await store().update(CLAIM);
 
     expect(Attributes).toEqual({ pk: 'PUSH#default', bodyHash: 'beef', ttl: 1_800_000_301, processed: true });
-    const [request] = received as [Received];
+    const [request] = dynamo.received as [ReceivedRequest];
     expect(request).toMatchObject({ method: 'POST', path: '/' });
     expect(request.headers).toMatchObject({
       'x-amz-target': 'DynamoDB_20120810.UpdateItem',
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-security-token': 'session-1',
-      host: endpoint.host,
+      host: dynamo.endpoint.host,
     });
     expect(JSON.parse(request.body)).toEqual({
       TableName: 'kf-bridge-state',
@@ -138,13 +95,13 @@ describe('item calls over signed requests', () => {
   });
 
   it('answer an UpdateItem with no old attributes, and a GetItem of no item, with none', async () => {
-    answers = [ok({}), ok({})];
+    dynamo.answers = [ok({}), ok({})];
     expect(await store().update(CLAIM)).toEqual({});
     expect(await store().get({ TableName: 't', Key: { pk: 'a', sk: 'b' } })).toEqual({});
   });
 
   it('send a GetItem, consistent when asked, and read its item as plain values', async () => {
-    answers = [
+    dynamo.answers = [
       ok({
         Item: {
           sk: { S: 'oFollower' },
@@ -162,7 +119,7 @@ describe('item calls over signed requests', () => {
     });
 
     expect(Item).toEqual({ sk: 'oFollower', repliesLeft: 5, session: null, seen: ['a', { at: 1.5 }] });
-    const [request] = received as [Received];
+    const [request] = dynamo.received as [ReceivedRequest];
     expect(request.headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
     expect(JSON.parse(request.body)).toEqual({
       TableName: 'kf-bridge-state',
@@ -172,25 +129,25 @@ describe('item calls over signed requests', () => {
   });
 
   it('ask for the consumed capacity when told to, and hand it back', async () => {
-    answers = [ok({ ConsumedCapacity: { TableName: 'kf-bridge-state', CapacityUnits: 1 } })];
+    dynamo.answers = [ok({ ConsumedCapacity: { TableName: 'kf-bridge-state', CapacityUnits: 1 } })];
     const output = await store().update({ ...CLAIM, ReturnConsumedCapacity: 'TOTAL' });
     expect(output).toEqual({ ConsumedCapacity: { TableName: 'kf-bridge-state', CapacityUnits: 1 } });
-    expect(JSON.parse(received[0]?.body ?? '')).toMatchObject({ ReturnConsumedCapacity: 'TOTAL' });
+    expect(JSON.parse(dynamo.received[0]?.body ?? '')).toMatchObject({ ReturnConsumedCapacity: 'TOTAL' });
   });
 
   it('throw a failed condition as one isConditionFailure knows, and do not try it again', async () => {
-    answers = [refusal(400, 'ConditionalCheckFailedException')];
+    dynamo.answers = [refusal(400, 'ConditionalCheckFailedException')];
     const error = await store()
       .update(CLAIM)
       .catch((e: unknown) => e);
     expect(isConditionFailure(error)).toBe(true);
     expect(error).toMatchObject({ errorType: 'ConditionalCheckFailedException', httpStatus: 400 });
-    expect(received).toHaveLength(1);
+    expect(dynamo.received).toHaveLength(1);
 
     // As the stores see it: conditional() says false, the replay guard that the push came with another body.
-    answers = [refusal(400, 'ConditionalCheckFailedException')];
+    dynamo.answers = [refusal(400, 'ConditionalCheckFailedException')];
     expect(await conditional('budget event', () => store().update(CLAIM))).toBe(false);
-    answers = [refusal(400, 'ConditionalCheckFailedException')];
+    dynamo.answers = [refusal(400, 'ConditionalCheckFailedException')];
     const push = { app: 'default', timestamp: '1', nonce: '2', signature: 'abc', body: 'x' };
     await expect(new DynamoReplayGuard(store(), 'state').claim(push, 100)).rejects.toBeInstanceOf(
       UnauthorizedError,
@@ -198,27 +155,27 @@ describe('item calls over signed requests', () => {
   });
 
   it('tries again when DynamoDB throttles, answers 5xx or drops the connection, each try signed anew', async () => {
-    answers = [
+    dynamo.answers = [
       refusal(400, 'ProvisionedThroughputExceededException'),
       refusal(400, 'ThrottlingException'),
       ok({}),
       refusal(400, 'RequestLimitExceeded'),
       refusal(500, 'InternalServerError'),
       ok({}),
-      () => ({ status: 503, body: '<html>Service Unavailable</html>' }),
-      () => 'drop',
+      dynamoAnswer(503, '<html>Service Unavailable</html>'),
+      drop,
       ok({ Attributes: { processed: { BOOL: true } } }),
     ];
     expect(await store().update(CLAIM)).toEqual({});
     expect(await store().update(CLAIM)).toEqual({});
     expect(await store().update(CLAIM)).toEqual({ Attributes: { processed: true } });
-    expect(received).toHaveLength(9);
-    for (const request of received)
+    expect(dynamo.received).toHaveLength(9);
+    for (const request of dynamo.received)
       expect(String(request.headers.authorization)).toContain(expectedSignature(request, SECRET));
   });
 
   it('gives up after 3 tries with a retryable error naming what DynamoDB said', async () => {
-    answers = [1, 2, 3].map(() => refusal(400, 'ProvisionedThroughputExceededException'));
+    dynamo.answers = [1, 2, 3].map(() => refusal(400, 'ProvisionedThroughputExceededException'));
     const error = await store()
       .update(CLAIM)
       .catch((e: unknown) => e);
@@ -227,25 +184,25 @@ describe('item calls over signed requests', () => {
       retryable: true,
       message: 'DynamoDB UpdateItem: HTTP 400 ProvisionedThroughputExceededException (3 tries)',
     });
-    expect(received).toHaveLength(3);
+    expect(dynamo.received).toHaveLength(3);
   });
 
   it('does not try again what DynamoDB refused: a bad request, access denied, a missing table', async () => {
     for (const type of ['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException']) {
-      received = [];
-      answers = [refusal(400, type)];
+      dynamo.received = [];
+      dynamo.answers = [refusal(400, type)];
       const error = await store()
         .update(CLAIM)
         .catch((e: unknown) => e);
       expect(error, type).toBeInstanceOf(AwsRequestError);
       expect(isConditionFailure(error), type).toBe(false);
       expect((error as Error).message, type).toBe(`DynamoDB UpdateItem: HTTP 400 ${type}`);
-      expect(received, type).toHaveLength(1);
+      expect(dynamo.received, type).toHaveLength(1);
     }
   });
 
   it('ends a call with the signal it was given, so a slow table answers 503 in time rather than never', async () => {
-    answers = [1, 2, 3].map(() => () => 'hang');
+    dynamo.answers = [1, 2, 3].map(() => hang);
     const started = Date.now();
     const guard = new DynamoReplayGuard(
       signedItemStore({ target, policy: { attemptTimeoutMs: 5_000 } }),
@@ -260,11 +217,11 @@ describe('item calls over signed requests', () => {
       DependencyError,
     );
     expect(Date.now() - started).toBeLessThan(1_500);
-    expect(received).toHaveLength(2);
+    expect(dynamo.received).toHaveLength(2);
   });
 
   it('bounds a call by its own budget when no signal ends it sooner', async () => {
-    answers = [1, 2, 3].map(() => () => 'hang');
+    dynamo.answers = [1, 2, 3].map(() => hang);
     const started = Date.now();
     const error = await signedItemStore({ target, policy: { ...policy, callTimeoutMs: 400 } })
       .update(CLAIM)
@@ -275,7 +232,7 @@ describe('item calls over signed requests', () => {
 
   it('never puts an item value into its errors: neither what it was given nor what DynamoDB answered', async () => {
     const value = 'oSecretOpenid0123Zq9Xv';
-    const cases: Answer[] = [
+    const cases: { status: number; body: string }[] = [
       // DynamoDB quotes what it was sent in some messages, and a failed condition may return the item.
       {
         status: 400,
@@ -298,16 +255,16 @@ describe('item calls over signed requests', () => {
       { status: 500, body: `<html>${value}</html>` },
       { status: 400, body: `{"__type":"Access ${value}"}` },
     ];
-    for (const answer of cases) {
-      answers = [1, 2, 3].map(() => () => answer);
+    for (const said of cases) {
+      dynamo.answers = [1, 2, 3].map(() => dynamoAnswer(said.status, said.body));
       const error = await store()
         .update({ ...CLAIM, Key: { pk: 'BUDGET#default#mp', sk: value } })
         .catch((e: unknown) => e);
-      expect(error, JSON.stringify(answer)).toBeInstanceOf(Error);
-      expect(everything(error), JSON.stringify(answer)).not.toMatch(/oSecretOpenid|Zq9Xv/);
+      expect(error, JSON.stringify(said)).toBeInstanceOf(Error);
+      expect(everything(error), JSON.stringify(said)).not.toMatch(/oSecretOpenid|Zq9Xv/);
     }
 
-    received = [];
+    dynamo.received = [];
     const refused = await store()
       .update({ ...CLAIM, ExpressionAttributeValues: { ':body': new Set([value]), ':ttl': 1 } })
       .catch((e: unknown) => e);
@@ -316,12 +273,12 @@ describe('item calls over signed requests', () => {
       'ExpressionAttributeValues.:body: a set is not supported (strings, numbers, booleans, null, lists, maps)',
     );
     expect(everything(refused)).not.toMatch(/oSecretOpenid|Zq9Xv/);
-    expect(received).toEqual([]);
+    expect(dynamo.received).toEqual([]);
   });
 
   it('tell an observer of each try, as the SDK names the operation and its parameters', async () => {
     const seen: string[] = [];
-    answers = [refusal(400, 'ThrottlingException'), ok({})];
+    dynamo.answers = [refusal(400, 'ThrottlingException'), ok({})];
     await store((request) => {
       seen.push(`${request.service}:${request.operation} ${JSON.stringify(request.input?.Key)}`);
       return undefined;
