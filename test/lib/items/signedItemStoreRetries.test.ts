@@ -1,56 +1,44 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceTarget } from '../../../lib/aws/signedRequest';
 import { DynamoReplayGuard } from '../../../lib/callback/replayGuard';
 import { DependencyError, UnauthorizedError } from '../../../lib/errors';
 import { documentClientItemStore } from '../../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../../lib/items/itemStore';
 import { signedItemStore } from '../../../lib/items/signedItemStore';
+import { answer, awsStandInForTheseTests } from '../../support/awsStandIn';
 
-type Reply = { status: number; headers?: Record<string, string>; body: string };
-let server: Server;
-let endpoint: URL;
-let replies: Reply[] = [];
-let tries = 0;
+/** One scripted DynamoDB answer. */
+type Scripted = { status: number; headers?: Record<string, string>; body: string };
+const JSON_1_0 = { 'content-type': 'application/x-amz-json-1.0' };
+const standIn = awsStandInForTheseTests(answer(200, '{}', JSON_1_0));
+const script = (answers: readonly Scripted[]) => {
+  standIn.answers = answers.map(({ status, headers, body }) =>
+    answer(status, body, { ...JSON_1_0, ...headers }),
+  );
+};
+const tries = () => standIn.received.length;
 
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      tries++;
-      const reply = replies.shift() ?? { status: 200, body: '{}' };
-      response
-        .writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.0', ...reply.headers })
-        .end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-});
 afterEach(() => {
   vi.restoreAllMocks();
-  replies = [];
-  tries = 0;
 });
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 const signed = (): ItemStore =>
   signedItemStore({
-    target: (): ServiceTarget => ({ endpoint, region: 'us-east-1', credentials: async () => credentials }),
+    target: (): ServiceTarget => ({
+      endpoint: standIn.endpoint,
+      region: 'us-east-1',
+      credentials: async () => credentials,
+    }),
     policy: { baseDelayMs: 5 },
   });
 const sdk = (): ItemStore =>
   documentClientItemStore(
     DynamoDBDocumentClient.from(
       new DynamoDBClient({
-        endpoint: endpoint.href,
+        endpoint: standIn.endpoint.href,
         region: 'us-east-1',
         credentials,
         maxAttempts: 3,
@@ -61,19 +49,19 @@ const sdk = (): ItemStore =>
 
 const push = { app: 'default', timestamp: '1', nonce: '2', signature: 'abc', body: 'x' };
 /** What the callback makes of a claim: its answer, 401 (MP drops after three) or 503 (MP retries). */
-async function claimOutcome(items: ItemStore, script: Reply[]): Promise<string> {
-  replies = [...script];
-  tries = 0;
+async function claimOutcome(items: ItemStore, answers: Scripted[]): Promise<string> {
+  standIn.reset();
+  script(answers);
   try {
-    return `${await new DynamoReplayGuard(items, 'state').claim(push, 100)} after ${tries}`;
+    return `${await new DynamoReplayGuard(items, 'state').claim(push, 100)} after ${tries()}`;
   } catch (error) {
-    if (error instanceof UnauthorizedError) return `401 after ${tries}`;
-    if (error instanceof DependencyError) return `503 after ${tries}`;
+    if (error instanceof UnauthorizedError) return `401 after ${tries()}`;
+    if (error instanceof DependencyError) return `503 after ${tries()}`;
     return `other ${String(error)}`;
   }
 }
 
-const typed = (status: number, type: string, headers?: Record<string, string>): Reply => ({
+const typed = (status: number, type: string, headers?: Record<string, string>): Scripted => ({
   status,
   ...(headers && { headers }),
   body: JSON.stringify({ __type: type, message: 'm' }),
@@ -83,7 +71,7 @@ const OLD = {
   body: JSON.stringify({ Attributes: { bodyHash: { S: 'h' }, processed: { BOOL: true } } }),
 };
 
-const scenarios: [string, Reply[]][] = [
+const scenarios: [string, Scripted[]][] = [
   ['CCF with the prefix', [typed(400, 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException')]],
   ['CCF without the prefix', [typed(400, 'ConditionalCheckFailedException')]],
   [
@@ -127,9 +115,9 @@ const scenarios: [string, Reply[]][] = [
 ];
 
 describe('the replay guard claims the same through both item stores', () => {
-  it.each(scenarios)('%s', async (_, script) => {
-    const viaSdk = await claimOutcome(sdk(), script);
-    const viaSigned = await claimOutcome(signed(), script);
+  it.each(scenarios)('%s', async (_, answers) => {
+    const viaSdk = await claimOutcome(sdk(), answers);
+    const viaSigned = await claimOutcome(signed(), answers);
     expect(viaSigned).toBe(viaSdk);
   });
 });
@@ -140,16 +128,16 @@ describe('throttling backoff', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.99);
     // The table throttles every request in the first 500 ms, then takes them; the call's own budget is 2 s.
     const throttle = typed(400, 'com.amazonaws.dynamodb.v20120810#ThrottlingException');
-    replies = Array.from({ length: 50 }, () => throttle);
+    script(Array.from({ length: 50 }, () => throttle));
     const started = Date.now();
     const timer = setTimeout(() => {
-      replies = [];
+      standIn.answers = [];
     }, 500);
     let outcome: string;
     try {
       outcome = await new DynamoReplayGuard(signed(), 'state').claim(push, 100);
     } catch (error) {
-      outcome = `${(error as Error).constructor.name} after ${Date.now() - started} ms, ${tries} tries`;
+      outcome = `${(error as Error).constructor.name} after ${Date.now() - started} ms, ${tries()} tries`;
     } finally {
       clearTimeout(timer);
     }
