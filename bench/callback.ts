@@ -148,6 +148,7 @@ export async function measureCallback(env: Record<string, string>, rounds = 5, r
       floor.push(await sdkFloor(push));
     }
     const latencies = product.map((a) => a.us);
+    const floorLatencies = floor.map((a) => a.us);
     stats.p50.push(percentile(latencies, 50));
     stats.p99.push(percentile(latencies, 99));
     stats.cpu.push(
@@ -156,18 +157,8 @@ export async function measureCallback(env: Record<string, string>, rounds = 5, r
         50,
       ),
     );
-    stats.sdk.push(
-      percentile(
-        floor.map((a) => a.us),
-        50,
-      ),
-    );
-    stats.sdkP99.push(
-      percentile(
-        floor.map((a) => a.us),
-        99,
-      ),
-    );
+    stats.sdk.push(percentile(floorLatencies, 50));
+    stats.sdkP99.push(percentile(floorLatencies, 99));
     stats.sdkCpu.push(
       percentile(
         floor.map((a) => a.cpuUs),
