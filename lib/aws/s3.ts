@@ -1,5 +1,4 @@
 import { BadRequestError } from '../errors';
-import { fetchAsSent } from './fetchAsSent';
 import {
   AwsRequestError,
   type RequestObserver,
@@ -87,7 +86,7 @@ function objectUrl(target: ServiceTarget, bucket: string, key: string): URL {
 export interface S3ObjectsOptions {
   /** Changes to the retry policy (tests make it faster). */
   readonly policy?: Partial<RetryPolicy>;
-  /** Where requests go: fetchAsSent, unless a test records them. */
+  /** Where requests go: node:http (see lib/aws/nodeExchange.ts), unless a test records them. */
   readonly fetch?: typeof fetch;
   /** Told of every try (local metering counts them, and records them as IAM sees them). */
   readonly observe?: RequestObserver;
@@ -107,8 +106,9 @@ export function s3Objects(target: () => ServiceTarget, options: S3ObjectsOptions
     errorOf: xmlErrorCodeOf,
     // S3 signs the path as sent, not escaped a second time, and wants the payload's SHA-256 in a header.
     signing: { uriEscapePath: false, applyChecksum: true },
-    // Not Node's fetch: it would unpack an object stored with a Content-Encoding (see fetchAsSent).
-    fetch: options.fetch ?? fetchAsSent,
+    // Not Node's fetch, which would unpack an object stored with a Content-Encoding: node:http, which keeps the
+    // bytes as sent (see lib/aws/nodeExchange.ts).
+    ...(options.fetch && { fetch: options.fetch }),
     ...(options.observe && { observe: options.observe }),
   });
   return {
@@ -158,7 +158,7 @@ export function s3Objects(target: () => ServiceTarget, options: S3ObjectsOptions
           chunks.push(chunk);
         }
       } catch (error) {
-        // The call's deadline (AbortSignal.timeout) bounds the reading of the body too.
+        // The call's deadline (a TimeoutError, as AbortSignal.timeout's) bounds the reading of the body too.
         const why = signal?.aborted
           ? 'given up by its caller'
           : (error as Error).name === 'TimeoutError'

@@ -1,15 +1,19 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { ConfigError, DependencyError, KfBridgeError } from '../errors';
 import { type AwsService, awsClientConfig } from './clientConfig';
 import { awsEndpoint } from './endpoints';
+import { bytesOf, exchange, headersOf } from './nodeExchange';
+import { type SigV4Signer, sigV4Signer } from './sigV4';
 
 /**
- * One AWS request, SigV4-signed and sent over Node's fetch, tried again when AWS says "later": what a service
- * client of our own (SSM's GetParameters, S3's objects) needs, with the signer, hash and credential chain the SQS
- * and DynamoDB SDK clients already bundle, so no SDK client of that service has to be in a function's bundle.
+ * One AWS request, SigV4-signed and sent over node:http(s) on kept-alive connections, tried again when AWS says
+ * "later": what a service client of our own (SSM's GetParameters, S3's objects, DynamoDB's item calls) needs, with
+ * the credential chain the SQS and DynamoDB SDK clients already bundle, so no SDK client of that service has to be
+ * in a function's bundle. Its own signer and transport cost a call about half the CPU of the SDK's client (a
+ * callback makes several per push): see lib/aws/sigV4.ts and lib/aws/nodeExchange.ts.
  */
 
 export interface AwsCredentials {
@@ -137,7 +141,10 @@ export interface SignedRequestsOptions {
   readonly errorOf: ErrorReader;
   /** S3 signs the path as sent (no second escaping) and always sends `x-amz-content-sha256`. */
   readonly signing?: { readonly uriEscapePath?: boolean; readonly applyChecksum?: boolean };
-  /** Where requests go: Node's fetch, looked up at each request, unless a test records them. */
+  /**
+   * Where requests go instead of node:http: a fetch a test records them with. Its answers are as fetch reads
+   * them (a Content-Encoding unpacked).
+   */
   readonly fetch?: typeof fetch;
   readonly observe?: RequestObserver;
 }
@@ -276,18 +283,38 @@ type Outcome<Body> =
       readonly cause?: unknown;
     };
 
+/** What a try got back, over fetch or over node:http. */
+interface Reply {
+  readonly status: number;
+  /** One header's value, by its lower-case name. */
+  header(name: string): string | null;
+  /** All of them, made when asked for: most answers are read without. */
+  headers(): Headers;
+  text(): Promise<string>;
+  bytes(): Promise<Uint8Array>;
+  /** The body unread; the reply's exchange stays cancellable until the body has been read or cancelled. */
+  stream(): ReadableStream<Uint8Array> | null;
+}
+
+/** Statuses whose answer has no body. */
+const NO_BODY = new Set([204, 205, 304]);
+
+const utf8 = new TextDecoder();
+
+/** The reason the call's deadline ends it with: AbortSignal.timeout's, which readers of a streamed body know. */
+const timeoutReason = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+
 export function signedRequests(options: SignedRequestsOptions): SignedRequests {
-  let resolved: { target: ServiceTarget; signer: SignatureV4 } | undefined;
+  let resolved: { target: ServiceTarget; sign: SigV4Signer } | undefined;
   const client = () => {
     if (!resolved) {
       const target = options.target();
       resolved = {
         target,
-        signer: new SignatureV4({
+        sign: sigV4Signer({
           service: options.service,
           region: target.region,
           credentials: target.credentials,
-          sha256: Sha256,
           ...options.signing,
         }),
       };
@@ -304,14 +331,62 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     request: SignedRequest,
     policy: RetryPolicy,
     signal: AbortSignal | undefined,
-    keep: (response: Response) => Promise<Body>,
+    streaming: boolean,
   ): Promise<Answer<Body>> {
-    const { signer } = client();
+    const { sign } = client();
     const label = `${options.name} ${request.operation}`;
     const query = queryOf(request.url, label);
-    const deadline = AbortSignal.timeout(policy.callTimeoutMs);
+    // The call's end as one controller, one timer and one listener on the caller's signal, rather than
+    // AbortSignal.timeout and AbortSignal.any: those cost a call more than its signing, and their timer runs on
+    // after the call. A streamed body keeps them until it is read (see attempt), or until the deadline.
+    const callEnd = new AbortController();
+    const ended = callEnd.signal;
+    const onCaller = () => endCall(signal?.reason);
+    const deadline = setTimeout(() => endCall(timeoutReason()), policy.callTimeoutMs);
+    deadline.unref();
+    const release = () => {
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onCaller);
+    };
+    function endCall(reason: unknown) {
+      release();
+      callEnd.abort(reason);
+    }
+    if (signal?.aborted) endCall(signal.reason);
+    else signal?.addEventListener('abort', onCaller, { once: true });
+    let kept = false;
+    try {
+      const answer = await tries<Body>(
+        request,
+        query,
+        policy,
+        signal,
+        sign,
+        label,
+        ended,
+        streaming,
+        release,
+      );
+      // A streamed body keeps the call's end, which ends its reading too; there is none to keep with no body.
+      kept = streaming && answer.body !== null;
+      return answer;
+    } finally {
+      if (!kept) release();
+    }
+  }
+
+  async function tries<Body>(
+    request: SignedRequest,
+    query: Record<string, string | string[]>,
+    policy: RetryPolicy,
+    signal: AbortSignal | undefined,
+    sign: SigV4Signer,
+    label: string,
+    ended: AbortSignal,
+    streaming: boolean,
+    release: () => void,
+  ): Promise<Answer<Body>> {
     const endsAt = Date.now() + policy.callTimeoutMs;
-    const ended = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const details = { service: options.service, operation: request.operation };
     /** Why the last finished try failed, for the error of a call its deadline or its caller ended. */
     let last: Extract<Outcome<Body>, { failure: string }> | undefined;
@@ -333,7 +408,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     };
     let clockCorrected = false;
     for (let tries = 1; ; tries++) {
-      const outcome = await attempt(request, query, policy, signer, ended, keep);
+      const outcome = await attempt<Body>(request, query, policy, sign, ended, streaming, release);
       if ('answer' in outcome) return outcome.answer;
       if (ended.aborted) throw stopped(outcome.cause);
       last = outcome;
@@ -383,9 +458,10 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     request: SignedRequest,
     query: Record<string, string | string[]>,
     policy: RetryPolicy,
-    signer: SignatureV4,
+    sign: SigV4Signer,
     ended: AbortSignal,
-    keep: (response: Response) => Promise<Body>,
+    streaming: boolean,
+    release: () => void,
   ): Promise<Outcome<Body>> {
     const { url } = request;
     const finished = options.observe?.({
@@ -395,56 +471,93 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
       url,
       ...(request.input && { input: request.input }),
     });
-    // Its own timer rather than AbortSignal.timeout: a streamed body outlives the try (the timer is cleared once
-    // `keep` has what it keeps), and must not be cut by it. It bounds the signing too, which waits for the
-    // credential chain (a container or instance metadata endpoint that may not answer).
-    const tryTimer = new AbortController();
-    const timer = setTimeout(() => tryTimer.abort(), policy.attemptTimeoutMs);
-    const tryEnded = AbortSignal.any([ended, tryTimer.signal]);
-    const timedOut = () => `within ${policy.attemptTimeoutMs} ms`;
+    // The try ends at its own timeout or at the call's end, whichever comes first: what it waits for (the
+    // credential chain while signing, then the answer) is abandoned, and what it sent is cancelled. Its timer is
+    // cleared once the try has what it keeps: a streamed body outlives the try, and the call's end still ends it.
+    let abandon!: (reason: unknown) => void;
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    abandoned.catch(() => {});
+    let cancel: ((reason: unknown) => void) | undefined;
+    let timedOut = false;
+    const endTry = (reason: unknown) => {
+      abandon(reason);
+      cancel?.(reason);
+    };
+    const onEnded = () => endTry(ended.reason);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      endTry(timeoutReason());
+    }, policy.attemptTimeoutMs);
+    if (ended.aborted) onEnded();
+    else ended.addEventListener('abort', onEnded, { once: true });
+    /** Once a streamed body is handed over, the call's end stays with it until it is read or cancelled. */
+    let handedOver = false;
+    const timedOutText = () => `within ${policy.attemptTimeoutMs} ms`;
     let status: number | undefined;
     let unsent: string | undefined;
     try {
-      let signed: Awaited<ReturnType<SignatureV4['sign']>>;
+      let signed: Record<string, string>;
       try {
         // Each try is signed anew: a retried request carries its own date and signature.
-        signed = await abandonedOn(
-          signer.sign(
+        signed = await Promise.race([
+          sign(
             {
               method: request.method,
-              protocol: url.protocol,
-              hostname: url.hostname,
               path: url.pathname,
               query,
               headers: { ...request.headers, host: url.host },
               ...(request.body !== undefined && { body: request.body }),
             },
-            { signingDate: new Date(Date.now() + clockOffsetMs) },
+            new Date(Date.now() + clockOffsetMs),
           ),
-          tryEnded,
-        );
+          abandoned,
+        ]);
       } catch (error) {
         unsent = 'credentials unavailable';
-        return tryTimer.signal.aborted
-          ? { failure: `credentials unavailable ${timedOut()}`, passing: true, cause: error }
+        return timedOut
+          ? { failure: `credentials unavailable ${timedOutText()}`, passing: true, cause: error }
           : { failure: unsent, passing: false, cause: error };
       }
-      // fetch writes the Host header itself, from the same URL the signature covers.
-      const { host: _, ...headers } = signed.headers;
-      const response = await (options.fetch ?? fetch)(url, {
-        method: request.method,
-        headers,
-        ...(request.body !== undefined && { body: request.body }),
-        // A redirect (S3's bucket in another region) is a refusal: the signature is for this host only.
-        redirect: 'manual',
-        signal: tryEnded,
-      });
-      status = response.status;
-      if (status >= 200 && status < 300) {
-        return { answer: { status, headers: response.headers, body: await keep(response) } };
+      let reply: Reply;
+      if (options.fetch) {
+        const sent = new AbortController();
+        cancel = (reason) => sent.abort(reason);
+        // fetch writes the Host header itself, from the same URL the signature covers.
+        const { host: _, ...headers } = signed;
+        const response = await options.fetch(url, {
+          method: request.method,
+          headers,
+          ...(request.body !== undefined && { body: request.body }),
+          // A redirect (S3's bucket in another region) is a refusal: the signature is for this host only.
+          redirect: 'manual',
+          signal: sent.signal,
+        });
+        reply = fetchReply(response, () => {
+          // fetch's body has no end to listen for: the call's end stays with it until the deadline.
+          handedOver = true;
+        });
+      } else {
+        const sent = exchange(url, request.method, signed, request.body);
+        cancel = sent.cancel;
+        const message = await sent.answer;
+        reply = nodeReply(message, request.method, () => {
+          handedOver = true;
+          message.once('close', () => {
+            ended.removeEventListener('abort', onEnded);
+            release();
+          });
+        });
       }
-      const refusal = { status, ...options.errorOf(await response.text(), response.headers) };
-      const serviceTime = Date.parse(response.headers.get('date') ?? '');
+      status = reply.status;
+      if (status >= 200 && status < 300) {
+        const body = (streaming ? reply.stream() : await reply.bytes()) as Body;
+        return { answer: answerOf(status, reply, body) };
+      }
+      const text = await reply.text();
+      const refusal = { status, ...options.errorOf(text, reply.headers()) };
+      const serviceTime = Date.parse(reply.header('date') ?? '');
       return {
         failure: `HTTP ${status} ${refusal.type ?? 'with no error type'}${refusal.message ? `: ${refusal.message}` : ''}`,
         passing: (policy.retryable ?? passingRefusal)(refusal),
@@ -452,19 +565,68 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
         ...(Number.isFinite(serviceTime) && { serviceTime }),
       };
     } catch (error) {
-      const reason = tryTimer.signal.aborted ? `no answer ${timedOut()}` : `no answer (${describe(error)})`;
+      const reason = timedOut ? `no answer ${timedOutText()}` : `no answer (${describe(error)})`;
       return { failure: reason, passing: true, unanswered: true, cause: error };
     } finally {
       clearTimeout(timer);
+      if (!handedOver) ended.removeEventListener('abort', onEnded);
       finished?.({ ...(status !== undefined && { status }), ...(unsent && { unsent }) });
     }
   }
 
   return {
     target: () => client().target,
-    send: (request, policy, signal) =>
-      call(request, policy, signal, async (response) => new Uint8Array(await response.arrayBuffer())),
-    open: (request, policy, signal) => call(request, policy, signal, async (response) => response.body),
+    send: (request, policy, signal) => call<Uint8Array>(request, policy, signal, false),
+    open: (request, policy, signal) => call<ReadableStream<Uint8Array> | null>(request, policy, signal, true),
+  };
+}
+
+/** A 2xx answer; its headers made when first asked for. */
+function answerOf<Body>(status: number, reply: Reply, body: Body): Answer<Body> {
+  let headers: Headers | undefined;
+  return {
+    status,
+    get headers() {
+      headers ??= reply.headers();
+      return headers;
+    },
+    body,
+  };
+}
+
+function fetchReply(response: Response, handOver: () => void): Reply {
+  return {
+    status: response.status,
+    header: (name) => response.headers.get(name),
+    headers: () => response.headers,
+    text: () => response.text(),
+    bytes: async () => new Uint8Array(await response.arrayBuffer()),
+    stream: () => {
+      handOver();
+      return response.body;
+    },
+  };
+}
+
+function nodeReply(message: IncomingMessage, method: string, handOver: () => void): Reply {
+  const status = message.statusCode ?? 0;
+  return {
+    status,
+    header: (name) => {
+      const value = message.headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+    headers: () => headersOf(message),
+    text: async () => utf8.decode(await bytesOf(message)),
+    bytes: () => bytesOf(message),
+    stream: () => {
+      if (method === 'HEAD' || NO_BODY.has(status)) {
+        message.resume();
+        return null;
+      }
+      handOver();
+      return Readable.toWeb(message) as ReadableStream<Uint8Array>;
+    },
   };
 }
 
@@ -495,19 +657,16 @@ function queryOf(url: URL, label: string): Record<string, string | string[]> {
   return Object.fromEntries(query);
 }
 
-/** A promise that cannot be cancelled (the credential chain's), no longer waited for once `signal` aborts. */
-function abandonedOn<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
-}
-
-/** A network failure in a few words: fetch says only "fetch failed", its cause says what. */
+/**
+ * A network failure in a few words: fetch says only "fetch failed", its cause says what; node:http says "socket
+ * hang up", its code says what.
+ */
 function describe(error: unknown): string {
-  const { message, cause } = error as { message?: string; cause?: { code?: string; message?: string } };
-  const why = cause?.code ?? cause?.message;
+  const { message, code, cause } = error as {
+    message?: string;
+    code?: string;
+    cause?: { code?: string; message?: string };
+  };
+  const why = cause?.code ?? cause?.message ?? (code && !message?.includes(code) ? code : undefined);
   return why ? `${message}: ${why}` : String(message);
 }

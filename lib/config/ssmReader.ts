@@ -31,8 +31,8 @@ export interface SsmReaderLimits {
   readonly attemptTimeoutMs: number;
   /** The whole read, every call and try included. */
   readonly readTimeoutMs: number;
-  /** Where requests go: Node's fetch, looked up at each request, unless a test records them. */
-  readonly fetch: typeof fetch;
+  /** Where requests go: node:http (see lib/aws/signedRequest.ts), unless a test records them. */
+  readonly fetch?: typeof fetch;
 }
 
 /**
@@ -48,7 +48,6 @@ const LIMITS: SsmReaderLimits = {
   throttledBaseDelayMs: 500,
   attemptTimeoutMs: 1_000,
   readTimeoutMs: 2_000,
-  fetch: (input, init) => fetch(input, init),
 };
 
 /** SSM's GetParameters takes at most 10 names a call. */
@@ -64,7 +63,7 @@ export function ssmTarget(env: NodeJS.ProcessEnv): SsmTarget {
 }
 
 /**
- * SSM's GetParameters over fetch, signed with SigV4 (AWS JSON 1.1 protocol): what the settings of a cold start
+ * SSM's GetParameters over HTTPS, signed with SigV4 (AWS JSON 1.1 protocol): what the settings of a cold start
  * need, without the SSM SDK client in every bundle. `target` is looked up at the first read, so a stage that
  * never reads SSM (local) needs no region.
  */
@@ -78,7 +77,7 @@ export function createSsmReader(
     name: 'SSM',
     target,
     errorOf: jsonErrorOf,
-    fetch: settings.fetch,
+    ...(settings.fetch && { fetch: settings.fetch }),
   });
   const policy: RetryPolicy = {
     attempts: settings.attempts,
