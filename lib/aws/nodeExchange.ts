@@ -19,16 +19,28 @@ export interface Exchange {
   cancel(reason: unknown): void;
 }
 
-const AGENTS = {
-  'http:': new HttpAgent({ keepAlive: true }),
-  'https:': new HttpsAgent({ keepAlive: true }),
-} as const;
+export interface Agents {
+  readonly 'http:': HttpAgent;
+  readonly 'https:': HttpsAgent;
+}
+
+/** Connections kept open between calls, as the SDK's handler keeps them: a new TLS handshake costs more than a call. */
+const AGENTS = agents();
+
+/** Agents of their own, trusting only `ca` where it is given (a test's certificate authority). */
+export function agents(ca?: string): Agents {
+  return {
+    'http:': new HttpAgent({ keepAlive: true }),
+    'https:': new HttpsAgent({ keepAlive: true, ...(ca && { ca }) }),
+  };
+}
 
 export function exchange(
   url: URL,
   method: string,
   headers: OutgoingHttpHeaders,
   body: string | Uint8Array | undefined,
+  through: Agents = AGENTS,
 ): Exchange {
   const { protocol } = url;
   if (protocol !== 'http:' && protocol !== 'https:')
@@ -42,7 +54,7 @@ export function exchange(
     path: url.pathname + url.search,
     method,
     headers,
-    agent: AGENTS[protocol],
+    agent: through[protocol],
   });
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
     request.once('response', (message: IncomingMessage) => {

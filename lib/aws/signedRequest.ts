@@ -5,7 +5,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { ConfigError, DependencyError, KfBridgeError } from '../errors';
 import { type AwsService, awsClientConfig } from './clientConfig';
 import { awsEndpoint } from './endpoints';
-import { bytesOf, exchange, headersOf } from './nodeExchange';
+import { agents, bytesOf, exchange, headersOf } from './nodeExchange';
 import { type SigV4Signer, sigV4Signer } from './sigV4';
 
 /**
@@ -147,6 +147,8 @@ export interface SignedRequestsOptions {
    */
   readonly fetch?: typeof fetch;
   readonly observe?: RequestObserver;
+  /** The only certificate authority trusted over HTTPS instead of Node's: a test's own, for its TLS server. */
+  readonly ca?: string;
 }
 
 export interface SignedRequests {
@@ -326,6 +328,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
    * corrected time, as the SDK signs them (a Lambda's clock is rarely off, a developer's machine's may be).
    */
   let clockOffsetMs = 0;
+  const through = options.ca ? agents(options.ca) : undefined;
 
   async function call<Body>(
     request: SignedRequest,
@@ -539,7 +542,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
           handedOver = true;
         });
       } else {
-        const sent = exchange(url, request.method, signed, request.body);
+        const sent = exchange(url, request.method, signed, request.body, through);
         cancel = sent.cancel;
         const message = await sent.answer;
         reply = nodeReply(message, request.method, () => {

@@ -42,4 +42,14 @@ describeWithPythonTools('the SSM reader against SSM (moto)', () => {
     expect(values).toEqual(stored);
     expect(sent).toEqual([names.slice(0, 10), names.slice(10)]);
   });
+
+  it('reads them over its own transport (node:http, a kept-alive connection) as it does on a deployed stage', async () => {
+    const read = createSsmReader(() =>
+      ssmTarget({ AWS_REGION: REGION, KF_BRIDGE_LOCAL_ENDPOINTS: `ssm=${moto.endpoint}` }),
+    );
+    const names = [...Object.keys(stored), `${PREFIX}NOT_SET`];
+
+    expect(await read(names)).toEqual(stored);
+    expect(await read(names.slice(0, 1))).toEqual({ [names[0] as string]: stored[names[0] as string] });
+  });
 });
