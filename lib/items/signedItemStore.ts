@@ -66,6 +66,8 @@ export interface SignedItemStoreOptions {
 
 type Answer = Record<string, unknown>;
 
+const utf8 = new TextDecoder();
+
 export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
   const dynamodb = signedRequests({
     service: 'dynamodb',
@@ -77,13 +79,15 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
   });
   const policy: RetryPolicy = { ...ITEM_CALL_POLICY, ...options.policy };
 
+  /** DynamoDB's one URL, made once: a URL is parsed anew each time it is made. */
+  let url: URL | undefined;
   async function call(operation: string, input: Answer, signal: AbortSignal | undefined): Promise<Answer> {
-    const { endpoint } = dynamodb.target();
+    url ??= new URL('/', dynamodb.target().endpoint);
     const answer = await dynamodb.send(
       {
         operation,
         method: 'POST',
-        url: new URL('/', endpoint),
+        url,
         headers: {
           'content-type': 'application/x-amz-json-1.0',
           'x-amz-target': `DynamoDB_20120810.${operation}`,
@@ -96,7 +100,7 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
     );
     let body: unknown;
     try {
-      body = JSON.parse(new TextDecoder().decode(answer.body));
+      body = JSON.parse(utf8.decode(answer.body));
     } catch {}
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new DependencyError(
