@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RetryPolicy, signedRequests, xmlErrorCodeOf } from '../../../lib/aws/signedRequest';
@@ -127,6 +128,19 @@ describe('over HTTP', () => {
     });
     await observed.send(put(aws.endpoint), policy);
     expect(seen).toEqual([200]);
+  });
+
+  it("leaves nothing on its caller's signal once a call is done, a streamed body once it is read", async () => {
+    const caller = new AbortController();
+    for (let i = 0; i < 20; i++) await requests.send(put(aws.endpoint), policy, caller.signal);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+
+    aws.answers = [answer(200, 'streamed')];
+    const opened = await requests.open(put(aws.endpoint), policy, caller.signal);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    expect(await new Response(opened.body).text()).toBe('streamed');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
   it('sends nothing for a caller that has given up already', async () => {
