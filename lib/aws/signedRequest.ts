@@ -339,9 +339,9 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     const { sign } = client();
     const label = `${options.name} ${request.operation}`;
     const query = queryOf(request.url, label);
-    // The call's end as one controller, one timer and one listener on the caller's signal, rather than
-    // AbortSignal.timeout and AbortSignal.any: those cost a call more than its signing, and their timer runs on
-    // after the call. A streamed body keeps them until it is read (see attempt), or until the deadline.
+    // The call's end as one controller, one timer and one listener on the caller's signal, released when the call
+    // is done, rather than AbortSignal.timeout and AbortSignal.any per call and per try, whose timers run on after
+    // it. A streamed body keeps them until it is read (see attempt), or until the deadline.
     const callEnd = new AbortController();
     const ended = callEnd.signal;
     const onCaller = () => endCall(signal?.reason);
@@ -357,38 +357,6 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
     }
     if (signal?.aborted) endCall(signal.reason);
     else signal?.addEventListener('abort', onCaller, { once: true });
-    let kept = false;
-    try {
-      const answer = await tries<Body>(
-        request,
-        query,
-        policy,
-        signal,
-        sign,
-        label,
-        ended,
-        streaming,
-        release,
-      );
-      // A streamed body keeps the call's end, which ends its reading too; there is none to keep with no body.
-      kept = streaming && answer.body !== null;
-      return answer;
-    } finally {
-      if (!kept) release();
-    }
-  }
-
-  async function tries<Body>(
-    request: SignedRequest,
-    query: Record<string, string | string[]>,
-    policy: RetryPolicy,
-    signal: AbortSignal | undefined,
-    sign: SigV4Signer,
-    label: string,
-    ended: AbortSignal,
-    streaming: boolean,
-    release: () => void,
-  ): Promise<Answer<Body>> {
     const endsAt = Date.now() + policy.callTimeoutMs;
     const details = { service: options.service, operation: request.operation };
     /** Why the last finished try failed, for the error of a call its deadline or its caller ended. */
@@ -410,50 +378,59 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
       return error(`${label}: ${told ? 'not done' : 'no answer'} within ${policy.callTimeoutMs} ms${after}`);
     };
     let clockCorrected = false;
-    for (let tries = 1; ; tries++) {
-      const outcome = await attempt<Body>(request, query, policy, sign, ended, streaming, release);
-      if ('answer' in outcome) return outcome.answer;
-      if (ended.aborted) throw stopped(outcome.cause);
-      last = outcome;
-      failed++;
-      const { failure, passing, refusal, serviceTime, cause } = outcome;
-      // A request refused for its date is tried again at once, signed with the service's time (once a call).
-      if (
-        refusal &&
-        serviceTime !== undefined &&
-        !clockCorrected &&
-        CLOCK_SKEW_TYPES.has(refusal.type ?? '')
-      ) {
-        const offset = serviceTime - Date.now();
-        if (Math.abs(offset - clockOffsetMs) >= CLOCK_SKEW_MS) {
-          clockOffsetMs = offset;
-          clockCorrected = true;
-          continue;
+    /** Whether the answer's streamed body keeps the call's end, which ends its reading too. */
+    let kept = false;
+    try {
+      for (let tries = 1; ; tries++) {
+        const outcome = await attempt<Body>(request, query, policy, sign, ended, streaming, release);
+        if ('answer' in outcome) {
+          kept = streaming && outcome.answer.body !== null;
+          return outcome.answer;
         }
+        if (ended.aborted) throw stopped(outcome.cause);
+        last = outcome;
+        failed++;
+        const { failure, passing, refusal, serviceTime, cause } = outcome;
+        // A request refused for its date is tried again at once, signed with the service's time (once a call).
+        if (
+          refusal &&
+          serviceTime !== undefined &&
+          !clockCorrected &&
+          CLOCK_SKEW_TYPES.has(refusal.type ?? '')
+        ) {
+          const offset = serviceTime - Date.now();
+          if (Math.abs(offset - clockOffsetMs) >= CLOCK_SKEW_MS) {
+            clockOffsetMs = offset;
+            clockCorrected = true;
+            continue;
+          }
+        }
+        const error = (suffix: string) =>
+          new AwsRequestError(
+            `${label}: ${failure}${suffix}`,
+            { ...details, ...(refusal && { refusal }) },
+            {
+              cause,
+            },
+          );
+        if (!passing) throw error('');
+        if (tries >= policy.attempts) throw error(` (${tries} tries)`);
+        const base =
+          refusal && throttlingRefusal(refusal)
+            ? (policy.throttledBaseDelayMs ?? policy.baseDelayMs)
+            : policy.baseDelayMs;
+        // Full jitter: a burst of callers that was throttled together does not come back together. A backoff is
+        // drawn within what is left of the call, so a call that has time for another try makes it.
+        const left = endsAt - Date.now();
+        if (left <= 0) throw stopped(cause);
+        await sleep(Math.random() * Math.min(base * 2 ** (tries - 1), left), undefined, {
+          signal: ended,
+        }).catch(() => {
+          throw stopped(cause);
+        });
       }
-      const error = (suffix: string) =>
-        new AwsRequestError(
-          `${label}: ${failure}${suffix}`,
-          { ...details, ...(refusal && { refusal }) },
-          {
-            cause,
-          },
-        );
-      if (!passing) throw error('');
-      if (tries >= policy.attempts) throw error(` (${tries} tries)`);
-      const base =
-        refusal && throttlingRefusal(refusal)
-          ? (policy.throttledBaseDelayMs ?? policy.baseDelayMs)
-          : policy.baseDelayMs;
-      // Full jitter: a burst of callers that was throttled together does not come back together. A backoff is
-      // drawn within what is left of the call, so a call that has time for another try makes it.
-      const left = endsAt - Date.now();
-      if (left <= 0) throw stopped(cause);
-      await sleep(Math.random() * Math.min(base * 2 ** (tries - 1), left), undefined, {
-        signal: ended,
-      }).catch(() => {
-        throw stopped(cause);
-      });
+    } finally {
+      if (!kept) release();
     }
   }
 
