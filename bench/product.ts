@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
 import type { KfOutboundRequest } from '../lib/contracts/outbound';
@@ -14,6 +15,8 @@ import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
 import { senderWiring } from '../lib/outbound/wiring';
+import type { QueueClient } from '../lib/queue/queueClient';
+import { signedQueueClient } from '../lib/queue/signedQueueClient';
 import { kfReplies } from '../local/e2eReplies';
 import {
   createMeter,
@@ -22,7 +25,6 @@ import {
   mergeMeters,
   meterDynamoDb,
   meterSignedCalls,
-  meterSqs,
   observeAll,
   sequentialCalls,
   type TracedCall,
@@ -190,9 +192,11 @@ export async function measureProduct(options: {
     const configOf = (name: FunctionName) => parseConfig(remote.env, name);
     const meter = createMeter();
     let traces: InvocationTrace[] = [];
-    const sqs = new SQSClient({ region: remote.region, ...awsClientConfig('sqs', remote.env) });
-    meterSqs(sqs, meter);
-    traceAwsCalls(sqs, 'sqs');
+    // The functions' SQS calls are signed requests of their own, as in the functions.
+    const signedSqs = signedQueueClient({
+      target: () => serviceTarget('sqs', { AWS_REGION: remote.region, ...remote.env }),
+      observe: observeAll(meterSignedCalls(meter), traceSignedCalls()),
+    });
     const dynamodb = new DynamoDBClient({
       region: remote.region,
       ...awsClientConfig('dynamodb', remote.env),
@@ -208,25 +212,22 @@ export async function measureProduct(options: {
     const inboundUrl = remote.env.INBOUND_QUEUE_URL;
     const onInbound = new Map<string, number>();
     const justArrived: string[] = [];
-    sqs.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        const input = args.input as { QueueUrl?: string; Entries?: { Id: string; MessageBody: string }[] };
+    const sqs: QueueClient = {
+      ...signedSqs,
+      async sendMessageBatch(input, options) {
+        const answer = await signedSqs.sendMessageBatch(input, options);
         if (input.QueueUrl === inboundUrl) {
-          const ok = new Set(
-            ((result.output as { Successful?: { Id: string }[] }).Successful ?? []).map((entry) => entry.Id),
-          );
-          for (const entry of input.Entries ?? [])
+          const ok = new Set(answer.Successful.map((entry) => entry.Id));
+          for (const entry of input.Entries)
             if (ok.has(entry.Id)) {
               const { id } = JSON.parse(entry.MessageBody) as { id: string };
               if (!onInbound.has(id)) justArrived.push(id);
               onInbound.set(id, Date.now());
             }
         }
-        return result;
+        return answer;
       },
-      { step: 'initialize', name: 'benchArrivals' },
-    );
+    };
 
     // The metering middleware holds on to the meter it was given: keep the object, empty it between phases.
     const takeUsage = async () => {

@@ -7,13 +7,16 @@ import { parseConfig } from '../lib/config/config';
 import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
+import { signedQueueClient } from '../lib/queue/signedQueueClient';
 import { serveCallback } from '../local/callbackServer';
 import { sqsMappingsOf } from '../local/functionMappings';
 import {
   createMeter,
   type InvocationTrace,
   meterItemStore,
+  meterSignedCalls,
   meterSqs,
+  observeAll,
   traceAwsCalls,
   traced,
   traceSignedCalls,
@@ -75,8 +78,13 @@ meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
 // The callback's item calls are signed requests of its own, as in the function: metered and traced likewise.
 const items = signedItemStore({ target: () => serviceTarget('dynamodb', env), observe: traceSignedCalls() });
+// The callback's SQS calls are signed requests of its own too, as in the function.
+const queue = signedQueueClient({
+  target: () => serviceTarget('sqs', env),
+  observe: observeAll(meterSignedCalls(meter), traceSignedCalls()),
+});
 const callback = callbackWiring(parseConfig(env, 'callback'), {
-  sqs,
+  sqs: queue,
   items: meterItemStore(items, meter),
   log: silent,
   meter: NO_METRICS,

@@ -16,6 +16,7 @@ import {
 } from '../lib/contracts/outbound';
 import { splitText } from '../lib/outbound/splitText';
 import { sqsBatchPublisher } from '../lib/queue/publisher';
+import { sdkQueueClient } from '../lib/queue/sdkQueueClient';
 
 /** Ends an answer cut short to the replies a customer message allows. */
 const CUT_SHORT = '…';
@@ -36,7 +37,7 @@ export function startAutoReplyBot(options: {
   outboundUrl: string;
   log: (line: string) => void;
 }) {
-  const publish = sqsBatchPublisher(options.sqs);
+  const publish = sqsBatchPublisher(sdkQueueClient(options.sqs));
   let stopping = false;
   const loop = (async () => {
     while (!stopping) {

@@ -1,8 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws/clientConfig';
 import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
@@ -10,6 +8,7 @@ import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
 import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
+import { signedQueueClient } from '../lib/queue/signedQueueClient';
 
 const log = createLogger('callback');
 const config = loadConfigOnce('callback');
@@ -17,7 +16,8 @@ const config = loadConfigOnce('callback');
 // taken costs no flush.
 const metrics = createMetrics('callback', log);
 const clients = {
-  sqs: new SQSClient(awsClientConfig('sqs')),
+  // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
+  sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
   // Two conditional writes per MP push do not pay for the DynamoDB SDK's share of a cold start (#19).
   items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   log,

@@ -19,6 +19,7 @@ import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
 import { senderWiring } from '../lib/outbound/wiring';
+import { signedQueueClient } from '../lib/queue/signedQueueClient';
 import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
@@ -372,7 +373,13 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // AWS refuses batch entries one by one where the local queue is kind: its size and character limits always,
     // and on the aws profile passing internal errors and a permanent refusal of chosen content.
     const refusalRandom = new SeededRandom(options.seed * 104729);
-    const refusals = refuseBatchEntries(sqs, {
+    // The functions' own SQS calls are signed requests, as in the functions: metered and recorded likewise. The
+    // SDK client above is the event-source mappings' (Lambda's polling, billed too).
+    const queue = signedQueueClient({
+      target: () => serviceTarget('sqs', stack.env),
+      observe: observeAll(meterSignedCalls(meter), recordSignedCalls(awsCalls)),
+    });
+    const refusals = refuseBatchEntries(queue, {
       rules: profile.aws
         ? [
             (entry) =>
@@ -390,7 +397,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const db = DynamoDBDocumentClient.from(dynamodb);
     const pollers = options.pollers ?? 1;
 
-    const clients = { sqs, db, s3, log: silent, meter: NO_METRICS };
+    const clients = { sqs: queue, db, s3, log: silent, meter: NO_METRICS };
     const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const observedLedger = new SendLedger(
       DynamoDBDocumentClient.from(stack.clients.dynamodb),

@@ -105,12 +105,21 @@ export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
   };
 }
 
-/** Counts each try of kf-bridge's own AWS clients (S3 objects, the SSM reader) in `meter.signed`. */
+/**
+ * Counts each try of kf-bridge's own AWS clients (S3 objects, the SSM reader, SQS) in `meter.signed`; and each SQS
+ * request SQS answered in `meter.sqs`, by the SDK's command name, as meterSqs counts the SDK's: what the cost model
+ * bills.
+ */
 export function meterSignedCalls(meter: Meter): RequestObserver {
   return ({ service, operation }) => {
     const name = `${service}:${operation}`;
     meter.signed[name] = (meter.signed[name] ?? 0) + 1;
-    return undefined;
+    if (service !== 'sqs') return undefined;
+    return ({ status }) => {
+      if (status === undefined) return;
+      const command = `${operation}Command`;
+      meter.sqs[command] = (meter.sqs[command] ?? 0) + 1;
+    };
   };
 }
 

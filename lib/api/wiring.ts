@@ -1,10 +1,10 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
 import type { Log } from '../logger';
 import { type ApiRequest, type ApiResponse, handleMessagesApi } from '../outbound/messagesApi';
 import { SendLedger } from '../outbound/sendLedger';
 import { sqsPublisher } from '../queue/publisher';
+import type { QueueClient } from '../queue/queueClient';
 
 /**
  * The messages API's pieces, built once per container. The admin API is another function (functions/admin.ts)
@@ -12,7 +12,7 @@ import { sqsPublisher } from '../queue/publisher';
  */
 export function apiWiring(
   config: Config,
-  clients: { sqs: SQSClient; db: DynamoDBDocumentClient; log: Log; now?: () => number },
+  clients: { sqs: QueueClient; db: DynamoDBDocumentClient; log: Log; now?: () => number },
 ): { handle(request: ApiRequest): Promise<ApiResponse> } {
   const messages = {
     config,

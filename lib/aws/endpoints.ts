@@ -91,7 +91,7 @@ export function awsEndpoint(service: AwsService, region: string, env: NodeJS.Pro
 export function checkEndpointSettings(env: NodeJS.ProcessEnv): void {
   const region = env.AWS_REGION?.trim();
   if (!region) return;
-  for (const service of ['ssm', 's3', 'dynamodb'] as const) {
+  for (const service of ['ssm', 's3', 'dynamodb', 'sqs'] as const) {
     const local: { endpoint?: string } = awsClientConfig(service, env);
     if (!local.endpoint) awsEndpoint(service, region, env);
   }

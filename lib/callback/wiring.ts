@@ -1,10 +1,10 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { sqsPublisher } from '../queue/publisher';
+import type { QueueClient } from '../queue/queueClient';
 import { type CallbackRequest, type CallbackResponse, handleCallback } from './handleCallback';
 import { DynamoReplayGuard } from './replayGuard';
 
@@ -14,7 +14,7 @@ import { DynamoReplayGuard } from './replayGuard';
  */
 export function callbackWiring(
   config: Config,
-  clients: { sqs: SQSClient; items: ItemStore; log: Log; meter: Meter; now?: () => Date },
+  clients: { sqs: QueueClient; items: ItemStore; log: Log; meter: Meter; now?: () => Date },
 ): { handle(request: CallbackRequest): Promise<CallbackResponse> } {
   const deps = {
     config,

@@ -1,4 +1,3 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { S3Objects } from '../aws/s3';
@@ -13,6 +12,7 @@ import { SendLedger } from '../outbound/sendLedger';
 import type { PlatformCall } from '../platform/client';
 import { platformFor } from '../platform/wiring';
 import { type PublishBatch, sqsBatchPublisher } from '../queue/publisher';
+import type { QueueClient } from '../queue/queueClient';
 import { CursorStore } from './cursors';
 import { MessageLedger } from './ledger';
 import { type ArchiveMedia, mediaArchiver } from './media';
@@ -31,12 +31,12 @@ export interface InboundServices {
   readonly log: Log;
   readonly meter: Meter;
   readonly now: () => number;
-  readonly sqs: SQSClient;
+  readonly sqs: QueueClient;
 }
 
 /** The clients the puller's pieces are built on. */
 export interface InboundClients {
-  readonly sqs: SQSClient;
+  readonly sqs: QueueClient;
   readonly db: DynamoDBDocumentClient;
   readonly s3?: S3Objects;
   readonly log: Log;

@@ -1,4 +1,3 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { S3Objects } from '../aws/s3';
@@ -11,6 +10,7 @@ import { type Log, recordLog } from '../logger';
 import type { Meter } from '../metrics';
 import { platformFor } from '../platform/wiring';
 import { consumeFifo, visibilityBackoff } from '../queue/fifoConsumer';
+import type { QueueClient } from '../queue/queueClient';
 import { fileFetcher, mediaResolver } from './mediaUpload';
 import { type SenderDeps, sendRecord } from './sender';
 import { SendLedger } from './sendLedger';
@@ -19,7 +19,7 @@ import { SendLedger } from './sendLedger';
 export function senderWiring(
   config: Config,
   clients: {
-    sqs: SQSClient;
+    sqs: QueueClient;
     db: DynamoDBDocumentClient;
     s3: S3Objects;
     log: Log;

@@ -1,7 +1,7 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { DependencyError, KfBridgeError } from '../errors';
 import type { Log } from '../logger';
+import type { QueueClient } from './queueClient';
 
 export interface FifoConsumerDeps {
   readonly log: Log;
@@ -99,14 +99,12 @@ async function retryIn(record: SQSRecord, seconds: number, deps: FifoConsumerDep
 }
 
 /** `retryIn` for a queue: the record's back-off becomes its visibility timeout. */
-export function visibilityBackoff(sqs: SQSClient, queueUrl: string): FifoConsumerDeps['retryIn'] {
+export function visibilityBackoff(sqs: QueueClient, queueUrl: string): FifoConsumerDeps['retryIn'] {
   return async (record, seconds) => {
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: queueUrl,
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: seconds,
-      }),
-    );
+    await sqs.changeMessageVisibility({
+      QueueUrl: queueUrl,
+      ReceiptHandle: record.receiptHandle,
+      VisibilityTimeout: seconds,
+    });
   };
 }

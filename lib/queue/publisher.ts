@@ -1,11 +1,6 @@
-import {
-  type BatchResultErrorEntry,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import { ContractError, DependencyError } from '../errors';
 import type { Log } from '../logger';
+import type { BatchEntryFailure, QueueClient } from './queueClient';
 import { SQS_MAX_MESSAGE_BYTES, sqsBody } from './sqsBody';
 
 export interface FifoMessage {
@@ -18,20 +13,20 @@ export interface FifoMessage {
 export type Publish = (queueUrl: string, message: FifoMessage, signal?: AbortSignal) => Promise<void>;
 
 /** Publishes to an SQS FIFO queue; a failure is retryable, so the platform's retry brings the message back. */
-export function sqsPublisher(sqs: SQSClient): Publish {
+export function sqsPublisher(sqs: QueueClient): Publish {
   return async (queueUrl, message, signal) => {
     const body = sqsBody(message.body);
     if (body.length > SQS_MAX_MESSAGE_BYTES)
       throw new ContractError(`message is ${body.length} bytes as sent, over SQS's ${SQS_MAX_MESSAGE_BYTES}`);
     try {
-      await sqs.send(
-        new SendMessageCommand({
+      await sqs.sendMessage(
+        {
           QueueUrl: queueUrl,
           MessageBody: body,
           MessageGroupId: message.groupId,
           MessageDeduplicationId: message.deduplicationId,
-        }),
-        { abortSignal: signal },
+        },
+        signal && { signal },
       );
     } catch (error) {
       throw new DependencyError(`could not enqueue to ${queueName(queueUrl)}`, { cause: error });
@@ -84,7 +79,7 @@ const MAX_BATCH_ENTRIES = 10;
  */
 const REFUSES_THE_MESSAGE = new Set(['InvalidMessageContents', 'InvalidParameterValue']);
 
-const refusesForGood = ({ Code = '' }: BatchResultErrorEntry) => REFUSES_THE_MESSAGE.has(Code);
+const refusesForGood = ({ Code }: BatchEntryFailure) => REFUSES_THE_MESSAGE.has(Code);
 
 interface Pending {
   readonly message: FifoMessage;
@@ -105,7 +100,7 @@ interface Pending {
  * FIFO deduplication absorbs what did get through.
  */
 export function sqsBatchPublisher(
-  sqs: SQSClient,
+  sqs: QueueClient,
   quarantines?: { readonly byQueueUrl: Readonly<Record<string, Quarantine>>; readonly log: Log },
 ): PublishBatch {
   return async (queueUrl, messages, signal) => {
@@ -168,10 +163,10 @@ export function sqsBatchPublisher(
       }
       if (call.length === 0) continue;
 
-      let failed: BatchResultErrorEntry[];
+      let failed: BatchEntryFailure[];
       try {
-        const answer = await sqs.send(
-          new SendMessageBatchCommand({
+        const answer = await sqs.sendMessageBatch(
+          {
             QueueUrl: queueUrl,
             Entries: call.map(([group, { message, body }], index) => ({
               Id: String(index),
@@ -179,15 +174,15 @@ export function sqsBatchPublisher(
               MessageGroupId: group,
               MessageDeduplicationId: message.deduplicationId,
             })),
-          }),
-          { abortSignal: signal },
+          },
+          signal && { signal },
         );
-        failed = answer.Failed ?? [];
+        failed = [...answer.Failed];
         // An entry the answer names neither way did not reach the queue as far as anyone can tell.
-        const answered = new Set([...(answer.Successful ?? []), ...failed].map((entry) => entry.Id));
+        const answered = new Set([...answer.Successful, ...failed].map((entry) => entry.Id));
         for (const index of call.keys())
           if (!answered.has(String(index)))
-            failed.push({ Id: String(index), Code: 'NotAnswered', SenderFault: false, Message: 'no result' });
+            failed.push({ Id: String(index), Code: 'NotAnswered', SenderFault: false });
       } catch (error) {
         // Whether any of the call got through is unknown: FIFO deduplication absorbs it when the retry resends.
         throw new PartlyPublishedError(`could not enqueue to ${queue}`, published, { cause: error });
@@ -202,7 +197,7 @@ export function sqsBatchPublisher(
           if (!pending?.length) groups.delete(group);
           continue;
         }
-        const code = failure.Code ?? 'unknown';
+        const code = failure.Code;
         if (!refusesForGood(failure)) {
           stop(group, `SQS answered ${code}`);
           continue;

@@ -83,21 +83,35 @@ it('keeps fast-xml-parser out of every function bundle: WeChat XML is read by li
   expect(bundled.filter((input) => /node_modules\/fast-xml-parser\//.test(input))).toEqual([]);
 });
 
+/** The files of the project and of node_modules that one function's bundle holds. */
+async function inputsOf(handler: string): Promise<string[]> {
+  const { metafile } = await build({
+    ...(await packageBuildOptions()),
+    entryPoints: [join(ROOT, handler)],
+    outfile: join(tmpdir(), 'kf-bridge-bundle-inputs', 'bundle.mjs'),
+    write: false,
+    metafile: true,
+  });
+  return Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+  );
+}
+
+it('keeps the SQS SDK out of the bundles of the functions that only send: their SQS calls are signed requests of their own', async () => {
+  const sqsSdk = (inputs: string[]) =>
+    inputs.filter((input) => /node_modules\/@aws-sdk\/(client-sqs|middleware-sdk-sqs)\//.test(input));
+  for (const handler of ['callback', 'api', 'syncPuller', 'sender']) {
+    const inputs = await inputsOf(`functions/${handler}.ts`);
+    expect(inputs.some((input) => input.endsWith('lib/queue/signedQueueClient.ts'))).toBe(true);
+    expect({ handler, sdk: sqsSdk(inputs) }).toEqual({ handler, sdk: [] });
+  }
+  // The admin API reads and redrives dead-letter queues with the SDK's client: the pattern above does find it.
+  expect(sqsSdk(await inputsOf('functions/admin.ts'))).toEqual(
+    expect.arrayContaining([expect.stringContaining('node_modules/@aws-sdk/client-sqs/')]),
+  );
+}, 60_000);
+
 it("keeps the DynamoDB SDK out of the callback's bundle: its item calls are signed requests of its own (#19)", async () => {
-  const inputsOf = async (handler: string) => {
-    const { metafile } = await build({
-      ...(await packageBuildOptions()),
-      entryPoints: [join(ROOT, handler)],
-      outfile: join(tmpdir(), 'kf-bridge-bundle-inputs', 'bundle.mjs'),
-      write: false,
-      metafile: true,
-    });
-    return Object.values(metafile.outputs).flatMap((output) =>
-      Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) =>
-        bytesInOutput > 0 ? [input] : [],
-      ),
-    );
-  };
   const dynamoDbSdk = (inputs: string[]) =>
     inputs.filter((input) =>
       /node_modules\/(@aws-sdk\/(client-dynamodb|lib-dynamodb|util-dynamodb|endpoint-cache)|mnemonist)\//.test(

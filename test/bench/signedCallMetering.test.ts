@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { s3Objects } from '../../lib/aws/s3';
+import { signedQueueClient } from '../../lib/queue/signedQueueClient';
 import {
   createMeter,
   type InvocationTrace,
@@ -50,6 +52,42 @@ it("counts and traces every try of kf-bridge's own AWS clients, by service and o
       's3:PutObject',
     ]);
     expect(mergeMeters(meter, meter).signed).toEqual({ 's3:PutObject': 6 });
+  } finally {
+    server.close();
+  }
+});
+
+it('bills each SQS request SQS answered as the SDK-metered ones are billed: meter.sqs by command name', async () => {
+  const body = '{}';
+  const md5 = createHash('md5').update(body).digest('hex');
+  let requests = 0;
+  // SQS throttles the first try; the second is taken.
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () =>
+      requests++ === 0
+        ? response
+            .writeHead(403, { 'x-amzn-query-error': 'RequestThrottled;Sender' })
+            .end('{"__type":"com.amazonaws.sqs#RequestThrottled"}')
+        : response.writeHead(200).end(JSON.stringify({ MessageId: 'm', MD5OfMessageBody: md5 })),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const meter = createMeter();
+    const queue = signedQueueClient({
+      target: () => ({
+        endpoint: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        region: 'ap-southeast-1',
+        credentials: async () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+        local: true,
+      }),
+      policy: { baseDelayMs: 1, throttledBaseDelayMs: 1 },
+      observe: meterSignedCalls(meter),
+    });
+    await queue.sendMessage({ QueueUrl: 'http://127.0.0.1/000000000000/q.fifo', MessageBody: body });
+    expect(meter.signed).toEqual({ 'sqs:SendMessage': 2 });
+    expect(meter.sqs).toEqual({ SendMessageCommand: 2 });
   } finally {
     server.close();
   }

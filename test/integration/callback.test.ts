@@ -10,8 +10,9 @@ import { parseSyncJob } from '../../lib/contracts/syncJob';
 import { errorResponse } from '../../lib/http/httpApi';
 import type { ItemStore } from '../../lib/items/itemStore';
 import { NO_METRICS } from '../../lib/metrics';
+import type { QueueClient } from '../../lib/queue/queueClient';
 import { callbackHttpEvent } from '../../local/callbackEvent';
-import { documentClient, drain, itemStores, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, itemStores, localStack, purge, queueClient, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost, wecomVerify } from '../support/wechat';
 
@@ -157,14 +158,14 @@ describe('callback function against the local stack', () => {
 const db = documentClient();
 let sends = 0;
 /** The callback's own SQS client, counting what it sends: FIFO deduplication would hide a second send. */
-const callbackSqs = sqsClient();
-callbackSqs.middlewareStack.add(
-  (next, context) => async (args) => {
-    if (context.commandName === 'SendMessageCommand') sends++;
-    return next(args);
+const signedSqs = queueClient();
+const callbackSqs: QueueClient = {
+  ...signedSqs,
+  sendMessage: (input, options) => {
+    sends++;
+    return signedSqs.sendMessage(input, options);
   },
-  { step: 'initialize' },
-);
+};
 
 /**
  * A callback container on the local stack (each call is another one, sharing only the stack), answering as its

@@ -12,6 +12,7 @@ import { TEXT_MAX_BYTES } from '../../lib/contracts/outbound';
 import { inboundQuarantine } from '../../lib/inbound/quarantine';
 import { NO_METRICS } from '../../lib/metrics';
 import { sqsPublisher } from '../../lib/queue/publisher';
+import { sdkQueueClient } from '../../lib/queue/sdkQueueClient';
 import { ROOT } from '../../local/serviceDefinition';
 import type { LocalSystem } from '../../local/system';
 import { startTestSystem } from '../support/localSystem';
@@ -213,7 +214,10 @@ describe.skipIf(PYTHON_MISSING)('the Python example consumer (examples/python/co
       meter: NO_METRICS,
     });
     const standIn = await quarantine(inboundFifoMessage(original), { reason: 'too_large', bytes: 300_000 });
-    await sqsPublisher(system.stack.clients.sqs)(system.stack.queues.InboundQueue ?? '', standIn);
+    await sqsPublisher(sdkQueueClient(system.stack.clients.sqs))(
+      system.stack.queues.InboundQueue ?? '',
+      standIn,
+    );
     expect(await textsSentTo('wmPythonQuarantine', 2)).toEqual([ack('在吗'), ack('被隔离的消息')]);
   });
 

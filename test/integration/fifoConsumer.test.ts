@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../lib/errors';
 import { consumeFifo, visibilityBackoff } from '../../lib/queue/fifoConsumer';
 import { createResources } from '../../local/resources';
-import { sqsClient } from '../support/aws';
+import { queueClient, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 
 const sqs = sqsClient();
@@ -79,7 +79,7 @@ describe('consumeFifo on a real queue', () => {
       async (record) => {
         if (record.body === 'first') throw new DependencyError('platform busy');
       },
-      { log: recordingLog().log, retryIn: visibilityBackoff(sqs, queueUrl) },
+      { log: recordingLog().log, retryIn: visibilityBackoff(queueClient(), queueUrl) },
     );
     expect(response.batchItemFailures).toHaveLength(3);
     // None overtakes the failed one: all wait out its back-off, then the group comes back together.

@@ -5,7 +5,7 @@ import { parseConfig } from '../../lib/config/config';
 import { type ApiRequest, handleMessagesApi } from '../../lib/outbound/messagesApi';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { sqsPublisher } from '../../lib/queue/publisher';
-import { documentClient, drain, localStack, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, localStack, purge, queueClient, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
@@ -17,7 +17,7 @@ const KEY = 'test-api-key-0123456789abcdef';
 const ledger = new SendLedger(db, testEnv.STATE_TABLE);
 const deps = {
   config: parseConfig({ ...testEnv, OUTBOUND_QUEUE_URL: outboundUrl, OUTBOUND_API_KEY: KEY }),
-  publish: sqsPublisher(sqs),
+  publish: sqsPublisher(queueClient()),
   ledger,
   now: Date.now,
   log: recordingLog().log,

@@ -15,7 +15,7 @@ import { NO_METRICS } from '../../lib/metrics';
 import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, localS3Objects, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localS3Objects, queueClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -47,7 +47,7 @@ beforeEach(() => {
  */
 const wired = (config: Config, safeFetch?: SafeFetch) =>
   senderWiring(config, {
-    sqs: sqsClient(),
+    sqs: queueClient(),
     db,
     s3: localS3Objects(),
     log: recordingLog().log,

@@ -6,7 +6,7 @@ import { inboundQuarantine } from '../../lib/inbound/quarantine';
 import { createLogger } from '../../lib/logger';
 import { createMetrics, METRICS_NAMESPACE, meterOf } from '../../lib/metrics';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { itemStores, localS3Objects, localStack, purge, sqsClient } from '../support/aws';
+import { itemStores, localS3Objects, localStack, purge, queueClient, sqsClient } from '../support/aws';
 import { captureOutput } from '../support/metrics';
 import { mpCipher, mpPost, mpTextXml, testConfig, testEnv } from '../support/wechat';
 
@@ -288,7 +288,7 @@ describe('the callback', () => {
   it('counts a refused push by platform, and by platform and reason, one line each and nothing held', async () => {
     const metrics = createMetrics('callback', createLogger('callback'), 'test');
     const callback = callbackWiring(testConfig(), {
-      sqs,
+      sqs: queueClient(),
       items: itemStores().signed,
       log: createLogger('callback'),
       meter: meterOf(metrics),

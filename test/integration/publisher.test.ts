@@ -10,7 +10,7 @@ import {
 } from '../../lib/queue/publisher';
 import { SQS_MAX_MESSAGE_BYTES, sqsBody } from '../../lib/queue/sqsBody';
 import { refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
-import { drain, sqsClient } from '../support/aws';
+import { drain, queueClient, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 
 const consumer = sqsClient();
@@ -50,7 +50,7 @@ describe('the single publisher', () => {
   it("refuses a message over SQS's limit as sent as bad input, before SQS sees it", async () => {
     // 50 000 CJK characters: 150 KB of UTF-8, 300 KB escaped.
     const large = message('wmLarge', 1, { text: '字'.repeat(50_000) });
-    await expect(sqsPublisher(sqsClient())(queueUrl, large)).rejects.toMatchObject({
+    await expect(sqsPublisher(queueClient())(queueUrl, large)).rejects.toMatchObject({
       status: 400,
       retryable: false,
       message: `message is ${sqsBody(large.body).length} bytes as sent, over SQS's 262144`,
@@ -61,7 +61,7 @@ describe('the single publisher', () => {
 
 describe('the batch publisher', () => {
   it("keeps each customer's order when SQS refuses one entry of a batch and takes those after it", async () => {
-    const sqs = sqsClient();
+    const sqs = queueClient();
     let refusals = 1;
     const aws = refuseBatchEntries(sqs, {
       rules: [
@@ -102,7 +102,7 @@ describe('the batch publisher', () => {
   });
 
   it('publishes content SQS refuses (U+FFFF, lone surrogates) and emoji as JSON that reads back the same', async () => {
-    const sqs = sqsClient();
+    const sqs = queueClient();
     refuseBatchEntries(sqs);
     const texts = ['好的👍', 'before \uffff after', 'lone \ud800 surrogate', 'tab\tand\nnewline', 'plain'];
     const page = texts.map((text, n) => message('wmEmoji', n, { text }));
@@ -117,7 +117,7 @@ describe('the batch publisher', () => {
   });
 
   it("keeps each call within SQS's byte limit, measured on the body as sent", async () => {
-    const sqs = sqsClient();
+    const sqs = queueClient();
     const aws = refuseBatchEntries(sqs);
     // Ten customers at 40 000 CJK characters each: 120 KB of UTF-8, 240 KB escaped, 2.4 MB together.
     const page = Array.from({ length: 10 }, (_, i) => message(`wmBig${i}`, 1, { text: '字'.repeat(40_000) }));
@@ -129,7 +129,7 @@ describe('the batch publisher', () => {
   });
 
   it('quarantines a message SQS will never take, in its place in the group, and logs it without its content', async () => {
-    const sqs = sqsClient();
+    const sqs = queueClient();
     const aws = refuseBatchEntries(sqs, {
       rules: [
         (entry) => (entry.MessageBody?.includes('refuse me') ? SQS_REFUSALS.invalidContents : undefined),
@@ -182,7 +182,7 @@ describe('the batch publisher', () => {
   });
 
   it('without a quarantine for the queue, stops the group at a message SQS will never take and fails retryably', async () => {
-    const sqs = sqsClient();
+    const sqs = queueClient();
     refuseBatchEntries(sqs);
     const publish = sqsBatchPublisher(sqs);
     const failure = await publish(queueUrl, [
@@ -195,7 +195,7 @@ describe('the batch publisher', () => {
   });
 
   it('retries a refusal that is not of the message itself, never quarantining it', async () => {
-    const sqs = sqsClient();
+    const sqs = queueClient();
     const kept: string[] = [];
     const quarantine: Quarantine = async (original) => {
       kept.push(original.deduplicationId);

@@ -28,6 +28,7 @@ import {
   localS3Objects,
   localStack,
   purge,
+  queueClient,
   s3Client,
   sqsClient,
 } from '../support/aws';
@@ -36,6 +37,7 @@ import { testEnv } from '../support/wechat';
 
 const stack = localStack();
 const sqs = sqsClient();
+const queue = queueClient();
 const db = documentClient();
 const inboundUrl = stack.queues.InboundQueue ?? '';
 const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
@@ -60,7 +62,7 @@ beforeEach(async () => {
   sim.sim.createCorp({ corpId: testEnv.WECOM_CORP_ID, secrets: [testEnv.WECOM_KF_SECRET] });
   openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
   services = syncPullerWiring(parseConfig(configEnv()), {
-    sqs,
+    sqs: queue,
     db,
     log: recordingLog().log,
     meter: NO_METRICS,
@@ -114,7 +116,7 @@ const says = (customer: string, n: number) =>
  * `rules`), with the media bucket set, so messages SQS will not take can be quarantined there.
  */
 function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
-  const awsLike = sqsClient();
+  const awsLike = queueClient();
   refuseBatchEntries(awsLike, { ...(options.rules && { rules: options.rules }) });
   return syncPullerWiring(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
     sqs: awsLike,
@@ -161,7 +163,7 @@ describe('the sync puller', () => {
 
   it('pulls a kf account once for all of its jobs in a batch: each announced messages that pull reads', async () => {
     const wiring = syncPullerWiring(parseConfig(configEnv()), {
-      sqs,
+      sqs: queue,
       db,
       log: recordingLog().log,
       meter: NO_METRICS,
@@ -184,7 +186,7 @@ describe('the sync puller', () => {
 
   it("pulls again in the same batch with a later job's Token when the first job's Token was refused", async () => {
     const wiring = syncPullerWiring(parseConfig(configEnv()), {
-      sqs,
+      sqs: queue,
       db,
       log: recordingLog().log,
       meter: NO_METRICS,
@@ -408,7 +410,7 @@ describe('the sync puller', () => {
     const archiving = syncPullerWiring(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
-        sqs,
+        sqs: queue,
         db,
         s3: localS3Objects(),
         log: recordingLog().log,
@@ -456,7 +458,7 @@ describe('the sync puller', () => {
       return download(...args);
     };
     const slow: InboundServices = {
-      ...syncPullerWiring(config, { sqs, db, s3, log, meter: NO_METRICS, now }).services,
+      ...syncPullerWiring(config, { sqs: queue, db, s3, log, meter: NO_METRICS, now }).services,
       archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
     };
 
@@ -487,7 +489,7 @@ describe('the sync puller', () => {
     const archiving = syncPullerWiring(
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
-        sqs,
+        sqs: queue,
         db,
         s3: localS3Objects(),
         log: recordingLog().log,
@@ -614,7 +616,7 @@ describe('the sync puller', () => {
         [`${prefix}_WECOM_CLOSING_TEXT`]: '再见！',
       }),
       {
-        sqs,
+        sqs: queue,
         db,
         log: recordingLog().log,
         meter: NO_METRICS,

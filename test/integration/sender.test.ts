@@ -14,7 +14,7 @@ import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, localS3Objects, s3Client, sqsClient } from '../support/aws';
+import { documentClient, localS3Objects, queueClient, s3Client } from '../support/aws';
 import { recordingMeter } from '../support/metrics';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
@@ -50,7 +50,7 @@ const wired = (
   { log = recordingLog().log, safeFetch }: { log?: Log; safeFetch?: SafeFetch } = {},
 ) =>
   senderWiring(config, {
-    sqs: sqsClient(),
+    sqs: queueClient(),
     db,
     s3: localS3Objects(),
     log,

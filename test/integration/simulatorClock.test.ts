@@ -9,7 +9,7 @@ import { errorResponse } from '../../lib/http/httpApi';
 import { NO_METRICS } from '../../lib/metrics';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { HOUR } from '../../simulator/core';
-import { drain, itemStores, localStack, sqsClient } from '../support/aws';
+import { drain, itemStores, localStack, queueClient, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
@@ -25,7 +25,7 @@ function callbackServer(): Server {
   const { log } = recordingLog();
   const callback = callbackWiring(
     parseConfig({ ...testEnv, SYNC_JOBS_QUEUE_URL: syncJobsUrl, INBOUND_QUEUE_URL: inboundUrl }),
-    { sqs, items: itemStores().signed, log, meter: NO_METRICS },
+    { sqs: queueClient(), items: itemStores().signed, log, meter: NO_METRICS },
   );
   return createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://callback');

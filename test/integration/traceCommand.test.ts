@@ -12,7 +12,7 @@ import { msgidFor, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, localS3Objects, sqsClient } from '../support/aws';
+import { documentClient, localS3Objects, queueClient, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
@@ -53,7 +53,13 @@ afterAll(async () => {
   await sim.stop();
 });
 
-const clients = () => ({ sqs, db, s3: localS3Objects(), log: recordingLog().log, meter: NO_METRICS });
+const clients = () => ({
+  sqs: queueClient(),
+  db,
+  s3: localS3Objects(),
+  log: recordingLog().log,
+  meter: NO_METRICS,
+});
 
 /** One sync job through the puller as it deploys, on the simulator's clock. */
 async function pull(): Promise<void> {

@@ -14,12 +14,19 @@ import { serviceTarget } from '../../lib/aws/signedRequest';
 import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../lib/items/itemStore';
 import { signedItemStore } from '../../lib/items/signedItemStore';
+import type { QueueClient } from '../../lib/queue/queueClient';
+import { signedQueueClient } from '../../lib/queue/signedQueueClient';
 
 export const localStack = () => inject('localStack');
 
 export function sqsClient(): SQSClient {
   const stack = localStack();
   return new SQSClient({ region: stack.region, ...awsClientConfig('sqs', stack.env) });
+}
+
+/** kf-bridge's own SQS calls, as the functions make them, on the local stack. */
+export function queueClient(): QueueClient {
+  return signedQueueClient({ target: () => serviceTarget('sqs', localStack().env) });
 }
 
 export function documentClient(): DynamoDBDocumentClient {
