@@ -1,15 +1,16 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
 import type { KfOutboundRequest } from '../lib/contracts/outbound';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
@@ -20,7 +21,7 @@ import {
   type InvocationTrace,
   type Meter,
   mergeMeters,
-  meterDynamoDb,
+  meterItemStore,
   meterSignedCalls,
   meterSqs,
   observeAll,
@@ -193,12 +194,15 @@ export async function measureProduct(options: {
     const sqs = new SQSClient({ region: remote.region, ...awsClientConfig('sqs', remote.env) });
     meterSqs(sqs, meter);
     traceAwsCalls(sqs, 'sqs');
-    const dynamodb = new DynamoDBClient({
-      region: remote.region,
-      ...awsClientConfig('dynamodb', remote.env),
-    });
-    meterDynamoDb(dynamodb, meter);
-    traceAwsCalls(dynamodb, 'dynamodb');
+    // The functions' item calls are signed requests of their own: metered (requests, consumed capacity) and
+    // traced as the SDK's were.
+    const items = meterItemStore(
+      signedItemStore({
+        target: () => serviceTarget('dynamodb', { AWS_REGION: remote.region, ...remote.env }),
+        observe: traceSignedCalls(),
+      }),
+      meter,
+    );
     const s3 = s3ObjectsFor(
       { AWS_REGION: remote.region, ...remote.env },
       { observe: observeAll(meterSignedCalls(meter), traceSignedCalls()) },
@@ -238,7 +242,7 @@ export async function measureProduct(options: {
       return { usage: mergeMeters(own, child.usage), traces: [...taken, ...child.traces] };
     };
 
-    const clients = { sqs, db: DynamoDBDocumentClient.from(dynamodb), s3, log: silent, meter: NO_METRICS };
+    const clients = { sqs, items, s3, log: silent, meter: NO_METRICS };
     const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const sender = senderWiring(configOf('sender'), clients);
     const api = traced('api', apiWiring(configOf('api'), clients).handle, (trace) => traces.push(trace));

@@ -1,20 +1,20 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 
 const log = createLogger('api');
 const config = loadConfigOnce('api');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   log,
 };
 let wiring: ReturnType<typeof apiWiring> | undefined;

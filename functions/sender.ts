@@ -1,13 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 import { senderWiring } from '../lib/outbound/wiring';
@@ -17,7 +17,7 @@ const metrics = createMetrics('sender', log);
 const config = loadConfigOnce('sender');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   s3: s3ObjectsFor(process.env),
   log,
   meter: meterOf(metrics),

@@ -1,14 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { syncPullerWiring } from '../lib/inbound/wiring';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 
@@ -17,7 +17,7 @@ const metrics = createMetrics('syncPuller', log);
 const config = loadConfigOnce('syncPuller');
 const clients = {
   sqs: new SQSClient(awsClientConfig('sqs')),
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   s3: s3ObjectsFor(process.env),
   log,
   meter: meterOf(metrics),

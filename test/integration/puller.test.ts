@@ -25,6 +25,7 @@ import { type RunningSimulator, startSimulator } from '../../simulator';
 import {
   documentClient,
   drain,
+  itemStores,
   localS3Objects,
   localStack,
   purge,
@@ -37,6 +38,8 @@ import { testEnv } from '../support/wechat';
 const stack = localStack();
 const sqs = sqsClient();
 const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 const inboundUrl = stack.queues.InboundQueue ?? '';
 const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
 let sim: RunningSimulator;
@@ -61,7 +64,7 @@ beforeEach(async () => {
   openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
   services = syncPullerWiring(parseConfig(configEnv()), {
     sqs,
-    db,
+    items,
     log: recordingLog().log,
     meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
@@ -118,7 +121,7 @@ function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
   refuseBatchEntries(awsLike, { ...(options.rules && { rules: options.rules }) });
   return syncPullerWiring(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
     sqs: awsLike,
-    db,
+    items,
     s3: localS3Objects(),
     log: options.log ?? recordingLog().log,
     meter: NO_METRICS,
@@ -162,7 +165,7 @@ describe('the sync puller', () => {
   it('pulls a kf account once for all of its jobs in a batch: each announced messages that pull reads', async () => {
     const wiring = syncPullerWiring(parseConfig(configEnv()), {
       sqs,
-      db,
+      items,
       log: recordingLog().log,
       meter: NO_METRICS,
       now: () => sim.sim.clock.now(),
@@ -185,7 +188,7 @@ describe('the sync puller', () => {
   it("pulls again in the same batch with a later job's Token when the first job's Token was refused", async () => {
     const wiring = syncPullerWiring(parseConfig(configEnv()), {
       sqs,
-      db,
+      items,
       log: recordingLog().log,
       meter: NO_METRICS,
       now: () => sim.sim.clock.now(),
@@ -409,7 +412,7 @@ describe('the sync puller', () => {
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
         sqs,
-        db,
+        items,
         s3: localS3Objects(),
         log: recordingLog().log,
         meter: NO_METRICS,
@@ -448,7 +451,7 @@ describe('the sync puller', () => {
     // Each media/get takes 2.5 s of the invocation's 30 s; past them, Lambda kills the invocation.
     let spentMs = 0;
     let downloads = 0;
-    const download = platformFor(config, db, log, NO_METRICS, now).download;
+    const download = platformFor(config, items, log, NO_METRICS, now).download;
     const slowDownload: PlatformDownload = async (...args) => {
       downloads++;
       spentMs += 2500;
@@ -456,7 +459,7 @@ describe('the sync puller', () => {
       return download(...args);
     };
     const slow: InboundServices = {
-      ...syncPullerWiring(config, { sqs, db, s3, log, meter: NO_METRICS, now }).services,
+      ...syncPullerWiring(config, { sqs, items, s3, log, meter: NO_METRICS, now }).services,
       archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
     };
 
@@ -488,7 +491,7 @@ describe('the sync puller', () => {
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
         sqs,
-        db,
+        items,
         s3: localS3Objects(),
         log: recordingLog().log,
         meter: NO_METRICS,
@@ -615,7 +618,7 @@ describe('the sync puller', () => {
       }),
       {
         sqs,
-        db,
+        items,
         log: recordingLog().log,
         meter: NO_METRICS,
         now: () => sim.sim.clock.now(),
@@ -669,7 +672,7 @@ describe('kf sessions across pulls hours apart', () => {
   /** `sessions trans` through the admin API, on the simulator's clock. */
   async function adminMoves(customer: string, state: string, servicerUserId?: string) {
     const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
-    const deps = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
+    const deps = adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
       sim.sim.clock.now(),
     );
     return handleAdminApi(
