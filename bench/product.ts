@@ -1,6 +1,5 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
@@ -11,6 +10,7 @@ import type { FunctionName } from '../lib/config/functionSettings';
 import type { KfOutboundRequest } from '../lib/contracts/outbound';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
@@ -23,12 +23,11 @@ import {
   type InvocationTrace,
   type Meter,
   mergeMeters,
-  meterDynamoDb,
+  meterItemStore,
   meterSignedCalls,
   observeAll,
   sequentialCalls,
   type TracedCall,
-  traceAwsCalls,
   traced,
   tracePlatformCalls,
   traceSignedCalls,
@@ -197,12 +196,15 @@ export async function measureProduct(options: {
       target: () => serviceTarget('sqs', { AWS_REGION: remote.region, ...remote.env }),
       observe: observeAll(meterSignedCalls(meter), traceSignedCalls()),
     });
-    const dynamodb = new DynamoDBClient({
-      region: remote.region,
-      ...awsClientConfig('dynamodb', remote.env),
-    });
-    meterDynamoDb(dynamodb, meter);
-    traceAwsCalls(dynamodb, 'dynamodb');
+    // The functions' item calls are signed requests of their own: metered (requests, consumed capacity) and
+    // traced as the SDK's were.
+    const items = meterItemStore(
+      signedItemStore({
+        target: () => serviceTarget('dynamodb', { AWS_REGION: remote.region, ...remote.env }),
+        observe: traceSignedCalls(),
+      }),
+      meter,
+    );
     const s3 = s3ObjectsFor(
       { AWS_REGION: remote.region, ...remote.env },
       { observe: observeAll(meterSignedCalls(meter), traceSignedCalls()) },
@@ -239,7 +241,7 @@ export async function measureProduct(options: {
       return { usage: mergeMeters(own, child.usage), traces: [...taken, ...child.traces] };
     };
 
-    const clients = { sqs, db: DynamoDBDocumentClient.from(dynamodb), s3, log: silent, meter: NO_METRICS };
+    const clients = { sqs, items, s3, log: silent, meter: NO_METRICS };
     const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const sender = senderWiring(configOf('sender'), clients);
     const api = traced('api', apiWiring(configOf('api'), clients).handle, (trace) => traces.push(trace));

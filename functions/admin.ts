@@ -10,8 +10,10 @@ import { openApiDocument } from '../lib/admin/openApi';
 import { adminDeps } from '../lib/admin/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 
@@ -20,6 +22,7 @@ const metrics = createMetrics('admin', log);
 const config = loadConfigOnce('admin');
 const sqs = new SQSClient(awsClientConfig('sqs'));
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
+const items = signedItemStore({ target: () => serviceTarget('dynamodb', process.env) });
 const s3 = s3ObjectsFor(process.env);
 let deps: AdminDeps | undefined;
 
@@ -31,7 +34,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(httpErrors(log, 'json'))
   .handler(async (event, _context, { signal }) => {
     if (event.rawPath === '/v1/openapi.json') return jsonResponse(200, openApiDocument());
-    deps ??= adminDeps(await config(), db, s3, sqs, log, meterOf(metrics));
+    deps ??= adminDeps(await config(), items, db, s3, sqs, log, meterOf(metrics));
     const response = await handleAdminApi(
       {
         method: event.requestContext.http.method,

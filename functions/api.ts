@@ -1,13 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
-import { awsClientConfig } from '../lib/aws/clientConfig';
 import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { signedQueueClient } from '../lib/queue/signedQueueClient';
 
@@ -16,7 +14,7 @@ const config = loadConfigOnce('api');
 const clients = {
   // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
   sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   log,
 };
 let wiring: ReturnType<typeof apiWiring> | undefined;

@@ -1,14 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
 import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { syncPullerWiring } from '../lib/inbound/wiring';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 import { signedQueueClient } from '../lib/queue/signedQueueClient';
@@ -19,7 +17,7 @@ const config = loadConfigOnce('syncPuller');
 const clients = {
   // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
   sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   s3: s3ObjectsFor(process.env),
   log,
   meter: meterOf(metrics),

@@ -1,11 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws/clientConfig';
+import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
+import { signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 import { tokenRefreshWiring } from '../lib/tokens/wiring';
@@ -14,7 +13,7 @@ const log = createLogger('tokenRefresh');
 const metrics = createMetrics('tokenRefresh', log);
 const config = loadConfigOnce('tokenRefresh');
 const clients = {
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb'))),
+  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
   log,
   meter: meterOf(metrics),
 };

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +12,7 @@ import type { FunctionName } from '../lib/config/functionSettings';
 import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
+import { documentClientItemStore } from '../lib/items/documentClientItemStore';
 import { signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
@@ -34,7 +34,6 @@ import {
   createMeter,
   localTarget,
   type Meter,
-  meterDynamoDb,
   metered,
   meterItemStore,
   meterSignedCalls,
@@ -391,16 +390,21 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
           ]
         : [],
     });
-    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
-    meterDynamoDb(dynamodb, meter);
-    recordAwsCalls(dynamodb, 'dynamodb', awsCalls);
-    const db = DynamoDBDocumentClient.from(dynamodb);
+    // The functions' item calls are signed requests of their own, as in the functions: metered, and recorded as
+    // IAM authorises them.
+    const items = meterItemStore(
+      signedItemStore({
+        target: () => serviceTarget('dynamodb', stack.env),
+        observe: recordSignedCalls(awsCalls),
+      }),
+      meter,
+    );
     const pollers = options.pollers ?? 1;
 
-    const clients = { sqs: queue, db, s3, log: silent, meter: NO_METRICS };
+    const clients = { sqs: queue, items, s3, log: silent, meter: NO_METRICS };
     const puller = syncPullerWiring(configOf('syncPuller'), clients);
     const observedLedger = new SendLedger(
-      DynamoDBDocumentClient.from(stack.clients.dynamodb),
+      documentClientItemStore(DynamoDBDocumentClient.from(stack.clients.dynamodb)),
       configOf('sender').stateTable,
     );
 

@@ -82,14 +82,15 @@ export function meterDynamoDb(client: DynamoDBClient, meter: Meter): void {
  * meterDynamoDb meters the SDK's: one request each, the capacity DynamoDB reports for it.
  */
 export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
-  const metered = async <O extends { ConsumedCapacity?: Capacity }>(
+  const metered = async <O extends { ConsumedCapacity?: Capacity | Capacity[] }>(
     kind: 'readUnits' | 'writeUnits',
     call: () => Promise<O>,
   ): Promise<O> => {
     meter.dynamodb.requests++;
     try {
       const output = await call();
-      meter.dynamodb[kind] += output.ConsumedCapacity?.CapacityUnits ?? 0;
+      for (const capacity of [output.ConsumedCapacity ?? []].flat())
+        meter.dynamodb[kind] += capacity.CapacityUnits ?? 0;
       return output;
     } catch (error) {
       // A refused conditional write is still billed: at least one write unit.
@@ -97,11 +98,16 @@ export function meterItemStore(items: ItemStore, meter: Meter): ItemStore {
       throw error;
     }
   };
+  const TOTAL = { ReturnConsumedCapacity: 'TOTAL' } as const;
   return {
-    get: (input, options) =>
-      metered('readUnits', () => items.get({ ...input, ReturnConsumedCapacity: 'TOTAL' }, options)),
-    update: (input, options) =>
-      metered('writeUnits', () => items.update({ ...input, ReturnConsumedCapacity: 'TOTAL' }, options)),
+    get: (input, options) => metered('readUnits', () => items.get({ ...input, ...TOTAL }, options)),
+    update: (input, options) => metered('writeUnits', () => items.update({ ...input, ...TOTAL }, options)),
+    put: (input, options) => metered('writeUnits', () => items.put({ ...input, ...TOTAL }, options)),
+    delete: (input, options) => metered('writeUnits', () => items.delete({ ...input, ...TOTAL }, options)),
+    query: (input, options) => metered('readUnits', () => items.query({ ...input, ...TOTAL }, options)),
+    batchGet: (input, options) => metered('readUnits', () => items.batchGet({ ...input, ...TOTAL }, options)),
+    batchWrite: (input, options) =>
+      metered('writeUnits', () => items.batchWrite({ ...input, ...TOTAL }, options)),
   };
 }
 

@@ -4,6 +4,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startAutoReplyBot } from '../examples/autoReplyBot';
 import { LOCAL_CREDENTIALS } from '../lib/aws/clientConfig';
+import { documentClientItemStore } from '../lib/items/documentClientItemStore';
 import { traceSource } from '../lib/trace/trace';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { privateBuildFolder } from './buildFolder';
@@ -104,7 +105,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     port: options.simPort,
     // The page's traces read the product's ledgers and dead-letter queues for the demo app it configures.
     traceSource: traceSource({
-      db: DynamoDBDocumentClient.from(stack.clients.dynamodb),
+      items: documentClientItemStore(DynamoDBDocumentClient.from(stack.clients.dynamodb)),
       table: stack.tables.StateTable ?? '',
       sqs: stack.clients.sqs,
       deadLetterQueues: {

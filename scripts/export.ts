@@ -6,6 +6,7 @@ import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
 import { parseConfig } from '../lib/config/config';
 import { ConfigError, KfBridgeError } from '../lib/errors';
+import { documentClientItemStore } from '../lib/items/documentClientItemStore';
 import { createLogger } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { platformFor } from '../lib/platform/wiring';
@@ -75,13 +76,15 @@ try {
   if (!config.reportsBucket && !folder)
     throw new ConfigError('REPORTS_BUCKET is not set: set it, or give --out <dir> for a folder');
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region, ...awsClientConfig('dynamodb', env) }));
+  // A local tool: the SDK's DocumentClient carries its item calls, no bundle to keep small.
+  const items = documentClientItemStore(db);
   const log = createLogger('export');
   const summary = await exportReports(exportRange(values.from || values.to ? values : {}, Date.now()), {
     config,
-    call: platformFor(config, db, log, NO_METRICS).call,
+    call: platformFor(config, items, log, NO_METRICS).call,
     s3: s3ObjectsFor(env),
     ...(folder && { folder }),
-    progress: new ExportProgress(db, config.stateTable, folder),
+    progress: new ExportProgress(items, config.stateTable, folder),
     now: Date.now,
     log,
     onDay: (done, total, app, day) => bar(done, total, `${app} ${day}`),

@@ -7,7 +7,7 @@ import { DeadLetters } from '../dlq/deadLetters';
 import { dlqPairs } from '../dlq/queues';
 import { RedriveRecords } from '../dlq/redriveRecords';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
-import { documentClientItemStore } from '../items/documentClientItemStore';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { fileFetcher, mediaResolver } from '../outbound/mediaUpload';
@@ -23,6 +23,9 @@ import { callerImageFetcher } from './callerImages';
  */
 export function adminDeps(
   config: Config,
+  /** The state table's item calls (its stores). */
+  items: ItemStore,
+  /** For the redrive records, which stay on the SDK: the admin API is no hot path. */
   db: DynamoDBDocumentClient,
   s3: S3Objects,
   sqs: SQSClient,
@@ -31,7 +34,7 @@ export function adminDeps(
   now: () => number = Date.now,
   safeFetch: SafeFetch = safeFetcher(),
 ): AdminDeps {
-  const platform = platformFor(config, db, log, meter, now);
+  const platform = platformFor(config, items, log, meter, now);
   const fetchFile = callerImageFetcher(fileFetcher({ s3, safeFetch }));
   const pairOf = dlqPairs(sqs, config);
   return {
@@ -40,18 +43,18 @@ export function adminDeps(
     call: platform.call,
     upload: platform.upload,
     multipart: platform.multipart,
-    resolveMedia: mediaResolver({ db, table: config.stateTable, fetchFile, upload: platform.upload, now }),
+    resolveMedia: mediaResolver({ items, table: config.stateTable, fetchFile, upload: platform.upload, now }),
     fetchFile,
-    budgets: new BudgetStore(documentClientItemStore(db), config.stateTable),
+    budgets: new BudgetStore(items, config.stateTable),
     deadLetters: new DeadLetters({
       sqs,
       pairOf,
-      ledger: new SendLedger(db, config.stateTable),
+      ledger: new SendLedger(items, config.stateTable),
       records: new RedriveRecords(db, config.stateTable),
       now,
       log,
     }),
-    tracer: new Tracer({ db, table: config.stateTable, sqs, pairOf, now }),
+    tracer: new Tracer({ items, table: config.stateTable, sqs, pairOf, now }),
     now,
   };
 }

@@ -1,5 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import { type ApiRequest, type ApiResponse, handleMessagesApi } from '../outbound/messagesApi';
 import { SendLedger } from '../outbound/sendLedger';
@@ -12,12 +12,12 @@ import type { QueueClient } from '../queue/queueClient';
  */
 export function apiWiring(
   config: Config,
-  clients: { sqs: QueueClient; db: DynamoDBDocumentClient; log: Log; now?: () => number },
+  clients: { sqs: QueueClient; items: ItemStore; log: Log; now?: () => number },
 ): { handle(request: ApiRequest): Promise<ApiResponse> } {
   const messages = {
     config,
     publish: sqsPublisher(clients.sqs),
-    ledger: new SendLedger(clients.db, config.stateTable),
+    ledger: new SendLedger(clients.items, config.stateTable),
     now: clients.now ?? Date.now,
     log: clients.log,
   };

@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo } from '../dynamo';
+import type { ItemStore } from '../items/itemStore';
 
 export interface KnownAccount {
   readonly openKfId: string;
@@ -19,7 +19,7 @@ export interface CursorState {
  */
 export class CursorStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
@@ -29,9 +29,7 @@ export class CursorStore {
 
   async read(app: string, openKfId: string): Promise<CursorState> {
     const { Item } = await dynamo('cursor read', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: this.key(app, openKfId), ConsistentRead: true }),
-      ),
+      this.items.get({ TableName: this.table, Key: this.key(app, openKfId), ConsistentRead: true }),
     );
     return {
       ...(typeof Item?.cursor === 'string' && { cursor: Item.cursor }),
@@ -52,23 +50,20 @@ export class CursorStore {
     token?: { value: string; receivedAt: number },
   ): Promise<boolean> {
     return conditional('cursor commit', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, openKfId),
-          UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''} REMOVE retiredAt`,
-          ConditionExpression:
-            expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected',
-          ExpressionAttributeNames: { '#cursor': 'cursor' },
-          ExpressionAttributeValues: {
-            ':next': next,
-            ':version': expected.version + 1,
-            ':now': now,
-            ...(expected.version !== 0 && { ':expected': expected.version }),
-            ...(token && { ':token': token.value, ':tokenAt': token.receivedAt }),
-          },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, openKfId),
+        UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''} REMOVE retiredAt`,
+        ConditionExpression: expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected',
+        ExpressionAttributeNames: { '#cursor': 'cursor' },
+        ExpressionAttributeValues: {
+          ':next': next,
+          ':version': expected.version + 1,
+          ':now': now,
+          ...(expected.version !== 0 && { ':expected': expected.version }),
+          ...(token && { ':token': token.value, ':tokenAt': token.receivedAt }),
+        },
+      }),
     );
   }
 
@@ -78,20 +73,18 @@ export class CursorStore {
    */
   async retire(app: string, openKfId: string, now: number): Promise<void> {
     await dynamo('cursor retire', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, openKfId),
-          UpdateExpression: 'SET retiredAt = :now',
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, openKfId),
+        UpdateExpression: 'SET retiredAt = :now',
+        ExpressionAttributeValues: { ':now': now },
+      }),
     );
   }
 
   /** Every kf account of the app that has ever been pulled and not retired, with the last callback Token seen for it. */
   async known(app: string): Promise<KnownAccount[]> {
-    return (await this.items(app, 'sk, lastToken, lastTokenAt, retiredAt'))
+    return (await this.list(app, 'sk, lastToken, lastTokenAt, retiredAt'))
       .filter((item) => item.retiredAt === undefined)
       .map((item) => ({
         openKfId: String(item.sk),
@@ -106,23 +99,21 @@ export class CursorStore {
    * has no use for a callback Token: only the key leaves DynamoDB.
    */
   async everPulled(app: string): Promise<string[]> {
-    return (await this.items(app, 'sk')).map((item) => String(item.sk));
+    return (await this.list(app, 'sk')).map((item) => String(item.sk));
   }
 
-  private async items(app: string, projection: string): Promise<Record<string, unknown>[]> {
+  private async list(app: string, projection: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await dynamo('cursor list', () =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `CURSORS#${app}` },
-            ProjectionExpression: projection,
-            ExclusiveStartKey: start,
-          }),
-        ),
+        this.items.query({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `CURSORS#${app}` },
+          ProjectionExpression: projection,
+          ExclusiveStartKey: start,
+        }),
       );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;

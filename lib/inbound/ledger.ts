@@ -1,11 +1,6 @@
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../dynamo';
 import { DependencyError } from '../errors';
+import type { ItemStore, WriteRequest } from '../items/itemStore';
 
 /** sync_msg replays up to three days when a cursor is lost: remember every msgid for 72 h and a day more. */
 export const LEDGER_TTL_SECONDS = 72 * 3600 + 24 * 3600;
@@ -37,7 +32,7 @@ export interface PublishedMessage extends Partial<Omit<LedgerEntry, 'msgid'>> {
  */
 export class MessageLedger {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
@@ -48,17 +43,17 @@ export class MessageLedger {
   async seen(app: string, openKfId: string, msgids: string[]): Promise<Set<string>> {
     const seen = new Set<string>();
     for (let i = 0; i < msgids.length; i += 100) {
-      let keys: Record<string, unknown>[] = msgids.slice(i, i + 100).map((id) => this.key(app, openKfId, id));
+      let keys: readonly Record<string, unknown>[] = msgids
+        .slice(i, i + 100)
+        .map((id) => this.key(app, openKfId, id));
       for (let round = 0; keys.length > 0; round++) {
         if (round === MAX_ROUNDS) throw new DependencyError('ledger read: DynamoDB kept keys unprocessed');
         const answer = await dynamo('ledger read', () =>
-          this.db.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
-              },
-            }),
-          ),
+          this.items.batchGet({
+            RequestItems: {
+              [this.table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
+            },
+          }),
         );
         for (const item of answer.Responses?.[this.table] ?? []) seen.add(String(item.sk));
         keys = answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
@@ -76,9 +71,7 @@ export class MessageLedger {
   /** The message as the ledger holds it, if it was published and the ledger still holds it. */
   async find(app: string, openKfId: string, msgid: string): Promise<PublishedMessage | undefined> {
     const { Item } = await dynamo('ledger read', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: this.key(app, openKfId, msgid), ConsistentRead: true }),
-      ),
+      this.items.get({ TableName: this.table, Key: this.key(app, openKfId, msgid), ConsistentRead: true }),
     );
     if (!Item) return undefined;
     return {
@@ -95,15 +88,15 @@ export class MessageLedger {
   async record(app: string, openKfId: string, entries: readonly LedgerEntry[], now: number): Promise<void> {
     const ttl = Math.floor(now / 1000) + LEDGER_TTL_SECONDS;
     for (let i = 0; i < entries.length; i += 25) {
-      let requests: Record<string, unknown>[] = entries.slice(i, i + 25).map(({ msgid, ...details }) => ({
+      let requests: readonly WriteRequest[] = entries.slice(i, i + 25).map(({ msgid, ...details }) => ({
         PutRequest: { Item: { ...this.key(app, openKfId, msgid), ...details, ttl, publishedAt: now } },
       }));
       for (let round = 0; requests.length > 0; round++) {
         if (round === MAX_ROUNDS) throw new DependencyError('ledger write: DynamoDB kept items unprocessed');
         const answer = await dynamo('ledger write', () =>
-          this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } })),
+          this.items.batchWrite({ RequestItems: { [this.table]: requests } }),
         );
-        requests = (answer.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
+        requests = answer.UnprocessedItems?.[this.table] ?? [];
         if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
       }
     }

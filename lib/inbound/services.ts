@@ -1,11 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { S3Objects } from '../aws/s3';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { parseSyncJob, type SyncJob, syncJobGroupId } from '../contracts/syncJob';
 import { ContractError } from '../errors';
-import { documentClientItemStore } from '../items/documentClientItemStore';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { SendLedger } from '../outbound/sendLedger';
@@ -37,7 +36,8 @@ export interface InboundServices {
 /** The clients the puller's pieces are built on. */
 export interface InboundClients {
   readonly sqs: QueueClient;
-  readonly db: DynamoDBDocumentClient;
+  /** The state table's item calls. */
+  readonly items: ItemStore;
   readonly s3?: S3Objects;
   readonly log: Log;
   readonly meter: Meter;
@@ -47,7 +47,7 @@ export interface InboundClients {
 /** The real pieces the puller runs on, built once per container. */
 export function inboundServices(config: Config, clients: InboundClients): InboundServices {
   const now = clients.now ?? Date.now;
-  const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
+  const platform = platformFor(config, clients.items, clients.log, clients.meter, now);
   const bucket = config.inboundMediaBucket;
   return {
     config,
@@ -62,10 +62,10 @@ export function inboundServices(config: Config, clients: InboundClients): Inboun
           log: clients.log,
         }),
       }),
-    cursors: new CursorStore(clients.db, config.stateTable),
-    ledger: new MessageLedger(clients.db, config.stateTable),
-    budgets: new BudgetStore(documentClientItemStore(clients.db), config.stateTable),
-    sendLedger: new SendLedger(clients.db, config.stateTable),
+    cursors: new CursorStore(clients.items, config.stateTable),
+    ledger: new MessageLedger(clients.items, config.stateTable),
+    budgets: new BudgetStore(clients.items, config.stateTable),
+    sendLedger: new SendLedger(clients.items, config.stateTable),
     publishBatch: sqsBatchPublisher(
       clients.sqs,
       config.mediaBucket && clients.s3

@@ -9,12 +9,12 @@ import {
 } from '../aws/signedRequest';
 import { DependencyError } from '../errors';
 import { fromAttributeMap, toAttributeMap } from './attributeValues';
-import type { ConsumedCapacity, ItemStore } from './itemStore';
+import type { ConsumedCapacity, Item, ItemStore, KeysAndAttributes, WriteRequest } from './itemStore';
 
 /**
- * The item calls over DynamoDB's JSON 1.0 protocol, signed and sent by lib/aws/signedRequest.ts: GetItem and
- * UpdateItem without the DynamoDB SDK clients, which cost the callback ~50 KB of bundle (and its cold start) for
- * two conditional writes per Official Account push.
+ * The item calls over DynamoDB's JSON 1.0 protocol, signed and sent by lib/aws/signedRequest.ts, without the
+ * DynamoDB SDK clients: they cost each function ~50 KB of bundle (and its cold start), and the DocumentClient's
+ * middleware and marshalling CPU on every call of the hot paths.
  */
 
 /**
@@ -109,16 +109,75 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
     return body as Answer;
   }
 
-  /** An item map of the answer, as plain values; its absence is no item. */
-  const mapOf = (operation: string, answer: Answer, field: string) => {
-    const map = answer[field];
-    if (map === undefined) return undefined;
+  /** A map DynamoDB answered with, as plain values; `at` names where it is in the answer. */
+  const plainMap = (operation: string, map: unknown, at: string): Item => {
     if (typeof map !== 'object' || map === null || Array.isArray(map))
+      throw new DependencyError(`DynamoDB ${operation}: its answer's ${at} is not a map`);
+    return fromAttributeMap(map as Answer, at);
+  };
+  /** An item map of the answer, as plain values; its absence is no item. */
+  const mapOf = (operation: string, answer: Answer, field: string) =>
+    answer[field] === undefined ? undefined : plainMap(operation, answer[field], field);
+  const listOf = (operation: string, list: unknown, at: string): unknown[] => {
+    if (!Array.isArray(list))
+      throw new DependencyError(`DynamoDB ${operation}: its answer's ${at} is not a list`);
+    return list;
+  };
+  /** A map of the answer by table name (Responses, UnprocessedKeys, UnprocessedItems), each table's entry read. */
+  const byTable = <T>(
+    operation: string,
+    answer: Answer,
+    field: string,
+    read: (entry: unknown, at: string) => T,
+  ): { [field: string]: Record<string, T> } | undefined => {
+    const tables = answer[field];
+    if (tables === undefined) return undefined;
+    if (typeof tables !== 'object' || tables === null || Array.isArray(tables))
       throw new DependencyError(`DynamoDB ${operation}: its answer's ${field} is not a map`);
-    return fromAttributeMap(map as Answer, field);
+    return {
+      [field]: Object.fromEntries(
+        Object.entries(tables).map(([table, entry]) => [table, read(entry, `${field}.${table}`)]),
+      ),
+    };
   };
   const capacityOf = (answer: Answer) =>
     answer.ConsumedCapacity ? { ConsumedCapacity: answer.ConsumedCapacity as ConsumedCapacity } : {};
+  const capacitiesOf = (answer: Answer) =>
+    answer.ConsumedCapacity ? { ConsumedCapacity: answer.ConsumedCapacity as ConsumedCapacity[] } : {};
+  const valuesOf = (values: Item | undefined) =>
+    values && toAttributeMap(values, 'ExpressionAttributeValues');
+
+  const typedKeys = (keys: KeysAndAttributes, at: string) => ({
+    ...keys,
+    Keys: keys.Keys.map((key, i) => toAttributeMap(key, `${at}.Keys[${i}]`)),
+  });
+  const plainKeys = (entry: unknown, at: string): KeysAndAttributes => {
+    const keys = entry as { Keys?: unknown };
+    return {
+      ...(entry as KeysAndAttributes),
+      Keys: listOf('BatchGetItem', keys?.Keys, `${at}.Keys`).map((key, i) =>
+        plainMap('BatchGetItem', key, `${at}.Keys[${i}]`),
+      ),
+    };
+  };
+  const typedWrite = (request: WriteRequest, at: string) =>
+    'PutRequest' in request
+      ? { PutRequest: { Item: toAttributeMap(request.PutRequest.Item, `${at}.PutRequest.Item`) } }
+      : { DeleteRequest: { Key: toAttributeMap(request.DeleteRequest.Key, `${at}.DeleteRequest.Key`) } };
+  const plainWrite = (entry: unknown, at: string): WriteRequest => {
+    const request = entry as { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } };
+    if (request?.PutRequest)
+      return {
+        PutRequest: { Item: plainMap('BatchWriteItem', request.PutRequest.Item, `${at}.PutRequest.Item`) },
+      };
+    if (request?.DeleteRequest)
+      return {
+        DeleteRequest: {
+          Key: plainMap('BatchWriteItem', request.DeleteRequest.Key, `${at}.DeleteRequest.Key`),
+        },
+      };
+    throw new DependencyError(`DynamoDB BatchWriteItem: its answer's ${at} is not a write request`);
+  };
 
   return {
     async get(input, options) {
@@ -139,7 +198,6 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
     },
 
     async update(input, options) {
-      const values = input.ExpressionAttributeValues;
       const answer = await call(
         'UpdateItem',
         {
@@ -148,7 +206,7 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
           UpdateExpression: input.UpdateExpression,
           ConditionExpression: input.ConditionExpression,
           ExpressionAttributeNames: input.ExpressionAttributeNames,
-          ExpressionAttributeValues: values && toAttributeMap(values, 'ExpressionAttributeValues'),
+          ExpressionAttributeValues: valuesOf(input.ExpressionAttributeValues),
           ReturnValues: input.ReturnValues,
           ReturnConsumedCapacity: input.ReturnConsumedCapacity,
         },
@@ -156,6 +214,112 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
       );
       const Attributes = mapOf('UpdateItem', answer, 'Attributes');
       return { ...(Attributes && { Attributes }), ...capacityOf(answer) };
+    },
+
+    async put(input, options) {
+      const answer = await call(
+        'PutItem',
+        {
+          TableName: input.TableName,
+          Item: toAttributeMap(input.Item, 'Item'),
+          ConditionExpression: input.ConditionExpression,
+          ExpressionAttributeNames: input.ExpressionAttributeNames,
+          ExpressionAttributeValues: valuesOf(input.ExpressionAttributeValues),
+          ReturnConsumedCapacity: input.ReturnConsumedCapacity,
+        },
+        options?.signal,
+      );
+      return capacityOf(answer);
+    },
+
+    async delete(input, options) {
+      const answer = await call(
+        'DeleteItem',
+        {
+          TableName: input.TableName,
+          Key: toAttributeMap(input.Key, 'Key'),
+          ConditionExpression: input.ConditionExpression,
+          ExpressionAttributeNames: input.ExpressionAttributeNames,
+          ExpressionAttributeValues: valuesOf(input.ExpressionAttributeValues),
+          ReturnConsumedCapacity: input.ReturnConsumedCapacity,
+        },
+        options?.signal,
+      );
+      return capacityOf(answer);
+    },
+
+    async query(input, options) {
+      const answer = await call(
+        'Query',
+        {
+          TableName: input.TableName,
+          KeyConditionExpression: input.KeyConditionExpression,
+          FilterExpression: input.FilterExpression,
+          ProjectionExpression: input.ProjectionExpression,
+          ExpressionAttributeNames: input.ExpressionAttributeNames,
+          ExpressionAttributeValues: valuesOf(input.ExpressionAttributeValues),
+          Limit: input.Limit,
+          ExclusiveStartKey:
+            input.ExclusiveStartKey && toAttributeMap(input.ExclusiveStartKey, 'ExclusiveStartKey'),
+          ReturnConsumedCapacity: input.ReturnConsumedCapacity,
+        },
+        options?.signal,
+      );
+      const Items = listOf('Query', answer.Items ?? [], 'Items').map((item, i) =>
+        plainMap('Query', item, `Items[${i}]`),
+      );
+      const LastEvaluatedKey = mapOf('Query', answer, 'LastEvaluatedKey');
+      return {
+        Items,
+        ...(typeof answer.Count === 'number' && { Count: answer.Count }),
+        ...(LastEvaluatedKey && { LastEvaluatedKey }),
+        ...capacityOf(answer),
+      };
+    },
+
+    async batchGet(input, options) {
+      const answer = await call(
+        'BatchGetItem',
+        {
+          RequestItems: Object.fromEntries(
+            Object.entries(input.RequestItems).map(([table, keys]) => [
+              table,
+              typedKeys(keys, `RequestItems.${table}`),
+            ]),
+          ),
+          ReturnConsumedCapacity: input.ReturnConsumedCapacity,
+        },
+        options?.signal,
+      );
+      return {
+        ...byTable('BatchGetItem', answer, 'Responses', (items, at) =>
+          listOf('BatchGetItem', items, at).map((item, i) => plainMap('BatchGetItem', item, `${at}[${i}]`)),
+        ),
+        ...byTable('BatchGetItem', answer, 'UnprocessedKeys', plainKeys),
+        ...capacitiesOf(answer),
+      };
+    },
+
+    async batchWrite(input, options) {
+      const answer = await call(
+        'BatchWriteItem',
+        {
+          RequestItems: Object.fromEntries(
+            Object.entries(input.RequestItems).map(([table, requests]) => [
+              table,
+              requests.map((request, i) => typedWrite(request, `RequestItems.${table}[${i}]`)),
+            ]),
+          ),
+          ReturnConsumedCapacity: input.ReturnConsumedCapacity,
+        },
+        options?.signal,
+      );
+      return {
+        ...byTable('BatchWriteItem', answer, 'UnprocessedItems', (requests, at) =>
+          listOf('BatchWriteItem', requests, at).map((request, i) => plainWrite(request, `${at}[${i}]`)),
+        ),
+        ...capacitiesOf(answer),
+      };
     },
   };
 }

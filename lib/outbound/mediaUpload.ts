@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { S3Objects } from '../aws/s3';
 import { AwsRequestError } from '../aws/signedRequest';
 import type { AppConfig } from '../config/config';
 import { dynamo } from '../dynamo';
 import { BadRequestError, DependencyError } from '../errors';
 import type { SafeFetch, SizeLimit } from '../http/safeFetch';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { PlatformUpload } from '../platform/client';
 import { MEDIA_MAX_BYTES, sizeText } from '../platform/mediaLimits';
@@ -115,7 +115,7 @@ function mediaLimit(platform: Platform, type: string): SizeLimit {
  * state table while the platform keeps it (3 days), so a file sent to many customers is uploaded once.
  */
 export function mediaResolver(deps: {
-  db: DynamoDBDocumentClient;
+  items: ItemStore;
   table: string;
   fetchFile: FetchFile;
   upload: PlatformUpload;
@@ -129,7 +129,7 @@ export function mediaResolver(deps: {
       sk: createHash('sha256').update(`${file.type}#${source}`).digest('hex'),
     };
     const { Item } = await dynamo('media cache read', () =>
-      deps.db.send(new GetCommand({ TableName: deps.table, Key: key })),
+      deps.items.get({ TableName: deps.table, Key: key }),
     );
     // Earlier versions cached an MP thumbnail's missing id as the text 'undefined': never reuse such an entry.
     const cached =
@@ -146,12 +146,10 @@ export function mediaResolver(deps: {
     });
     const expiresAt = uploaded.createdAt + MEDIA_LIFETIME_MS;
     await dynamo('media cache write', () =>
-      deps.db.send(
-        new PutCommand({
-          TableName: deps.table,
-          Item: { ...key, mediaId: uploaded.mediaId, expiresAt, ttl: Math.floor(expiresAt / 1000) },
-        }),
-      ),
+      deps.items.put({
+        TableName: deps.table,
+        Item: { ...key, mediaId: uploaded.mediaId, expiresAt, ttl: Math.floor(expiresAt / 1000) },
+      }),
     );
     return uploaded.mediaId;
   };

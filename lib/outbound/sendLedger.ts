@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendStatus } from '../contracts/outbound';
 import { conditional, dynamo } from '../dynamo';
+import type { ItemStore } from '../items/itemStore';
 
 export interface SendOutcome {
   readonly status: SendStatus;
@@ -67,7 +67,7 @@ function stateOf(Item: Record<string, unknown> | undefined): SendState {
 /** The outcome of every outbound request, by request id: what makes a retried request a no-op. */
 export class SendLedger {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
@@ -83,9 +83,7 @@ export class SendLedger {
   /** The outcome, and what is known of the request's attempts. */
   async state(app: string, requestId: string): Promise<SendState> {
     const { Item } = await dynamo('send ledger read', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
-      ),
+      this.items.get({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
     );
     return stateOf(Item);
   }
@@ -96,21 +94,19 @@ export class SendLedger {
    */
   async queue(app: string, requestId: string, at: number): Promise<SendOutcome | undefined> {
     const { Attributes } = await dynamo('send ledger queue', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression:
-            'SET outcome = if_not_exists(outcome, :outcome), queuedAt = if_not_exists(queuedAt, :at), #ttl = if_not_exists(#ttl, :ttl)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':at': at,
-            ':outcome': { status: 'queued', at },
-            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression:
+          'SET outcome = if_not_exists(outcome, :outcome), queuedAt = if_not_exists(queuedAt, :at), #ttl = if_not_exists(#ttl, :ttl)',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':at': at,
+          ':outcome': { status: 'queued', at },
+          ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
     );
     return stateOf(Attributes).outcome;
   }
@@ -122,24 +118,22 @@ export class SendLedger {
    */
   record(app: string, requestId: string, outcome: SendOutcome): Promise<boolean> {
     return conditional('send ledger write', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
-          ConditionExpression:
-            outcome.status === 'uncertain'
-              ? 'attribute_not_exists(outcome) OR outcome.#status = :queued'
-              : 'attribute_not_exists(outcome) OR outcome.#status IN (:queued, :uncertain)',
-          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':outcome': outcome,
-            ':ttl': Math.floor(outcome.at / 1000) + SEND_LEDGER_TTL_SECONDS,
-            ':queued': 'queued',
-            ...(outcome.status !== 'uncertain' && { ':uncertain': 'uncertain' }),
-          },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+        ConditionExpression:
+          outcome.status === 'uncertain'
+            ? 'attribute_not_exists(outcome) OR outcome.#status = :queued'
+            : 'attribute_not_exists(outcome) OR outcome.#status IN (:queued, :uncertain)',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':outcome': outcome,
+          ':ttl': Math.floor(outcome.at / 1000) + SEND_LEDGER_TTL_SECONDS,
+          ':queued': 'queued',
+          ...(outcome.status !== 'uncertain' && { ':uncertain': 'uncertain' }),
+        },
+      }),
     );
   }
 
@@ -150,21 +144,19 @@ export class SendLedger {
    */
   requeue(app: string, requestId: string, at: number, reason: string): Promise<boolean> {
     return conditional('send ledger requeue', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(outcome) OR outcome.#status IN (:queued, :failed)',
-          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':outcome': { status: 'queued', reason, at },
-            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
-            ':queued': 'queued',
-            ':failed': 'failed',
-          },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(outcome) OR outcome.#status IN (:queued, :failed)',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':outcome': { status: 'queued', reason, at },
+          ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
+          ':queued': 'queued',
+          ':failed': 'failed',
+        },
+      }),
     );
   }
 
@@ -174,20 +166,18 @@ export class SendLedger {
    */
   giveUp(app: string, requestId: string, at: number, reason: string): Promise<boolean> {
     return conditional('send ledger give up', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(outcome) OR outcome.#status = :queued',
-          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':outcome': { status: 'failed', reason, at },
-            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
-            ':queued': 'queued',
-          },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'SET outcome = :outcome, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(outcome) OR outcome.#status = :queued',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':outcome': { status: 'failed', reason, at },
+          ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
+          ':queued': 'queued',
+        },
+      }),
     );
   }
 
@@ -202,15 +192,13 @@ export class SendLedger {
     at: number,
   ): Promise<{ earlier: boolean; attempts: number }> {
     const { Attributes } = await dynamo('send ledger attempt', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'SET attemptedAt = :at ADD attempts :one',
-          ExpressionAttributeValues: { ':at': at, ':one': 1 },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'SET attemptedAt = :at ADD attempts :one',
+        ExpressionAttributeValues: { ':at': at, ':one': 1 },
+        ReturnValues: 'UPDATED_OLD',
+      }),
     );
     return {
       earlier: Attributes?.attemptedAt !== undefined,
@@ -221,15 +209,13 @@ export class SendLedger {
   /** Counts an MP attempt that failed before its note (its files, its budget); the request's attempts so far. */
   async countAttempt(app: string, requestId: string): Promise<number> {
     const { Attributes } = await dynamo('send ledger attempt count', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'ADD attempts :one',
-          ExpressionAttributeValues: { ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'ADD attempts :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
     );
     return Number(Attributes?.attempts ?? 1);
   }
@@ -237,13 +223,11 @@ export class SendLedger {
   /** Clears an MP attempt's note when MP answered that it did not carry the send out. */
   async clearAttempt(app: string, requestId: string): Promise<void> {
     await dynamo('send ledger attempt cleared', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'REMOVE attemptedAt',
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'REMOVE attemptedAt',
+      }),
     );
   }
 
@@ -261,20 +245,18 @@ export class SendLedger {
     at: number,
   ): Promise<{ unknown: boolean; presented: boolean; attempts: number }> {
     const { Attributes } = await dynamo('send ledger index', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
-          UpdateExpression: 'SET requestId = :requestId, #ttl = :ttl REMOVE cleared ADD attempts :one',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':requestId': requestId,
-            ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+        UpdateExpression: 'SET requestId = :requestId, #ttl = :ttl REMOVE cleared ADD attempts :one',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':requestId': requestId,
+          ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
+          ':one': 1,
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
     );
     const earlier = Attributes !== undefined;
     // An index earlier versions wrote carries no count, but stands for one attempt at least.
@@ -288,14 +270,12 @@ export class SendLedger {
    */
   async clearMsgidAttempt(app: string, msgid: string): Promise<void> {
     await dynamo('send ledger attempt cleared', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
-          UpdateExpression: 'SET cleared = :cleared',
-          ExpressionAttributeValues: { ':cleared': true },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+        UpdateExpression: 'SET cleared = :cleared',
+        ExpressionAttributeValues: { ':cleared': true },
+      }),
     );
   }
 
@@ -307,13 +287,11 @@ export class SendLedger {
   /** The request a kf msgid was sent for, and its attempts so far. */
   async msgidIndex(app: string, msgid: string): Promise<{ requestId: string; attempts: number } | undefined> {
     const { Item } = await dynamo('send ledger lookup', () =>
-      this.db.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: `SENDMSGID#${app}`, sk: msgid },
-          ConsistentRead: true,
-        }),
-      ),
+      this.items.get({
+        TableName: this.table,
+        Key: { pk: `SENDMSGID#${app}`, sk: msgid },
+        ConsistentRead: true,
+      }),
     );
     if (typeof Item?.requestId !== 'string') return undefined;
     // An index earlier versions wrote carries no count, but stands for one attempt at least.
@@ -329,22 +307,20 @@ export class SendLedger {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await dynamo('send ledger query', () =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            FilterExpression:
-              'outcome.#status IN (:rejected, :failed, :uncertain) OR attribute_exists(undelivered)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':pk': this.key(app, '').pk,
-              ':rejected': 'rejected',
-              ':failed': 'failed',
-              ':uncertain': 'uncertain',
-            },
-            ExclusiveStartKey,
-          }),
-        ),
+        this.items.query({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression:
+            'outcome.#status IN (:rejected, :failed, :uncertain) OR attribute_exists(undelivered)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': this.key(app, '').pk,
+            ':rejected': 'rejected',
+            ':failed': 'failed',
+            ':uncertain': 'uncertain',
+          },
+          ExclusiveStartKey,
+        }),
       );
       for (const item of page.Items ?? []) {
         const { outcome } = stateOf(item);
@@ -365,14 +341,12 @@ export class SendLedger {
     const requestId = await this.requestOf(app, msgid);
     if (!requestId) return undefined;
     await dynamo('send ledger undelivered', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(app, requestId),
-          UpdateExpression: 'SET undelivered = :undelivered',
-          ExpressionAttributeValues: { ':undelivered': { failType, at } },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(app, requestId),
+        UpdateExpression: 'SET undelivered = :undelivered',
+        ExpressionAttributeValues: { ':undelivered': { failType, at } },
+      }),
     );
     return requestId;
   }

@@ -1,11 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { S3Objects } from '../aws/s3';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
 import { type SafeFetch, safeFetcher } from '../http/safeFetch';
 import type { Invocation } from '../invocation';
-import { documentClientItemStore } from '../items/documentClientItemStore';
+import type { ItemStore } from '../items/itemStore';
 import { type Log, recordLog } from '../logger';
 import type { Meter } from '../metrics';
 import { platformFor } from '../platform/wiring';
@@ -20,7 +19,7 @@ export function senderWiring(
   config: Config,
   clients: {
     sqs: QueueClient;
-    db: DynamoDBDocumentClient;
+    items: ItemStore;
     s3: S3Objects;
     log: Log;
     meter: Meter;
@@ -33,14 +32,14 @@ export function senderWiring(
   onBatch(records: SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse>;
 } {
   const now = clients.now ?? Date.now;
-  const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
+  const platform = platformFor(config, clients.items, clients.log, clients.meter, now);
   const deps: SenderDeps = {
     config,
     call: platform.call,
-    ledger: new SendLedger(clients.db, config.stateTable),
-    budgets: new BudgetStore(documentClientItemStore(clients.db), config.stateTable),
+    ledger: new SendLedger(clients.items, config.stateTable),
+    budgets: new BudgetStore(clients.items, config.stateTable),
     resolveMedia: mediaResolver({
-      db: clients.db,
+      items: clients.items,
       table: config.stateTable,
       fetchFile: fileFetcher({ s3: clients.s3, safeFetch: clients.safeFetch ?? safeFetcher() }),
       upload: platform.upload,

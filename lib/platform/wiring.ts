@@ -1,5 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { fetchPlatformToken } from '../tokens/platformToken';
@@ -15,13 +15,13 @@ import {
 /** The platform client of a function: tokens from the state table, and the calls, downloads and uploads that use them. */
 export function platformFor(
   config: Config,
-  db: DynamoDBDocumentClient,
+  items: ItemStore,
   log: Log,
   meter: Meter,
   now: () => number = Date.now,
 ) {
   const tokens = createTokenProvider({
-    store: new TokenStore(db, config.stateTable),
+    store: new TokenStore(items, config.stateTable),
     fetchToken: fetchPlatformToken,
     now,
     log,

@@ -1,5 +1,5 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../dynamo';
+import type { ItemStore } from '../items/itemStore';
 import type { Day } from './days';
 
 const TTL_SECONDS = 30 * 24 * 3600;
@@ -14,7 +14,7 @@ export class ExportProgress {
    * starts afresh rather than continue one that wrote its first days elsewhere.
    */
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
     private readonly destination = '',
   ) {}
@@ -26,27 +26,23 @@ export class ExportProgress {
 
   async doneThrough(app: string, range: { from: Day; to: Day }): Promise<Day | undefined> {
     const { Item } = await dynamo('export progress read', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: this.key(app, range), ConsistentRead: true }),
-      ),
+      this.items.get({ TableName: this.table, Key: this.key(app, range), ConsistentRead: true }),
     );
     return Item?.doneThrough as Day | undefined;
   }
 
   async record(app: string, range: { from: Day; to: Day }, doneThrough: Day, at: number): Promise<void> {
     await dynamo('export progress write', () =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...this.key(app, range), doneThrough, at, ttl: Math.floor(at / 1000) + TTL_SECONDS },
-        }),
-      ),
+      this.items.put({
+        TableName: this.table,
+        Item: { ...this.key(app, range), doneThrough, at, ttl: Math.floor(at / 1000) + TTL_SECONDS },
+      }),
     );
   }
 
   async finish(app: string, range: { from: Day; to: Day }): Promise<void> {
     await dynamo('export progress clear', () =>
-      this.db.send(new DeleteCommand({ TableName: this.table, Key: this.key(app, range) })),
+      this.items.delete({ TableName: this.table, Key: this.key(app, range) }),
     );
   }
 }

@@ -1,7 +1,7 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Objects } from '../aws/s3';
 import type { Config } from '../config/config';
 import type { Invocation } from '../invocation';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { platformFor } from '../platform/wiring';
@@ -12,11 +12,11 @@ import { exportRange } from './range';
 /** The statistics exporter's pieces, built once per container. */
 export function statsExportWiring(
   config: Config,
-  clients: { db: DynamoDBDocumentClient; s3: S3Objects; log: Log; meter: Meter; now?: () => number },
+  clients: { items: ItemStore; s3: S3Objects; log: Log; meter: Meter; now?: () => number },
 ): { run(event: unknown, invocation: Invocation): Promise<ExportSummary> } {
   const now = clients.now ?? Date.now;
-  const platform = platformFor(config, clients.db, clients.log, clients.meter, now);
-  const progress = new ExportProgress(clients.db, config.stateTable);
+  const platform = platformFor(config, clients.items, clients.log, clients.meter, now);
+  const progress = new ExportProgress(clients.items, config.stateTable);
   return {
     async run(event, { remainingMs, signal }) {
       const summary = await exportReports(exportRange(event, now()), {

@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
 import type { AppConfig } from '../config/config';
 import { conditional, dynamo } from '../dynamo';
+import type { ItemStore, UpdateItemInput } from '../items/itemStore';
 import type { Platform } from './platformToken';
 
 export interface TokenItem {
@@ -43,23 +38,23 @@ const ttlFor = (expiresAt: number) => Math.floor(expiresAt / 1000) + 86_400;
 
 export class TokenStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
   private update(
     what: string,
-    input: Omit<UpdateCommandInput, 'TableName' | 'Key'> & { key: string },
+    input: Omit<UpdateItemInput, 'TableName' | 'Key'> & { key: string },
   ): Promise<boolean> {
     const { key, ...rest } = input;
     return conditional(`token store: ${what}`, () =>
-      this.db.send(new UpdateCommand({ TableName: this.table, Key: { pk: key, sk: SK }, ...rest })),
+      this.items.update({ TableName: this.table, Key: { pk: key, sk: SK }, ...rest }),
     );
   }
 
   async read(key: string): Promise<TokenItem | undefined> {
     const { Item } = await dynamo('token store: read', () =>
-      this.db.send(new GetCommand({ TableName: this.table, Key: { pk: key, sk: SK }, ConsistentRead: true })),
+      this.items.get({ TableName: this.table, Key: { pk: key, sk: SK }, ConsistentRead: true }),
     );
     return Item as TokenItem | undefined;
   }

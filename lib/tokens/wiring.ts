@@ -1,6 +1,6 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/config';
 import { KfBridgeError } from '../errors';
+import type { ItemStore } from '../items/itemStore';
 import type { Log } from '../logger';
 import type { Meter } from '../metrics';
 import { fetchPlatformToken } from './platformToken';
@@ -11,10 +11,10 @@ import { TokenStore } from './store';
 /** The token refresher's pieces, built once per container. */
 export function tokenRefreshWiring(
   config: Config,
-  clients: { db: DynamoDBDocumentClient; log: Log; meter: Meter; now?: () => number },
+  clients: { items: ItemStore; log: Log; meter: Meter; now?: () => number },
 ): { refresh(): Promise<RefreshReport> } {
   const tokens = createTokenProvider({
-    store: new TokenStore(clients.db, config.stateTable),
+    store: new TokenStore(clients.items, config.stateTable),
     fetchToken: fetchPlatformToken,
     now: clients.now ?? Date.now,
     log: clients.log,

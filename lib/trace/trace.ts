@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseOutboundRequest } from '../contracts/outbound';
 import { MessageLedger } from '../inbound/ledger';
+import type { ItemStore } from '../items/itemStore';
 import { msgidFor } from '../outbound/sender';
 import { SendLedger, type SendOutcome } from '../outbound/sendLedger';
 import { type DeadLetter, type DeadLetterQueue, peekDeadLetters } from './deadLetters';
@@ -50,7 +50,8 @@ export interface TracedApp {
 }
 
 export interface TraceDeps {
-  readonly db: DynamoDBDocumentClient;
+  /** The state table's item calls. */
+  readonly items: ItemStore;
   readonly table: string;
   readonly sqs: SQSClient;
   readonly deadLetterQueues: Partial<Record<DeadLetterQueue, string>>;
@@ -111,12 +112,12 @@ function deadLetterStep(letter: DeadLetter, reason?: string): TraceStep {
  * outcome and its dead letters. Undefined when neither the send ledger nor the outbound dead-letter queue knows it.
  */
 export async function findRequest(
-  deps: Pick<TraceDeps, 'db' | 'table' | 'sqs' | 'deadLetterQueues'>,
+  deps: Pick<TraceDeps, 'items' | 'table' | 'sqs' | 'deadLetterQueues'>,
   app: string,
   requestId: string,
   letters?: DeadLetter[],
 ): Promise<TraceStep[] | undefined> {
-  const ledger = new SendLedger(deps.db, deps.table);
+  const ledger = new SendLedger(deps.items, deps.table);
   const state = await ledger.state(app, requestId);
   // kf counts attempts by the msgid, MP by the request.
   const attempts = state.attempts ?? (await ledger.msgidIndex(app, msgidFor({ app, requestId })))?.attempts;
@@ -141,7 +142,7 @@ export async function findRequest(
 
 /** What the sender made of an outbound request: its recorded outcome and whether it was dead-lettered. */
 export async function traceRequest(
-  deps: Pick<TraceDeps, 'db' | 'table' | 'sqs' | 'deadLetterQueues'>,
+  deps: Pick<TraceDeps, 'items' | 'table' | 'sqs' | 'deadLetterQueues'>,
   app: string,
   requestId: string,
   letters?: DeadLetter[],
@@ -175,7 +176,7 @@ export async function traceSubject(
             'an Official Account send carries no id to find its request by; failures are listed as not sent',
         },
       ];
-    const sendLedger = new SendLedger(deps.db, deps.table);
+    const sendLedger = new SendLedger(deps.items, deps.table);
     const steps: TraceStep[] = [];
     for (const app of apps) {
       const requestId = await sendLedger.requestOf(app, subject.msgid);
@@ -193,7 +194,7 @@ export async function traceSubject(
   }
   const steps: TraceStep[] = [];
   if (subject.platform === 'wecom' && subject.msgid) {
-    const ledger = new MessageLedger(deps.db, deps.table);
+    const ledger = new MessageLedger(deps.items, deps.table);
     let publishedAt: number | undefined;
     for (const app of apps) publishedAt ??= await ledger.publishedAt(app, subject.account, subject.msgid);
     steps.push(
@@ -265,7 +266,7 @@ export async function unsentReplies(deps: TraceDeps): Promise<UnsentReply[]> {
   const dead = new Set(
     letters.map((letter) => `${field(letter.body, 'app')}#${field(letter.body, 'requestId')}`),
   );
-  const ledger = new SendLedger(deps.db, deps.table);
+  const ledger = new SendLedger(deps.items, deps.table);
   for (const app of deps.apps.keys())
     for (const { requestId, outcome } of await ledger.unsent(app, UNSENT_SHOWN)) {
       if (dead.has(`${app}#${requestId}`)) continue;

@@ -1,18 +1,18 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BudgetStore, budgetRefusal, REPLIES_PER_MESSAGE, REPLY_WINDOW_MS } from '../budgets';
 import type { AppConfig } from '../config/config';
 import type { DlqPair, DlqQueue } from '../dlq/queues';
 import { NotFoundError } from '../errors';
 import { CursorStore } from '../inbound/cursors';
 import { LEDGER_TTL_SECONDS, MessageLedger, type PublishedMessage } from '../inbound/ledger';
-import { documentClientItemStore } from '../items/documentClientItemStore';
+import type { ItemStore } from '../items/itemStore';
 import { SEND_LEDGER_TTL_SECONDS, SendLedger } from '../outbound/sendLedger';
 import { type DeadLetter, type DeadLetterQueue, peekDeadLetters } from './deadLetters';
 import { findRequest, type TraceDeps, type TraceStep, traceSubject } from './trace';
 
 export interface TracerDeps {
-  readonly db: DynamoDBDocumentClient;
+  /** The state table's item calls. */
+  readonly items: ItemStore;
   readonly table: string;
   readonly sqs: SQSClient;
   readonly pairOf: (queue: DlqQueue) => Promise<DlqPair>;
@@ -45,7 +45,7 @@ export class Tracer {
   constructor(private readonly deps: TracerDeps) {}
 
   async trace(app: AppConfig, id: string): Promise<TraceAnswer> {
-    const sendLedger = new SendLedger(this.deps.db, this.deps.table);
+    const sendLedger = new SendLedger(this.deps.items, this.deps.table);
     const outbound = await this.peek({ outbound: 'outbound' });
     const traceDeps = this.traceDeps(app);
     const matches: TraceMatch[] = [];
@@ -85,9 +85,9 @@ export class Tracer {
   /** The message under this msgid in each kf account the app ever pulled. */
   private async published(app: AppConfig, msgid: string): Promise<PublishedMessage[]> {
     if (!app.wecom) return [];
-    const ledger = new MessageLedger(this.deps.db, this.deps.table);
+    const ledger = new MessageLedger(this.deps.items, this.deps.table);
     const found: PublishedMessage[] = [];
-    for (const openKfId of await new CursorStore(this.deps.db, this.deps.table).everPulled(app.name)) {
+    for (const openKfId of await new CursorStore(this.deps.items, this.deps.table).everPulled(app.name)) {
       const message = await ledger.find(app.name, openKfId, msgid);
       if (message) found.push(message);
     }
@@ -134,7 +134,7 @@ export class Tracer {
 
   /** Whether the customer may be replied to now, as the sender would judge it. */
   private async replyWindow(app: AppConfig, openKfId: string, customer: string): Promise<TraceStep> {
-    const budget = await new BudgetStore(documentClientItemStore(this.deps.db), this.deps.table).read({
+    const budget = await new BudgetStore(this.deps.items, this.deps.table).read({
       app: app.name,
       scope: openKfId,
       customer,
@@ -161,7 +161,7 @@ export class Tracer {
   /** The page's trace functions for this app alone; the dead letters are handed to them, read once. */
   private traceDeps(app: AppConfig): TraceDeps {
     return {
-      db: this.deps.db,
+      items: this.deps.items,
       table: this.deps.table,
       sqs: this.deps.sqs,
       deadLetterQueues: {},

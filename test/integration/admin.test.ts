@@ -42,7 +42,15 @@ beforeAll(async () => {
     MP_API_BASE: sim.url,
     ADMIN_API_KEY: KEY,
   });
-  deps = adminDeps(config, documentClient(), localS3Objects(), sqsClient(), recordingLog().log, NO_METRICS);
+  deps = adminDeps(
+    config,
+    itemStores().signed,
+    documentClient(),
+    localS3Objects(),
+    sqsClient(),
+    recordingLog().log,
+    NO_METRICS,
+  );
   api = await startAdminApi(deps);
   avatarPath = join(await mkdtemp(join(tmpdir(), 'kf-bridge-admin-')), 'avatar.png');
   await writeFile(avatarPath, PNG);
@@ -388,6 +396,7 @@ describe('avatars by URL', () => {
     });
     const fetching = adminDeps(
       deps.config,
+      itemStores().signed,
       documentClient(),
       localS3Objects(),
       sqsClient(),
@@ -445,6 +454,7 @@ describe('avatars by URL', () => {
     const recorded = recordingLog();
     const fetching = adminDeps(
       deps.config,
+      itemStores().signed,
       documentClient(),
       localS3Objects(),
       sqsClient(),
@@ -577,6 +587,7 @@ describe('avatars by URL', () => {
     });
     const fetching = adminDeps(
       deps.config,
+      itemStores().signed,
       documentClient(),
       localS3Objects(),
       sqsClient(),

@@ -322,7 +322,7 @@ describe.each(ITEM_CALLS)('forged and replayed pushes, across containers (%s)', 
   it('lands a push once when its container dies between enqueuing it and recording it: FIFO drops the retry', async () => {
     const push = mpPost(mpTextXml('oCrash', 'crash', ofThisRun('77700006')), { safe: true });
     const dying: ItemStore = {
-      get: (input, options) => items.get(input, options),
+      ...items,
       update: (input, options) => {
         if (input.UpdateExpression === 'SET #processed = :yes') throw new Error('container killed');
         return items.update(input, options);

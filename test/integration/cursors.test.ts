@@ -1,20 +1,22 @@
 import { expect, it } from 'vitest';
 import { CursorStore } from '../../lib/inbound/cursors';
-import { documentClient } from '../support/aws';
+import type { ItemStore } from '../../lib/items/itemStore';
+import { itemStores } from '../support/aws';
 import { testEnv } from '../support/wechat';
 
 it("lists the kf accounts ever pulled without reading their callback Token out of DynamoDB (trace's read)", async () => {
-  const db = documentClient();
+  const items = itemStores().signed;
   const answered: Record<string, unknown>[] = [];
-  db.middlewareStack.add(
-    (next) => async (args) => {
-      const result = await next(args);
-      answered.push(...((result.output as { Items?: Record<string, unknown>[] }).Items ?? []));
-      return result;
+  // What DynamoDB answered each query with, as the store received it.
+  const recording: ItemStore = {
+    ...items,
+    query: async (input, options) => {
+      const page = await items.query(input, options);
+      answered.push(...(page.Items ?? []));
+      return page;
     },
-    { step: 'initialize', name: 'recordItems' },
-  );
-  const cursors = new CursorStore(db, testEnv.STATE_TABLE);
+  };
+  const cursors = new CursorStore(recording, testEnv.STATE_TABLE);
   const app = `cursors${Date.now().toString(36)}`;
   await cursors.commit(app, 'wkToken', { version: 0 }, 'c1', Date.now(), {
     value: 'sync-msg-token',

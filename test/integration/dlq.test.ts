@@ -10,7 +10,7 @@ import type { Log } from '../../lib/logger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, drain, localS3Objects, purge, sqsClient } from '../support/aws';
+import { documentClient, drain, itemStores, localS3Objects, purge, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
@@ -18,7 +18,9 @@ import { testEnv } from '../support/wechat';
 const KEY = 'admin-test-key-0123456789';
 const sqs = sqsClient();
 const db = documentClient();
-const ledger = new SendLedger(db, testEnv.STATE_TABLE);
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
+const ledger = new SendLedger(items, testEnv.STATE_TABLE);
 const queues: Record<string, string> = {};
 const LOGICAL_IDS = {
   SyncJobs: 'SyncJobsQueue',
@@ -35,7 +37,9 @@ beforeAll(async () => {
   const created = await createQueuePairs(sqs);
   for (const [queue, id] of Object.entries(LOGICAL_IDS)) queues[queue] = created.urls[id] ?? '';
   config = parseConfig({ ...testEnv, ...created.env, ADMIN_API_KEY: KEY });
-  api = await startAdminApi(adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS));
+  api = await startAdminApi(
+    adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS),
+  );
 });
 afterAll(() => api.stop());
 beforeEach(() => purge(sqs, ...Object.values(queues)));

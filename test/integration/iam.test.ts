@@ -10,6 +10,7 @@ import { handleAdminApi } from '../../lib/admin/adminApi';
 import { adminDeps } from '../../lib/admin/wiring';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../../lib/aws/s3';
+import { serviceTarget } from '../../lib/aws/signedRequest';
 import { parseConfig } from '../../lib/config/config';
 import {
   APP_SETTINGS,
@@ -24,6 +25,7 @@ import { withSsmParameters } from '../../lib/config/ssm';
 import { createSsmReader, ssmTarget } from '../../lib/config/ssmReader';
 import { CursorStore } from '../../lib/inbound/cursors';
 import { MessageLedger } from '../../lib/inbound/ledger';
+import { signedItemStore } from '../../lib/items/signedItemStore';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
@@ -37,7 +39,7 @@ import {
 } from '../../local/metering';
 import { ROOT } from '../../local/serviceDefinition';
 import { startSimulator } from '../../simulator';
-import { localS3Objects, localStack, s3Client, sqsClient } from '../support/aws';
+import { itemStores, localS3Objects, localStack, s3Client, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { allows, type Placement, type PolicyDocument, rolePolicies } from '../support/iamPolicies';
 import { type MotoServer, startMotoServer } from '../support/moto';
@@ -382,10 +384,22 @@ describe('the dlq commands', () => {
     recordAwsCalls(sqs, 'sqs', log);
     recordAwsCalls(dynamodb, 'dynamodb', log);
     const db = DynamoDBDocumentClient.from(dynamodb);
+    const items = signedItemStore({
+      target: () => serviceTarget('dynamodb', stack.env),
+      observe: recordSignedCalls(log),
+    });
     const config = parseConfig({ ...testEnv, ...pairs.env });
-    const { deadLetters } = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
+    const { deadLetters } = adminDeps(
+      config,
+      items,
+      db,
+      localS3Objects(),
+      sqs,
+      recordingLog().log,
+      NO_METRICS,
+    );
     const requestId = `iam-${Date.now()}`;
-    await new SendLedger(db, testEnv.STATE_TABLE).queue('default', requestId, Date.now());
+    await new SendLedger(items, testEnv.STATE_TABLE).queue('default', requestId, Date.now());
     for (const [queue, id] of [
       ['sync-jobs', 'SyncJobsDlq'],
       ['inbound', 'InboundDlq'],
@@ -439,6 +453,12 @@ describe('the trace command', () => {
     const log = createAwsCallLog(target);
     const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
     const db = DynamoDBDocumentClient.from(dynamodb);
+    // Seeded unrecorded; the trace's own item calls are recorded.
+    const seeding = itemStores().signed;
+    const items = signedItemStore({
+      target: () => serviceTarget('dynamodb', stack.env),
+      observe: recordSignedCalls(log),
+    });
     const app = `iamtrace${Date.now().toString(36)}`;
     const prefix = app.toUpperCase();
     const config = parseConfig({
@@ -455,14 +475,20 @@ describe('the trace command', () => {
     const msgid = `m-${app}`;
     const requestId = `r-${app}`;
     // What a pull and a send leave behind, written before the calls are recorded.
-    await new CursorStore(db, testEnv.STATE_TABLE).commit(app, 'wkIam', { version: 0 }, 'c1', Date.now());
-    await new MessageLedger(db, testEnv.STATE_TABLE).record(
+    await new CursorStore(seeding, testEnv.STATE_TABLE).commit(
+      app,
+      'wkIam',
+      { version: 0 },
+      'c1',
+      Date.now(),
+    );
+    await new MessageLedger(seeding, testEnv.STATE_TABLE).record(
       app,
       'wkIam',
       [{ msgid, customer: 'wmIam', sentAt: Date.now(), pulledAt: Date.now() }],
       Date.now(),
     );
-    const sendLedger = new SendLedger(db, testEnv.STATE_TABLE);
+    const sendLedger = new SendLedger(seeding, testEnv.STATE_TABLE);
     await sendLedger.queue(app, requestId, Date.now());
     await sendLedger.indexMsgid(app, `kf-${requestId}`, requestId, Date.now());
     await sendLedger.record(app, requestId, { status: 'sent', msgid: `kf-${requestId}`, at: Date.now() });
@@ -481,7 +507,7 @@ describe('the trace command', () => {
       );
     recordAwsCalls(sqs, 'sqs', log);
     recordAwsCalls(dynamodb, 'dynamodb', log);
-    const { tracer } = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
+    const { tracer } = adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
     const traced = config.apps.get(app);
     if (!traced) throw new Error('no test app');
     await actingAs('admin', async () => {
@@ -542,6 +568,10 @@ describe('the admin API on the platforms', () => {
       });
       const deps = adminDeps(
         config,
+        signedItemStore({
+          target: () => serviceTarget('dynamodb', stack.env),
+          observe: recordSignedCalls(log),
+        }),
         DynamoDBDocumentClient.from(dynamodb),
         s3Objects,
         sqsClient(),

@@ -2,19 +2,21 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/admin/openApi';
 import { parseConfig } from '../../lib/config/config';
+import type { ItemStore } from '../../lib/items/itemStore';
 import { type ApiRequest, handleMessagesApi } from '../../lib/outbound/messagesApi';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { sqsPublisher } from '../../lib/queue/publisher';
-import { documentClient, drain, localStack, purge, queueClient, sqsClient } from '../support/aws';
+import { drain, itemStores, localStack, purge, queueClient, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
 const stack = localStack();
 const sqs = sqsClient();
-const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 const outboundUrl = stack.queues.OutboundQueue ?? '';
 const KEY = 'test-api-key-0123456789abcdef';
-const ledger = new SendLedger(db, testEnv.STATE_TABLE);
+const ledger = new SendLedger(items, testEnv.STATE_TABLE);
 const deps = {
   config: parseConfig({ ...testEnv, OUTBOUND_QUEUE_URL: outboundUrl, OUTBOUND_API_KEY: KEY }),
   publish: sqsPublisher(queueClient()),
@@ -220,12 +222,16 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
 
   it('queues a request, and answers a repeat with its outcome, in one write to the send ledger and no read', async () => {
     const commands: string[] = [];
-    const counted = {
-      send: (command: object, ...rest: unknown[]) => {
-        commands.push(command.constructor.name);
-        return (db.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
-      },
-    } as unknown as typeof db;
+    // Each item call the ledger makes, by name.
+    const counted = Object.fromEntries(
+      Object.entries(items).map(([name, call]) => [
+        name,
+        (...args: unknown[]) => {
+          commands.push(name);
+          return (call as (...args: unknown[]) => Promise<unknown>)(...args);
+        },
+      ]),
+    ) as unknown as ItemStore;
     let now = Date.now();
     const countedDeps = { ...deps, now: () => now, ledger: new SendLedger(counted, testEnv.STATE_TABLE) };
     const id = `w-${now}`;
@@ -234,7 +240,7 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
       status: 202,
       body: { requestId: id, status: 'queued' },
     });
-    expect(commands).toEqual(['UpdateCommand']);
+    expect(commands).toEqual(['update']);
     await ledger.record('default', id, { status: 'sent', msgid: 'm', at: accepted + 1_000 });
     commands.length = 0;
     now = accepted + 60_000;
@@ -242,7 +248,7 @@ describe('POST /v1/messages and GET /v1/messages/{requestId}', () => {
       status: 202,
       body: { requestId: id, status: 'sent' },
     });
-    expect(commands).toEqual(['UpdateCommand']);
+    expect(commands).toEqual(['update']);
     expect(await handleMessagesApi(get(id), deps)).toMatchObject({ body: { status: 'sent', msgid: 'm' } });
     // The repeat leaves the first acceptance in place: the trace's queued step is when the request was accepted.
     expect((await ledger.state('default', id)).queuedAt).toBe(accepted);

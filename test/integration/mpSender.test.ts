@@ -15,12 +15,14 @@ import { NO_METRICS } from '../../lib/metrics';
 import { type SenderDeps, sendRecord, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, localS3Objects, queueClient, s3Client } from '../support/aws';
+import { documentClient, itemStores, localS3Objects, queueClient, s3Client } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
 
 const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 const s3 = s3Client();
 const APP_ID = testEnv.MP_APP_ID;
 let sim: RunningSimulator;
@@ -48,7 +50,7 @@ beforeEach(() => {
 const wired = (config: Config, safeFetch?: SafeFetch) =>
   senderWiring(config, {
     sqs: queueClient(),
-    db,
+    items,
     s3: localS3Objects(),
     log: recordingLog().log,
     meter: NO_METRICS,

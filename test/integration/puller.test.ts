@@ -25,6 +25,7 @@ import { type RunningSimulator, startSimulator } from '../../simulator';
 import {
   documentClient,
   drain,
+  itemStores,
   localS3Objects,
   localStack,
   purge,
@@ -39,6 +40,8 @@ const stack = localStack();
 const sqs = sqsClient();
 const queue = queueClient();
 const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 const inboundUrl = stack.queues.InboundQueue ?? '';
 const syncJobsUrl = stack.queues.SyncJobsQueue ?? '';
 let sim: RunningSimulator;
@@ -63,7 +66,7 @@ beforeEach(async () => {
   openKfId = sim.sim.createKfAccount(testEnv.WECOM_CORP_ID, '客服');
   services = syncPullerWiring(parseConfig(configEnv()), {
     sqs: queue,
-    db,
+    items,
     log: recordingLog().log,
     meter: NO_METRICS,
     now: () => sim.sim.clock.now(),
@@ -120,7 +123,7 @@ function awsLikeServices(options: { log?: Log; rules?: RefusalRule[] } = {}) {
   refuseBatchEntries(awsLike, { ...(options.rules && { rules: options.rules }) });
   return syncPullerWiring(parseConfig({ ...configEnv(), MEDIA_BUCKET: 'mediabucket' }), {
     sqs: awsLike,
-    db,
+    items,
     s3: localS3Objects(),
     log: options.log ?? recordingLog().log,
     meter: NO_METRICS,
@@ -164,7 +167,7 @@ describe('the sync puller', () => {
   it('pulls a kf account once for all of its jobs in a batch: each announced messages that pull reads', async () => {
     const wiring = syncPullerWiring(parseConfig(configEnv()), {
       sqs: queue,
-      db,
+      items,
       log: recordingLog().log,
       meter: NO_METRICS,
       now: () => sim.sim.clock.now(),
@@ -187,7 +190,7 @@ describe('the sync puller', () => {
   it("pulls again in the same batch with a later job's Token when the first job's Token was refused", async () => {
     const wiring = syncPullerWiring(parseConfig(configEnv()), {
       sqs: queue,
-      db,
+      items,
       log: recordingLog().log,
       meter: NO_METRICS,
       now: () => sim.sim.clock.now(),
@@ -411,7 +414,7 @@ describe('the sync puller', () => {
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
         sqs: queue,
-        db,
+        items,
         s3: localS3Objects(),
         log: recordingLog().log,
         meter: NO_METRICS,
@@ -450,7 +453,7 @@ describe('the sync puller', () => {
     // Each media/get takes 2.5 s of the invocation's 30 s; past them, Lambda kills the invocation.
     let spentMs = 0;
     let downloads = 0;
-    const download = platformFor(config, db, log, NO_METRICS, now).download;
+    const download = platformFor(config, items, log, NO_METRICS, now).download;
     const slowDownload: PlatformDownload = async (...args) => {
       downloads++;
       spentMs += 2500;
@@ -458,7 +461,7 @@ describe('the sync puller', () => {
       return download(...args);
     };
     const slow: InboundServices = {
-      ...syncPullerWiring(config, { sqs: queue, db, s3, log, meter: NO_METRICS, now }).services,
+      ...syncPullerWiring(config, { sqs: queue, items, s3, log, meter: NO_METRICS, now }).services,
       archiveMedia: mediaArchiver({ config, bucket: 'mediabucket', download: slowDownload, s3, now, log }),
     };
 
@@ -490,7 +493,7 @@ describe('the sync puller', () => {
       parseConfig({ ...configEnv(), INBOUND_MEDIA_TO_S3: 'true', MEDIA_BUCKET: 'mediabucket' }),
       {
         sqs: queue,
-        db,
+        items,
         s3: localS3Objects(),
         log: recordingLog().log,
         meter: NO_METRICS,
@@ -617,7 +620,7 @@ describe('the sync puller', () => {
       }),
       {
         sqs: queue,
-        db,
+        items,
         log: recordingLog().log,
         meter: NO_METRICS,
         now: () => sim.sim.clock.now(),
@@ -671,7 +674,7 @@ describe('kf sessions across pulls hours apart', () => {
   /** `sessions trans` through the admin API, on the simulator's clock. */
   async function adminMoves(customer: string, state: string, servicerUserId?: string) {
     const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
-    const deps = adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
+    const deps = adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
       sim.sim.clock.now(),
     );
     return handleAdminApi(

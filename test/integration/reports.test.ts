@@ -15,13 +15,14 @@ import { type ExportDeps, exportReports } from '../../lib/reports/export';
 import { ExportProgress } from '../../lib/reports/progress';
 import { ROOT } from '../../local/serviceDefinition';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, localS3Objects, localStack, s3Client } from '../support/aws';
+import { itemStores, localS3Objects, localStack, s3Client } from '../support/aws';
 import { itInBrowser, launchBrowser } from '../support/browser';
 import { recordingLog } from '../support/recording';
 import { REPORT_DAY_FILES } from '../support/reports';
 import { testEnv } from '../support/wechat';
 
-const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 const s3 = s3Client();
 const BUCKET = 'reportsbucket';
 // A corp of its own: no access token of another test file's simulator is cached for it.
@@ -102,9 +103,9 @@ beforeAll(async () => {
   });
   deps = {
     config,
-    call: platformFor(config, db, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()).call,
+    call: platformFor(config, items, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()).call,
     s3: localS3Objects(),
-    progress: new ExportProgress(db, testEnv.STATE_TABLE),
+    progress: new ExportProgress(items, testEnv.STATE_TABLE),
     now: () => sim.sim.clock.now(),
     log: recordingLog().log,
   };

@@ -14,13 +14,14 @@ import { senderWiring } from '../../lib/outbound/wiring';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { NotTriedError } from '../../lib/queue/fifoConsumer';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient, localS3Objects, queueClient, s3Client } from '../support/aws';
+import { itemStores, localS3Objects, queueClient, s3Client } from '../support/aws';
 import { recordingMeter } from '../support/metrics';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
 
-const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 let sim: RunningSimulator;
 let deps: SenderDeps;
 let openKfId: string;
@@ -51,7 +52,7 @@ const wired = (
 ) =>
   senderWiring(config, {
     sqs: queueClient(),
-    db,
+    items,
     s3: localS3Objects(),
     log,
     meter: NO_METRICS,

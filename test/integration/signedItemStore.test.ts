@@ -12,9 +12,12 @@ import { BudgetStore } from '../../lib/budgets';
 import { DynamoReplayGuard } from '../../lib/callback/replayGuard';
 import { isConditionFailure } from '../../lib/dynamo';
 import { UnauthorizedError } from '../../lib/errors';
+import { CursorStore } from '../../lib/inbound/cursors';
+import { MessageLedger } from '../../lib/inbound/ledger';
 import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../lib/items/itemStore';
 import { signedItemStore } from '../../lib/items/signedItemStore';
+import { ExportProgress } from '../../lib/reports/progress';
 import {
   actingAs,
   createAwsCallLog,
@@ -163,6 +166,69 @@ describe("the local stack's records of signed item calls", () => {
     await guard.claim({ ...push, body: 'other' }, 1_800_000_301).catch(() => {});
     await new BudgetStore(items, testEnv.STATE_TABLE).read({ app: 'default', scope: 'mp', customer: 'o1' });
   };
+
+  /** The puller's and the sender's stores: batches, a query across the cursors, a put and a conditional refusal. */
+  const pullAndSend = async (items: ItemStore, app: string) => {
+    const cursors = new CursorStore(items, testEnv.STATE_TABLE);
+    await cursors.commit(app, 'wk1', { version: 0 }, 'c1', 1_800_000_000_000);
+    await cursors.commit(app, 'wk1', { version: 0 }, 'c1', 1_800_000_000_000);
+    await cursors.known(app);
+    const ledger = new MessageLedger(items, testEnv.STATE_TABLE);
+    await ledger.record(app, 'wk1', [{ msgid: 'm1', sentAt: 1, pulledAt: 2 }], 1_800_000_000_000);
+    await ledger.seen(app, 'wk1', ['m1', 'm2']);
+    await new ExportProgress(items, testEnv.STATE_TABLE).record(
+      app,
+      { from: '2027-01-01', to: '2027-01-02' },
+      '2027-01-01',
+      1,
+    );
+    await new ExportProgress(items, testEnv.STATE_TABLE).finish(app, {
+      from: '2027-01-01',
+      to: '2027-01-02',
+    });
+  };
+
+  it("meter the puller's and the sender's item calls, batches and queries too, as the SDK's metering does", async () => {
+    const stack = localStack();
+    const sdk = createMeter();
+    const client = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    meterDynamoDb(client, sdk);
+    await pullAndSend(documentClientItemStore(DynamoDBDocumentClient.from(client)), `sdk${unique()}`);
+    const signed = createMeter();
+    await pullAndSend(meterItemStore(itemStores().signed, signed), `signed${unique()}`);
+
+    expect(signed.dynamodb).toEqual(sdk.dynamodb);
+    expect(signed.dynamodb).toMatchObject({ requests: 7 });
+    expect(signed.dynamodb.readUnits).toBeGreaterThan(0);
+  });
+
+  it("record the puller's and the sender's item calls as IAM authorises them, with their partition keys", async () => {
+    const stack = localStack();
+    const target = { accountId: '000000000000', region: stack.region, physicalIds: {}, partitionKey: 'pk' };
+    const app = `iam${unique()}`;
+    const sdkCalls = createAwsCallLog(target);
+    const client = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
+    recordAwsCalls(client, 'dynamodb', sdkCalls);
+    await actingAs('syncPuller', () =>
+      pullAndSend(documentClientItemStore(DynamoDBDocumentClient.from(client)), app),
+    );
+    const signedCalls = createAwsCallLog(target);
+    const items = signedItemStore({
+      target: () => serviceTarget('dynamodb', stack.env),
+      observe: recordSignedCalls(signedCalls),
+    });
+    await actingAs('syncPuller', () => pullAndSend(items, app));
+
+    expect(signedCalls.calls).toEqual(sdkCalls.calls);
+    expect(signedCalls.calls.map((call) => `${call.action} ${call.leadingKeys}`)).toEqual([
+      `dynamodb:UpdateItem CURSORS#${app}`,
+      `dynamodb:Query CURSORS#${app}`,
+      `dynamodb:BatchWriteItem MSGID#${app}#wk1`,
+      `dynamodb:BatchGetItem MSGID#${app}#wk1`,
+      `dynamodb:PutItem EXPORT#${app}`,
+      `dynamodb:DeleteItem EXPORT#${app}`,
+    ]);
+  });
 
   it("meter requests and capacity units as the SDK's metering does", async () => {
     const stack = localStack();

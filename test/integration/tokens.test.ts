@@ -9,13 +9,15 @@ import { createTokenProvider } from '../../lib/tokens/provider';
 import { refreshAllTokens } from '../../lib/tokens/refreshAll';
 import { TokenStore, tokenKey } from '../../lib/tokens/store';
 import { type RunningSimulator, startSimulator } from '../../simulator';
-import { documentClient } from '../support/aws';
+import { documentClient, itemStores } from '../support/aws';
 import { recordingMeter } from '../support/metrics';
 import { recordingLog } from '../support/recording';
 
 const TABLE = 'kf-bridge-local-state';
 const db = documentClient();
-const store = new TokenStore(db, TABLE);
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
+const store = new TokenStore(items, TABLE);
 const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
 let sim: RunningSimulator;
 let run = 0;

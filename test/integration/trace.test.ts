@@ -7,11 +7,12 @@ import { msgidFor } from '../../lib/outbound/sender';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { peekDeadLetters } from '../../lib/trace/deadLetters';
 import { type TraceDeps, traceRequest, traceSubject, unsentReplies } from '../../lib/trace/trace';
-import { documentClient, localStack, sqsClient } from '../support/aws';
+import { itemStores, localStack, sqsClient } from '../support/aws';
 import { testEnv } from '../support/wechat';
 
 const stack = localStack();
-const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 const sqs = sqsClient();
 const outboundDlq = stack.queues.OutboundDlq ?? '';
 const CORP = 'wwTraceCorp';
@@ -23,7 +24,7 @@ const T0 = Date.now() - 60_000;
 /** Each test its own app, so tests sharing the table and the dead-letter queue never see each other's items. */
 function depsFor(app: string): TraceDeps {
   return {
-    db,
+    items,
     table: testEnv.STATE_TABLE,
     sqs,
     deadLetterQueues: {
@@ -50,7 +51,7 @@ async function deadLetter(body: Record<string, unknown>): Promise<void> {
 describe('lib/trace: where a message is, from the ledgers and dead-letter queues', () => {
   it('finds a kf customer message published to inbound.fifo, and says when one is not', async () => {
     const app = newApp();
-    await new MessageLedger(db, testEnv.STATE_TABLE).record(
+    await new MessageLedger(items, testEnv.STATE_TABLE).record(
       app,
       'wkTrace',
       [
@@ -81,7 +82,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
 
   it('follows a kf reply from the msgid WeCom saw to its request and its recorded refusal', async () => {
     const app = newApp();
-    const ledger = new SendLedger(db, testEnv.STATE_TABLE);
+    const ledger = new SendLedger(items, testEnv.STATE_TABLE);
     const msgid = msgidFor({ app, requestId: 'reply-1' });
     await ledger.indexMsgid(app, msgid, 'reply-1', T0);
     await ledger.record(app, 'reply-1', {
@@ -124,7 +125,7 @@ describe('lib/trace: where a message is, from the ledgers and dead-letter queues
       externalUserId: 'wmLong',
       message: { type: 'text', content: tooLong },
     });
-    await new SendLedger(db, testEnv.STATE_TABLE).record(app, 'reply-late', {
+    await new SendLedger(items, testEnv.STATE_TABLE).record(app, 'reply-late', {
       status: 'rejected',
       reason: 'the 48 h window is over',
       at: T0 + 2_000,

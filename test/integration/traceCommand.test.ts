@@ -12,7 +12,7 @@ import { msgidFor, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, localS3Objects, queueClient, sqsClient } from '../support/aws';
+import { documentClient, itemStores, localS3Objects, queueClient, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
@@ -20,6 +20,8 @@ import { testEnv } from '../support/wechat';
 const KEY = 'admin-test-key-0123456789';
 const sqs = sqsClient();
 const db = documentClient();
+/** The state table's item calls as the functions make them. */
+const items = itemStores().signed;
 /** An app of this file's own, so its cursors and ledgers share nothing with other tests in the table. */
 const app = `trace${Date.now().toString(36)}`;
 let sim: RunningSimulator;
@@ -45,7 +47,9 @@ beforeAll(async () => {
     [`${prefix}_WECOM_API_BASE`]: sim.url,
   });
   api = await startAdminApi(
-    adminDeps(config, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () => sim.sim.clock.now()),
+    adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
+      sim.sim.clock.now(),
+    ),
   );
 });
 afterAll(async () => {
@@ -55,7 +59,7 @@ afterAll(async () => {
 
 const clients = () => ({
   sqs: queueClient(),
-  db,
+  items,
   s3: localS3Objects(),
   log: recordingLog().log,
   meter: NO_METRICS,

@@ -37,8 +37,8 @@ export function documentClient(): DynamoDBDocumentClient {
 }
 
 /**
- * The state table's item calls both ways the product makes them: over the SDK's DocumentClient (every function
- * but the callback) and over our own signed requests (the callback). A store's tests run with each.
+ * The state table's item calls both ways kf-bridge makes them: over our own signed requests (the functions) and
+ * over the SDK's DocumentClient (local tools). A store's tests run with each.
  */
 export function itemStores(): { readonly sdk: ItemStore; readonly signed: ItemStore } {
   const stack = localStack();
