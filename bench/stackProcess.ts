@@ -4,7 +4,7 @@ import { awsClientConfig } from '../lib/aws/clientConfig';
 import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { signedQueueClient } from '../lib/queue/signedQueueClient';
@@ -77,7 +77,11 @@ const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', env)
 meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
 // The callback's item calls are signed requests of its own, as in the function: metered and traced likewise.
-const items = signedItemStore({ target: () => serviceTarget('dynamodb', env), observe: traceSignedCalls() });
+const items = signedItemStore({
+  target: () => serviceTarget('dynamodb', env),
+  policy: PUSH_ITEM_CALL_POLICY,
+  observe: traceSignedCalls(),
+});
 // The callback's SQS calls are signed requests of its own too, as in the function.
 const queue = signedQueueClient({
   target: () => serviceTarget('sqs', env),

@@ -5,7 +5,7 @@ import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 import { signedQueueClient } from '../lib/queue/signedQueueClient';
@@ -19,7 +19,10 @@ const clients = {
   // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
   sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
   // Two conditional writes per MP push do not pay for the DynamoDB SDK's share of a cold start (#19).
-  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
+  items: signedItemStore({
+    target: () => serviceTarget('dynamodb', process.env),
+    policy: PUSH_ITEM_CALL_POLICY,
+  }),
   log,
   meter: meterOf(metrics),
 };

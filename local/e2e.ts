@@ -13,7 +13,7 @@ import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
 import { documentClientItemStore } from '../lib/items/documentClientItemStore';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
@@ -412,6 +412,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     // calls signed requests of its own as in the function.
     const callbackItems = signedItemStore({
       target: () => serviceTarget('dynamodb', stack.env),
+      policy: PUSH_ITEM_CALL_POLICY,
       observe: recordSignedCalls(awsCalls),
     });
     const callback = callbackWiring(configOf('callback'), {

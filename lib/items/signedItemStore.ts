@@ -40,18 +40,28 @@ export const retryableRefusal = (refusal: Refusal): boolean =>
   refusal.status >= 500 || THROTTLING.has(refusal.type ?? '') || PASSING.has(refusal.type ?? '');
 
 /**
- * A callback answers WeCom and MP within 5 s, its calls ending with the request's deadline besides: a throttled or
- * unanswered call has 3 tries within 2 s. DynamoDB answers an item call in single-digit milliseconds; after a
- * throttle the SDK waits from 500 ms, so a short burst is ridden out rather than answered 503 (MP drops a push
- * after 3 refusals).
+ * The functions that have seconds to spare (the puller, the sender, the api): the SDK's 3 tries, a try without an
+ * answer abandoned after 2 s (the SDK would wait for ever on a connection that went silent), 6 s for the whole call.
+ * After a throttle the SDK waits from 500 ms, and so does this.
  */
 export const ITEM_CALL_POLICY: RetryPolicy = {
   attempts: 3,
   baseDelayMs: 50,
   throttledBaseDelayMs: 500,
+  attemptTimeoutMs: 2_000,
+  callTimeoutMs: 6_000,
+  retryable: retryableRefusal,
+};
+
+/**
+ * A callback answers WeCom and MP within 5 s, its calls ending with the request's deadline besides: a throttled or
+ * unanswered call has 3 tries within 2 s. DynamoDB answers an item call in single-digit milliseconds; a short
+ * throttling burst is ridden out rather than answered 503 (MP drops a push after 3 refusals).
+ */
+export const PUSH_ITEM_CALL_POLICY: RetryPolicy = {
+  ...ITEM_CALL_POLICY,
   attemptTimeoutMs: 1_000,
   callTimeoutMs: 2_000,
-  retryable: retryableRefusal,
 };
 
 export interface SignedItemStoreOptions {

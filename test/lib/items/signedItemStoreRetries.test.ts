@@ -6,7 +6,7 @@ import { DynamoReplayGuard } from '../../../lib/callback/replayGuard';
 import { DependencyError, UnauthorizedError } from '../../../lib/errors';
 import { documentClientItemStore } from '../../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../../lib/items/itemStore';
-import { signedItemStore } from '../../../lib/items/signedItemStore';
+import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../../../lib/items/signedItemStore';
 import { answer, awsStandInForTheseTests } from '../../support/awsStandIn';
 
 /** One scripted DynamoDB answer. */
@@ -32,7 +32,8 @@ const signed = (): ItemStore =>
       region: 'us-east-1',
       credentials: async () => credentials,
     }),
-    policy: { baseDelayMs: 5 },
+    // The callback's: these are its replay guard's claims.
+    policy: { ...PUSH_ITEM_CALL_POLICY, baseDelayMs: 5 },
   });
 const sdk = (): ItemStore =>
   documentClientItemStore(
