@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { ConfigError, DependencyError, KfBridgeError } from '../errors';
 import { type AwsService, awsClientConfig } from './clientConfig';
 import { awsEndpoint } from './endpoints';
+import { lambdaCredentials } from './lambdaCredentials';
 import { agents, bytesOf, exchange, headersOf } from './nodeExchange';
 import { type SigV4Signer, sigV4Signer } from './sigV4';
 
@@ -27,7 +27,7 @@ export interface AwsCredentials {
 export interface ServiceTarget {
   readonly endpoint: URL;
   readonly region: string;
-  /** Asked before each request; the default chain caches them and refreshes them before they expire. */
+  /** Asked before each request: on Lambda they are read from the environment each time (./lambdaCredentials.ts). */
   readonly credentials: () => Promise<AwsCredentials>;
   /** The embedded stack's endpoint (`KF_BRIDGE_LOCAL_ENDPOINTS`) rather than AWS's own. */
   readonly local?: boolean;
@@ -36,7 +36,7 @@ export interface ServiceTarget {
 /**
  * Where `service` answers for this process: on deployed stages the endpoint the SDK's clients would use (see
  * awsEndpoint: the endpoint URL settings, FIPS, dual-stack, the region's partition), signed with the function
- * role's credentials (the SDK's default chain, which reads them from Lambda's environment); on the local stage
+ * role's credentials as Lambda puts them in the environment (./lambdaCredentials.ts); on the local stage
  * the endpoint `KF_BRIDGE_LOCAL_ENDPOINTS` names, with the local stack's credentials.
  */
 export function serviceTarget(service: AwsService, env: NodeJS.ProcessEnv): ServiceTarget {
@@ -48,7 +48,7 @@ export function serviceTarget(service: AwsService, env: NodeJS.ProcessEnv): Serv
   );
   if (endpoint && credentials)
     return { endpoint: new URL(endpoint), region, credentials: async () => credentials, local: true };
-  return { endpoint: awsEndpoint(service, region, env), region, credentials: defaultProvider() };
+  return { endpoint: awsEndpoint(service, region, env), region, credentials: lambdaCredentials(env) };
 }
 
 export interface SignedRequest {

@@ -111,18 +111,37 @@ it('keeps the SQS SDK out of the bundles of the functions that only send: their 
   );
 }, 60_000);
 
-it("keeps the DynamoDB SDK out of the callback's bundle: its item calls are signed requests of its own (#19)", async () => {
+const LEAN_FUNCTIONS = ['callback', 'api', 'syncPuller', 'sender', 'tokenRefresh', 'statsExport'];
+
+it('keeps the DynamoDB SDK out of every function but admin: their item calls are signed requests of their own (#19)', async () => {
   const dynamoDbSdk = (inputs: string[]) =>
     inputs.filter((input) =>
       /node_modules\/(@aws-sdk\/(client-dynamodb|lib-dynamodb|util-dynamodb|endpoint-cache)|mnemonist)\//.test(
         input,
       ),
     );
-  const callback = await inputsOf('functions/callback.ts');
-  expect(callback.some((input) => input.endsWith('lib/items/signedItemStore.ts'))).toBe(true);
-  expect(dynamoDbSdk(callback)).toEqual([]);
-  // Every other function keeps the SDK's DocumentClient: the pattern above does find it.
-  expect(dynamoDbSdk(await inputsOf('functions/sender.ts'))).toEqual(
+  for (const handler of LEAN_FUNCTIONS) {
+    const inputs = await inputsOf(`functions/${handler}.ts`);
+    expect(inputs.some((input) => input.endsWith('lib/items/signedItemStore.ts'))).toBe(true);
+    expect({ handler, sdk: dynamoDbSdk(inputs) }).toEqual({ handler, sdk: [] });
+  }
+  // The admin API keeps the SDK's DocumentClient for its redrive records: the pattern above does find it.
+  expect(dynamoDbSdk(await inputsOf('functions/admin.ts'))).toEqual(
     expect.arrayContaining([expect.stringContaining('node_modules/@aws-sdk/client-dynamodb/')]),
   );
-});
+}, 60_000);
+
+it("keeps the SDK's credential chain out of every function but admin: they sign with Lambda's environment credentials (#19)", async () => {
+  const chain = (inputs: string[]) =>
+    inputs.filter((input) =>
+      /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+|nested-clients)\//.test(input),
+    );
+  for (const handler of LEAN_FUNCTIONS) {
+    const inputs = await inputsOf(`functions/${handler}.ts`);
+    expect(inputs.some((input) => input.endsWith('lib/aws/lambdaCredentials.ts'))).toBe(true);
+    expect({ handler, chain: chain(inputs) }).toEqual({ handler, chain: [] });
+  }
+  expect(chain(await inputsOf('functions/admin.ts'))).toEqual(
+    expect.arrayContaining([expect.stringContaining('node_modules/@aws-sdk/credential-provider-node/')]),
+  );
+}, 60_000);

@@ -29,9 +29,9 @@ import { kfEventXml, mpPost, mpTextXml, testEnv, wecomPost } from '../support/we
  *   from the spawn, so Node's own start is in it, as it is in Lambda's init.
  * - CPU: a whole core of a shared 2-core machine, where a 512 MB function gets about a third of a vCPU (Lambda
  *   gives one vCPU at 1,769 MB); the child's CPU time is printed beside the wall times for that reason.
- * - AWS: SSM is moto, SQS fauxqs, DynamoDB DynamoDB Local, all on loopback without TLS, reached through
- *   KF_BRIDGE_LOCAL_ENDPOINTS, which on a deployed stage is empty. With it the clients sign with fixed
- *   credentials, so the default chain (Lambda's environment credentials) is never asked.
+ * - AWS: SSM is moto, SQS fauxqs, DynamoDB DynamoDB Local, all on loopback without TLS, reached through AWS's
+ *   endpoint settings (AWS_ENDPOINT_URL_SSM, …) with credentials in the environment as Lambda puts them: the
+ *   deployed code path, which on Lambda has the regional endpoints instead.
  * - The stage is `coldstart`, not `local`: the clock-skew check stays at 300 s and cannot be turned off
  *   (lib/config/config.ts), as on a deployed stage; the stage changes nothing else but the metrics' dimension.
  *   The queues and the table are the test stack's, which carry the local stage's names.
@@ -77,9 +77,16 @@ let bundle: string;
 
 /** The deployed stage's environment (serverless.yml's provider.environment), its AWS on the test stack and moto. */
 function deployedEnvironment(): Record<string, string> {
-  const localEndpoints = `ssm=${moto.endpoint},sqs=${stack.endpoints.sqs},dynamodb=${stack.endpoints.dynamodb}`;
   return {
     AWS_REGION: stack.region,
+    // Lambda's: the role's credentials, which every call of the function signs with (none of the test stack's
+    // services checks them), and AWS's own endpoint settings in place of the regional endpoints.
+    AWS_ACCESS_KEY_ID: 'ASIACOLDSTART',
+    AWS_SECRET_ACCESS_KEY: 'cold-start-secret',
+    AWS_SESSION_TOKEN: 'cold-start-session',
+    AWS_ENDPOINT_URL_SSM: moto.endpoint,
+    AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
     // Lambda's own: Powertools logs `cold_start` from the initialization type.
     AWS_EXECUTION_ENV: `AWS_Lambda_${service.provider.runtime}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
@@ -90,7 +97,6 @@ function deployedEnvironment(): Record<string, string> {
     POWERTOOLS_LOG_LEVEL: 'INFO',
     KF_BRIDGE_SSM_PREFIX: SSM_PREFIX,
     KF_BRIDGE_STAGE: STAGE,
-    KF_BRIDGE_LOCAL_ENDPOINTS: localEndpoints,
     SYNC_JOBS_QUEUE_URL: syncJobsUrl,
     INBOUND_QUEUE_URL: inboundUrl,
     OUTBOUND_QUEUE_URL: stack.queues.OutboundQueue ?? '',
