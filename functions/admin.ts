@@ -1,8 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ADMIN_MAX_BODY_BYTES, type AdminDeps, handleAdminApi } from '../lib/admin/adminApi';
@@ -21,7 +19,6 @@ const log = createLogger('admin');
 const metrics = createMetrics('admin', log);
 const config = loadConfigOnce('admin');
 const sqs = new SQSClient(awsClientConfig('sqs'));
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig('dynamodb')));
 const items = signedItemStore({ target: () => serviceTarget('dynamodb', process.env) });
 const s3 = s3ObjectsFor(process.env);
 let deps: AdminDeps | undefined;
@@ -34,7 +31,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(httpErrors(log, 'json'))
   .handler(async (event, _context, { signal }) => {
     if (event.rawPath === '/v1/openapi.json') return jsonResponse(200, openApiDocument());
-    deps ??= adminDeps(await config(), items, db, s3, sqs, log, meterOf(metrics));
+    deps ??= adminDeps(await config(), items, s3, sqs, log, meterOf(metrics));
     const response = await handleAdminApi(
       {
         method: event.requestContext.http.method,

@@ -1,5 +1,4 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Objects } from '../aws/s3';
 import { BudgetStore } from '../budgets';
 import type { Config } from '../config/config';
@@ -25,8 +24,6 @@ export function adminDeps(
   config: Config,
   /** The state table's item calls (its stores). */
   items: ItemStore,
-  /** For the redrive records, which stay on the SDK: the admin API is no hot path. */
-  db: DynamoDBDocumentClient,
   s3: S3Objects,
   sqs: SQSClient,
   log: Log,
@@ -50,7 +47,7 @@ export function adminDeps(
       sqs,
       pairOf,
       ledger: new SendLedger(items, config.stateTable),
-      records: new RedriveRecords(db, config.stateTable),
+      records: new RedriveRecords(items, config.stateTable),
       now,
       log,
     }),

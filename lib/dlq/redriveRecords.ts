@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo } from '../dynamo';
+import type { ItemStore } from '../items/itemStore';
 import type { DlqQueue } from './queues';
 
 /**
@@ -25,7 +25,7 @@ const TTL_SECONDS = 15 * 24 * 3600;
  */
 export class RedriveRecords {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly items: ItemStore,
     private readonly table: string,
   ) {}
 
@@ -36,20 +36,18 @@ export class RedriveRecords {
   /** Claims the message for sending back; the record already there when another redrive claimed it first. */
   async claim(queue: DlqQueue, messageId: string, at: number): Promise<RedriveRecord | undefined> {
     const claimed = await conditional('redrive claim', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(queue, messageId),
-          UpdateExpression: 'SET #state = :sending, claimedAt = :at, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#state)',
-          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':sending': 'sending',
-            ':at': at,
-            ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
-          },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(queue, messageId),
+        UpdateExpression: 'SET #state = :sending, claimedAt = :at, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#state)',
+        ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':sending': 'sending',
+          ':at': at,
+          ':ttl': Math.floor(at / 1000) + TTL_SECONDS,
+        },
+      }),
     );
     if (claimed) return undefined;
     // Given back, or past its TTL, since the claim failed: claim it afresh.
@@ -58,9 +56,7 @@ export class RedriveRecords {
 
   async read(queue: DlqQueue, messageId: string): Promise<RedriveRecord | undefined> {
     const { Item } = await dynamo('redrive record read', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.table, Key: this.key(queue, messageId), ConsistentRead: true }),
-      ),
+      this.items.get({ TableName: this.table, Key: this.key(queue, messageId), ConsistentRead: true }),
     );
     if (!Item?.state) return undefined;
     return { state: Item.state as RedriveState, claimedAt: Number(Item.claimedAt) };
@@ -68,30 +64,26 @@ export class RedriveRecords {
 
   async markSent(queue: DlqQueue, messageId: string, at: number): Promise<void> {
     await dynamo('redrive record write', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(queue, messageId),
-          UpdateExpression: 'SET #state = :sent, sentAt = :at',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':sent': 'sent', ':at': at },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(queue, messageId),
+        UpdateExpression: 'SET #state = :sent, sentAt = :at',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': at },
+      }),
     );
   }
 
   async markRequeued(queue: DlqQueue, messageId: string): Promise<void> {
     await conditional('redrive record write', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(queue, messageId),
-          UpdateExpression: 'SET #state = :requeued',
-          ConditionExpression: '#state = :sending',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':sending': 'sending', ':requeued': 'requeued' },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(queue, messageId),
+        UpdateExpression: 'SET #state = :requeued',
+        ConditionExpression: '#state = :sending',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':requeued': 'requeued' },
+      }),
     );
   }
 
@@ -101,16 +93,14 @@ export class RedriveRecords {
    */
   async giveBack(queue: DlqQueue, messageId: string): Promise<void> {
     await conditional('redrive record write', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(queue, messageId),
-          UpdateExpression: 'REMOVE #state, claimedAt',
-          ConditionExpression: '#state IN (:sending, :requeued)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':sending': 'sending', ':requeued': 'requeued' },
-        }),
-      ),
+      this.items.update({
+        TableName: this.table,
+        Key: this.key(queue, messageId),
+        UpdateExpression: 'REMOVE #state, claimedAt',
+        ConditionExpression: '#state IN (:sending, :requeued)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':requeued': 'requeued' },
+      }),
     );
   }
 }

@@ -14,7 +14,7 @@ import { NO_METRICS } from '../../lib/metrics';
 import { ERRCODES } from '../../lib/platform/errcodes';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, itemStores, localS3Objects, sqsClient } from '../support/aws';
+import { itemStores, localS3Objects, sqsClient } from '../support/aws';
 import { recordingLog } from '../support/recording';
 import { publicHost } from '../support/tls';
 import { testEnv } from '../support/wechat';
@@ -45,7 +45,6 @@ beforeAll(async () => {
   deps = adminDeps(
     config,
     itemStores().signed,
-    documentClient(),
     localS3Objects(),
     sqsClient(),
     recordingLog().log,
@@ -397,7 +396,6 @@ describe('avatars by URL', () => {
     const fetching = adminDeps(
       deps.config,
       itemStores().signed,
-      documentClient(),
       localS3Objects(),
       sqsClient(),
       recordingLog().log,
@@ -455,7 +453,6 @@ describe('avatars by URL', () => {
     const fetching = adminDeps(
       deps.config,
       itemStores().signed,
-      documentClient(),
       localS3Objects(),
       sqsClient(),
       recorded.log,
@@ -588,7 +585,6 @@ describe('avatars by URL', () => {
     const fetching = adminDeps(
       deps.config,
       itemStores().signed,
-      documentClient(),
       localS3Objects(),
       sqsClient(),
       recordingLog().log,

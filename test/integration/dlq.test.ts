@@ -10,14 +10,13 @@ import type { Log } from '../../lib/logger';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, drain, itemStores, localS3Objects, purge, sqsClient } from '../support/aws';
+import { drain, itemStores, localS3Objects, purge, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
 const KEY = 'admin-test-key-0123456789';
 const sqs = sqsClient();
-const db = documentClient();
 /** The state table's item calls as the functions make them. */
 const items = itemStores().signed;
 const ledger = new SendLedger(items, testEnv.STATE_TABLE);
@@ -37,9 +36,7 @@ beforeAll(async () => {
   const created = await createQueuePairs(sqs);
   for (const [queue, id] of Object.entries(LOGICAL_IDS)) queues[queue] = created.urls[id] ?? '';
   config = parseConfig({ ...testEnv, ...created.env, ADMIN_API_KEY: KEY });
-  api = await startAdminApi(
-    adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS),
-  );
+  api = await startAdminApi(adminDeps(config, items, localS3Objects(), sqs, recordingLog().log, NO_METRICS));
 });
 afterAll(() => api.stop());
 beforeEach(() => purge(sqs, ...Object.values(queues)));
@@ -307,7 +304,7 @@ function deadLetters(
     sqs: options.sqs ?? sqs,
     pairOf: dlqPairs(options.sqs ?? sqs, config),
     ledger,
-    records: options.records ?? new RedriveRecords(db, testEnv.STATE_TABLE),
+    records: options.records ?? new RedriveRecords(items, testEnv.STATE_TABLE),
     now: options.now ?? Date.now,
     log: options.log ?? recordingLog().log,
   });
@@ -374,7 +371,7 @@ describe('a redrive cut short', () => {
   const fiveMinutesOn = () => Date.now() + 5 * 60_000;
   /** Records that die between sending a message back and recording it. */
   function forgetful() {
-    const records = new RedriveRecords(db, testEnv.STATE_TABLE);
+    const records = new RedriveRecords(items, testEnv.STATE_TABLE);
     return Object.assign(Object.create(records), {
       markSent: async () => {
         throw new Error('the function timed out');

@@ -1,14 +1,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleAdminApi } from '../../lib/admin/adminApi';
 import { adminDeps } from '../../lib/admin/wiring';
-import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../../lib/aws/s3';
 import { serviceTarget } from '../../lib/aws/signedRequest';
 import { parseConfig } from '../../lib/config/config';
@@ -380,24 +377,13 @@ describe('the dlq commands', () => {
       partitionKey: 'pk',
     };
     const log = createAwsCallLog(target);
-    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
     recordAwsCalls(sqs, 'sqs', log);
-    recordAwsCalls(dynamodb, 'dynamodb', log);
-    const db = DynamoDBDocumentClient.from(dynamodb);
     const items = signedItemStore({
       target: () => serviceTarget('dynamodb', stack.env),
       observe: recordSignedCalls(log),
     });
     const config = parseConfig({ ...testEnv, ...pairs.env });
-    const { deadLetters } = adminDeps(
-      config,
-      items,
-      db,
-      localS3Objects(),
-      sqs,
-      recordingLog().log,
-      NO_METRICS,
-    );
+    const { deadLetters } = adminDeps(config, items, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
     const requestId = `iam-${Date.now()}`;
     await new SendLedger(items, testEnv.STATE_TABLE).queue('default', requestId, Date.now());
     for (const [queue, id] of [
@@ -451,8 +437,6 @@ describe('the trace command', () => {
       partitionKey: 'pk',
     };
     const log = createAwsCallLog(target);
-    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
-    const db = DynamoDBDocumentClient.from(dynamodb);
     // Seeded unrecorded; the trace's own item calls are recorded.
     const seeding = itemStores().signed;
     const items = signedItemStore({
@@ -506,8 +490,7 @@ describe('the trace command', () => {
         }),
       );
     recordAwsCalls(sqs, 'sqs', log);
-    recordAwsCalls(dynamodb, 'dynamodb', log);
-    const { tracer } = adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
+    const { tracer } = adminDeps(config, items, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
     const traced = config.apps.get(app);
     if (!traced) throw new Error('no test app');
     await actingAs('admin', async () => {
@@ -540,7 +523,6 @@ describe('the admin API on the platforms', () => {
       partitionKey: 'pk',
     };
     const log = createAwsCallLog(target);
-    const dynamodb = new DynamoDBClient({ region: stack.region, ...awsClientConfig('dynamodb', stack.env) });
     const s3 = s3Client();
     const key = `avatars/iam-${Date.now()}.png`;
     await s3.send(
@@ -553,7 +535,6 @@ describe('the admin API on the platforms', () => {
         ]),
       }),
     );
-    recordAwsCalls(dynamodb, 'dynamodb', log);
     const s3Objects = s3ObjectsFor(stack.env, { observe: recordSignedCalls(log) });
     const sim = await startSimulator();
     try {
@@ -572,7 +553,6 @@ describe('the admin API on the platforms', () => {
           target: () => serviceTarget('dynamodb', stack.env),
           observe: recordSignedCalls(log),
         }),
-        DynamoDBDocumentClient.from(dynamodb),
         s3Objects,
         sqsClient(),
         recordingLog().log,

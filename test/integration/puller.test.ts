@@ -23,7 +23,6 @@ import { consumeFifo } from '../../lib/queue/fifoConsumer';
 import { type RefusalRule, refuseBatchEntries, SQS_REFUSALS } from '../../local/sqsBatchRefusals';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import {
-  documentClient,
   drain,
   itemStores,
   localS3Objects,
@@ -39,7 +38,6 @@ import { testEnv } from '../support/wechat';
 const stack = localStack();
 const sqs = sqsClient();
 const queue = queueClient();
-const db = documentClient();
 /** The state table's item calls as the functions make them. */
 const items = itemStores().signed;
 const inboundUrl = stack.queues.InboundQueue ?? '';
@@ -674,7 +672,7 @@ describe('kf sessions across pulls hours apart', () => {
   /** `sessions trans` through the admin API, on the simulator's clock. */
   async function adminMoves(customer: string, state: string, servicerUserId?: string) {
     const config = parseConfig({ ...configEnv(), ADMIN_API_KEY: ADMIN_KEY });
-    const deps = adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
+    const deps = adminDeps(config, items, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
       sim.sim.clock.now(),
     );
     return handleAdminApi(

@@ -12,14 +12,13 @@ import { msgidFor, sendRequest } from '../../lib/outbound/sender';
 import { senderWiring } from '../../lib/outbound/wiring';
 import { type RunningSimulator, startSimulator } from '../../simulator';
 import { runCliOn, startAdminApi } from '../support/adminApi';
-import { documentClient, itemStores, localS3Objects, queueClient, sqsClient } from '../support/aws';
+import { itemStores, localS3Objects, queueClient, sqsClient } from '../support/aws';
 import { createQueuePairs } from '../support/deadLetterQueues';
 import { recordingLog } from '../support/recording';
 import { testEnv } from '../support/wechat';
 
 const KEY = 'admin-test-key-0123456789';
 const sqs = sqsClient();
-const db = documentClient();
 /** The state table's item calls as the functions make them. */
 const items = itemStores().signed;
 /** An app of this file's own, so its cursors and ledgers share nothing with other tests in the table. */
@@ -47,7 +46,7 @@ beforeAll(async () => {
     [`${prefix}_WECOM_API_BASE`]: sim.url,
   });
   api = await startAdminApi(
-    adminDeps(config, items, db, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
+    adminDeps(config, items, localS3Objects(), sqs, recordingLog().log, NO_METRICS, () =>
       sim.sim.clock.now(),
     ),
   );
