@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { s3Objects } from '../../../lib/aws/s3';
@@ -8,12 +9,12 @@ import { loadConfig } from '../../../lib/config';
 import { ConfigError } from '../../../lib/errors';
 
 /**
- * Where S3, SSM and DynamoDB are for kf-bridge's own clients, beside where the SDK's clients (the SQS and DynamoDB
- * ones in the same functions) go in the same environment: the SDK's endpoint resolver is the reference.
+ * Where S3, SSM, DynamoDB and SQS are for kf-bridge's own clients, beside where the SDK's clients of the same
+ * services go in the same environment: the SDK's endpoint resolver is the reference.
  */
 
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
-type Service = 'ssm' | 's3' | 'dynamodb';
+type Service = 'ssm' | 's3' | 'dynamodb' | 'sqs';
 
 /** The URL the SDK's client of `service` would send a request to in the stubbed environment, or its refusal. */
 async function sdkUrl(service: Service, region: string): Promise<string> {
@@ -22,7 +23,10 @@ async function sdkUrl(service: Service, region: string): Promise<string> {
       ? new SSMClient({ region, credentials })
       : service === 's3'
         ? new S3Client({ region, credentials })
-        : new DynamoDBClient({ region, credentials });
+        : service === 'sqs'
+          ? // Its endpoint resolver's answer, not a queue URL's host (CloudFormation's queue URLs are on it).
+            new SQSClient({ region, credentials, useQueueUrlAsEndpoint: false })
+          : new DynamoDBClient({ region, credentials });
   let url = '';
   (client.middlewareStack as unknown as { add: (...args: unknown[]) => void }).add(
     () => async (args: { request: { protocol: string; hostname: string; port?: number; path: string } }) => {
@@ -37,7 +41,12 @@ async function sdkUrl(service: Service, region: string): Promise<string> {
       ? new GetParametersCommand({ Names: ['/kf/a'] })
       : service === 's3'
         ? new PutObjectCommand({ Bucket: 'kf-media', Key: 'k', Body: 'x' })
-        : new GetItemCommand({ TableName: 'state', Key: { pk: { S: 'x' } } });
+        : service === 'sqs'
+          ? new SendMessageCommand({
+              QueueUrl: 'https://queue.example/123456789012/q.fifo',
+              MessageBody: 'x',
+            })
+          : new GetItemCommand({ TableName: 'state', Key: { pk: { S: 'x' } } });
   const refusal = await (client as { send(command: unknown): Promise<unknown> }).send(command).then(
     () => '',
     (error: Error) => error.message,
@@ -105,6 +114,7 @@ const FOLLOWED: [string, Record<string, string>][] = [
       AWS_ENDPOINT_URL_SSM: 'https://vpce-1.ssm.eu-west-1.vpce.amazonaws.com',
       AWS_ENDPOINT_URL_S3: 'https://bucket.vpce-2.s3.eu-west-1.vpce.amazonaws.com',
       AWS_ENDPOINT_URL_DYNAMODB: 'https://vpce-3.dynamodb.eu-west-1.vpce.amazonaws.com',
+      AWS_ENDPOINT_URL_SQS: 'https://vpce-4.sqs.eu-west-1.vpce.amazonaws.com',
     },
   ],
   ['AWS_ENDPOINT_URL alone', { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://localhost:4566' }],
@@ -165,7 +175,7 @@ const REFUSED: [string, Record<string, string>, RegExp][] = [
 ];
 
 describe("kf-bridge's AWS endpoints, beside the SDK's", () => {
-  for (const service of ['ssm', 's3', 'dynamodb'] as const) {
+  for (const service of ['ssm', 's3', 'dynamodb', 'sqs'] as const) {
     for (const [name, env] of FOLLOWED)
       it(`${service}: ${name}`, async () => {
         stub(env);
