@@ -5,6 +5,7 @@ import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { CursorStore } from '../../lib/inbound/cursors';
 import { signedItemStore } from '../../lib/items/signedItemStore';
 import { SendLedger } from '../../lib/outbound/sendLedger';
+import { TokenStore } from '../../lib/tokens/store';
 import { localStack } from '../support/aws';
 import { testEnv } from '../support/wechat';
 
@@ -94,5 +95,21 @@ describe('a write applied whose answer was lost', () => {
     expect(await cursors.commit('default', openKfId, second, 'c2', Date.now())).toBe(true);
     // A commit from a stale read still loses to the one that moved the cursor.
     expect(await cursors.commit('default', openKfId, second, 'c3', Date.now())).toBe(false);
+  });
+
+  it("a token lease is this container's own, not another's: it fetches the token", async () => {
+    const tokens = new TokenStore(items(), testEnv.STATE_TABLE);
+    const key = `TOKEN#lost-${unique()}`;
+    const now = Date.now();
+    loseNext.add('UpdateItem');
+    expect(await tokens.acquireLease(key, 'owner-a', now, 10_000, now + 300_000, now - 60_000)).toBe(true);
+    expect(loseNext.size).toBe(0);
+    // Another container, or this one later, still finds the lease held.
+    expect(await tokens.acquireLease(key, 'owner-b', now + 1, 10_000, now + 300_000, now - 60_000)).toBe(
+      false,
+    );
+    expect(await tokens.acquireLease(key, 'owner-a', now + 1, 10_000, now + 300_000, now - 60_000)).toBe(
+      false,
+    );
   });
 });
