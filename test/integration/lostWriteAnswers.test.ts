@@ -2,6 +2,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
+import { BudgetStore } from '../../lib/budgets';
 import { CursorStore } from '../../lib/inbound/cursors';
 import { signedItemStore } from '../../lib/items/signedItemStore';
 import { SendLedger } from '../../lib/outbound/sendLedger';
@@ -111,5 +112,18 @@ describe('a write applied whose answer was lost', () => {
     expect(await tokens.acquireLease(key, 'owner-a', now + 1, 10_000, now + 300_000, now - 60_000)).toBe(
       false,
     );
+  });
+
+  it('a reply spent is spent once, not once a try', async () => {
+    const budgets = new BudgetStore(items(), testEnv.STATE_TABLE);
+    const key = { app: 'default', scope: 'mp', customer: `lost-${unique()}` } as const;
+    await budgets.apply({ ...key, lastCustomerMessageAt: Date.now(), lastCustomerMessageId: 'm1' });
+    const before = (await budgets.read(key)).repliesLeft ?? 0;
+    loseNext.add('UpdateItem');
+    await budgets.spend(key, 'message');
+    expect(loseNext.size).toBe(0);
+    expect((await budgets.read(key)).repliesLeft).toBe(before - 1);
+    await budgets.spend(key, 'message');
+    expect((await budgets.read(key)).repliesLeft).toBe(before - 2);
   });
 });
