@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { InboundMessage } from './contracts/inbound';
 import type { OutboundRequest } from './contracts/outbound';
 import { conditional, dynamo } from './dynamo';
@@ -218,15 +219,21 @@ export class BudgetStore {
     );
   }
 
-  /** One reply spent; replies on one customer's group are sent one at a time, so no race. */
+  /**
+   * One reply spent; replies on one customer's group are sent one at a time, so no race. The write carries a token
+   * of this call: when DynamoDB applied it and its answer was lost, the store's retry finds the token and spends
+   * nothing more (a reply spent twice would leave the customer's budget one short).
+   */
   async spend(key: BudgetKey, from: 'event' | 'message'): Promise<void> {
     const field = from === 'event' ? 'eventRepliesLeft' : 'repliesLeft';
-    await dynamo('budget spend', () =>
+    const by = randomUUID();
+    await conditional('budget spend', () =>
       this.items.update({
         TableName: this.table,
         Key: this.key(key),
-        UpdateExpression: `SET ${field} = ${field} - :one`,
-        ExpressionAttributeValues: { ':one': 1 },
+        UpdateExpression: `SET ${field} = ${field} - :one, spentBy = :by`,
+        ConditionExpression: 'attribute_not_exists(spentBy) OR spentBy <> :by',
+        ExpressionAttributeValues: { ':one': 1, ':by': by },
       }),
     );
   }

@@ -5,7 +5,7 @@ import { ConfigError, DependencyError, KfBridgeError } from '../errors';
 import { type AwsService, awsClientConfig } from './clientConfig';
 import { awsEndpoint } from './endpoints';
 import { lambdaCredentials } from './lambdaCredentials';
-import { agents, bytesOf, exchange, headersOf } from './nodeExchange';
+import { agents, bytesOf, dropIdleConnections, exchange, headersOf } from './nodeExchange';
 import { type SigV4Signer, sigV4Signer } from './sigV4';
 
 /**
@@ -545,6 +545,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
         ...(Number.isFinite(serviceTime) && { serviceTime }),
       };
     } catch (error) {
+      if (!options.fetch) dropIdleConnections(through);
       const reason = timedOut ? `no answer ${timedOutText()}` : `no answer (${describe(error)})`;
       return { failure: reason, passing: true, unanswered: true, cause: error };
     } finally {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { conditional, dynamo } from '../dynamo';
 import type { ItemStore } from '../items/itemStore';
 
@@ -49,17 +50,21 @@ export class CursorStore {
     now: number,
     token?: { value: string; receivedAt: number },
   ): Promise<boolean> {
+    // The commit's own token: when DynamoDB applied it and its answer was lost, the store's retry finds the version
+    // moved, and the token says by this commit (whose pull goes on), not by another puller (whose pull owns the rest).
+    const by = randomUUID();
     return conditional('cursor commit', () =>
       this.items.update({
         TableName: this.table,
         Key: this.key(app, openKfId),
-        UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''} REMOVE retiredAt`,
-        ConditionExpression: expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected',
+        UpdateExpression: `SET #cursor = :next, version = :version, updatedAt = :now, commitBy = :by${token ? ', lastToken = :token, lastTokenAt = :tokenAt' : ''} REMOVE retiredAt`,
+        ConditionExpression: `${expected.version === 0 ? 'attribute_not_exists(version)' : 'version = :expected'} OR (version = :version AND commitBy = :by)`,
         ExpressionAttributeNames: { '#cursor': 'cursor' },
         ExpressionAttributeValues: {
           ':next': next,
           ':version': expected.version + 1,
           ':now': now,
+          ':by': by,
           ...(expected.version !== 0 && { ':expected': expected.version }),
           ...(token && { ':token': token.value, ':tokenAt': token.receivedAt }),
         },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SendStatus } from '../contracts/outbound';
 import { conditional, dynamo } from '../dynamo';
 import type { ItemStore } from '../items/itemStore';
@@ -184,26 +185,35 @@ export class SendLedger {
   /**
    * Notes, in one write, that an MP send is about to be attempted (MP has no msgid to refuse a repeat), and counts
    * the attempt. `earlier`: another attempt's note was already there, whose outcome is unknown; `attempts`: the
-   * request's attempts, this one included.
+   * request's attempts, this one included. The note carries a token of this call: when DynamoDB applied the write
+   * and its answer was lost, the store's retry finds the note taken and the token says it is this call's own (not
+   * an earlier attempt's, which would record a reply never sent as uncertain, and count the attempt twice).
    */
   async noteAttempt(
     app: string,
     requestId: string,
     at: number,
   ): Promise<{ earlier: boolean; attempts: number }> {
-    const { Attributes } = await dynamo('send ledger attempt', () =>
-      this.items.update({
+    const by = randomUUID();
+    let attempts: unknown;
+    const noted = await conditional('send ledger attempt', async () => {
+      const { Attributes } = await this.items.update({
         TableName: this.table,
         Key: this.key(app, requestId),
-        UpdateExpression: 'SET attemptedAt = :at ADD attempts :one',
-        ExpressionAttributeValues: { ':at': at, ':one': 1 },
-        ReturnValues: 'UPDATED_OLD',
-      }),
+        UpdateExpression: 'SET attemptedAt = :at, attemptBy = :by ADD attempts :one',
+        ConditionExpression: 'attribute_not_exists(attemptedAt)',
+        ExpressionAttributeValues: { ':at': at, ':by': by, ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      });
+      attempts = Attributes?.attempts;
+    });
+    if (noted) return { earlier: false, attempts: Number(attempts ?? 1) };
+    const { Item } = await dynamo('send ledger attempt read', () =>
+      this.items.get({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
     );
-    return {
-      earlier: Attributes?.attemptedAt !== undefined,
-      attempts: Number(Attributes?.attempts ?? 0) + 1,
-    };
+    return Item?.attemptBy === by
+      ? { earlier: false, attempts: Number(Item.attempts ?? 1) }
+      : { earlier: true, attempts: Number(Item?.attempts ?? 0) + 1 };
   }
 
   /** Counts an MP attempt that failed before its note (its files, its budget); the request's attempts so far. */

@@ -76,8 +76,9 @@ export class TokenStore {
     return this.update('lease', {
       key,
       UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+      // Or the lease is this very call's: DynamoDB applied it and its answer was lost, and the store tried again.
       ConditionExpression:
-        '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent)) AND (attribute_not_exists(credentialsRejectedAt) OR credentialsRejectedAt < :rejectedBefore)',
+        '((attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(#token) OR (expiresAt < :renewAt AND fetchedAt < :recent)) AND (attribute_not_exists(credentialsRejectedAt) OR credentialsRejectedAt < :rejectedBefore)) OR (leaseOwner = :owner AND leaseUntil = :until)',
       ExpressionAttributeNames: { '#ttl': 'ttl', '#token': 'token' },
       ExpressionAttributeValues: {
         ':owner': owner,
