@@ -222,13 +222,13 @@ describe('the SSM reader', () => {
 });
 
 describe('where the SSM reader goes', () => {
-  it("goes to the region's SSM endpoint with the credentials of the default chain (a Lambda role's, from its environment)", async () => {
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'ASIAROLE');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'role-secret');
-    vi.stubEnv('AWS_SESSION_TOKEN', 'role-session');
-    vi.stubEnv('AWS_PROFILE', '');
-
-    const deployed = ssmTarget({ AWS_REGION: 'ap-southeast-1' });
+  it("goes to the region's SSM endpoint with the role's credentials from the function's environment", async () => {
+    const deployed = ssmTarget({
+      AWS_REGION: 'ap-southeast-1',
+      AWS_ACCESS_KEY_ID: 'ASIAROLE',
+      AWS_SECRET_ACCESS_KEY: 'role-secret',
+      AWS_SESSION_TOKEN: 'role-session',
+    });
 
     expect(deployed).toMatchObject({
       endpoint: new URL('https://ssm.ap-southeast-1.amazonaws.com'),
