@@ -83,6 +83,31 @@ describe('a write applied whose answer was lost', () => {
     expect(await ledger.noteAttempt('default', requestId, Date.now())).toMatchObject({ earlier: true });
   });
 
+  it("a kf send's msgid index is this attempt's own, not an earlier one's: a refusal is not made uncertain", async () => {
+    const ledger = new SendLedger(items(), testEnv.STATE_TABLE);
+    const requestId = `lost-index-${unique()}`;
+    loseNext.add('UpdateItem');
+    expect(await ledger.indexMsgid('default', `m-${requestId}`, requestId, Date.now())).toEqual({
+      unknown: false,
+      presented: false,
+      attempts: 1,
+    });
+    expect(loseNext.size).toBe(0);
+    // The next attempt, after this one was cleared, and the one after that, which finds it not cleared.
+    await ledger.clearMsgidAttempt('default', `m-${requestId}`);
+    loseNext.add('UpdateItem');
+    expect(await ledger.indexMsgid('default', `m-${requestId}`, requestId, Date.now())).toEqual({
+      unknown: false,
+      presented: true,
+      attempts: 2,
+    });
+    expect(await ledger.indexMsgid('default', `m-${requestId}`, requestId, Date.now())).toEqual({
+      unknown: true,
+      presented: true,
+      attempts: 3,
+    });
+  });
+
   it("a cursor commit is this puller's own, not another's: the pull goes on", async () => {
     const cursors = new CursorStore(items(), testEnv.STATE_TABLE);
     const openKfId = `wk-lost-${unique()}`;
