@@ -195,25 +195,40 @@ export class SendLedger {
     at: number,
   ): Promise<{ earlier: boolean; attempts: number }> {
     const by = randomUUID();
-    let attempts: unknown;
-    const noted = await conditional('send ledger attempt', async () => {
-      const { Attributes } = await this.items.update({
-        TableName: this.table,
-        Key: this.key(app, requestId),
-        UpdateExpression: 'SET attemptedAt = :at, attemptBy = :by ADD attempts :one',
-        ConditionExpression: 'attribute_not_exists(attemptedAt)',
-        ExpressionAttributeValues: { ':at': at, ':by': by, ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
+    try {
+      let attempts: unknown;
+      const noted = await conditional('send ledger attempt', async () => {
+        const { Attributes } = await this.items.update({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET attemptedAt = :at, attemptBy = :by ADD attempts :one',
+          ConditionExpression: 'attribute_not_exists(attemptedAt)',
+          ExpressionAttributeValues: { ':at': at, ':by': by, ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        });
+        attempts = Attributes?.attempts;
       });
-      attempts = Attributes?.attempts;
-    });
-    if (noted) return { earlier: false, attempts: Number(attempts ?? 1) };
-    const { Item } = await dynamo('send ledger attempt read', () =>
-      this.items.get({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
-    );
-    return Item?.attemptBy === by
-      ? { earlier: false, attempts: Number(Item.attempts ?? 1) }
-      : { earlier: true, attempts: Number(Item?.attempts ?? 0) + 1 };
+      if (noted) return { earlier: false, attempts: Number(attempts ?? 1) };
+      const { Item } = await dynamo('send ledger attempt read', () =>
+        this.items.get({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
+      );
+      return Item?.attemptBy === by
+        ? { earlier: false, attempts: Number(Item.attempts ?? 1) }
+        : { earlier: true, attempts: Number(Item?.attempts ?? 0) + 1 };
+    } catch (error) {
+      // The note may be this call's own, with no send made after it: taken back if it is, so the next delivery
+      // sends rather than record a reply never sent as uncertain (the caller counts the attempt on its own).
+      await this.items
+        .update({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'REMOVE attemptedAt, attemptBy ADD attempts :less',
+          ConditionExpression: 'attemptBy = :by',
+          ExpressionAttributeValues: { ':by': by, ':less': -1 },
+        })
+        .catch(() => {});
+      throw error;
+    }
   }
 
   /** Counts an MP attempt that failed before its note (its files, its budget); the request's attempts so far. */
