@@ -195,25 +195,40 @@ export class SendLedger {
     at: number,
   ): Promise<{ earlier: boolean; attempts: number }> {
     const by = randomUUID();
-    let attempts: unknown;
-    const noted = await conditional('send ledger attempt', async () => {
-      const { Attributes } = await this.items.update({
-        TableName: this.table,
-        Key: this.key(app, requestId),
-        UpdateExpression: 'SET attemptedAt = :at, attemptBy = :by ADD attempts :one',
-        ConditionExpression: 'attribute_not_exists(attemptedAt)',
-        ExpressionAttributeValues: { ':at': at, ':by': by, ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
+    try {
+      let attempts: unknown;
+      const noted = await conditional('send ledger attempt', async () => {
+        const { Attributes } = await this.items.update({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'SET attemptedAt = :at, attemptBy = :by ADD attempts :one',
+          ConditionExpression: 'attribute_not_exists(attemptedAt)',
+          ExpressionAttributeValues: { ':at': at, ':by': by, ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        });
+        attempts = Attributes?.attempts;
       });
-      attempts = Attributes?.attempts;
-    });
-    if (noted) return { earlier: false, attempts: Number(attempts ?? 1) };
-    const { Item } = await dynamo('send ledger attempt read', () =>
-      this.items.get({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
-    );
-    return Item?.attemptBy === by
-      ? { earlier: false, attempts: Number(Item.attempts ?? 1) }
-      : { earlier: true, attempts: Number(Item?.attempts ?? 0) + 1 };
+      if (noted) return { earlier: false, attempts: Number(attempts ?? 1) };
+      const { Item } = await dynamo('send ledger attempt read', () =>
+        this.items.get({ TableName: this.table, Key: this.key(app, requestId), ConsistentRead: true }),
+      );
+      return Item?.attemptBy === by
+        ? { earlier: false, attempts: Number(Item.attempts ?? 1) }
+        : { earlier: true, attempts: Number(Item?.attempts ?? 0) + 1 };
+    } catch (error) {
+      // The note may be this call's own, with no send made after it: taken back if it is, so the next delivery
+      // sends rather than record a reply never sent as uncertain (the caller counts the attempt on its own).
+      await this.items
+        .update({
+          TableName: this.table,
+          Key: this.key(app, requestId),
+          UpdateExpression: 'REMOVE attemptedAt, attemptBy ADD attempts :less',
+          ConditionExpression: 'attemptBy = :by',
+          ExpressionAttributeValues: { ':by': by, ':less': -1 },
+        })
+        .catch(() => {});
+      throw error;
+    }
   }
 
   /** Counts an MP attempt that failed before its note (its files, its budget); the request's attempts so far. */
@@ -246,7 +261,10 @@ export class SendLedger {
    * send undelivered (msg_send_fail) before the call that made it has even returned; so it also notes and counts
    * the kf attempt, in the same write. `unknown`: an earlier attempt wrote it and did not clear it, so its outcome
    * is unknown; `presented`: WeCom has seen this msgid before, whatever it answered; `attempts`: the request's
-   * attempts, this one included.
+   * attempts, this one included. The write carries a token of this call and keeps what it found (`prior*`): when
+   * DynamoDB applied it and its answer was lost, the store's retry finds the token and reads the index as this
+   * call found it, not its own first try as an earlier attempt (which would make a refusal uncertain, and count
+   * the attempt twice).
    */
   async indexMsgid(
     app: string,
@@ -254,24 +272,47 @@ export class SendLedger {
     requestId: string,
     at: number,
   ): Promise<{ unknown: boolean; presented: boolean; attempts: number }> {
-    const { Attributes } = await dynamo('send ledger index', () =>
-      this.items.update({
+    const key = { pk: `SENDMSGID#${app}`, sk: msgid };
+    const by = randomUUID();
+    let old: Record<string, unknown> | undefined;
+    const indexed = await conditional('send ledger index', async () => {
+      ({ Attributes: old } = await this.items.update({
         TableName: this.table,
-        Key: { pk: `SENDMSGID#${app}`, sk: msgid },
-        UpdateExpression: 'SET requestId = :requestId, #ttl = :ttl REMOVE cleared ADD attempts :one',
+        Key: key,
+        UpdateExpression:
+          'SET requestId = :requestId, #ttl = :ttl, indexBy = :by, priorRequestId = if_not_exists(requestId, :none), priorCleared = if_not_exists(cleared, :false), priorAttempts = if_not_exists(attempts, :zero) REMOVE cleared ADD attempts :one',
+        ConditionExpression: 'attribute_not_exists(indexBy) OR indexBy <> :by',
         ExpressionAttributeNames: { '#ttl': 'ttl' },
         ExpressionAttributeValues: {
           ':requestId': requestId,
           ':ttl': Math.floor(at / 1000) + SEND_LEDGER_TTL_SECONDS,
+          ':by': by,
+          ':none': '',
+          ':false': false,
+          ':zero': 0,
           ':one': 1,
         },
         ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const earlier = Attributes !== undefined;
+      }));
+    });
+    if (!indexed) {
+      // This call's own first try was applied: the index as it found it is what that try kept.
+      const { Item } = await dynamo('send ledger index read', () =>
+        this.items.get({ TableName: this.table, Key: key, ConsistentRead: true }),
+      );
+      const presented = typeof Item?.priorRequestId === 'string' && Item.priorRequestId !== '';
+      old = presented
+        ? {
+            requestId: Item?.priorRequestId,
+            cleared: Item?.priorCleared,
+            ...(Number(Item?.priorAttempts) > 0 && { attempts: Item?.priorAttempts }),
+          }
+        : undefined;
+    }
+    const earlier = old !== undefined;
     // An index earlier versions wrote carries no count, but stands for one attempt at least.
-    const before = Number(Attributes?.attempts ?? (earlier ? 1 : 0));
-    return { unknown: earlier && Attributes?.cleared !== true, presented: earlier, attempts: before + 1 };
+    const before = Number(old?.attempts ?? (earlier ? 1 : 0));
+    return { unknown: earlier && old?.cleared !== true, presented: earlier, attempts: before + 1 };
   }
 
   /**

@@ -18,6 +18,8 @@ import { testEnv } from '../support/wechat';
 let proxy: Server;
 /** Operations (x-amz-target's) whose next request DynamoDB Local applies and whose answer is then lost. */
 const loseNext = new Set<string>();
+/** Operations whose every answer is lost, while they are here. */
+const loseAll = new Set<string>();
 
 beforeAll(async () => {
   const { endpoint } = awsClientConfig('dynamodb', localStack().env) as { endpoint?: string };
@@ -30,7 +32,7 @@ beforeAll(async () => {
         String(incoming.headers['x-amz-target'] ?? '')
           .split('.')
           .pop() ?? '';
-      const lose = loseNext.delete(operation);
+      const lose = loseNext.delete(operation) || loseAll.has(operation);
       const forwarded = httpRequest(
         {
           hostname: target.hostname,
@@ -81,6 +83,48 @@ describe('a write applied whose answer was lost', () => {
     expect(loseNext.size).toBe(0);
     // Another delivery's note is still an earlier attempt.
     expect(await ledger.noteAttempt('default', requestId, Date.now())).toMatchObject({ earlier: true });
+  });
+
+  it('an MP attempt note whose read back got no answer is taken back: the next delivery sends, and counts it once', async () => {
+    const ledger = new SendLedger(items(), testEnv.STATE_TABLE);
+    const requestId = `lost-note-read-${unique()}`;
+    loseNext.add('UpdateItem');
+    loseAll.add('GetItem');
+    try {
+      await expect(ledger.noteAttempt('default', requestId, Date.now())).rejects.toThrow(
+        'send ledger attempt read failed',
+      );
+    } finally {
+      loseAll.delete('GetItem');
+    }
+    // MP was never called: nothing says an attempt may have reached the customer.
+    expect(await ledger.state('default', requestId)).toEqual({ attempts: 0 });
+    expect(await ledger.countAttempt('default', requestId)).toBe(1);
+  }, 20_000);
+
+  it("a kf send's msgid index is this attempt's own, not an earlier one's: a refusal is not made uncertain", async () => {
+    const ledger = new SendLedger(items(), testEnv.STATE_TABLE);
+    const requestId = `lost-index-${unique()}`;
+    loseNext.add('UpdateItem');
+    expect(await ledger.indexMsgid('default', `m-${requestId}`, requestId, Date.now())).toEqual({
+      unknown: false,
+      presented: false,
+      attempts: 1,
+    });
+    expect(loseNext.size).toBe(0);
+    // The next attempt, after this one was cleared, and the one after that, which finds it not cleared.
+    await ledger.clearMsgidAttempt('default', `m-${requestId}`);
+    loseNext.add('UpdateItem');
+    expect(await ledger.indexMsgid('default', `m-${requestId}`, requestId, Date.now())).toEqual({
+      unknown: false,
+      presented: true,
+      attempts: 2,
+    });
+    expect(await ledger.indexMsgid('default', `m-${requestId}`, requestId, Date.now())).toEqual({
+      unknown: true,
+      presented: true,
+      attempts: 3,
+    });
   });
 
   it("a cursor commit is this puller's own, not another's: the pull goes on", async () => {
