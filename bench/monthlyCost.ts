@@ -29,11 +29,11 @@ export const FIXED_PRICES = {
  * CPU and assumed round trips), the median of three runs.
  */
 export const MEASURED_USAGE: UsagePerMessage = {
-  lambdaInvocations: 1.957,
-  lambdaGbSeconds: 0.0455,
-  sqsRequests: 3.778,
-  dynamodbWriteUnits: 3.077,
-  dynamodbReadUnits: 1.086,
+  lambdaInvocations: 1.997,
+  lambdaGbSeconds: 0.0457,
+  sqsRequests: 3.884,
+  dynamodbWriteUnits: 3.104,
+  dynamodbReadUnits: 1.105,
   httpApiRequests: 1,
 };
 
