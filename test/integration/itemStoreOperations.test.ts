@@ -1,18 +1,9 @@
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceTarget } from '../../lib/aws/signedRequest';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { isConditionFailure } from '../../lib/dynamo';
 import type { Item, ItemStore } from '../../lib/items/itemStore';
-import { signedItemStore } from '../../lib/items/signedItemStore';
-import { readServiceDefinition } from '../../local/serviceDefinition';
 import { documentClient, itemStores } from '../support/aws';
-import { type MotoServer, startMotoServer } from '../support/moto';
+import { motoStateTable } from '../support/motoStateTable';
 import { describeWithPythonTools } from '../support/pythonTools';
 import { testEnv } from '../support/wechat';
 
@@ -192,43 +183,6 @@ describe('signed item calls against DynamoDB Local', () => {
 });
 
 describeWithPythonTools('signed item calls against DynamoDB (moto)', () => {
-  const REGION = 'ap-southeast-1';
-  const TABLE = 'kf-bridge-moto-operations';
-  let moto: MotoServer;
-  let sdk: DynamoDBClient;
-
-  beforeAll(async () => {
-    moto = await startMotoServer(REGION);
-    sdk = new DynamoDBClient(moto.clientConfig);
-    // The state table as serverless.yml defines it: its keys and billing.
-    const { Properties } = (await readServiceDefinition()).resources.StateTable as {
-      Properties: Omit<CreateTableCommandInput, 'TableName'>;
-    };
-    await sdk.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: Properties.AttributeDefinitions,
-        KeySchema: Properties.KeySchema,
-        BillingMode: Properties.BillingMode,
-      }),
-    );
-    await waitUntilTableExists({ client: sdk, maxWaitTime: 30 }, { TableName: TABLE });
-  }, 60_000);
-  afterAll(async () => {
-    sdk?.destroy();
-    await moto?.stop();
-  });
-
-  itemOperations(
-    () =>
-      signedItemStore({
-        target: () =>
-          serviceTarget('dynamodb', {
-            AWS_REGION: REGION,
-            KF_BRIDGE_LOCAL_ENDPOINTS: `dynamodb=${moto.endpoint}`,
-          }),
-      }),
-    () => DynamoDBDocumentClient.from(sdk),
-    () => TABLE,
-  );
+  const moto = motoStateTable('kf-bridge-moto-operations');
+  itemOperations(moto.signed, moto.sdk, moto.table);
 });

@@ -1,11 +1,6 @@
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { serviceTarget } from '../../lib/aws/signedRequest';
 import { BudgetStore } from '../../lib/budgets';
@@ -30,9 +25,8 @@ import {
   traced,
   traceSignedCalls,
 } from '../../local/metering';
-import { readServiceDefinition } from '../../local/serviceDefinition';
 import { documentClient, itemStores, localStack } from '../support/aws';
-import { type MotoServer, startMotoServer } from '../support/moto';
+import { motoStateTable } from '../support/motoStateTable';
 import { describeWithPythonTools } from '../support/pythonTools';
 import { testEnv } from '../support/wechat';
 
@@ -279,43 +273,6 @@ describe("the local stack's records of signed item calls", () => {
 });
 
 describeWithPythonTools('signed item calls against DynamoDB (moto)', () => {
-  const REGION = 'ap-southeast-1';
-  const TABLE = 'kf-bridge-moto-state';
-  let moto: MotoServer;
-  let sdk: DynamoDBClient;
-
-  beforeAll(async () => {
-    moto = await startMotoServer(REGION);
-    sdk = new DynamoDBClient(moto.clientConfig);
-    // The state table as serverless.yml defines it: its keys and billing.
-    const { Properties } = (await readServiceDefinition()).resources.StateTable as {
-      Properties: Omit<CreateTableCommandInput, 'TableName'>;
-    };
-    await sdk.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: Properties.AttributeDefinitions,
-        KeySchema: Properties.KeySchema,
-        BillingMode: Properties.BillingMode,
-      }),
-    );
-    await waitUntilTableExists({ client: sdk, maxWaitTime: 30 }, { TableName: TABLE });
-  }, 60_000);
-  afterAll(async () => {
-    sdk?.destroy();
-    await moto?.stop();
-  });
-
-  callbackItemCalls(
-    () =>
-      signedItemStore({
-        target: () =>
-          serviceTarget('dynamodb', {
-            AWS_REGION: REGION,
-            KF_BRIDGE_LOCAL_ENDPOINTS: `dynamodb=${moto.endpoint}`,
-          }),
-      }),
-    () => DynamoDBDocumentClient.from(sdk),
-    () => TABLE,
-  );
+  const moto = motoStateTable('kf-bridge-moto-state');
+  callbackItemCalls(moto.signed, moto.sdk, moto.table);
 });
