@@ -16,7 +16,7 @@ export interface SigningCredentials {
 export interface SigV4Options {
   readonly service: string;
   readonly region: string;
-  /** Asked at each signing (the default chain caches them). */
+  /** Asked at each signing (./lambdaCredentials.ts reads them from the environment each time). */
   readonly credentials: () => Promise<SigningCredentials>;
   /** Escape the path once more, after normalising its `.` and `..` segments (all but S3); true by default. */
   readonly uriEscapePath?: boolean;

@@ -10,10 +10,10 @@ import { type SigV4Signer, sigV4Signer } from './sigV4';
 
 /**
  * One AWS request, SigV4-signed and sent over node:http(s) on kept-alive connections, tried again when AWS says
- * "later": what a service client of our own (SSM's GetParameters, S3's objects, DynamoDB's item calls) needs, with
- * the credential chain the SQS and DynamoDB SDK clients already bundle, so no SDK client of that service has to be
- * in a function's bundle. Its own signer and transport cost a call about half the CPU of the SDK's client (a
- * callback makes several per push): see lib/aws/sigV4.ts and lib/aws/nodeExchange.ts.
+ * "later": what a service client of our own (SSM's GetParameters, SQS's sends, DynamoDB's item calls, S3's objects)
+ * needs, signed with the role's credentials from Lambda's environment (./lambdaCredentials.ts), so no AWS SDK
+ * client, nor the SDK's credential chain, has to be in a function's bundle. Its own signer and transport cost a
+ * call less than half the CPU of the SDK's client: see ./sigV4.ts and ./nodeExchange.ts.
  */
 
 export interface AwsCredentials {
@@ -452,7 +452,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
       ...(request.input && { input: request.input }),
     });
     // The try ends at its own timeout or at the call's end, whichever comes first: what it waits for (the
-    // credential chain while signing, then the answer) is abandoned, and what it sent is cancelled. Its timer is
+    // credentials while signing, then the answer) is abandoned, and what it sent is cancelled. Its timer is
     // cleared once the try has what it keeps: a streamed body outlives the try, and the call's end still ends it.
     let abandon!: (reason: unknown) => void;
     const abandoned = new Promise<never>((_, reject) => {

@@ -64,7 +64,7 @@ export interface SignedQueueClientOptions {
   /** Where SQS answers (serviceTarget('sqs', env)), looked up at the first call. */
   readonly target: () => ServiceTarget;
   readonly policy?: Partial<RetryPolicy>;
-  /** Where requests go: Node's fetch, looked up at each request, unless a test records them. */
+  /** Where requests go: node:http (see lib/aws/nodeExchange.ts), unless a test records them. */
   readonly fetch?: typeof fetch;
   /** Told of each try (the local stack's metering, tracing and IAM records). */
   readonly observe?: RequestObserver;
