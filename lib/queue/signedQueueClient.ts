@@ -77,6 +77,8 @@ const queueName = (queueUrl: string) => queueUrl.slice(queueUrl.lastIndexOf('/')
 
 type Answer = Record<string, unknown>;
 
+const utf8 = new TextDecoder();
+
 export function signedQueueClient(options: SignedQueueClientOptions): QueueClient {
   const sqs = signedRequests({
     service: 'sqs',
@@ -87,14 +89,16 @@ export function signedQueueClient(options: SignedQueueClientOptions): QueueClien
     ...(options.observe && { observe: options.observe }),
   });
   const policy: RetryPolicy = { ...QUEUE_CALL_POLICY, ...options.policy };
+  /** SQS's endpoint, parsed at the first call: every call goes to its root. */
+  let url: URL | undefined;
 
   async function call(operation: string, input: Answer, signal: AbortSignal | undefined): Promise<Answer> {
-    const { endpoint } = sqs.target();
+    url ??= new URL('/', sqs.target().endpoint);
     const answer = await sqs.send(
       {
         operation,
         method: 'POST',
-        url: new URL('/', endpoint),
+        url,
         headers: {
           'content-type': 'application/x-amz-json-1.0',
           'x-amz-target': `AmazonSQS.${operation}`,
@@ -107,7 +111,7 @@ export function signedQueueClient(options: SignedQueueClientOptions): QueueClien
       policy,
       signal,
     );
-    const text = new TextDecoder().decode(answer.body);
+    const text = utf8.decode(answer.body);
     // ChangeMessageVisibility answers with an empty body.
     if (!text.trim()) return {};
     let body: unknown;
