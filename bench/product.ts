@@ -4,19 +4,18 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
 import type { KfOutboundRequest } from '../lib/contracts/outbound';
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
 import { senderWiring } from '../lib/outbound/wiring';
 import type { QueueClient } from '../lib/queue/queueClient';
-import { signedQueueClient } from '../lib/queue/signedQueueClient';
+import { queueClientFor } from '../lib/queue/signedQueueClient';
 import { kfReplies } from '../local/e2eReplies';
 import {
   createMeter,
@@ -192,17 +191,14 @@ export async function measureProduct(options: {
     const meter = createMeter();
     let traces: InvocationTrace[] = [];
     // The functions' SQS calls are signed requests of their own, as in the functions.
-    const signedSqs = signedQueueClient({
-      target: () => serviceTarget('sqs', { AWS_REGION: remote.region, ...remote.env }),
-      observe: observeAll(meterSignedCalls(meter), traceSignedCalls()),
-    });
+    const signedSqs = queueClientFor(
+      { AWS_REGION: remote.region, ...remote.env },
+      { observe: observeAll(meterSignedCalls(meter), traceSignedCalls()) },
+    );
     // The functions' item calls are signed requests of their own: metered (requests, consumed capacity) and
     // traced as the SDK's were.
     const items = meterItemStore(
-      signedItemStore({
-        target: () => serviceTarget('dynamodb', { AWS_REGION: remote.region, ...remote.env }),
-        observe: traceSignedCalls(),
-      }),
+      itemStoreFor({ AWS_REGION: remote.region, ...remote.env }, { observe: traceSignedCalls() }),
       meter,
     );
     const s3 = s3ObjectsFor(

@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../lib/aws/clientConfig';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
-import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor, PUSH_ITEM_CALL_POLICY } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
-import { signedQueueClient } from '../lib/queue/signedQueueClient';
+import { queueClientFor } from '../lib/queue/signedQueueClient';
 import { serveCallback } from '../local/callbackServer';
 import { sqsMappingsOf } from '../local/functionMappings';
 import {
@@ -77,16 +76,9 @@ const sqs = new SQSClient({ region: stack.region, ...awsClientConfig('sqs', env)
 meterSqs(sqs, meter);
 traceAwsCalls(sqs, 'sqs');
 // The callback's item calls are signed requests of its own, as in the function: metered and traced likewise.
-const items = signedItemStore({
-  target: () => serviceTarget('dynamodb', env),
-  policy: PUSH_ITEM_CALL_POLICY,
-  observe: traceSignedCalls(),
-});
+const items = itemStoreFor(env, { policy: PUSH_ITEM_CALL_POLICY, observe: traceSignedCalls() });
 // The callback's SQS calls are signed requests of its own too, as in the function.
-const queue = signedQueueClient({
-  target: () => serviceTarget('sqs', env),
-  observe: observeAll(meterSignedCalls(meter), traceSignedCalls()),
-});
+const queue = queueClientFor(env, { observe: observeAll(meterSignedCalls(meter), traceSignedCalls()) });
 const callback = callbackWiring(parseConfig(env, 'callback'), {
   sqs: queue,
   items: meterItemStore(items, meter),

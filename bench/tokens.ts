@@ -1,6 +1,5 @@
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { parseConfig } from '../lib/config/config';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { fetchPlatformToken } from '../lib/tokens/platformToken';
@@ -32,10 +31,7 @@ export async function measureTokenStampede(stack: LocalStack, sim: RunningSimula
   // containers share this one process and DynamoDB Local, so a call waits behind all the others: each is given
   // a minute rather than a function's 6 s, which here would measure the crowd, not the single flight.
   const store = new TokenStore(
-    signedItemStore({
-      target: () => serviceTarget('dynamodb', stack.env),
-      policy: { attemptTimeoutMs: 60_000, callTimeoutMs: 60_000 },
-    }),
+    itemStoreFor(stack.env, { policy: { attemptTimeoutMs: 60_000, callTimeoutMs: 60_000 } }),
     config.stateTable,
   );
   const before = sim.sim.calls.get('gettoken') ?? 0;

@@ -8,10 +8,9 @@ import { openApiDocument } from '../lib/admin/openApi';
 import { adminDeps } from '../lib/admin/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 
@@ -19,7 +18,7 @@ const log = createLogger('admin');
 const metrics = createMetrics('admin', log);
 const config = loadConfigOnce('admin');
 const sqs = new SQSClient(awsClientConfig('sqs'));
-const items = signedItemStore({ target: () => serviceTarget('dynamodb', process.env) });
+const items = itemStoreFor(process.env);
 const s3 = s3ObjectsFor(process.env);
 let deps: AdminDeps | undefined;
 

@@ -2,19 +2,18 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, jsonResponse } from '../lib/http/httpApi';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
-import { signedQueueClient } from '../lib/queue/signedQueueClient';
+import { queueClientFor } from '../lib/queue/signedQueueClient';
 
 const log = createLogger('api');
 const config = loadConfigOnce('api');
 const clients = {
   // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
-  sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
-  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
+  sqs: queueClientFor(process.env),
+  items: itemStoreFor(process.env),
   log,
 };
 let wiring: ReturnType<typeof apiWiring> | undefined;

@@ -1,14 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
-import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor, PUSH_ITEM_CALL_POLICY } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
-import { signedQueueClient } from '../lib/queue/signedQueueClient';
+import { queueClientFor } from '../lib/queue/signedQueueClient';
 
 const log = createLogger('callback');
 const config = loadConfigOnce('callback');
@@ -17,12 +16,9 @@ const config = loadConfigOnce('callback');
 const metrics = createMetrics('callback', log);
 const clients = {
   // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
-  sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
+  sqs: queueClientFor(process.env),
   // Two conditional writes per MP push do not pay for the DynamoDB SDK's share of a cold start (#19).
-  items: signedItemStore({
-    target: () => serviceTarget('dynamodb', process.env),
-    policy: PUSH_ITEM_CALL_POLICY,
-  }),
+  items: itemStoreFor(process.env, { policy: PUSH_ITEM_CALL_POLICY }),
   log,
   meter: meterOf(metrics),
 };

@@ -3,9 +3,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { s3ObjectsFor } from '../lib/aws/s3';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 import type { ExportSummary } from '../lib/reports/export';
@@ -15,7 +14,7 @@ const log = createLogger('statsExport');
 const metrics = createMetrics('statsExport', log);
 const config = loadConfigOnce('statsExport');
 const clients = {
-  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
+  items: itemStoreFor(process.env),
   s3: s3ObjectsFor(process.env),
   log,
   meter: meterOf(metrics),

@@ -3,21 +3,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { s3ObjectsFor } from '../lib/aws/s3';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
 import { syncPullerWiring } from '../lib/inbound/wiring';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
-import { signedQueueClient } from '../lib/queue/signedQueueClient';
+import { queueClientFor } from '../lib/queue/signedQueueClient';
 
 const log = createLogger('syncPuller');
 const metrics = createMetrics('syncPuller', log);
 const config = loadConfigOnce('syncPuller');
 const clients = {
   // SQS over our own signed requests: the SQS SDK client weighs on every bundle and cold start.
-  sqs: signedQueueClient({ target: () => serviceTarget('sqs', process.env) }),
-  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
+  sqs: queueClientFor(process.env),
+  items: itemStoreFor(process.env),
   s3: s3ObjectsFor(process.env),
   log,
   meter: meterOf(metrics),

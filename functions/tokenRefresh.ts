@@ -2,9 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { loadConfigOnce } from '../lib/config';
-import { signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor } from '../lib/items/signedItemStore';
 import { createLogger } from '../lib/logger';
 import { createMetrics, meterOf } from '../lib/metrics';
 import { tokenRefreshWiring } from '../lib/tokens/wiring';
@@ -13,7 +12,7 @@ const log = createLogger('tokenRefresh');
 const metrics = createMetrics('tokenRefresh', log);
 const config = loadConfigOnce('tokenRefresh');
 const clients = {
-  items: signedItemStore({ target: () => serviceTarget('dynamodb', process.env) }),
+  items: itemStoreFor(process.env),
   log,
   meter: meterOf(metrics),
 };

@@ -5,7 +5,6 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiWiring } from '../lib/api/wiring';
 import { awsClientConfig } from '../lib/aws/clientConfig';
 import { s3ObjectsFor } from '../lib/aws/s3';
-import { serviceTarget } from '../lib/aws/signedRequest';
 import { callbackWiring } from '../lib/callback/wiring';
 import { parseConfig } from '../lib/config/config';
 import type { FunctionName } from '../lib/config/functionSettings';
@@ -13,13 +12,13 @@ import { type OutboundRequest, outboundGroupId } from '../lib/contracts/outbound
 import { syncPullerWiring } from '../lib/inbound/wiring';
 import type { Invocation } from '../lib/invocation';
 import { documentClientItemStore } from '../lib/items/documentClientItemStore';
-import { PUSH_ITEM_CALL_POLICY, signedItemStore } from '../lib/items/signedItemStore';
+import { itemStoreFor, PUSH_ITEM_CALL_POLICY } from '../lib/items/signedItemStore';
 import type { Log } from '../lib/logger';
 import { NO_METRICS } from '../lib/metrics';
 import { msgidFor } from '../lib/outbound/sender';
 import { SendLedger } from '../lib/outbound/sendLedger';
 import { senderWiring } from '../lib/outbound/wiring';
-import { signedQueueClient } from '../lib/queue/signedQueueClient';
+import { queueClientFor } from '../lib/queue/signedQueueClient';
 import { type Simulator, startSimulator } from '../simulator';
 import { SeededRandom } from '../simulator/core';
 import type { FaultRule } from '../simulator/faults';
@@ -374,8 +373,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     const refusalRandom = new SeededRandom(options.seed * 104729);
     // The functions' own SQS calls are signed requests, as in the functions: metered and recorded likewise. The
     // SDK client above is the event-source mappings' (Lambda's polling, billed too).
-    const queue = signedQueueClient({
-      target: () => serviceTarget('sqs', stack.env),
+    const queue = queueClientFor(stack.env, {
       observe: observeAll(meterSignedCalls(meter), recordSignedCalls(awsCalls)),
     });
     const refusals = refuseBatchEntries(queue, {
@@ -392,13 +390,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
     });
     // The functions' item calls are signed requests of their own, as in the functions: metered, and recorded as
     // IAM authorises them.
-    const items = meterItemStore(
-      signedItemStore({
-        target: () => serviceTarget('dynamodb', stack.env),
-        observe: recordSignedCalls(awsCalls),
-      }),
-      meter,
-    );
+    const items = meterItemStore(itemStoreFor(stack.env, { observe: recordSignedCalls(awsCalls) }), meter);
     const pollers = options.pollers ?? 1;
 
     const clients = { sqs: queue, items, s3, log: silent, meter: NO_METRICS };
@@ -410,8 +402,7 @@ export async function runInboundE2e(options: E2eOptions): Promise<E2eResult> {
 
     // The callback endpoint the simulator pushes to: the callback function's wiring behind plain HTTP, its item
     // calls signed requests of its own as in the function.
-    const callbackItems = signedItemStore({
-      target: () => serviceTarget('dynamodb', stack.env),
+    const callbackItems = itemStoreFor(stack.env, {
       policy: PUSH_ITEM_CALL_POLICY,
       observe: recordSignedCalls(awsCalls),
     });

@@ -5,6 +5,7 @@ import {
   type RequestObserver,
   type RetryPolicy,
   type ServiceTarget,
+  serviceTarget,
   signedRequests,
 } from '../aws/signedRequest';
 import { DependencyError } from '../errors';
@@ -77,6 +78,14 @@ export interface SignedItemStoreOptions {
 type Answer = Record<string, unknown>;
 
 const utf8 = new TextDecoder();
+
+/** The item calls to DynamoDB where `env` says it is (serviceTarget), as the functions make them. */
+export function itemStoreFor(
+  env: NodeJS.ProcessEnv,
+  options: Omit<SignedItemStoreOptions, 'target'> = {},
+): ItemStore {
+  return signedItemStore({ target: () => serviceTarget('dynamodb', env), ...options });
+}
 
 export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
   const dynamodb = signedRequests({

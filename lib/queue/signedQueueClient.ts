@@ -7,6 +7,7 @@ import {
   type RequestObserver,
   type RetryPolicy,
   type ServiceTarget,
+  serviceTarget,
   signedRequests,
   throttlingRefusal,
 } from '../aws/signedRequest';
@@ -78,6 +79,14 @@ const queueName = (queueUrl: string) => queueUrl.slice(queueUrl.lastIndexOf('/')
 type Answer = Record<string, unknown>;
 
 const utf8 = new TextDecoder();
+
+/** The SQS calls to where `env` says SQS is (serviceTarget), as the functions make them. */
+export function queueClientFor(
+  env: NodeJS.ProcessEnv,
+  options: Omit<SignedQueueClientOptions, 'target'> = {},
+): QueueClient {
+  return signedQueueClient({ target: () => serviceTarget('sqs', env), ...options });
+}
 
 export function signedQueueClient(options: SignedQueueClientOptions): QueueClient {
   const sqs = signedRequests({

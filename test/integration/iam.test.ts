@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleAdminApi } from '../../lib/admin/adminApi';
 import { adminDeps } from '../../lib/admin/wiring';
 import { s3ObjectsFor } from '../../lib/aws/s3';
-import { serviceTarget } from '../../lib/aws/signedRequest';
 import { parseConfig } from '../../lib/config/config';
 import {
   APP_SETTINGS,
@@ -22,7 +21,7 @@ import { withSsmParameters } from '../../lib/config/ssm';
 import { createSsmReader, ssmTarget } from '../../lib/config/ssmReader';
 import { CursorStore } from '../../lib/inbound/cursors';
 import { MessageLedger } from '../../lib/inbound/ledger';
-import { signedItemStore } from '../../lib/items/signedItemStore';
+import { itemStoreFor } from '../../lib/items/signedItemStore';
 import { NO_METRICS } from '../../lib/metrics';
 import { SendLedger } from '../../lib/outbound/sendLedger';
 import { type E2eResult, runInboundE2e } from '../../local/e2e';
@@ -378,10 +377,7 @@ describe('the dlq commands', () => {
     };
     const log = createAwsCallLog(target);
     recordAwsCalls(sqs, 'sqs', log);
-    const items = signedItemStore({
-      target: () => serviceTarget('dynamodb', stack.env),
-      observe: recordSignedCalls(log),
-    });
+    const items = itemStoreFor(stack.env, { observe: recordSignedCalls(log) });
     const config = parseConfig({ ...testEnv, ...pairs.env });
     const { deadLetters } = adminDeps(config, items, localS3Objects(), sqs, recordingLog().log, NO_METRICS);
     const requestId = `iam-${Date.now()}`;
@@ -439,10 +435,7 @@ describe('the trace command', () => {
     const log = createAwsCallLog(target);
     // Seeded unrecorded; the trace's own item calls are recorded.
     const seeding = itemStores().signed;
-    const items = signedItemStore({
-      target: () => serviceTarget('dynamodb', stack.env),
-      observe: recordSignedCalls(log),
-    });
+    const items = itemStoreFor(stack.env, { observe: recordSignedCalls(log) });
     const app = `iamtrace${Date.now().toString(36)}`;
     const prefix = app.toUpperCase();
     const config = parseConfig({
@@ -549,10 +542,7 @@ describe('the admin API on the platforms', () => {
       });
       const deps = adminDeps(
         config,
-        signedItemStore({
-          target: () => serviceTarget('dynamodb', stack.env),
-          observe: recordSignedCalls(log),
-        }),
+        itemStoreFor(stack.env, { observe: recordSignedCalls(log) }),
         s3Objects,
         sqsClient(),
         recordingLog().log,

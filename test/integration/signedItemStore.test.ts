@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
-import { serviceTarget } from '../../lib/aws/signedRequest';
 import { BudgetStore } from '../../lib/budgets';
 import { DynamoReplayGuard } from '../../lib/callback/replayGuard';
 import { isConditionFailure } from '../../lib/dynamo';
@@ -11,7 +10,7 @@ import { CursorStore } from '../../lib/inbound/cursors';
 import { MessageLedger } from '../../lib/inbound/ledger';
 import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../lib/items/itemStore';
-import { signedItemStore } from '../../lib/items/signedItemStore';
+import { itemStoreFor } from '../../lib/items/signedItemStore';
 import { ExportProgress } from '../../lib/reports/progress';
 import {
   actingAs,
@@ -207,10 +206,7 @@ describe("the local stack's records of signed item calls", () => {
       pullAndSend(documentClientItemStore(DynamoDBDocumentClient.from(client)), app),
     );
     const signedCalls = createAwsCallLog(target);
-    const items = signedItemStore({
-      target: () => serviceTarget('dynamodb', stack.env),
-      observe: recordSignedCalls(signedCalls),
-    });
+    const items = itemStoreFor(stack.env, { observe: recordSignedCalls(signedCalls) });
     await actingAs('syncPuller', () => pullAndSend(items, app));
 
     expect(signedCalls.calls).toEqual(sdkCalls.calls);
@@ -247,8 +243,7 @@ describe("the local stack's records of signed item calls", () => {
     await actingAs('callback', () => pushes(documentClientItemStore(DynamoDBDocumentClient.from(client))));
     const signedCalls = createAwsCallLog(target);
     const traces: InvocationTrace[] = [];
-    const items = signedItemStore({
-      target: () => serviceTarget('dynamodb', stack.env),
+    const items = itemStoreFor(stack.env, {
       observe: (request) => {
         recordSignedCalls(signedCalls)(request);
         return traceSignedCalls()(request);

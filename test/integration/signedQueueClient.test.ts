@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../lib/aws/clientConfig';
 import { AwsRequestError, serviceTarget } from '../../lib/aws/signedRequest';
 import type { BatchEntry, QueueClient } from '../../lib/queue/queueClient';
-import { signedQueueClient } from '../../lib/queue/signedQueueClient';
+import { queueClientFor, signedQueueClient } from '../../lib/queue/signedQueueClient';
 import { actingAs, createAwsCallLog, recordSignedCalls } from '../../local/metering';
 import { drain, localStack } from '../support/aws';
 import { type MotoServer, startMotoServer } from '../support/moto';
@@ -149,10 +149,7 @@ describe('signed SQS calls against fauxqs (the local stack)', () => {
       physicalIds: {},
       partitionKey: 'pk',
     });
-    const queue = signedQueueClient({
-      target: () => serviceTarget('sqs', stack.env),
-      observe: recordSignedCalls(log),
-    });
+    const queue = queueClientFor(stack.env, { observe: recordSignedCalls(log) });
     const queueUrl = stack.queues.SyncJobsQueue ?? '';
     await actingAs('callback', () =>
       queue.sendMessageBatch({

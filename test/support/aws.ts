@@ -13,7 +13,7 @@ import { type S3Objects, s3ObjectsFor } from '../../lib/aws/s3';
 import { serviceTarget } from '../../lib/aws/signedRequest';
 import { documentClientItemStore } from '../../lib/items/documentClientItemStore';
 import type { ItemStore } from '../../lib/items/itemStore';
-import { signedItemStore } from '../../lib/items/signedItemStore';
+import { itemStoreFor } from '../../lib/items/signedItemStore';
 import type { QueueClient } from '../../lib/queue/queueClient';
 import { signedQueueClient } from '../../lib/queue/signedQueueClient';
 
@@ -44,7 +44,7 @@ export function itemStores(): { readonly sdk: ItemStore; readonly signed: ItemSt
   const stack = localStack();
   return {
     sdk: documentClientItemStore(documentClient()),
-    signed: signedItemStore({ target: () => serviceTarget('dynamodb', stack.env) }),
+    signed: itemStoreFor(stack.env),
   };
 }
 
