@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { callbackAppOf } from '../lib/callback/callbackPath';
 import { callbackWiring } from '../lib/callback/wiring';
 import { loadConfigOnce } from '../lib/config';
 import { bodyOf, httpErrors, queryOf, textResponse } from '../lib/http/httpApi';
@@ -33,7 +34,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
     wiring ??= callbackWiring(await config(), clients);
     const response = await wiring.handle({
       method: event.requestContext.http.method,
-      app: event.pathParameters?.app ?? '',
+      app: callbackAppOf(event),
       query: queryOf(event),
       body: bodyOf(event),
       signal,

@@ -2,18 +2,24 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { CallbackRequest } from '../lib/callback/handleCallback';
 import { LOCAL_PORTS } from './endpoints';
 
+/** Where a push comes in: API Gateway's HTTP API, or the callback's Lambda function URL (`callbackFunctionUrl`). */
+export type CallbackFrontDoor = 'httpApi' | 'functionUrl';
+
 /**
- * A callback request shaped the way API Gateway's HTTP API (payload 2.0) hands it to the callback function:
- * the raw query string WeChat signed, the parsed parameters, the path's app.
+ * A callback request shaped the way the front door hands it to the callback function, in payload format 2.0:
+ * the raw query string WeChat signed and the parsed parameters. The HTTP API names the route and the path's app;
+ * a function URL has no routes, so it gives `$default` and no path parameters (AWS, "Invoking Lambda function
+ * URLs", request payload format).
  */
 export function callbackHttpEvent(
   request: Omit<CallbackRequest, 'signal'>,
-  options: { timeEpoch?: number } = {},
+  options: { timeEpoch?: number; frontDoor?: CallbackFrontDoor } = {},
 ): APIGatewayProxyEventV2 {
   const query = Object.fromEntries(
     Object.entries(request.query).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-  const routeKey = `${request.method} /callback/{app}`;
+  const viaUrl = options.frontDoor === 'functionUrl';
+  const routeKey = viaUrl ? '$default' : `${request.method} /callback/{app}`;
   const path = `/callback/${request.app}`;
   return {
     version: '2.0',
@@ -24,7 +30,7 @@ export function callbackHttpEvent(
       .join('&'),
     headers: { 'content-type': 'text/xml', host: `localhost:${LOCAL_PORTS.http.fallback}` },
     queryStringParameters: query,
-    pathParameters: { app: request.app },
+    pathParameters: viaUrl ? null : { app: request.app },
     requestContext: {
       http: {
         method: request.method,

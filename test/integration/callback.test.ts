@@ -141,6 +141,35 @@ describe('callback function against the local stack', () => {
     expect(await drain(sqs, syncJobsUrl)).toEqual([]);
   });
 
+  it('serves a Lambda function URL the same, the app read from the raw path', async () => {
+    const viaUrl = (request: CallbackRequest, rawPath?: string) => {
+      const event = callbackHttpEvent(request, { frontDoor: 'functionUrl' });
+      return handler(rawPath === undefined ? event : { ...event, rawPath }, context);
+    };
+    await expect(viaUrl(wecomVerify('7788'))).resolves.toMatchObject({ statusCode: 200, body: '7788' });
+    const post = wecomPost(kfEventXml('wkFunctionUrl', 'ENCfunctionUrl'));
+    await expect(viaUrl(post)).resolves.toMatchObject({ statusCode: 200, body: 'success' });
+    // A function URL hands over every path and method; only /callback/<app> with GET or POST is served.
+    const refused: [CallbackRequest, string, number, string][] = [
+      [post, '/', 404, 'not found: callbacks are served at /callback/<app>'],
+      [post, '/callback', 404, 'not found: callbacks are served at /callback/<app>'],
+      [post, '/callback/default/extra', 404, 'not found: callbacks are served at /callback/<app>'],
+      [post, '/v1/messages', 404, 'not found: callbacks are served at /callback/<app>'],
+      [post, '/callback/unknown', 404, "unknown app 'unknown'"],
+      [{ ...post, method: 'PUT' }, '/callback/default', 405, 'use GET or POST'],
+    ];
+    for (const [request, rawPath, statusCode, body] of refused)
+      await expect(viaUrl(request, rawPath), rawPath).resolves.toEqual({
+        statusCode,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body,
+      });
+    const jobs = (await drain(sqs, syncJobsUrl)).map((message) =>
+      parseSyncJob(JSON.parse(message.Body ?? '')),
+    );
+    expect(jobs).toEqual([expect.objectContaining({ app: 'default', openKfId: 'wkFunctionUrl' })]);
+  });
+
   it('answers 503 when the queue cannot be reached, so WeCom retries', async () => {
     vi.resetModules();
     vi.stubEnv('SYNC_JOBS_QUEUE_URL', `${stack.endpoints.sqs}/000000000000/missing.fifo`);
