@@ -1,3 +1,4 @@
+import type { CallbackFrontDoor } from '../local/callbackEvent';
 import {
   createMeter,
   type InvocationTrace,
@@ -28,7 +29,7 @@ export interface CostInput {
    * What WeCom and MP call: the HTTP API (the default), or the callback function's own function URL, which
    * costs nothing per request but has no throttle of its own.
    */
-  readonly callbackFront?: 'httpApi' | 'functionUrl';
+  readonly callbackFront?: CallbackFrontDoor;
 }
 
 /**
@@ -160,7 +161,7 @@ export function productCost(
   phases: ProductPhases,
   options: { memoryMb: Record<string, number>; callbackCpuMs: number },
 ) {
-  const priced = (measured: PhaseUsage[], callbackFront: 'httpApi' | 'functionUrl' = 'httpApi') => {
+  const priced = (measured: PhaseUsage[], callbackFront: CallbackFrontDoor = 'httpApi') => {
     const usage = measured.reduce((all, phase) => mergeMeters(all, phase.usage), createMeter());
     for (const phase of measured)
       for (const [name, time] of Object.entries(
@@ -178,7 +179,7 @@ export function productCost(
     });
   };
   const { inbound, replies, lowInbound, lowReplies } = phases;
-  const lowTraffic = (callbackFront: 'httpApi' | 'functionUrl') => {
+  const lowTraffic = (callbackFront: CallbackFrontDoor) => {
     const alone = [priced([lowInbound], callbackFront), priced([lowReplies], callbackFront)] as const;
     return Number(
       (

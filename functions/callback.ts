@@ -31,10 +31,12 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(injectLambdaContext(log))
   .use(httpErrors(log))
   .handler(async (event, _context, { signal }) => {
+    // A function URL hands over any path: one that names no app is refused before the settings are read.
+    const app = callbackAppOf(event);
     wiring ??= callbackWiring(await config(), clients);
     const response = await wiring.handle({
       method: event.requestContext.http.method,
-      app: callbackAppOf(event),
+      app,
       query: queryOf(event),
       body: bodyOf(event),
       signal,

@@ -277,7 +277,7 @@ describe('the CloudFormation template', () => {
     }
   });
 
-  it('alarms on dead letters, old messages and failed token refreshes from the metrics AWS keeps', () => {
+  it('alarms on dead letters, old messages, failed token refreshes and throttled pushes from the metrics AWS keeps', () => {
     const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
     for (const alarm of Object.values(alarms)) {
       expect(alarm.Properties.AlarmActions).toEqual([ref('AlarmTopic')]);
@@ -298,6 +298,14 @@ describe('the CloudFormation template', () => {
     expect(alarms.TokenRefreshFailureAlarm?.Properties.Dimensions).toEqual([
       { Name: 'FunctionName', Value: ref('TokenRefreshLambdaFunction') },
     ]);
+    // Lambda refuses a push over the callback's concurrency before the callback can count it.
+    expect(metricOf('CallbackThrottlesAlarm')).toBe('AWS/Lambda Throttles');
+    expect(alarms.CallbackThrottlesAlarm?.Properties).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: ref('CallbackLambdaFunction') }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('keeps logs 30 days, state on demand with point-in-time recovery and TTL, reports private, encrypted, expiring', () => {
@@ -383,10 +391,10 @@ describe('the CloudFormation template', () => {
   });
 
   it('refuses a reserved concurrency that is not a whole number when packaging, naming the setting', async () => {
-    for (const asked of ['abc', '-1', '2.5'])
+    for (const asked of ['abc', '-1', '2.5', '0', '05'])
       await expect(packageProd(`callbackReservedConcurrency=${asked}`)).rejects.toMatchObject({
         stdout: expect.stringContaining(
-          `callbackReservedConcurrency must be a whole number of executions or empty, not '${asked}'`,
+          `callbackReservedConcurrency must be a whole number of executions from 1, or empty, not '${asked}'`,
         ),
       });
   }, 120_000);

@@ -14,6 +14,8 @@ describe('callbackAppOf', () => {
   it("reads a function URL's raw path, which has no path parameters", () => {
     expect(callbackAppOf(event('/callback/default'))).toBe('default');
     expect(callbackAppOf(event('/callback/after-sales'))).toBe('after-sales');
+    // Percent-encoded as it came, where the HTTP API would have decoded it.
+    expect(callbackAppOf(event('/callback/%64efault'))).toBe('default');
   });
 
   it('finds no app on any other path', () => {
@@ -26,6 +28,12 @@ describe('callbackAppOf', () => {
       '/callback/a/',
       '//callback/a',
       '/v1/messages',
+      // Segments that cannot be an app's name: never repeated back.
+      '/callback/%ZZ',
+      '/callback/Default',
+      '/callback/-a',
+      `/callback/${'a'.repeat(33)}`,
+      '/callback/a%2Fb',
     ])
       expect(() => callbackAppOf(event(path)), path).toThrow(
         new NotFoundError('not found: callbacks are served at /callback/<app>'),
