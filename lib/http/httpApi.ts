@@ -72,7 +72,10 @@ export function errorResponse(
     return answer(error.status, error.message, error);
   }
   log.error('request failed', { error });
-  const retryable = error instanceof KfBridgeError && error.retryable;
+  // middy's early timeout names its error TimeoutError: the time ran out on this try, not the request.
+  const retryable =
+    (error instanceof KfBridgeError && error.retryable) ||
+    (error instanceof Error && error.name === 'TimeoutError');
   return answer(retryable ? 503 : 500, retryable ? 'temporarily unavailable' : 'internal error');
 }
 

@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, ContractError, DependencyError, PayloadTooLargeError } from '../../../lib/errors';
 import { bodyOf, httpErrors, queryOf } from '../../../lib/http/httpApi';
@@ -55,6 +56,22 @@ describe('httpErrors', () => {
     const { response, lines } = await answer(new TypeError('x is undefined at /var/task/index.js'));
     expect(response).toMatchObject({ statusCode: 500, body: 'internal error' });
     expect(lines[0]?.level).toBe('error');
+  });
+
+  it('answers 503 when the function runs out of time, so the caller tries again', async () => {
+    const { log } = recordingLog();
+    // As the HTTP functions run: middy ends the invocation early, before Lambda's own timeout would.
+    const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
+      timeoutEarlyInMillis: 500,
+    })
+      .use(httpErrors(log, 'json'))
+      .handler(() => new Promise(() => {}));
+    const response = await handler(event({}), { getRemainingTimeInMillis: () => 550 } as Context);
+    expect(response).toEqual({
+      statusCode: 503,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ error: 'temporarily unavailable' }),
+    });
   });
 });
 
