@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReceivedRequest } from './awsStandIn';
+import { type ReceivedRequest, receivedInFull } from './awsStandIn';
 
 /**
  * A plain HTTP proxy on a loopback port in front of a real stand-in (moto, DynamoDB Local): a client pointed at it
@@ -18,27 +18,11 @@ export interface RecordingProxy {
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const to = new URL(target);
   const received: ReceivedRequest[] = [];
-  const server = createServer((incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => {
-      const bytes = Buffer.concat(chunks);
-      received.push({
-        method: incoming.method ?? '',
-        path: incoming.url ?? '',
-        headers: incoming.headers,
-        body: bytes.toString(),
-        bytes,
-        at: Date.now(),
-      });
+  const server = createServer((incoming, outgoing) =>
+    receivedInFull(incoming, (got) => {
+      received.push(got);
       const forwarded = httpRequest(
-        {
-          hostname: to.hostname,
-          port: to.port,
-          path: incoming.url,
-          method: incoming.method,
-          headers: incoming.headers,
-        },
+        { hostname: to.hostname, port: to.port, path: got.path, method: got.method, headers: got.headers },
         (answer) => {
           outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(outgoing);
@@ -46,9 +30,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       );
       // The stand-in did not answer: neither does the proxy, as a dropped connection.
       forwarded.on('error', () => outgoing.socket?.destroy());
-      forwarded.end(bytes);
-    });
-  });
+      forwarded.end(got.bytes);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
