@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ObservedRequest, RequestObserver } from '../lib/aws/signedRequest';
@@ -382,23 +383,21 @@ export function recordSignedCalls(log: AwsCallLog): RequestObserver {
 }
 
 /**
- * A fetch that records each SSM request sent through it on behalf of a function (see actingAs), as IAM
+ * Records an SSM request as it reached SSM (through a proxy in front of it) on behalf of `functionName`, as IAM
  * authorises it: the action its X-Amz-Target names, on each parameter its body names. The config loader reads
- * SSM over fetch (lib/config/ssmReader.ts), not through an SDK client.
+ * SSM with its own signed client (lib/config/ssmReader.ts), not through an SDK client.
  */
-export function recordSsmCalls(log: AwsCallLog, send: typeof fetch = fetch): typeof fetch {
-  return (input, init) => {
-    const functionName = acting.getStore();
-    const target = new Headers(init?.headers).get('x-amz-target');
-    if (functionName && target?.startsWith('AmazonSSM.')) {
-      const operation = target.slice('AmazonSSM.'.length);
-      const action = `ssm:${AUTHORISED_AS[operation] ?? operation}`;
-      const body = JSON.parse(String(init?.body)) as AnyInput;
-      for (const { resource } of resourcesOf('ssm', operation, body, log))
-        log.record({ functionName, action, resource });
-    }
-    return send(input, init);
-  };
+export function recordSsmRequest(
+  log: AwsCallLog,
+  functionName: string,
+  request: { readonly headers: IncomingHttpHeaders; readonly body: string },
+): void {
+  const target = String(request.headers['x-amz-target'] ?? '');
+  if (!target.startsWith('AmazonSSM.')) return;
+  const operation = target.slice('AmazonSSM.'.length);
+  const action = `ssm:${AUTHORISED_AS[operation] ?? operation}`;
+  for (const { resource } of resourcesOf('ssm', operation, JSON.parse(request.body) as AnyInput, log))
+    log.record({ functionName, action, resource });
 }
 
 /** One request a function made of AWS or of the platform: what, and when it was sent and answered. */

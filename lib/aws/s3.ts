@@ -73,7 +73,7 @@ function objectUrl(target: ServiceTarget, bucket: string, key: string): URL {
   if (!BUCKET_NAME.test(bucket)) throw new BadRequestError(`'${bucket}' is not an S3 bucket name`);
   if (!key) throw new BadRequestError(`S3 object in ${bucket} has no key`);
   const segments = key.split('/');
-  // fetch's URL parsing resolves these, escaped as %2E or not, and would ask for another object.
+  // new URL, as any WHATWG URL parser, resolves these (escaped as %2E or not) and would ask for another object.
   if (segments.some((segment) => segment === '.' || segment === '..'))
     throw new BadRequestError(`S3 key ${key} has a '.' or '..' segment, which kf-bridge cannot ask for`);
   const path = segments.map(escapeSegment).join('/');
@@ -86,8 +86,6 @@ function objectUrl(target: ServiceTarget, bucket: string, key: string): URL {
 export interface S3ObjectsOptions {
   /** Changes to the retry policy (tests make it faster). */
   readonly policy?: Partial<RetryPolicy>;
-  /** Where requests go: node:http (see lib/aws/nodeExchange.ts), unless a test records them. */
-  readonly fetch?: typeof fetch;
   /** Told of every try (local metering counts them, and records them as IAM sees them). */
   readonly observe?: RequestObserver;
 }
@@ -106,9 +104,6 @@ export function s3Objects(target: () => ServiceTarget, options: S3ObjectsOptions
     errorOf: xmlErrorCodeOf,
     // S3 signs the path as sent, not escaped a second time, and wants the payload's SHA-256 in a header.
     signing: { uriEscapePath: false, applyChecksum: true },
-    // Not Node's fetch, which would unpack an object stored with a Content-Encoding: node:http, which keeps the
-    // bytes as sent (see lib/aws/nodeExchange.ts).
-    ...(options.fetch && { fetch: options.fetch }),
     ...(options.observe && { observe: options.observe }),
   });
   return {

@@ -141,11 +141,6 @@ export interface SignedRequestsOptions {
   readonly errorOf: ErrorReader;
   /** S3 signs the path as sent (no second escaping) and always sends `x-amz-content-sha256`. */
   readonly signing?: { readonly uriEscapePath?: boolean; readonly applyChecksum?: boolean };
-  /**
-   * Where requests go instead of node:http: a fetch a test records them with. Its answers are as fetch reads
-   * them (a Content-Encoding unpacked).
-   */
-  readonly fetch?: typeof fetch;
   readonly observe?: RequestObserver;
   /** The only certificate authority trusted over HTTPS instead of Node's: a test's own, for its TLS server. */
   readonly ca?: string;
@@ -285,7 +280,7 @@ type Outcome<Body> =
       readonly cause?: unknown;
     };
 
-/** What a try got back, over fetch or over node:http. */
+/** What a try got back over node:http. */
 interface Reply {
   readonly status: number;
   /** One header's value, by its lower-case name. */
@@ -500,36 +495,16 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
           ? { failure: `credentials unavailable ${timedOutText()}`, passing: true, cause: error }
           : { failure: unsent, passing: false, cause: error };
       }
-      let reply: Reply;
-      if (options.fetch) {
-        const sent = new AbortController();
-        cancel = (reason) => sent.abort(reason);
-        // fetch writes the Host header itself, from the same URL the signature covers.
-        const { host: _, ...headers } = signed;
-        const response = await options.fetch(url, {
-          method: request.method,
-          headers,
-          ...(request.body !== undefined && { body: request.body }),
-          // A redirect (S3's bucket in another region) is a refusal: the signature is for this host only.
-          redirect: 'manual',
-          signal: sent.signal,
+      const sent = exchange(url, request.method, signed, request.body, through);
+      cancel = sent.cancel;
+      const message = await sent.answer;
+      const reply = nodeReply(message, request.method, () => {
+        handedOver = true;
+        message.once('close', () => {
+          ended.removeEventListener('abort', onEnded);
+          release();
         });
-        reply = fetchReply(response, () => {
-          // fetch's body has no end to listen for: the call's end stays with it until the deadline.
-          handedOver = true;
-        });
-      } else {
-        const sent = exchange(url, request.method, signed, request.body, through);
-        cancel = sent.cancel;
-        const message = await sent.answer;
-        reply = nodeReply(message, request.method, () => {
-          handedOver = true;
-          message.once('close', () => {
-            ended.removeEventListener('abort', onEnded);
-            release();
-          });
-        });
-      }
+      });
       status = reply.status;
       if (status >= 200 && status < 300) {
         const body = (streaming ? reply.stream() : await reply.bytes()) as Body;
@@ -545,7 +520,7 @@ export function signedRequests(options: SignedRequestsOptions): SignedRequests {
         ...(Number.isFinite(serviceTime) && { serviceTime }),
       };
     } catch (error) {
-      if (!options.fetch) dropIdleConnections(through);
+      dropIdleConnections(through);
       const reason = timedOut ? `no answer ${timedOutText()}` : `no answer (${describe(error)})`;
       return { failure: reason, passing: true, unanswered: true, cause: error };
     } finally {
@@ -572,20 +547,6 @@ function answerOf<Body>(status: number, reply: Reply, body: Body): Answer<Body> 
       return headers;
     },
     body,
-  };
-}
-
-function fetchReply(response: Response, handOver: () => void): Reply {
-  return {
-    status: response.status,
-    header: (name) => response.headers.get(name),
-    headers: () => response.headers,
-    text: () => response.text(),
-    bytes: async () => new Uint8Array(await response.arrayBuffer()),
-    stream: () => {
-      handOver();
-      return response.body;
-    },
   };
 }
 
@@ -638,16 +599,8 @@ function queryOf(url: URL, label: string): Record<string, string | string[]> {
   return Object.fromEntries(query);
 }
 
-/**
- * A network failure in a few words: fetch says only "fetch failed", its cause says what; node:http says "socket
- * hang up", its code says what.
- */
+/** A network failure in a few words: node:http says "socket hang up", its code says what. */
 function describe(error: unknown): string {
-  const { message, code, cause } = error as {
-    message?: string;
-    code?: string;
-    cause?: { code?: string; message?: string };
-  };
-  const why = cause?.code ?? cause?.message ?? (code && !message?.includes(code) ? code : undefined);
-  return why ? `${message}: ${why}` : String(message);
+  const { message, code } = error as { message?: string; code?: string };
+  return code && !message?.includes(code) ? `${message}: ${code}` : String(message);
 }

@@ -31,8 +31,6 @@ export interface SsmReaderLimits {
   readonly attemptTimeoutMs: number;
   /** The whole read, every call and try included. */
   readonly readTimeoutMs: number;
-  /** Where requests go: node:http (see lib/aws/signedRequest.ts), unless a test records them. */
-  readonly fetch?: typeof fetch;
 }
 
 /**
@@ -77,7 +75,6 @@ export function createSsmReader(
     name: 'SSM',
     target,
     errorOf: jsonErrorOf,
-    ...(settings.fetch && { fetch: settings.fetch }),
   });
   const policy: RetryPolicy = {
     attempts: settings.attempts,

@@ -69,8 +69,6 @@ export interface SignedItemStoreOptions {
   /** Where DynamoDB answers (serviceTarget('dynamodb', env)), looked up at the first call. */
   readonly target: () => ServiceTarget;
   readonly policy?: Partial<RetryPolicy>;
-  /** Where requests go: node:http (see lib/aws/signedRequest.ts), unless a test records them. */
-  readonly fetch?: typeof fetch;
   /** Told of each try (the local stack's metering, tracing and IAM records). */
   readonly observe?: RequestObserver;
 }
@@ -93,7 +91,6 @@ export function signedItemStore(options: SignedItemStoreOptions): ItemStore {
     name: 'DynamoDB',
     target: options.target,
     errorOf: dynamoDbErrorOf,
-    ...(options.fetch && { fetch: options.fetch }),
     ...(options.observe && { observe: options.observe }),
   });
   const policy: RetryPolicy = { ...ITEM_CALL_POLICY, ...options.policy };

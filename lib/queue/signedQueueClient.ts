@@ -65,8 +65,6 @@ export interface SignedQueueClientOptions {
   /** Where SQS answers (serviceTarget('sqs', env)), looked up at the first call. */
   readonly target: () => ServiceTarget;
   readonly policy?: Partial<RetryPolicy>;
-  /** Where requests go: node:http (see lib/aws/nodeExchange.ts), unless a test records them. */
-  readonly fetch?: typeof fetch;
   /** Told of each try (the local stack's metering, tracing and IAM records). */
   readonly observe?: RequestObserver;
 }
@@ -94,7 +92,6 @@ export function signedQueueClient(options: SignedQueueClientOptions): QueueClien
     name: 'SQS',
     target: options.target,
     errorOf: sqsErrorOf,
-    ...(options.fetch && { fetch: options.fetch }),
     ...(options.observe && { observe: options.observe }),
   });
   const policy: RetryPolicy = { ...QUEUE_CALL_POLICY, ...options.policy };

@@ -31,7 +31,7 @@ import {
   createAwsCallLog,
   recordAwsCalls,
   recordSignedCalls,
-  recordSsmCalls,
+  recordSsmRequest,
 } from '../../local/metering';
 import { ROOT } from '../../local/serviceDefinition';
 import { startSimulator } from '../../simulator';
@@ -41,6 +41,7 @@ import { allows, type Placement, type PolicyDocument, rolePolicies } from '../su
 import { type MotoServer, startMotoServer } from '../support/moto';
 import { describeWithPythonTools } from '../support/pythonTools';
 import { recordingLog } from '../support/recording';
+import { type RecordingProxy, startRecordingProxy } from '../support/recordingProxy';
 import { packageProd, readTemplate, type Template } from '../support/serverlessPackage';
 import { testEnv } from '../support/wechat';
 
@@ -185,6 +186,8 @@ describe('settings per function, on the packaged template', () => {
 
   describeWithPythonTools('against SSM (moto)', () => {
     let moto: MotoServer;
+    /** In front of moto: each function's reads as they reached SSM, which its role must allow. */
+    let proxy: RecordingProxy;
     beforeAll(async () => {
       moto = await startMotoServer(prod.region);
       const ssm = new SSMClient(moto.clientConfig);
@@ -202,8 +205,12 @@ describe('settings per function, on the packaged template', () => {
           new PutParameterCommand({ Name: `${prefix}${name}`, Value: value, Type: 'SecureString' }),
         );
       ssm.destroy();
+      proxy = await startRecordingProxy(moto.endpoint);
     }, 60_000);
-    afterAll(() => moto?.stop());
+    afterAll(async () => {
+      await proxy?.stop();
+      await moto?.stop();
+    });
 
     it("loads every function's settings with only calls its role allows", async () => {
       const infrastructure = Object.fromEntries(
@@ -211,13 +218,12 @@ describe('settings per function, on the packaged template', () => {
       );
       for (const functionName of FUNCTION_NAMES) {
         const log = createAwsCallLog({ ...prod, partitionKey: 'pk' });
-        const readParameters = createSsmReader(
-          () => ssmTarget({ AWS_REGION: prod.region, KF_BRIDGE_LOCAL_ENDPOINTS: `ssm=${moto.endpoint}` }),
-          { fetch: recordSsmCalls(log) },
+        const readParameters = createSsmReader(() =>
+          ssmTarget({ AWS_REGION: prod.region, KF_BRIDGE_LOCAL_ENDPOINTS: `ssm=${proxy.endpoint}` }),
         );
-        const env = await actingAs(functionName, () =>
-          withSsmParameters(infrastructure, readParameters, prefix, functionName),
-        );
+        proxy.received.length = 0;
+        const env = await withSsmParameters(infrastructure, readParameters, prefix, functionName);
+        for (const request of proxy.received) recordSsmRequest(log, functionName, request);
         const config = parseConfig(env, functionName);
         expect([...config.apps.keys()], functionName).toEqual(['default', 'sales']);
         expect(log.calls.length, functionName).toBeGreaterThan(0);

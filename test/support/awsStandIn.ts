@@ -1,6 +1,7 @@
 import {
   createServer,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
@@ -20,6 +21,23 @@ export interface ReceivedRequest {
   readonly bytes: Buffer;
   /** When its last byte came (Date.now()). */
   readonly at: number;
+}
+
+/** Reads a request to its last byte, and hands it over whole. */
+export function receivedInFull(request: IncomingMessage, received: (got: ReceivedRequest) => void): void {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const bytes = Buffer.concat(chunks);
+    received({
+      method: request.method ?? '',
+      path: request.url ?? '',
+      headers: request.headers,
+      body: bytes.toString(),
+      bytes,
+      at: Date.now(),
+    });
+  });
 }
 
 /** How the stand-in answers one request: in full, in part, late, never, or by dropping the connection. */
@@ -47,23 +65,12 @@ export class AwsStandIn {
   #endpoint: URL | undefined;
 
   constructor(otherwise: Reply = answer(200)) {
-    this.#server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        const got: ReceivedRequest = {
-          method: request.method ?? '',
-          path: request.url ?? '',
-          headers: request.headers,
-          body: bytes.toString(),
-          bytes,
-          at: Date.now(),
-        };
+    this.#server = createServer((request, response) =>
+      receivedInFull(request, (got) => {
         this.received.push(got);
         (this.answers.shift() ?? otherwise)(response, got);
-      });
-    });
+      }),
+    );
   }
 
   get endpoint(): URL {

@@ -27,26 +27,23 @@ function canonicalQuery(query: string): string {
  * The SigV4 signature of a received request, computed from AWS's published algorithm ("Create a canonical
  * request") rather than by the signer under test: equal to the one sent only if the request was signed right.
  * The path is taken as sent, not escaped again (S3's rule; the other services' paths here need no escaping); the
- * payload's hash is what `x-amz-content-sha256` states where S3's signer sent it, else the body's own. `host` is
- * the Host the request was signed for, where it was sent elsewhere (to a stand-in) than it was signed for.
+ * payload's hash is what `x-amz-content-sha256` states where S3's signer sent it, else the body's own.
  */
 export function expectedSignature(
   request: { method: string; path: string; headers: IncomingHttpHeaders; body: string | Buffer },
   secret: string,
-  host = String(request.headers.host),
 ): string {
   const authorization = String(request.headers.authorization);
   const [, scope = '', signedHeaders = ''] =
     /Credential=[^/]+\/(\S+), SignedHeaders=(\S+), Signature=/.exec(authorization) ?? [];
   const [date = '', region = '', service = ''] = scope.split('/');
-  const headers: IncomingHttpHeaders = { ...request.headers, host };
   const [path = '', query = ''] = request.path.split('?');
   const payloadHash = request.headers['x-amz-content-sha256'] ?? sha256(request.body);
   const canonical = [
     request.method,
     path,
     canonicalQuery(query),
-    ...signedHeaders.split(';').map((name) => `${name}:${String(headers[name]).trim()}`),
+    ...signedHeaders.split(';').map((name) => `${name}:${String(request.headers[name]).trim()}`),
     '',
     signedHeaders,
     String(payloadHash),

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import dns from 'node:dns';
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { s3Objects } from '../../../lib/aws/s3';
 import { AwsRequestError, type ServiceTarget } from '../../../lib/aws/signedRequest';
 import { BadRequestError } from '../../../lib/errors';
@@ -145,52 +146,62 @@ describe('putObject', () => {
 });
 
 describe('where an object is on AWS', () => {
-  /** What was sent where: the requests go to the stand-in, which checks them as signed for the AWS host. */
-  const toAws = (region: string) => {
-    const urls: string[] = [];
-    const client = s3Objects(
+  // AWS's names resolve to the stand-in's loopback address here, as a hosts file would make them, and its port is
+  // the endpoint's: each request goes over the client's own transport to the host an AWS endpoint gives, and the
+  // stand-in sees the Host it was sent with and signed for. Every other name resolves as it would.
+  const lookup = dns.lookup;
+  beforeAll(() => {
+    vi.spyOn(dns, 'lookup').mockImplementation(((hostname: string, ...rest: unknown[]) => {
+      if (!/\.amazonaws\.com(\.cn)?$/.test(hostname)) return Reflect.apply(lookup, dns, [hostname, ...rest]);
+      const answer = rest.at(-1) as (...args: unknown[]) => void;
+      const all = (rest[0] as dns.LookupOptions).all === true;
+      process.nextTick(() =>
+        all ? answer(null, [{ address: '127.0.0.1', family: 4 }]) : answer(null, '127.0.0.1', 4),
+      );
+    }) as typeof dns.lookup);
+  });
+  afterAll(() => vi.mocked(dns.lookup).mockRestore());
+
+  /** Where each request came: the Host it was sent with, and its path. */
+  const sentTo = () => s3.received.map((request) => `${request.headers.host}${request.path}`);
+  const toAws = (region: string) =>
+    s3Objects(
       () => ({
-        endpoint: new URL(`https://s3.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`),
+        endpoint: new URL(
+          `http://s3.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}:${s3.endpoint.port}`,
+        ),
         region,
         credentials,
       }),
-      {
-        policy,
-        fetch: (input, init) => {
-          const url = new URL(String(input));
-          urls.push(url.href);
-          return fetch(new URL(`${url.pathname}${url.search}`, s3.endpoint), init);
-        },
-      },
+      { policy },
     );
-    return { client, urls };
-  };
 
   it('is on the bucket’s own host (virtual-hosted style), in China under its own domain', async () => {
-    const { client, urls } = toAws('eu-west-1');
-    await client.putObject('kf-media-123', 'inbound/a b.png', 'x', 'image/png');
-    expect(urls).toEqual(['https://kf-media-123.s3.eu-west-1.amazonaws.com/inbound/a%20b.png']);
+    await toAws('eu-west-1').putObject('kf-media-123', 'inbound/a b.png', 'x', 'image/png');
+    const port = s3.endpoint.port;
+    expect(sentTo()).toEqual([`kf-media-123.s3.eu-west-1.amazonaws.com:${port}/inbound/a%20b.png`]);
     const [request] = s3.received as [ReceivedRequest];
     expect(String(request.headers.authorization)).toContain(
-      `Signature=${expectedSignature(request, SECRET, 'kf-media-123.s3.eu-west-1.amazonaws.com')}`,
+      `Signature=${expectedSignature(request, SECRET)}`,
     );
 
-    const china = toAws('cn-north-1');
-    await china.client.putObject('kf-media', 'k', 'x', 'text/plain');
-    expect(china.urls).toEqual(['https://kf-media.s3.cn-north-1.amazonaws.com.cn/k']);
+    s3.received = [];
+    await toAws('cn-north-1').putObject('kf-media', 'k', 'x', 'text/plain');
+    expect(sentTo()).toEqual([`kf-media.s3.cn-north-1.amazonaws.com.cn:${port}/k`]);
   });
 
   it('is under the bucket’s name in the path when the name has a dot (no TLS certificate covers it) or is not a DNS name', async () => {
-    const { client, urls } = toAws('eu-west-1');
+    const client = toAws('eu-west-1');
     await client.putObject('media.example.com', 'k', 'x', 'text/plain');
     await client.putObject('Legacy_Bucket', 'k', 'x', 'text/plain');
-    expect(urls).toEqual([
-      'https://s3.eu-west-1.amazonaws.com/media.example.com/k',
-      'https://s3.eu-west-1.amazonaws.com/Legacy_Bucket/k',
+    const port = s3.endpoint.port;
+    expect(sentTo()).toEqual([
+      `s3.eu-west-1.amazonaws.com:${port}/media.example.com/k`,
+      `s3.eu-west-1.amazonaws.com:${port}/Legacy_Bucket/k`,
     ]);
     const [request] = s3.received as [ReceivedRequest];
     expect(String(request.headers.authorization)).toContain(
-      `Signature=${expectedSignature(request, SECRET, 's3.eu-west-1.amazonaws.com')}`,
+      `Signature=${expectedSignature(request, SECRET)}`,
     );
   });
 });

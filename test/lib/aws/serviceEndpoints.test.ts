@@ -55,17 +55,25 @@ async function sdkUrl(service: Service, region: string): Promise<string> {
   return url || `refused: ${refusal}`;
 }
 
-/** Where kf-bridge's client of `service` sends its request: for S3 the object's URL, with its bucket. */
+/**
+ * Where kf-bridge's client of `service` sends its request: for S3 the object's URL, with its bucket, as its
+ * observer is told it before the try is signed and sent. The caller has given up already, so nothing is sent.
+ */
 async function ourUrl(service: Service): Promise<string> {
   const target = serviceTarget(service, process.env);
   if (service !== 's3') return target.endpoint.href;
   let sent = '';
   await s3Objects(() => ({ ...target, credentials: async () => credentials }), {
-    fetch: async (input) => {
-      sent = String(input);
-      return new Response(null, { status: 200 });
+    observe: (request) => {
+      sent = request.url.href;
+      return undefined;
     },
-  }).putObject('kf-media', 'k', 'x', 'text/plain');
+  })
+    .putObject('kf-media', 'k', 'x', 'text/plain', AbortSignal.abort())
+    .then(
+      () => expect.unreachable('a call its caller gave up was made'),
+      (error: Error) => expect(error.message).toBe('S3 PutObject: given up by its caller'),
+    );
   return sent;
 }
 

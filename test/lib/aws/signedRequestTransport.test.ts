@@ -6,8 +6,8 @@ import { answer, awsStandInForTheseTests } from '../../support/awsStandIn';
 import { httpsServer, testCertificate } from '../../support/tls';
 
 /**
- * The transport a signed request takes when no test injects a fetch: node:http(s), on kept-alive connections,
- * the answer's bytes as sent. The stand-in's tests of retries, timeouts and aborts take it too.
+ * The transport a signed request takes, its only one: node:http(s), on kept-alive connections, the answer's bytes
+ * as sent. The stand-in's tests of retries, timeouts and aborts take it too.
  */
 
 const aws = awsStandInForTheseTests();
