@@ -72,10 +72,7 @@ export function errorResponse(
     return answer(error.status, error.message, error);
   }
   log.error('request failed', { error });
-  // middy's early timeout names its error TimeoutError: the time ran out on this try, not the request.
-  const retryable =
-    (error instanceof KfBridgeError && error.retryable) ||
-    (error instanceof Error && error.name === 'TimeoutError');
+  const retryable = (error instanceof KfBridgeError && error.retryable) || isMiddyEarlyTimeout(error);
   return answer(retryable ? 503 : 500, retryable ? 'temporarily unavailable' : 'internal error');
 }
 
@@ -89,4 +86,13 @@ export function httpErrors(
       request.response = errorResponse(request.error, log, format);
     },
   };
+}
+
+/** middy's early timeout: the time ran out on this try, not the request. Other timeouts are wrapped where they occur. */
+function isMiddyEarlyTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'TimeoutError' &&
+    (error.cause as { package?: string } | undefined)?.package === '@middy/core'
+  );
 }

@@ -72,6 +72,9 @@ describe('httpErrors', () => {
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: JSON.stringify({ error: 'temporarily unavailable' }),
     });
+    // Only middy's: another error that happens to be named so is not taken for a retryable one.
+    const other = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    expect((await answer(other)).response).toMatchObject({ statusCode: 500 });
   });
 });
 
