@@ -29,11 +29,11 @@ export const FIXED_PRICES = {
  * CPU and assumed round trips), the median of three runs.
  */
 export const MEASURED_USAGE: UsagePerMessage = {
-  lambdaInvocations: 1.997,
-  lambdaGbSeconds: 0.0457,
-  sqsRequests: 3.884,
-  dynamodbWriteUnits: 3.104,
-  dynamodbReadUnits: 1.105,
+  lambdaInvocations: 2,
+  lambdaGbSeconds: 0.0452,
+  sqsRequests: 3.892,
+  dynamodbWriteUnits: 3.106,
+  dynamodbReadUnits: 1.107,
   httpApiRequests: 1,
 };
 
