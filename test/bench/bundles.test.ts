@@ -1,7 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -62,23 +64,28 @@ it("calls the platform through ofetch on Node's own fetch, without the node-fetc
   }
 });
 
-it('keeps fast-xml-parser out of every function bundle: WeChat XML is read by lib/xml.ts alone', async () => {
-  const options = await packageBuildOptions();
-  const service = parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
-  const handlers = Object.values<{ handler: string }>(service.functions).map(
+const readService = async () => parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
+
+/** The files of the project and of node_modules that any function's bundle holds. */
+async function inputsOfEveryFunction(): Promise<string[]> {
+  const handlers = Object.values<{ handler: string }>((await readService()).functions).map(
     (fn) => `${fn.handler.replace(/\.[^.]+$/, '')}.ts`,
   );
   expect(handlers).toContain('functions/callback.ts');
   const { metafile } = await build({
-    ...options,
+    ...(await packageBuildOptions()),
     entryPoints: handlers.map((handler) => join(ROOT, handler)),
     outdir: join(tmpdir(), 'kf-bridge-bundle-inputs'),
     write: false,
     metafile: true,
   });
-  const bundled = Object.values(metafile.outputs).flatMap((output) =>
+  return Object.values(metafile.outputs).flatMap((output) =>
     Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
   );
+}
+
+it('keeps fast-xml-parser out of every function bundle: WeChat XML is read by lib/xml.ts alone', async () => {
+  const bundled = await inputsOfEveryFunction();
   expect(bundled.some((input) => input.endsWith('lib/xml.ts'))).toBe(true);
   expect(bundled.filter((input) => /node_modules\/fast-xml-parser\//.test(input))).toEqual([]);
 });
@@ -144,4 +151,59 @@ it("keeps the SDK's credential chain out of every function but admin: they sign 
   expect(chain(await inputsOf('functions/admin.ts'))).toEqual(
     expect.arrayContaining([expect.stringContaining('node_modules/@aws-sdk/credential-provider-node/')]),
   );
+}, 60_000);
+
+/**
+ * The project's files serverless-esbuild's watcher under `npm start` sees, as it sees them: chokidar started in
+ * a copy of the project's file tree (files of `{}`, which every kind reads) with serverless.yml's watch settings and package patterns,
+ * from the service's folder, as serverless offline runs it.
+ */
+async function watchedFiles(files: readonly string[]): Promise<string[]> {
+  const service = await readService();
+  const { pattern, ignore } = service.custom.esbuild.watch;
+  const packagePatterns: string[] = service.package?.patterns ?? [];
+  const options = {
+    patterns: [pattern, ...packagePatterns.filter((p) => !p.startsWith('!'))].flat(),
+    ignored: [
+      ignore ?? [],
+      ...packagePatterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1)),
+    ].flat(),
+  };
+  const tree = await mkdtemp(join(tmpdir(), 'kf-bridge-watch-'));
+  try {
+    for (const file of files) {
+      await mkdir(dirname(join(tree, file)), { recursive: true });
+      await writeFile(join(tree, file), '{}');
+    }
+    const script = `
+      const chokidar = require(${JSON.stringify(join(ROOT, 'node_modules/chokidar'))});
+      const { patterns, ignored } = ${JSON.stringify(options)};
+      const seen = [];
+      const watcher = chokidar.watch(patterns, { ignored, ignoreInitial: false });
+      watcher.on('add', (path) => seen.push(path)).on('ready', async () => {
+        await watcher.close();
+        process.stdout.write(JSON.stringify(seen));
+      });`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: tree });
+    return (JSON.parse(stdout) as string[]).map((path) => path.replace(/^\.\//, '')).sort();
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+  }
+}
+
+it('rebuilds under npm start only for a change to what the functions are built from, so `npx kf-bridge` (which touches bin/kf-bridge.js) does not reload them mid-request', async () => {
+  const tracked = (await promisify(execFile)('git', ['ls-files'], { cwd: ROOT })).stdout.trim().split('\n');
+  const others = ['node_modules/ofetch/dist/index.mjs', '.local/builds/offline-x/.build/functions/admin.js'];
+  const watched = await watchedFiles([...tracked, ...others]);
+
+  const sources = (await inputsOfEveryFunction()).filter((input) => !input.includes('node_modules/'));
+  expect(sources).toContain('functions/admin.ts');
+  expect(
+    sources.filter((source) => !watched.includes(source)),
+    'bundled but not watched',
+  ).toEqual([]);
+  expect(
+    watched.filter((file) => !/^(functions|lib)\//.test(file)),
+    'watched, but no function is built from it',
+  ).toEqual([]);
 }, 60_000);
