@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { packageBuildOptions } from '../../bench/bundles';
@@ -66,8 +66,8 @@ it("calls the platform through ofetch on Node's own fetch, without the node-fetc
 
 const readService = async () => parse(await readFile(join(ROOT, 'serverless.yml'), 'utf8'));
 
-/** The files of the project and of node_modules that any function's bundle holds. */
-async function inputsOfEveryFunction(): Promise<string[]> {
+/** esbuild's record of every function built as `serverless package` builds them. */
+async function metafileOfEveryFunction(): Promise<Metafile> {
   const handlers = Object.values<{ handler: string }>((await readService()).functions).map(
     (fn) => `${fn.handler.replace(/\.[^.]+$/, '')}.ts`,
   );
@@ -79,13 +79,13 @@ async function inputsOfEveryFunction(): Promise<string[]> {
     write: false,
     metafile: true,
   });
-  return Object.values(metafile.outputs).flatMap((output) =>
-    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
-  );
+  return metafile;
 }
 
 it('keeps fast-xml-parser out of every function bundle: WeChat XML is read by lib/xml.ts alone', async () => {
-  const bundled = await inputsOfEveryFunction();
+  const bundled = Object.values((await metafileOfEveryFunction()).outputs).flatMap((output) =>
+    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+  );
   expect(bundled.some((input) => input.endsWith('lib/xml.ts'))).toBe(true);
   expect(bundled.filter((input) => /node_modules\/fast-xml-parser\//.test(input))).toEqual([]);
 });
@@ -154,16 +154,22 @@ it("keeps the SDK's credential chain out of every function but admin: they sign 
 }, 60_000);
 
 /**
- * The project's files serverless-esbuild's watcher under `npm start` sees, as it sees them: chokidar started in
- * a copy of the project's file tree (files of `{}`, which every kind reads) with serverless.yml's watch settings and package patterns,
- * from the service's folder, as serverless offline runs it.
+ * The files serverless-esbuild's watcher under `npm start` sees: chokidar started from the service's folder, as
+ * serverless offline runs it, with the plugin's way of combining serverless.yml's watch settings and package
+ * patterns, over a copy of the project's file tree (each file `{}`, which any reader of it accepts).
  */
 async function watchedFiles(files: readonly string[]): Promise<string[]> {
   const service = await readService();
   const { pattern, ignore } = service.custom.esbuild.watch;
-  const packagePatterns: string[] = service.package?.patterns ?? [];
+  const packagePatterns: string[] = [
+    ...(service.package?.patterns ?? []),
+    ...Object.values<{ package?: { patterns?: string[] } }>(service.functions).flatMap(
+      (fn) => fn.package?.patterns ?? [],
+    ),
+  ];
   const options = {
     patterns: [pattern, ...packagePatterns.filter((p) => !p.startsWith('!'))].flat(),
+    // Without serverless-esbuild's default ignore list (.esbuild, .build, dist, node_modules): stricter.
     ignored: [
       ignore ?? [],
       ...packagePatterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1)),
@@ -192,11 +198,15 @@ async function watchedFiles(files: readonly string[]): Promise<string[]> {
 }
 
 it('rebuilds under npm start only for a change to what the functions are built from, so `npx kf-bridge` (which touches bin/kf-bridge.js) does not reload them mid-request', async () => {
-  const tracked = (await promisify(execFile)('git', ['ls-files'], { cwd: ROOT })).stdout.trim().split('\n');
+  const tracked = (await promisify(execFile)('git', ['ls-files', '-z'], { cwd: ROOT })).stdout
+    .split('\0')
+    .filter(Boolean);
   const others = ['node_modules/ofetch/dist/index.mjs', '.local/builds/offline-x/.build/functions/admin.js'];
   const watched = await watchedFiles([...tracked, ...others]);
 
-  const sources = (await inputsOfEveryFunction()).filter((input) => !input.includes('node_modules/'));
+  const sources = Object.keys((await metafileOfEveryFunction()).inputs).filter(
+    (input) => !input.includes('node_modules/'),
+  );
   expect(sources).toContain('functions/admin.ts');
   expect(
     sources.filter((source) => !watched.includes(source)),
